@@ -1,0 +1,40 @@
+#!/bin/sh
+# tests/ci.sh: the whole test suite, as CI runs it on a clean Debian 12 clone:
+# install dependencies (idempotent), then gofmt, go vet, go test, and the race
+# detector over the packages with goroutines or shared state.
+set -eu
+cd "$(dirname "$0")/.."
+
+run() {
+	echo "+ $*"
+	"$@"
+}
+
+run tests/setup.sh
+export PATH="/usr/local/go/bin:$PATH"
+
+echo "+ gofmt -l ."
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "ci.sh: files need gofmt:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+run go vet ./...
+run go test -count=1 -timeout 20m ./...
+
+# The race detector is slow (5-10x): run it only where goroutines meet
+# (host-facing audio, console and socket goroutines, the clock and bus they
+# use), in -short mode.
+race_pkgs=""
+for p in ./bus/... ./clock/... ./devices/... ./machine/...; do
+	if [ -n "$(go list "$p" 2>/dev/null)" ]; then
+		race_pkgs="$race_pkgs $p"
+	fi
+done
+if [ -n "$race_pkgs" ]; then
+	# shellcheck disable=SC2086
+	run go test -count=1 -race -short -timeout 15m $race_pkgs
+fi
+echo "ci.sh: all tests passed"

@@ -1,0 +1,211 @@
+// Package isa runs gemu's own ISA and privileged-architecture tests: the
+// assembly files in this directory (riscv-tests style, see test.h), built
+// with Debian's riscv64-unknown-elf-gcc, run on gemu and, as the reference,
+// on qemu-system-riscv64.
+package isa
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	cc = "riscv64-unknown-elf-gcc"
+	// runTimeout bounds one test run; a hang is a failure, not a wait.
+	runTimeout = 2 * time.Minute
+)
+
+var ccFlags = []string{
+	"-march=rv64imafdc_zicsr_zifencei", "-mabi=lp64d", "-mcmodel=medany",
+	"-nostdlib", "-nostartfiles", "-static", "-I.", "-T", "link.ld",
+	"-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+	elfs      map[string]string // test name -> ELF path
+
+	gemuOnce sync.Once
+	gemuBin  string
+	gemuErr  error
+	gemuSkip string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// sources lists the *.S tests in this directory.
+func sources(t *testing.T) []string {
+	t.Helper()
+	src, err := filepath.Glob("*.S")
+	if err != nil || len(src) == 0 {
+		t.Fatalf("no *.S tests found: %v", err)
+	}
+	sort.Strings(src)
+	return src
+}
+
+// build assembles every test once per process.
+func build(t *testing.T) map[string]string {
+	t.Helper()
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Fatalf("%s not found: run tests/setup.sh to install the guest toolchain", cc)
+	}
+	src := sources(t)
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "gemu-isa-")
+		if buildErr != nil {
+			return
+		}
+		elfs = map[string]string{}
+		var msgs []string
+		for _, s := range src {
+			name := strings.TrimSuffix(s, ".S")
+			out := filepath.Join(buildDir, name+".elf")
+			args := append(append([]string{}, ccFlags...), "-o", out, s)
+			if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+				msgs = append(msgs, fmt.Sprintf("%s: %v\n%s", s, err, msg))
+				continue
+			}
+			elfs[name] = out
+		}
+		if len(msgs) > 0 {
+			buildErr = errors.New(strings.Join(msgs, "\n"))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building ISA tests: %v", buildErr)
+	}
+	return elfs
+}
+
+// qemuSkips reads "# qemu: skip <reason>" markers: tests that exercise
+// documented differences between gemu and QEMU 7.2.
+var qemuSkipRE = regexp.MustCompile(`(?m)^\s*(?:#|//|/\*)\s*qemu: skip (.*?)(?:\*/)?$`)
+
+func qemuSkipReason(t *testing.T, name string) string {
+	data, err := os.ReadFile(name + ".S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := qemuSkipRE.FindSubmatch(data); m != nil {
+		return strings.TrimSpace(string(m[1]))
+	}
+	return ""
+}
+
+// gemu builds ./cmd/gemu once. While cmd/gemu has no Go code yet (it is
+// being written), the gemu runs are skipped with that reason.
+func gemu(t *testing.T) string {
+	t.Helper()
+	gemuOnce.Do(func() {
+		files, _ := filepath.Glob("../../cmd/gemu/*.go")
+		if len(files) == 0 {
+			gemuSkip = "cmd/gemu has no Go files yet"
+			return
+		}
+		dir, err := os.MkdirTemp("", "gemu-bin-")
+		if err != nil {
+			gemuErr = err
+			return
+		}
+		gemuBin = filepath.Join(dir, "gemu")
+		if out, err := exec.Command("go", "build", "-o", gemuBin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+			gemuErr = fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, out)
+		}
+	})
+	if gemuSkip != "" {
+		t.Skip(gemuSkip)
+	}
+	if gemuErr != nil {
+		t.Fatal(gemuErr)
+	}
+	return gemuBin
+}
+
+// run executes one emulator command line and requires exit status 0.
+func run(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s hung (killed after %v); output:\n%s", filepath.Base(bin), runTimeout, out.String())
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			// Exit status n = test n failed (finisher/tohost convention).
+			t.Fatalf("failed test %d (exit status); output:\n%s", ee.ExitCode(), out.String())
+		}
+		t.Fatalf("%s: %v\n%s", bin, err, out.String())
+	}
+	if !strings.Contains(out.String(), "PASS") {
+		t.Fatalf("exit 0 but no PASS on the console; output:\n%s", out.String())
+	}
+}
+
+// TestGemu runs every ISA test on gemu.
+func TestGemu(t *testing.T) {
+	tests := build(t)
+	bin := gemu(t)
+	for _, name := range sortedKeys(tests) {
+		elf := tests[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			run(t, bin, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
+		})
+	}
+}
+
+// TestQEMU runs every ISA test on the reference, qemu-system-riscv64, so
+// that a wrong test shows up as a failure here, and a gemu bug as a failure
+// only in TestGemu.
+func TestQEMU(t *testing.T) {
+	tests := build(t)
+	qemu, err := exec.LookPath("qemu-system-riscv64")
+	if err != nil {
+		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
+	}
+	for _, name := range sortedKeys(tests) {
+		elf := tests[name]
+		t.Run(name, func(t *testing.T) {
+			if why := qemuSkipReason(t, name); why != "" {
+				t.Skip("gemu-only: " + why)
+			}
+			t.Parallel()
+			run(t, qemu, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic", "-monitor", "none", "-serial", "stdio")
+		})
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,434 @@
+// Package uart models the NS16550A serial port of QEMU's virt board
+// (0x10000000, PLIC source 10, compatible "ns16550a").
+//
+// Registers (National Semiconductor PC16550D datasheet, "Register
+// Summary"; offsets with LCR.DLAB = 0 unless noted):
+//
+//	0 RBR (read) / THR (write)     DLL when DLAB = 1
+//	1 IER                          DLM when DLAB = 1
+//	2 IIR (read) / FCR (write)
+//	3 LCR   4 MCR   5 LSR   6 MSR   7 SCR
+//
+// Transmission is instantaneous: a byte written to THR goes to the output
+// buffer at once and THR is empty again, so THRE (and its interrupt) is set
+// right after each write, as on QEMU. Linux's 8250 driver depends on the
+// THRE interrupt rules of the datasheet ("Interrupt Identification"): it
+// is raised when THR becomes empty or when IER.ETBEI is set while THR is
+// empty, and cleared by reading IIR while THRE is the reported source or by
+// writing THR. The driver tests exactly this at startup (the UART_BUG_THRE
+// probe in serial8250_do_startup).
+//
+// Reception: bytes from the host arrive in an Input queue and are moved
+// into the 16-byte receive FIFO by Poll, on the emulation goroutine. A full
+// FIFO leaves bytes in the queue (no overrun). The received-data interrupt
+// follows the FCR trigger level; below it, the character-timeout interrupt
+// fires after four character times without FIFO activity, timed on the
+// machine clock from the programmed divisor.
+package uart
+
+import (
+	"io"
+
+	"gemu/bus"
+	"gemu/clock"
+)
+
+// Register offsets.
+const (
+	RBR = 0 // receive buffer (read)
+	THR = 0 // transmit holding (write)
+	IER = 1
+	IIR = 2 // interrupt identification (read)
+	FCR = 2 // FIFO control (write)
+	LCR = 3
+	MCR = 4
+	LSR = 5
+	MSR = 6
+	SCR = 7
+)
+
+// Bits.
+const (
+	IERRDI  = 0x01 // received data available
+	IERTHRI = 0x02 // THR empty
+	IERRLSI = 0x04 // receiver line status
+	IERMSI  = 0x08 // modem status
+
+	IIRNoInt   = 0x01
+	IIRMSI     = 0x00
+	IIRTHRI    = 0x02
+	IIRRDI     = 0x04
+	IIRRLSI    = 0x06
+	IIRTimeout = 0x0c
+	IIRFIFO    = 0xc0 // FIFOs enabled
+
+	FCREnable  = 0x01
+	FCRClearRX = 0x02
+	FCRClearTX = 0x04
+
+	LCRDLAB = 0x80
+
+	MCRDTR  = 0x01
+	MCRRTS  = 0x02
+	MCROUT1 = 0x04
+	MCROUT2 = 0x08
+	MCRLoop = 0x10
+
+	LSRDR   = 0x01
+	LSROE   = 0x02
+	LSRTHRE = 0x20
+	LSRTEMT = 0x40
+
+	MSRDCTS = 0x01
+	MSRDDSR = 0x02
+	MSRTERI = 0x04
+	MSRDDCD = 0x08
+	MSRCTS  = 0x10
+	MSRDSR  = 0x20
+	MSRRI   = 0x40
+	MSRDCD  = 0x80
+)
+
+const fifoSize = 16
+
+// ClockHz is the input clock QEMU's virt board declares for the UART.
+const ClockHz = 3686400
+
+// UART is one 16550A. It belongs to the emulation goroutine except In,
+// whose producer side belongs to the host console goroutine.
+type UART struct {
+	In  *Input
+	out io.Writer
+	irq bus.IRQ
+	clk *clock.Clock
+
+	ier, lcr, mcr, lsr, msr, scr byte
+	fcr                          byte // last FCR value (enable and trigger bits)
+	dll, dlm                     byte
+	rx                           [fifoSize]byte
+	rxHead, rxLen                int
+	thrPending                   bool // THRE interrupt pending
+	timeoutPending               bool
+	timeout                      *clock.Timer
+	level                        bool
+
+	obuf []byte // output waiting for Flush
+	// Err is the first error from the output writer; output stops then.
+	Err error
+
+	Trace func(format string, args ...any)
+}
+
+// New returns a UART that sends transmitted bytes to out (buffered until
+// Flush) and raises irq.
+func New(clk *clock.Clock, out io.Writer, irq bus.IRQ) *UART {
+	u := &UART{In: NewInput(), out: out, irq: irq, clk: clk}
+	u.timeout = clk.NewTimer(u.onTimeout)
+	u.Reset()
+	return u
+}
+
+// Reset puts the registers in their power-on state. Bytes still in the
+// host input queue are kept.
+func (u *UART) Reset() {
+	u.ier, u.lcr, u.mcr, u.scr, u.fcr = 0, 0, 0, 0, 0
+	u.lsr = LSRTHRE | LSRTEMT
+	u.msr = MSRDCD | MSRDSR | MSRCTS // the host side is "connected"
+	u.dll, u.dlm = 12, 0
+	u.rxHead, u.rxLen = 0, 0
+	u.thrPending, u.timeoutPending = false, false
+	u.timeout.Stop()
+	u.update()
+}
+
+func (u *UART) tracef(format string, args ...any) {
+	if u.Trace != nil {
+		u.Trace(format, args...)
+	}
+}
+
+func (u *UART) fifoOn() bool { return u.fcr&FCREnable != 0 }
+
+func (u *UART) depth() int {
+	if u.fifoOn() {
+		return fifoSize
+	}
+	return 1
+}
+
+// trigger returns the receive FIFO trigger level (FCR bits 7:6).
+func (u *UART) trigger() int {
+	if !u.fifoOn() {
+		return 1
+	}
+	return [4]int{1, 4, 8, 14}[u.fcr>>6]
+}
+
+// iir computes the highest-priority pending interrupt (datasheet table
+// "Interrupt Control Functions").
+func (u *UART) iir() byte {
+	id := byte(IIRNoInt)
+	switch {
+	case u.ier&IERRLSI != 0 && u.lsr&LSROE != 0:
+		id = IIRRLSI
+	case u.ier&IERRDI != 0 && u.rxLen > 0 && u.rxLen >= u.trigger():
+		id = IIRRDI
+	case u.ier&IERRDI != 0 && u.timeoutPending:
+		id = IIRTimeout
+	case u.ier&IERTHRI != 0 && u.thrPending:
+		id = IIRTHRI
+	case u.ier&IERMSI != 0 && u.msr&0x0f != 0:
+		id = IIRMSI
+	}
+	if u.fifoOn() {
+		id |= IIRFIFO
+	}
+	return id
+}
+
+func (u *UART) update() {
+	level := u.iir()&IIRNoInt == 0
+	if level != u.level {
+		u.level = level
+		u.irq.Set(level)
+	}
+}
+
+// charTimeNs is the time one 10-bit character takes at the programmed rate.
+func (u *UART) charTimeNs() int64 {
+	div := int64(u.dlm)<<8 | int64(u.dll)
+	if div == 0 {
+		div = 1
+	}
+	// baud = ClockHz / (16 * div); 10 bits per character.
+	return 10 * 16 * div * 1_000_000_000 / ClockHz
+}
+
+// armTimeout restarts the four-character timeout while the FIFO holds data.
+func (u *UART) armTimeout() {
+	if u.rxLen == 0 {
+		u.timeout.Stop()
+		return
+	}
+	u.timeout.Set(u.clk.Now() + 4*u.charTimeNs())
+}
+
+func (u *UART) onTimeout() {
+	if u.rxLen > 0 {
+		u.timeoutPending = true
+		u.update()
+	}
+}
+
+func (u *UART) receive(b byte) bool {
+	if u.rxLen >= u.depth() {
+		return false
+	}
+	u.rx[(u.rxHead+u.rxLen)%fifoSize] = b
+	u.rxLen++
+	u.lsr |= LSRDR
+	return true
+}
+
+// Poll moves waiting host bytes into the receive FIFO. The machine calls it
+// at batch boundaries. In loopback mode the line is disconnected from the
+// host, so nothing is taken.
+func (u *UART) Poll() {
+	if u.mcr&MCRLoop != 0 || u.In.Len() == 0 || u.rxLen >= u.depth() {
+		return
+	}
+	n := 0
+	for u.rxLen < u.depth() {
+		b, ok := u.In.pop()
+		if !ok {
+			break
+		}
+		u.receive(b)
+		n++
+	}
+	if n > 0 {
+		u.armTimeout()
+		u.update()
+	}
+}
+
+// Flush writes buffered output. The machine calls it at batch boundaries
+// and before exiting.
+func (u *UART) Flush() {
+	if len(u.obuf) == 0 {
+		return
+	}
+	if u.Err == nil && u.out != nil {
+		_, u.Err = u.out.Write(u.obuf)
+	}
+	u.obuf = u.obuf[:0]
+}
+
+// Read implements bus.Device. Registers are bytes; wider reads return the
+// register at off in the low byte.
+func (u *UART) Read(off uint64, size int) uint64 {
+	v := u.read(off)
+	u.tracef("uart: read %s -> %#02x", regName(off, u.lcr, false), v)
+	return uint64(v)
+}
+
+func (u *UART) read(off uint64) byte {
+	dlab := u.lcr&LCRDLAB != 0
+	switch off {
+	case RBR:
+		if dlab {
+			return u.dll
+		}
+		if u.rxLen == 0 {
+			return 0
+		}
+		b := u.rx[u.rxHead]
+		u.rxHead = (u.rxHead + 1) % fifoSize
+		u.rxLen--
+		if u.rxLen == 0 {
+			u.lsr &^= LSRDR
+		}
+		u.timeoutPending = false
+		u.Poll() // refill from the host queue
+		u.armTimeout()
+		u.update()
+		return b
+	case IER:
+		if dlab {
+			return u.dlm
+		}
+		return u.ier
+	case IIR:
+		id := u.iir()
+		if id&0x0f == IIRTHRI {
+			u.thrPending = false
+			u.update()
+		}
+		return id
+	case LCR:
+		return u.lcr
+	case MCR:
+		return u.mcr
+	case LSR:
+		v := u.lsr
+		if u.lsr&LSROE != 0 {
+			u.lsr &^= LSROE
+			u.update()
+		}
+		return v
+	case MSR:
+		v := u.msr
+		if u.mcr&MCRLoop != 0 {
+			// Loopback: modem inputs follow the modem outputs.
+			v = 0
+			if u.mcr&MCRRTS != 0 {
+				v |= MSRCTS
+			}
+			if u.mcr&MCRDTR != 0 {
+				v |= MSRDSR
+			}
+			if u.mcr&MCROUT1 != 0 {
+				v |= MSRRI
+			}
+			if u.mcr&MCROUT2 != 0 {
+				v |= MSRDCD
+			}
+			v |= u.msr & 0x0f
+		}
+		if u.msr&0x0f != 0 {
+			u.msr &^= 0x0f
+			u.update()
+		}
+		return v
+	case SCR:
+		return u.scr
+	}
+	return 0
+}
+
+// Write implements bus.Device.
+func (u *UART) Write(off uint64, size int, val uint64) {
+	v := byte(val)
+	u.tracef("uart: write %s <- %#02x", regName(off, u.lcr, true), v)
+	dlab := u.lcr&LCRDLAB != 0
+	switch off {
+	case THR:
+		if dlab {
+			u.dll = v
+			return
+		}
+		u.transmit(v)
+	case IER:
+		if dlab {
+			u.dlm = v
+			return
+		}
+		old := u.ier
+		u.ier = v & 0x0f
+		if (old^u.ier)&IERTHRI != 0 {
+			// Enabling ETBEI while THR is empty raises THRE at once.
+			u.thrPending = u.ier&IERTHRI != 0 && u.lsr&LSRTHRE != 0
+		}
+		u.update()
+	case FCR:
+		if (v^u.fcr)&FCREnable != 0 {
+			// Changing the FIFO mode resets both FIFOs.
+			v |= FCRClearRX | FCRClearTX
+		}
+		if v&FCRClearRX != 0 {
+			u.rxHead, u.rxLen = 0, 0
+			u.lsr &^= LSRDR
+			u.timeoutPending = false
+			u.timeout.Stop()
+		}
+		u.fcr = v & (FCREnable | 0xc0)
+		u.Poll()
+		u.update()
+	case LCR:
+		u.lcr = v
+	case MCR:
+		u.mcr = v & 0x1f
+		u.update()
+	case LSR:
+		// Read-only (factory test register on some parts).
+	case MSR:
+		// Read-only.
+	case SCR:
+		u.scr = v
+	}
+}
+
+func (u *UART) transmit(b byte) {
+	if u.mcr&MCRLoop != 0 {
+		if !u.receive(b) {
+			u.lsr |= LSROE
+		}
+		u.armTimeout()
+	} else {
+		u.obuf = append(u.obuf, b)
+		if len(u.obuf) >= 4096 {
+			u.Flush()
+		}
+	}
+	// The byte left at once: THR and the shift register are empty again.
+	u.lsr |= LSRTHRE | LSRTEMT
+	u.thrPending = true
+	u.update()
+}
+
+func regName(off uint64, lcr byte, write bool) string {
+	dlab := lcr&LCRDLAB != 0
+	switch {
+	case off == 0 && dlab:
+		return "DLL"
+	case off == 1 && dlab:
+		return "DLM"
+	case off == 0 && write:
+		return "THR"
+	case off == 2 && write:
+		return "FCR"
+	case off < 8:
+		return [8]string{"RBR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR"}[off]
+	}
+	return "?"
+}

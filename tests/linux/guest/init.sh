@@ -1,0 +1,108 @@
+#!/usr/bin/busybox sh
+# /init of the gemu Linux test guest. It mounts the pseudo file systems,
+# loads the sound modules, prints timestamped markers on the console
+# ("@@gemu <name> <uptime> [details]", uptime from /proc/uptime, i.e. the
+# guest's own clock) and runs the scenario named by gemu.scenario= on the
+# kernel command line, then powers off.
+/usr/bin/busybox --install -s
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /tmp /run
+mount -t tmpfs tmpfs /tmp
+
+mark() {
+	read -r up _ </proc/uptime
+	echo "@@gemu $1 $up${2:+ $2}"
+}
+
+mark init
+
+scenario=boot
+extra=
+for a in $(cat /proc/cmdline); do
+	case "$a" in
+	gemu.scenario=*) scenario=${a#gemu.scenario=} ;;
+	gemu.modules=*) extra=$(echo "${a#gemu.modules=}" | tr , ' ') ;;
+	esac
+done
+mark scenario "$scenario"
+
+# Deps first, in modules.dep order (computed when the image was built).
+while read -r m; do
+	insmod "$m" || mark insmod-failed "$m"
+done </etc/gemu/modules
+for m in $extra; do
+	modprobe "$m" || mark modprobe-failed "$m"
+done
+mark modules "$(cut -d' ' -f1 /proc/modules | tr '\n' ',')"
+
+cards() {
+	echo "== aplay -l"
+	aplay -l 2>&1
+	mark cards "$(cat /proc/asound/cards 2>/dev/null | head -1)"
+}
+
+# Master and PCM start muted at volume 0 (notes 5). 100% is register value
+# 0 (unity in QEMU's AC97).
+unmute() {
+	printf 'sset Master 100%% unmute\nsset PCM 100%% unmute\n' | amixer -q -c 0 -s
+	mark unmuted "rc=$?"
+}
+
+play() { # device file
+	mark play-start "$1 $2"
+	aplay -q -D "$1" "$2"
+	mark play-done "rc=$?"
+}
+
+record() { # device frames
+	mark record-start "$1"
+	arecord -q -D "$1" -s "$2" -f S16_LE -r 48000 -c 2 /tmp/rec.wav
+	rc=$?
+	mark record-done "rc=$rc size=$(wc -c </tmp/rec.wav)"
+	echo "@@gemu-md5 $(md5sum </tmp/rec.wav | cut -d' ' -f1)"
+	echo "@@gemu-b64-begin"
+	base64 </tmp/rec.wav
+	echo "@@gemu-b64-end"
+}
+
+case "$scenario" in
+boot)
+	cards
+	;;
+shell)
+	cards
+	mark shell
+	PS1='gemu# ' setsid cttyhack sh -i
+	;;
+play48) cards; unmute; play hw:0,0 /wav/s16-48000.wav ;;
+play44) cards; unmute; play hw:0,0 /wav/s16-44100.wav ;;
+playmono) unmute; play plughw:0,0 /wav/mono-48000.wav ;;
+playu8) unmute; play plughw:0,0 /wav/u8-48000.wav ;;
+mute)
+	unmute
+	amixer -q -c 0 sset Master mute
+	play hw:0,0 /wav/s16-48000.wav
+	;;
+volume)
+	unmute
+	# Master to 50% of its 0..31 range (register attenuation 16 * 1.5 dB).
+	amixer -c 0 sset Master 50% | grep -E 'Playback|Limits'
+	play hw:0,0 /wav/s16-48000.wav
+	;;
+record)
+	cards
+	record hw:0,0 24000
+	;;
+reboot)
+	mark rebooting
+	reboot -f
+	;;
+*)
+	mark unknown-scenario "$scenario"
+	;;
+esac
+mark poweroff
+poweroff -f

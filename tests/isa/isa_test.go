@@ -99,7 +99,7 @@ func build(t *testing.T) map[string]string {
 
 // qemuSkips reads "# qemu: skip <reason>" markers: tests that exercise
 // documented differences between gemu and QEMU 7.2.
-var qemuSkipRE = regexp.MustCompile(`(?m)^\s*(?:#|//|/\*)\s*qemu: skip (.*?)(?:\*/)?$`)
+var qemuSkipRE = regexp.MustCompile(`(?m)^\s*(?:#|//|/?\*)\s*qemu: skip (.*?)\s*(?:\*/)?$`)
 
 func qemuSkipReason(t *testing.T, name string) string {
 	data, err := os.ReadFile(name + ".S")

@@ -1,0 +1,177 @@
+// Package cpu is one RV64GC hart (RV64IMAFDC + Zicsr + Zifencei + Zicntr +
+// Sstc) with the M, S and U privilege modes of the RISC-V privileged
+// architecture 1.12, Sv39/Sv48 paging, and the speed tricks an interpreter
+// needs:
+//
+//   - a decoded-instruction cache keyed by physical page (decode.go), kept
+//     coherent with every store of every hart and with DMA writes, so the hot
+//     loop (run.go) fetches a pre-decoded struct and switches on its opcode;
+//   - three software TLBs (read, write, fetch) that map a virtual page straight
+//     to an offset in the RAM slice, with the alignment check folded into the
+//     tag compare (the TinyEMU trick), in front of the page walker (mmu.go);
+//   - loads and stores that hit RAM never leave the Run function.
+//
+// Floating-point arithmetic is exact and done in software by cpu/softfloat.
+package cpu
+
+import (
+	"gemu/bus"
+	"gemu/clock"
+)
+
+// Privilege levels.
+const (
+	PrivU = 0
+	PrivS = 1
+	PrivM = 3
+)
+
+// Bits of mip/mie (privileged spec 3.1.9).
+const (
+	MipSSIP = 1 << 1
+	MipMSIP = 1 << 3
+	MipSTIP = 1 << 5
+	MipMTIP = 1 << 7
+	MipSEIP = 1 << 9
+	MipMEIP = 1 << 11
+)
+
+// Hart is one RISC-V hardware thread. It belongs to the emulation goroutine.
+type Hart struct {
+	// x holds x0..x31; x[zeroSink] receives writes to x0 so the hot loop never
+	// has to re-zero x0. The array is 256 long so that indexing with a uint8
+	// needs no bounds check.
+	x  [256]uint64
+	pc uint64
+
+	// steps counts executed instructions, including ones that trapped; it is
+	// what Instret returns and what the deterministic clock counts.
+	steps uint64
+
+	// event asks the hot loop to leave its fast path at the next instruction
+	// boundary: an interrupt may have become takeable, a stop was requested,
+	// or the hart entered WFI.
+	event   bool
+	stopReq bool
+	wfi     bool
+
+	ram     []byte
+	ramBase uint64
+	bus     *bus.Bus
+	clk     *clock.Clock
+	code    *codeCache
+
+	// Fetch cache: the decoded page holding the current virtual code page.
+	curVPN  uint64
+	curPage *dpage
+	curOff  uint64 // RAM offset of the current code page, or noPage
+	tmpInst dinst  // for instructions that cannot be cached (MMIO, page-crossing)
+
+	tlbR, tlbW, tlbX [tlbSize]tlbEntry
+
+	// LR/SC reservation: RAM offset of the reserved 8-byte granule, or noRes.
+	resOff uint64
+
+	f [32]uint64
+
+	priv uint8
+	csr  csrFile
+
+	stimer *clock.Timer
+}
+
+const zeroSink = 32
+
+// New returns a hart on bus b, with time from clk, in reset state at pc 0.
+// Harts created on the same bus share one decoded-instruction cache, so every
+// hart's stores keep every hart's decoded code coherent.
+func New(b *bus.Bus, clk *clock.Clock, hartID uint64) *Hart {
+	h := &Hart{
+		bus:     b,
+		clk:     clk,
+		ram:     b.RAM,
+		ramBase: b.RAMBase,
+	}
+	h.code = sharedCodeCache(b, h)
+	h.csr.mhartid = hartID
+	h.stimer = clk.NewTimer(h.stimecmpFired)
+	h.Reset(0)
+	return h
+}
+
+// Reset puts the hart in M mode at pc with registers and CSRs in their reset
+// state (privileged spec 3.4).
+func (h *Hart) Reset(pc uint64) {
+	h.x = [256]uint64{}
+	h.f = [32]uint64{}
+	h.pc = pc
+	h.priv = PrivM
+	id := h.csr.mhartid
+	h.csr = csrFile{mhartid: id}
+	h.csr.mstatus = mstatusUXL | mstatusSXL
+	h.stimer.Stop()
+	h.resOff = noRes
+	h.wfi = false
+	h.stopReq = false
+	h.event = true
+	h.flushTLB()
+	h.updateMip()
+}
+
+// SetX sets integer register i (writes to x0 are ignored).
+func (h *Hart) SetX(i int, v uint64) {
+	if i > 0 && i < 32 {
+		h.x[i] = v
+	}
+}
+
+// X returns integer register i.
+func (h *Hart) X(i int) uint64 {
+	if i > 0 && i < 32 {
+		return h.x[i]
+	}
+	return 0
+}
+
+// F returns the raw 64 bits of floating-point register i.
+func (h *Hart) F(i int) uint64 { return h.f[i&31] }
+
+// PC returns the address of the next instruction to execute.
+func (h *Hart) PC() uint64 { return h.pc }
+
+// SetPC moves the hart to pc.
+func (h *Hart) SetPC(pc uint64) { h.pc = pc }
+
+// Priv returns the current privilege level (PrivU, PrivS or PrivM).
+func (h *Hart) Priv() uint8 { return h.priv }
+
+// Instret returns the number of instructions executed so far, including ones
+// that trapped. It is exact even when called from an MMIO callback in the
+// middle of Run.
+func (h *Hart) Instret() uint64 { return h.steps }
+
+// RequestStop makes Run return after the current instruction.
+func (h *Hart) RequestStop() {
+	h.stopReq = true
+	h.event = true
+}
+
+// SetPending drives the hardware interrupt bits of mip (MEIP and SEIP from the
+// PLIC, MTIP and MSIP from the CLINT): every bit of mask is set to level.
+func (h *Hart) SetPending(mask uint64, level bool) {
+	mask &= MipMSIP | MipMTIP | MipMEIP | MipSEIP
+	old := h.csr.mipHW
+	if level {
+		h.csr.mipHW |= mask
+	} else {
+		h.csr.mipHW &^= mask
+	}
+	if h.csr.mipHW != old {
+		h.updateMip()
+	}
+}
+
+// Idle reports whether the hart waits in WFI and no interrupt can wake it.
+func (h *Hart) Idle() bool {
+	return h.wfi && h.csr.mip&h.csr.mie == 0
+}

@@ -1,0 +1,395 @@
+package cpu
+
+import "encoding/binary"
+
+// Address translation (privileged spec 4.3, 4.4, 4.5: Sv39 and Sv48), the
+// software TLBs, and the slow paths of loads, stores and fetches.
+
+const (
+	satpBare = 0
+	satpSv39 = 8
+	satpSv48 = 9
+)
+
+// PTE bits (privileged spec 4.3.1).
+const (
+	pteV = 1 << 0
+	pteR = 1 << 1
+	pteW = 1 << 2
+	pteX = 1 << 3
+	pteU = 1 << 4
+	pteG = 1 << 5
+	pteA = 1 << 6
+	pteD = 1 << 7
+)
+
+// Access kinds.
+const (
+	accR = iota
+	accW
+	accX
+)
+
+// Exception causes (privileged spec 3.1.15).
+const (
+	excInstrMisaligned = 0
+	excInstrAccess     = 1
+	excIllegal         = 2
+	excBreakpoint      = 3
+	excLoadMisaligned  = 4
+	excLoadAccess      = 5
+	excStoreMisaligned = 6
+	excStoreAccess     = 7
+	excEcallU          = 8
+	excEcallS          = 9
+	excEcallM          = 11
+	excInstrPage       = 12
+	excLoadPage        = 13
+	excStorePage       = 15
+
+	excNone = ^uint64(0)
+)
+
+var pageFault = [3]uint64{excLoadPage, excStorePage, excInstrPage}
+var accessFault = [3]uint64{excLoadAccess, excStoreAccess, excInstrAccess}
+
+// A TLB entry maps one 4 KiB virtual page to RAM: the RAM slice index of a
+// virtual address va is va+add. tag is the virtual page address (low 12 bits
+// zero). The hot loop compares it against va with the low bits below the
+// access size kept, so a misaligned access misses and takes the slow path
+// (TinyEMU's trick). tlbInvalid has low bits set and so never matches.
+type tlbEntry struct {
+	tag uint64
+	add uint64
+}
+
+const (
+	tlbSize    = 256
+	tlbInvalid = ^uint64(0)
+	noRes      = ^uint64(0)
+)
+
+// flushTLB drops every translation and the fetch page cache.
+func (h *Hart) flushTLB() {
+	for i := range h.tlbR {
+		h.tlbR[i].tag = tlbInvalid
+		h.tlbW[i].tag = tlbInvalid
+		h.tlbX[i].tag = tlbInvalid
+	}
+	h.curVPN = tlbInvalid
+	h.curPage = nil
+}
+
+// flushWriteTLB drops the write translations only (a page became a code page
+// and stores to it must now take the slow path).
+func (h *Hart) flushWriteTLB() {
+	for i := range h.tlbW {
+		h.tlbW[i].tag = tlbInvalid
+	}
+}
+
+// dataPriv is the privilege used for loads and stores: MPRV makes M-mode
+// accesses use MPP's (privileged spec 3.1.6.3).
+func (h *Hart) dataPriv() uint8 {
+	if h.csr.mstatus&mstatusMPRV != 0 && h.priv == PrivM {
+		return uint8(h.csr.mstatus >> mstatusMPPShift & 3)
+	}
+	return h.priv
+}
+
+// translate maps va for an access of kind acc, returning the physical address
+// or the exception cause.
+func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
+	priv := h.priv
+	if acc != accX {
+		priv = h.dataPriv()
+	}
+	mode := h.csr.satp >> 60
+	if priv == PrivM || mode == satpBare {
+		return va, excNone
+	}
+	levels := 3
+	if mode == satpSv48 {
+		levels = 4
+	}
+	// The address must be sign-extended from its top translated bit.
+	vabits := uint(12 + 9*levels)
+	if uint64(int64(va<<(64-vabits))>>(64-vabits)) != va {
+		return 0, pageFault[acc]
+	}
+	a := (h.csr.satp & (1<<44 - 1)) << 12
+	for i := levels - 1; i >= 0; i-- {
+		pteAddr := a + (va>>(12+9*uint(i))&511)*8
+		pte, ok := h.physLoad(pteAddr, 8)
+		if !ok {
+			return 0, accessFault[acc]
+		}
+		if pte&pteV == 0 || pte&(pteR|pteW) == pteW || pte>>54 != 0 {
+			return 0, pageFault[acc]
+		}
+		ppn := pte >> 10 & (1<<44 - 1)
+		if pte&(pteR|pteX) == 0 {
+			a = ppn << 12
+			continue
+		}
+		// Leaf: permissions.
+		if priv == PrivU {
+			if pte&pteU == 0 {
+				return 0, pageFault[acc]
+			}
+		} else if pte&pteU != 0 {
+			if acc == accX || h.csr.mstatus&mstatusSUM == 0 {
+				return 0, pageFault[acc]
+			}
+		}
+		switch acc {
+		case accX:
+			if pte&pteX == 0 {
+				return 0, pageFault[acc]
+			}
+		case accR:
+			if pte&pteR == 0 && (h.csr.mstatus&mstatusMXR == 0 || pte&pteX == 0) {
+				return 0, pageFault[acc]
+			}
+		case accW:
+			if pte&pteW == 0 {
+				return 0, pageFault[acc]
+			}
+		}
+		if i > 0 && ppn&(1<<(9*uint(i))-1) != 0 {
+			return 0, pageFault[acc] // misaligned superpage
+		}
+		// Accessed and dirty bits are set by the hart (Svadu behaviour).
+		if pte&pteA == 0 || (acc == accW && pte&pteD == 0) {
+			npte := pte | pteA
+			if acc == accW {
+				npte |= pteD
+			}
+			if !h.physStore(pteAddr, 8, npte) {
+				return 0, accessFault[acc]
+			}
+		}
+		off := uint64(1)<<(12+9*uint(i)) - 1
+		return ppn<<12&^off | va&off, excNone
+	}
+	return 0, pageFault[acc]
+}
+
+// physLoad reads physical memory (RAM directly, else the bus).
+func (h *Hart) physLoad(pa uint64, size int) (uint64, bool) {
+	off := pa - h.ramBase
+	if pa >= h.ramBase && off < uint64(len(h.ram)) && uint64(size) <= uint64(len(h.ram))-off {
+		return readRAM(h.ram[off:], size), true
+	}
+	h.syncBus()
+	return h.bus.Load(pa, size)
+}
+
+// physStore writes physical memory, keeping decoded code and the LR/SC
+// reservation coherent.
+func (h *Hart) physStore(pa uint64, size int, v uint64) bool {
+	off := pa - h.ramBase
+	if pa >= h.ramBase && off < uint64(len(h.ram)) && uint64(size) <= uint64(len(h.ram))-off {
+		writeRAM(h.ram[off:], size, v)
+		if h.resOff != noRes && off&^7 <= h.resOff && h.resOff < off+uint64(size) {
+			h.resOff = noRes
+		}
+		if h.bus.CodePage[off>>12] || h.bus.CodePage[(off+uint64(size)-1)>>12] {
+			h.code.invalidate(off, uint64(size))
+		}
+		return true
+	}
+	h.syncBus()
+	return h.bus.Store(pa, size, v)
+}
+
+// syncBus is called before a device may run code (MMIO): nothing to do at the
+// moment, since all hart state lives in h.
+func (h *Hart) syncBus() {}
+
+func readRAM(b []byte, size int) uint64 {
+	switch size {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(b))
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b))
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
+func writeRAM(b []byte, size int, v uint64) {
+	switch size {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		binary.LittleEndian.PutUint16(b, uint16(v))
+	case 4:
+		binary.LittleEndian.PutUint32(b, uint32(v))
+	default:
+		binary.LittleEndian.PutUint64(b, v)
+	}
+}
+
+// ramPage returns the RAM offset of the 4 KiB page holding pa, or false.
+func (h *Hart) ramPage(pa uint64) (uint64, bool) {
+	p := pa &^ 0xfff
+	off := p - h.ramBase
+	if p >= h.ramBase && off < uint64(len(h.ram)) && uint64(len(h.ram))-off >= 4096 {
+		return off, true
+	}
+	return 0, false
+}
+
+// fill installs a translation of va's page into the TLB of kind acc when the
+// page is RAM. Pages holding decoded code never enter the write TLB, so that
+// stores to them reach physStore and invalidate the decoded instructions.
+func (h *Hart) fill(va, pa uint64, acc int) {
+	off, ok := h.ramPage(pa)
+	if !ok {
+		return
+	}
+	var e *tlbEntry
+	switch acc {
+	case accR:
+		e = &h.tlbR[va>>12&(tlbSize-1)]
+	case accW:
+		if h.bus.CodePage[off>>12] {
+			return
+		}
+		e = &h.tlbW[va>>12&(tlbSize-1)]
+	default:
+		e = &h.tlbX[va>>12&(tlbSize-1)]
+	}
+	e.tag = va &^ 0xfff
+	e.add = off - va&^0xfff
+}
+
+// load is the general load: size 1, 2, 4 or 8 at any alignment. On failure it
+// has raised the exception and returns ok=false.
+func (h *Hart) load(va uint64, size int) (uint64, bool) {
+	e := &h.tlbR[va>>12&(tlbSize-1)]
+	if e.tag == va&^(0xfff&^uint64(size-1)) {
+		return readRAM(h.ram[va+e.add:], size), true
+	}
+	return h.loadSlow(va, size)
+}
+
+func (h *Hart) loadSlow(va uint64, size int) (uint64, bool) {
+	if va&0xfff+uint64(size) > 4096 {
+		// Crosses a page: byte by byte (either page may fault).
+		var v uint64
+		for i := 0; i < size; i++ {
+			b, ok := h.loadSlow(va+uint64(i), 1)
+			if !ok {
+				return 0, false
+			}
+			v |= b << (8 * i)
+		}
+		return v, true
+	}
+	pa, exc := h.translate(va, accR)
+	if exc != excNone {
+		h.exception(exc, va)
+		return 0, false
+	}
+	h.fill(va, pa, accR)
+	if pa&uint64(size-1) != 0 && !h.bus.InRAM(pa, uint64(size)) {
+		// Misaligned device access: split into bytes.
+		var v uint64
+		for i := 0; i < size; i++ {
+			b, ok := h.physLoad(pa+uint64(i), 1)
+			if !ok {
+				h.exception(excLoadAccess, va)
+				return 0, false
+			}
+			v |= b << (8 * i)
+		}
+		return v, true
+	}
+	v, ok := h.physLoad(pa, size)
+	if !ok {
+		h.exception(excLoadAccess, va)
+		return 0, false
+	}
+	return v, true
+}
+
+// store is the general store.
+func (h *Hart) store(va uint64, size int, v uint64) bool {
+	e := &h.tlbW[va>>12&(tlbSize-1)]
+	if e.tag == va&^(0xfff&^uint64(size-1)) {
+		off := va + e.add
+		writeRAM(h.ram[off:], size, v)
+		if off&^7 == h.resOff {
+			h.resOff = noRes
+		}
+		return true
+	}
+	return h.storeSlow(va, size, v)
+}
+
+func (h *Hart) storeSlow(va uint64, size int, v uint64) bool {
+	if va&0xfff+uint64(size) > 4096 {
+		// Crosses a page: translate both pages before writing anything.
+		end := va + uint64(size) - 1
+		pa1, exc := h.translate(va, accW)
+		if exc != excNone {
+			h.exception(exc, va)
+			return false
+		}
+		pa2, exc := h.translate(end&^0xfff, accW)
+		if exc != excNone {
+			h.exception(exc, end&^0xfff)
+			return false
+		}
+		for i := 0; i < size; i++ {
+			a := va + uint64(i)
+			pa := pa1 + uint64(i)
+			if a&^0xfff != va&^0xfff {
+				pa = pa2 + a&0xfff
+			}
+			if !h.physStore(pa, 1, v>>(8*i)) {
+				h.exception(excStoreAccess, a)
+				return false
+			}
+		}
+		return true
+	}
+	pa, exc := h.translate(va, accW)
+	if exc != excNone {
+		h.exception(exc, va)
+		return false
+	}
+	h.fill(va, pa, accW)
+	if pa&uint64(size-1) != 0 && !h.bus.InRAM(pa, uint64(size)) {
+		for i := 0; i < size; i++ {
+			if !h.physStore(pa+uint64(i), 1, v>>(8*i)) {
+				h.exception(excStoreAccess, va)
+				return false
+			}
+		}
+		return true
+	}
+	if !h.physStore(pa, size, v) {
+		h.exception(excStoreAccess, va)
+		return false
+	}
+	return true
+}
+
+// fetchParcel reads the 16-bit parcel at va for instruction fetch.
+func (h *Hart) fetchParcel(va uint64) (uint16, bool) {
+	pa, exc := h.translate(va, accX)
+	if exc != excNone {
+		h.exception(exc, va)
+		return 0, false
+	}
+	v, ok := h.physLoad(pa, 2)
+	if !ok {
+		h.exception(excInstrAccess, va)
+		return 0, false
+	}
+	return uint16(v), true
+}

@@ -1,0 +1,199 @@
+package cpu
+
+// SYSTEM instructions (Zicsr, privileged spec 3.3) and the A extension.
+
+// execCSR runs CSRRW/CSRRS/CSRRC and their immediate forms (Zicsr, chapter
+// 9 of the unprivileged spec): a CSR that does not exist, is above the
+// current privilege, or is read-only and written raises illegal-instruction.
+func (h *Hart) execCSR(d *dinst) bool {
+	f3 := d.raw >> 12 & 7
+	n := uint32(d.imm) & 0xfff
+	src := h.x[d.rs1]
+	if f3 >= 5 {
+		src = uint64(d.rs1) // uimm
+	}
+	write := f3&3 == 1 || d.rs1 != 0
+	old, ok := h.csrRead(n)
+	if !ok {
+		h.exception(excIllegal, uint64(d.raw))
+		return false
+	}
+	if write {
+		base := old
+		if n == csrMip {
+			// Read-modify-write uses the software-writable SEIP bit, not
+			// the PLIC's line (privileged spec 3.1.9).
+			base = old&^MipSEIP | h.csr.mipSW&MipSEIP
+		}
+		var v uint64
+		switch f3 & 3 {
+		case 1:
+			v = src
+		case 2:
+			v = base | src
+		default:
+			v = base &^ src
+		}
+		if !h.csrWrite(n, v) {
+			h.exception(excIllegal, uint64(d.raw))
+			return false
+		}
+	}
+	h.x[d.rd] = old
+	return true
+}
+
+// execSystem runs the rare instructions: illegal words, ECALL, EBREAK, MRET,
+// SRET, SFENCE.VMA. It returns false after raising an exception.
+func (h *Hart) execSystem(d *dinst) bool {
+	switch d.op {
+	case opECALL:
+		h.exception(excEcallU+uint64(h.priv), 0)
+		return false
+	case opEBREAK:
+		h.exception(excBreakpoint, h.pc)
+		return false
+	case opMRET:
+		if h.priv != PrivM {
+			break
+		}
+		h.mret()
+		return true
+	case opSRET:
+		if h.priv < PrivS || h.priv == PrivS && h.csr.mstatus&mstatusTSR != 0 {
+			break
+		}
+		h.sret()
+		return true
+	case opSFENCE:
+		if h.priv < PrivS || h.priv == PrivS && h.csr.mstatus&mstatusTVM != 0 {
+			break
+		}
+		h.flushTLB()
+		return true
+	}
+	h.exception(excIllegal, uint64(d.raw))
+	return false
+}
+
+// amoAddr translates va for an atomic access (write permission, natural
+// alignment) and returns its physical address.
+func (h *Hart) amoAddr(va uint64, size int, acc int) (uint64, bool) {
+	if va&uint64(size-1) != 0 {
+		cause := uint64(excStoreMisaligned)
+		if acc == accR {
+			cause = excLoadMisaligned
+		}
+		h.exception(cause, va)
+		return 0, false
+	}
+	pa, exc := h.translate(va, acc)
+	if exc != excNone {
+		h.exception(exc, va)
+		return 0, false
+	}
+	return pa, true
+}
+
+// execAMO runs LR, SC and the AMOs (unprivileged spec chapter 8).
+func (h *Hart) execAMO(d *dinst) bool {
+	size := 4
+	if d.raw>>12&7 == 3 {
+		size = 8
+	}
+	f5 := d.raw >> 27
+	va := h.x[d.rs1]
+	ext := func(v uint64) uint64 {
+		if size == 4 {
+			return sx32(v)
+		}
+		return v
+	}
+	switch f5 {
+	case 0x02: // LR
+		pa, ok := h.amoAddr(va, size, accR)
+		if !ok {
+			return false
+		}
+		v, ok := h.physLoad(pa, size)
+		if !ok {
+			h.exception(excLoadAccess, va)
+			return false
+		}
+		h.resOff = noRes
+		if h.bus.InRAM(pa, uint64(size)) {
+			h.resOff = (pa - h.ramBase) &^ 7
+		}
+		h.x[d.rd] = ext(v)
+		return true
+	case 0x03: // SC
+		pa, ok := h.amoAddr(va, size, accW)
+		if !ok {
+			return false
+		}
+		if h.resOff == noRes || !h.bus.InRAM(pa, uint64(size)) || (pa-h.ramBase)&^7 != h.resOff {
+			h.resOff = noRes
+			h.x[d.rd] = 1
+			return true
+		}
+		h.resOff = noRes
+		if !h.physStore(pa, size, h.x[d.rs2]) {
+			h.exception(excStoreAccess, va)
+			return false
+		}
+		h.x[d.rd] = 0
+		return true
+	}
+	pa, ok := h.amoAddr(va, size, accW)
+	if !ok {
+		return false
+	}
+	old, ok := h.physLoad(pa, size)
+	if !ok {
+		h.exception(excStoreAccess, va)
+		return false
+	}
+	old = ext(old)
+	src := ext(h.x[d.rs2])
+	var v uint64
+	switch f5 {
+	case 0x01:
+		v = src
+	case 0x00:
+		v = old + src
+	case 0x04:
+		v = old ^ src
+	case 0x0c:
+		v = old & src
+	case 0x08:
+		v = old | src
+	case 0x10:
+		v = old
+		if int64(src) < int64(old) {
+			v = src
+		}
+	case 0x14:
+		v = old
+		if int64(src) > int64(old) {
+			v = src
+		}
+	case 0x18:
+		v = old
+		if src < old {
+			v = src
+		}
+	default: // 0x1c
+		v = old
+		if src > old {
+			v = src
+		}
+	}
+	// Unsigned min/max of W compare the 32-bit values: sign-extension of both
+	// keeps their unsigned order.
+	if !h.physStore(pa, size, v) {
+		h.exception(excStoreAccess, va)
+		return false
+	}
+	h.x[d.rd] = old
+	return true
+}

@@ -1,0 +1,461 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gemu/clock"
+)
+
+// HostOutput is a real-time audio output (the oto sink, registered by
+// package gemu/devices/audio/otosink). It pulls PCM by calling read, which
+// fills p with whole frames and never blocks, from its own goroutine.
+type HostOutput interface {
+	// Close stops pulling (read is not called after Close returns).
+	Close() error
+}
+
+// HostDriver opens a host output for the requested spec and returns the spec
+// it actually plays (for example oto supports only 1 or 2 channels and
+// u8/s16/f32). bufferLength is the requested buffer (0 = driver default).
+type HostDriver func(want Spec, bufferLength time.Duration, read func(p []byte) int) (HostOutput, Spec, error)
+
+var (
+	hostMu      sync.Mutex
+	hostDrivers = map[string]HostDriver{}
+)
+
+// RegisterHost makes a real-time driver available to -audiodev NAME. The
+// otosink package registers "oto" from its init function.
+func RegisterHost(name string, d HostDriver) {
+	hostMu.Lock()
+	defer hostMu.Unlock()
+	hostDrivers[name] = d
+}
+
+func hostDriver(name string) HostDriver {
+	hostMu.Lock()
+	defer hostMu.Unlock()
+	return hostDrivers[name]
+}
+
+// ErrNoAudio is wrapped by host drivers that find no usable audio device.
+var ErrNoAudio = errors.New("no audio output device")
+
+// Audiodev is one -audiodev backend: a mixer feeding a sink (the speakers
+// through oto, a WAV file, or nothing), plus the capture sources behind its
+// input voices.
+//
+// Everything except the host sink's pull runs on the emulation goroutine
+// (the owner of clk): NewOutput, NewInput, Remove, Close and the clock timer
+// that pulls the wav/none sinks and runs capture sources.
+type Audiodev struct {
+	opt  Options
+	clk  *clock.Clock
+	log  io.Writer
+	out  Spec
+	mix  *Mixer
+	host HostOutput // oto; nil for wav and none
+	now  func() int64
+
+	timer   *clock.Timer
+	t0      int64  // virtual time the output pull was anchored at
+	pulled  uint64 // output frames pulled since t0
+	outBuf  []byte
+	wav     *WAVWriter
+	files   map[string]*WAVWriter // per-stream files by voice name
+	fileSeq map[string]int
+
+	inputs   []*capture
+	all      []*Stream // every voice ever opened, for statistics
+	closed   bool
+	hostDone chan struct{}
+}
+
+// Open parses an -audiodev argument (see ParseOptions) and starts the
+// backend on clk. If the oto driver finds no audio device, Open prints one
+// line to stderr naming the alternative and returns a working "none"
+// backend instead: a guest never hangs for lack of speakers.
+func Open(arg string, clk *clock.Clock) (*Audiodev, error) {
+	opt, err := ParseOptions(arg)
+	if err != nil {
+		return nil, err
+	}
+	return OpenOptions(opt, clk, os.Stderr)
+}
+
+// OpenOptions is Open with parsed options and a writer for the fallback
+// message and statistics.
+func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error) {
+	if clk == nil {
+		return nil, errors.New("audiodev: nil clock")
+	}
+	a := &Audiodev{opt: opt, clk: clk, log: log, out: opt.Out.Spec(), now: clk.Now,
+		files: map[string]*WAVWriter{}, fileSeq: map[string]int{}}
+	a.timer = clk.NewTimer(a.tick)
+	switch opt.Driver {
+	case "oto":
+		if err := a.openHost(); err != nil {
+			fmt.Fprintf(log, "gemu: audiodev %s: no sound output (%v); continuing silently; use -audiodev wav,id=%s,path=out.wav to record the audio instead\n",
+				a.name(), err, a.idOr("snd0"))
+			a.opt.Driver = "none"
+			a.host = nil
+		}
+	case "wav":
+		w, err := CreateWAV(opt.Path, a.out)
+		if err != nil {
+			return nil, err
+		}
+		a.wav = w
+	}
+	if a.host == nil {
+		a.mix = NewMixer(a.out)
+		a.outBuf = make([]byte, mixChunk*a.out.FrameBytes())
+	}
+	return a, nil
+}
+
+func (a *Audiodev) name() string { return a.idOr(a.opt.Driver) }
+
+func (a *Audiodev) idOr(def string) string {
+	if a.opt.ID != "" {
+		return a.opt.ID
+	}
+	return def
+}
+
+func (a *Audiodev) openHost() error {
+	d := hostDriver(a.opt.Driver)
+	if d == nil {
+		return fmt.Errorf("%w: %s support is not built in (needs cgo and the otosink package)", ErrNoAudio, a.opt.Driver)
+	}
+	// The host may start pulling before the driver returns the spec it
+	// plays: until the mixer is published it gets short runs of silence.
+	var mix atomic.Pointer[Mixer]
+	var silence atomic.Int64 // bytes of 5 ms in the host's format
+	silence.Store(4)
+	read := func(p []byte) int {
+		if m := mix.Load(); m != nil {
+			return a.hostRead(m, p)
+		}
+		n := min(len(p), int(silence.Load()))
+		clear(p[:n])
+		return n
+	}
+	host, got, err := d(a.out, a.opt.Out.BufferLength, read)
+	if err != nil {
+		return err
+	}
+	m := NewMixer(got)
+	a.out, a.mix, a.host, a.now = got, m, host, hostNow
+	silence.Store(int64(got.BytesFor(5 * time.Millisecond)))
+	mix.Store(m)
+	return nil
+}
+
+// hostRead is the real-time pull (oto's goroutine): at most what is
+// buffered, and a short run of silence when nothing is (never 0 bytes,
+// never a full buffer of silence, never blocking).
+func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
+	fb := m.ofb
+	n := len(p) / fb
+	if n == 0 {
+		return 0
+	}
+	k := min(n, m.Available())
+	if k == 0 {
+		k = min(n, max(m.out.Freq/200, 1)) // 5 ms
+	}
+	m.Mix(p[:k*fb])
+	return k * fb
+}
+
+// ID is the audiodev's id= value.
+func (a *Audiodev) ID() string { return a.opt.ID }
+
+// Options returns the options the backend runs with (Driver is "none" after
+// an oto fallback).
+func (a *Audiodev) Options() Options { return a.opt }
+
+// OutputSpec is the format of the mix the sink plays or writes.
+func (a *Audiodev) OutputSpec() Spec { return a.out }
+
+// ringFrames sizes a voice's ring: enough for the sink's pull granularity
+// and the device's preferred chunk (spec.Samples), rounded up to a power of
+// two by NewStream.
+func (a *Audiodev) ringFrames(spec Spec, d time.Duration) int {
+	n := int(int64(spec.Freq) * int64(d) / int64(time.Second))
+	return max(n, 2*spec.Samples, 64)
+}
+
+// NewOutput opens a playback voice: the device writes frames of spec into
+// the returned stream and the sink pulls them. The ring holds about 20 ms
+// (wav/none, pulled every timer period) or 40 ms (oto, pulled in ALSA
+// periods), or two spec.Samples if larger.
+func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
+	if a.closed {
+		return nil, errors.New("audiodev: closed")
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	d := 20 * time.Millisecond
+	if a.host != nil {
+		d = 40 * time.Millisecond
+	}
+	s := NewStream(spec, a.ringFrames(spec, d))
+	s.name, s.now = name, a.now
+	var tap func([]byte)
+	if a.opt.PerStream {
+		w, err := a.streamFile(name, spec)
+		if err != nil {
+			return nil, err
+		}
+		tap = w.Write
+	}
+	a.mix.Add(s, tap)
+	a.all = append(a.all, s)
+	a.arm()
+	return s, nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// streamFile returns the per-stream WAV for a voice: PATH-NAME.wav (PATH
+// without its .wav suffix), reused while the voice keeps the same spec;
+// a voice reopened with another spec gets PATH-NAME.2.wav, .3, ...
+func (a *Audiodev) streamFile(name string, spec Spec) (*WAVWriter, error) {
+	if name == "" {
+		name = "stream"
+	}
+	safe := unsafeName.ReplaceAllString(name, "_")
+	if w := a.files[safe]; w != nil {
+		ws := spec
+		ws.Format = wavFormat(spec.Format)
+		if w.src == spec.Format && w.Spec().SameStream(ws) {
+			return w, nil
+		}
+		if err := w.Close(); err != nil {
+			fmt.Fprintln(a.log, "gemu:", err)
+		}
+	}
+	a.fileSeq[safe]++
+	base := strings.TrimSuffix(a.opt.Path, filepath.Ext(a.opt.Path))
+	p := base + "-" + safe + ".wav"
+	if n := a.fileSeq[safe]; n > 1 {
+		p = fmt.Sprintf("%s-%s.%d.wav", base, safe, n)
+	}
+	w, err := CreateWAV(p, spec)
+	if err != nil {
+		return nil, err
+	}
+	a.files[safe] = w
+	return w, nil
+}
+
+// Remove takes a voice away (the device stops it or reopens it with
+// another Spec). An output's buffered frames are still played; a new output
+// with the same name starts right where they end. Removing costs one list
+// copy; nothing is flushed or waited for.
+func (a *Audiodev) Remove(s *Stream) {
+	if s == nil {
+		return
+	}
+	for i, c := range a.inputs {
+		if c.s == s {
+			s.gone.Store(true)
+			a.inputs = append(a.inputs[:i], a.inputs[i+1:]...)
+			return
+		}
+	}
+	a.mix.Remove(s)
+}
+
+// arm starts the clock-driven pull if it is not running.
+func (a *Audiodev) arm() {
+	if a.timer.Armed() {
+		return
+	}
+	a.t0 = a.clk.Now()
+	a.pulled = 0
+	for _, c := range a.inputs {
+		c.anchor(a.t0)
+	}
+	a.timer.Set(a.t0 + int64(a.opt.TimerPeriod))
+}
+
+// framesAt is the number of frames of a rate-Hz stream due dt ns after its
+// anchor (floor: never ahead of time).
+func framesAt(rate int, dt int64) uint64 {
+	if dt <= 0 {
+		return 0
+	}
+	s := dt / 1e9
+	ns := dt % 1e9
+	return uint64(s)*uint64(rate) + uint64(ns*int64(rate)/1e9)
+}
+
+// tick runs every timer period on the emulation goroutine: the wav and none
+// sinks pull what virtual time says is due, and capture sources produce
+// what is due.
+func (a *Audiodev) tick() {
+	now := a.clk.Now()
+	if a.host == nil {
+		due := framesAt(a.out.Freq, now-a.t0) - a.pulled
+		a.pullOut(int(due))
+		a.pulled += due
+	}
+	for _, c := range a.inputs {
+		c.run(now)
+	}
+	a.mix.prune()
+	if a.host == nil && len(a.mix.Streams()) == 0 && len(a.inputs) == 0 {
+		return // nothing to do until the next voice opens: let the clock idle
+	}
+	if a.host != nil && len(a.inputs) == 0 {
+		return
+	}
+	a.timer.Set(now + int64(a.opt.TimerPeriod))
+}
+
+// pullOut mixes n output frames and writes them to the WAV file (wav) or
+// drops them (none). While no voice is audible the mix is not written, as
+// with QEMU, whose wav backend only writes for enabled voices.
+func (a *Audiodev) pullOut(n int) {
+	fb := a.out.FrameBytes()
+	for n > 0 {
+		k := min(n, mixChunk)
+		buf := a.outBuf[:k*fb]
+		audible := a.mix.audible()
+		a.mix.Mix(buf)
+		if a.wav != nil && audible {
+			a.wav.Write(buf)
+		}
+		n -= k
+	}
+}
+
+// NewInput opens a capture voice: the audiodev's source (in.path WAV file,
+// in.tone sine, or silence) fills the returned stream in virtual time at
+// spec's rate and the device reads it. Frames appear only once virtual time
+// has reached them; if the device does not read in time the ring fills and
+// the newest frames are dropped and counted as an overrun (a capture FIFO
+// overflow).
+func (a *Audiodev) NewInput(name string, spec Spec) (*Stream, error) {
+	if a.closed {
+		return nil, errors.New("audiodev: closed")
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	s := NewStream(spec, a.ringFrames(spec, 100*time.Millisecond))
+	s.name, s.now = name, a.clk.Now
+	c, err := newCapture(s, a.opt)
+	if err != nil {
+		return nil, err
+	}
+	a.inputs = append(a.inputs, c)
+	a.all = append(a.all, s)
+	if a.timer.Armed() {
+		c.anchor(a.clk.Now())
+	} else {
+		a.arm()
+	}
+	return s, nil
+}
+
+// Streams returns every voice opened so far (for diagnostics).
+func (a *Audiodev) Streams() []*Stream { return append([]*Stream(nil), a.all...) }
+
+// Close stops the backend. The wav sink first mixes out every frame still
+// buffered (so files hold all the device wrote); the oto sink is given up to
+// the buffered duration plus 200 ms to play it. Then files get their final
+// headers and, if asked, statistics are printed and written.
+func (a *Audiodev) Close() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	a.timer.Stop()
+	var errs []error
+	if a.host != nil {
+		deadline := time.Now().Add(200*time.Millisecond + a.out.DurationOf(a.mix.Available()*a.out.FrameBytes()))
+		for a.mix.anyBuffered() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		errs = append(errs, a.host.Close())
+	} else {
+		// Drain: at most every ring's capacity, converted, plus filter tails.
+		limit := 0
+		for _, s := range a.mix.Streams() {
+			s.SetActive(false)
+			limit += s.Capacity()*a.out.Freq/s.spec.Freq + 2*maxTaps + mixChunk
+		}
+		for limit > 0 && a.mix.audible() {
+			// Exactly what is buffered (no padding after the last frame),
+			// then small steps to flush resampler tails.
+			k := min(a.mix.Available(), mixChunk)
+			if k == 0 {
+				k = 64
+			}
+			a.pullOut(k)
+			limit -= k
+		}
+	}
+	if a.wav != nil {
+		errs = append(errs, a.wav.Close())
+	}
+	for _, w := range a.files {
+		errs = append(errs, w.Close())
+	}
+	errs = append(errs, a.writeStats())
+	return errors.Join(errs...)
+}
+
+func (a *Audiodev) writeStats() error {
+	var all []Stats
+	for _, s := range a.all {
+		all = append(all, s.Stats())
+	}
+	if a.opt.Stats {
+		fmt.Fprintf(a.log, "gemu: audiodev %s (%s, %v): %d voice(s)\n", a.name(), a.opt.Driver, a.out, len(all))
+		for _, st := range all {
+			fmt.Fprintf(a.log, "  %v\n", st)
+		}
+	}
+	var errs []error
+	if a.opt.StatsCSV != "" {
+		errs = append(errs, writeFile(a.opt.StatsCSV, func(w io.Writer) error { return WriteCSV(w, all) }))
+	}
+	if a.opt.StatsSVG != "" {
+		var tls []Timeline
+		for _, s := range a.all {
+			tls = append(tls, s.Timeline())
+		}
+		errs = append(errs, writeFile(a.opt.StatsSVG, func(w io.Writer) error { return WriteSVG(w, tls) }))
+	}
+	return errors.Join(errs...)
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("audio: %w", err)
+	}
+	err = fn(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("audio: %s: %w", path, err)
+	}
+	return nil
+}

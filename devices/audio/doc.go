@@ -1,0 +1,58 @@
+// Package audio is gemu's host audio side: everything between a sound
+// device model (AC97, virtio-sound, ivshmem) and the host's speakers or a
+// WAV file.
+//
+// A device opens voices on an Audiodev (one -audiodev backend):
+//
+//	ad, err := audio.Open("wav,id=snd0,path=out.wav,out.frequency=48000", clk)
+//	st, err := ad.NewOutput("ac97.pcm-out", audio.Spec{Freq: 48000, Format: audio.S16LE, Channels: 2})
+//	n := st.Write(pcm[:min(len(pcm), st.Free()*4)]) // frames accepted
+//
+// and talks to it only through the returned Stream, a lock-free
+// single-producer single-consumer ring of frames (stream.go). Back-pressure
+// contract: a device writes at most Free() frames and advances its
+// guest-visible position only by the count Write returns, exactly like
+// hardware whose FIFO is full; nothing is dropped silently.
+//
+// # Sinks (-audiodev DRIVER,id=ID,...; QEMU syntax and option meanings)
+//
+//   - wav,path=FILE: the mix is written to FILE as RIFF WAV, pulled by the
+//     machine clock (virtual time) at the output rate every timer-period,
+//     so the bytes are independent of host speed. While no voice is audible
+//     nothing is written (as in QEMU). With per-stream=on each voice is also
+//     written, in its own native format and rate and after its gain, to
+//     PATH-NAME.wav (PATH without ".wav"; NAME is the voice name with
+//     characters outside [A-Za-z0-9_.-] replaced by "_"; a voice reopened
+//     with another spec continues in PATH-NAME.2.wav, .3, ...). Those files
+//     hold exactly the frames the device wrote, without underrun silence:
+//     that is what regression tests compare.
+//   - none: pulled by the clock like wav, and discarded (still counted).
+//   - oto: played on the speakers through github.com/ebitengine/oto/v3,
+//     pulled in real time by oto's goroutine (package otosink, which must
+//     be linked in: import _ "gemu/devices/audio/otosink"). If no audio
+//     device can be opened, one line on stderr says so and names
+//     -audiodev wav,path=..., and the backend runs as none.
+//
+// Options: out.frequency, out.channels, out.format (u8 s8 u16 s16 s32 f32;
+// default 44100 Hz s16 stereo as in QEMU), out.buffer-length (µs; oto's
+// player buffer), timer-period (µs, default 1000; see DefaultTimerPeriod),
+// in.frequency/channels/format (accepted for QEMU compatibility), in.path
+// (capture WAV file), in.loop=on, in.tone=HZ, per-stream=on, stats=on
+// (summary on Close), stats.csv=FILE, stats.svg=FILE (ring-fill timeline
+// with underruns marked).
+//
+// # Time
+//
+// With the wav and none sinks both ends of every ring run on the emulation
+// goroutine and in virtual time. With oto the sink runs in real time: if
+// the clock is deterministic (-icount) and the emulator runs faster than
+// real time, rings fill, Free() reaches 0 and devices stall their DMA as
+// hardware with a full FIFO would (virtual time keeps running, so a guest
+// that measures its own playback rate sees it slow down); if it runs
+// slower, the sink plays silence and counts underruns.
+//
+// Capture voices are filled by a source (in.path WAV file, in.tone sine,
+// or silence) in virtual time at the voice's rate: a frame appears in the
+// ring only once virtual time has reached it, so a device can never hand a
+// guest data from the future, nor stale or zero frames.
+package audio

@@ -1,0 +1,339 @@
+package audio
+
+import (
+	"sync/atomic"
+)
+
+// mixChunk is the number of output frames the mixer renders per round; it
+// bounds every scratch buffer, so mixing never allocates.
+const mixChunk = 512
+
+// voice is the mixer's state for one stream. The fields below the line are
+// owned by the consumer (the goroutine that runs Mixer.Mix).
+type voice struct {
+	s     *Stream
+	after *voice      // predecessor with the same name: start once it is done
+	done  atomic.Bool // removed and fully played: the mixer skips it
+	tap   func(native []byte)
+
+	rs      *resampler // nil when the rates match
+	raw     []byte
+	in      []float64
+	rsOut   []float64
+	tapBuf  []byte
+	doneSeq uint64 // mix round in which it finished
+	doneOff int    // output frame of that round where its audio ended
+}
+
+// Mixer mixes any number of streams, each with its own Spec, into one output
+// Spec: sample format conversion, channel mapping (mono is copied to both
+// sides; stereo to mono is the mean; otherwise channel i goes to channel i),
+// per-stream gain and mute, and sample-rate conversion (resample.go). Mixing
+// is done in float64, in which every integer sample format is exact, so a
+// single stream whose Spec equals the output Spec comes out bit-exact at
+// unity gain (and takes a plain-copy fast path).
+//
+// Add and Remove belong to the producer side (the emulation goroutine); Mix
+// to the consumer. They share only an atomically published, immutable voice
+// list (the "state queue" of device-reference.md §4.5): Mix never waits.
+type Mixer struct {
+	out    Spec
+	ofb    int
+	voices atomic.Pointer[[]*voice]
+	acc    []float64
+	seq    uint64
+}
+
+// NewMixer returns a mixer producing out.
+func NewMixer(out Spec) *Mixer {
+	if err := out.Validate(); err != nil {
+		panic(err)
+	}
+	m := &Mixer{out: out, ofb: out.FrameBytes(), acc: make([]float64, mixChunk*out.Channels)}
+	m.voices.Store(new([]*voice))
+	return m
+}
+
+// Spec is the output format.
+func (m *Mixer) Spec() Spec { return m.out }
+
+// Add starts mixing s. If a removed stream with the same name is still
+// draining, s starts where that one's audio ends (a device that changes
+// rate loses nothing and plays nothing twice). tap, if not nil, receives on
+// the consumer goroutine every frame Mix takes from s, in s's native format
+// with its gain applied (per-stream WAV files).
+func (m *Mixer) Add(s *Stream, tap func(native []byte)) {
+	v := &voice{s: s, tap: tap}
+	sp := s.spec
+	chunkIn := mixChunk
+	if sp.Freq != m.out.Freq {
+		v.rs = newResampler(tableFor(sp.Freq, m.out.Freq), sp.Channels)
+		chunkIn = resamplerChunk
+		v.rsOut = make([]float64, mixChunk*sp.Channels)
+	}
+	v.raw = make([]byte, chunkIn*s.fb)
+	v.in = make([]float64, chunkIn*sp.Channels)
+	if tap != nil {
+		v.tapBuf = make([]byte, chunkIn*s.fb)
+	}
+	old := *m.voices.Load()
+	list := make([]*voice, 0, len(old)+1)
+	for _, o := range old {
+		if o.done.Load() {
+			continue
+		}
+		if s.name != "" && o.s.name == s.name && o.s.gone.Load() {
+			v.after = o
+		}
+		list = append(list, o)
+	}
+	list = append(list, v)
+	m.voices.Store(&list)
+}
+
+// Remove stops accepting writes to s; the frames already in its ring are
+// still played, then the mixer forgets it.
+func (m *Mixer) Remove(s *Stream) {
+	s.gone.Store(true)
+	s.active.Store(false)
+	m.prune()
+}
+
+// prune republishes the list without finished voices (producer side).
+func (m *Mixer) prune() {
+	old := *m.voices.Load()
+	list := make([]*voice, 0, len(old))
+	for _, o := range old {
+		if !o.done.Load() {
+			list = append(list, o)
+		}
+	}
+	if len(list) != len(old) {
+		m.voices.Store(&list)
+	}
+}
+
+// Streams returns the streams being mixed (including draining ones).
+func (m *Mixer) Streams() []*Stream {
+	var out []*Stream
+	for _, v := range *m.voices.Load() {
+		if !v.done.Load() {
+			out = append(out, v.s)
+		}
+	}
+	return out
+}
+
+// audible reports whether any voice would contribute more than silence
+// (consumer side, or the producer when it is also the consumer).
+func (m *Mixer) audible() bool {
+	for _, v := range *m.voices.Load() {
+		if !v.done.Load() && !v.waiting() && !v.idle() {
+			return true
+		}
+	}
+	return false
+}
+
+// anyBuffered reports whether any ring still holds frames (any goroutine).
+func (m *Mixer) anyBuffered() bool {
+	for _, v := range *m.voices.Load() {
+		if !v.done.Load() && v.s.Buffered() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// idle reports whether v would contribute nothing but silence now.
+func (v *voice) idle() bool {
+	return !v.s.active.Load() && v.s.Buffered() == 0 && (v.rs == nil || v.rs.quiet())
+}
+
+// waiting reports whether v must not start yet (its predecessor plays).
+func (v *voice) waiting() bool {
+	return v.after != nil && !v.after.done.Load()
+}
+
+// Available estimates how many output frames the mixer can produce from
+// audio already buffered (the most any live stream has, converted to the
+// output rate). The oto reader uses it to return short reads.
+func (m *Mixer) Available() int {
+	best := 0
+	for _, v := range *m.voices.Load() {
+		if v.done.Load() {
+			continue
+		}
+		n := v.s.Buffered()
+		if v.rs != nil {
+			n = int(uint64(n) * v.rs.t.L / v.rs.t.M)
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// Mix fills dst (whole output frames; a partial tail frame is silence) with
+// the mix of every stream. Streams that run dry contribute silence for the
+// missing part and count an underrun. It never blocks or allocates.
+func (m *Mixer) Mix(dst []byte) {
+	n := len(dst) / m.ofb
+	m.out.FillSilence(dst[n*m.ofb:])
+	list := *m.voices.Load()
+
+	// Fast path: exactly one audible stream, same format, unity gain.
+	var only *voice
+	live := 0
+	for _, v := range list {
+		if v.done.Load() || v.waiting() {
+			continue
+		}
+		if v.idle() {
+			if v.s.gone.Load() {
+				v.finish(m.seq+1, 0)
+			}
+			continue
+		}
+		live++
+		only = v
+	}
+	if live == 0 {
+		m.out.FillSilence(dst[:n*m.ofb])
+		m.seq++
+		return
+	}
+	if live == 1 && only.rs == nil && only.s.spec.SameStream(m.out) && only.s.vol.Load() == unityVol {
+		s := only.s
+		got := s.take(dst, n)
+		m.out.FillSilence(dst[got*m.ofb : n*m.ofb])
+		s.short(n, got)
+		if only.tap != nil && got > 0 {
+			only.tap(dst[:got*m.ofb])
+		}
+		m.seq++
+		if s.gone.Load() && s.Buffered() == 0 {
+			only.finish(m.seq, got)
+			// A successor waiting on it starts next round.
+		}
+		return
+	}
+
+	for off := 0; off < n; off += mixChunk {
+		c := min(mixChunk, n-off)
+		m.seq++
+		acc := m.acc[:c*m.out.Channels]
+		clear(acc)
+		for _, v := range list {
+			if v.done.Load() {
+				continue
+			}
+			start := 0
+			if v.after != nil {
+				if !v.after.done.Load() {
+					continue
+				}
+				if v.after.doneSeq == m.seq {
+					start = v.after.doneOff
+				}
+			}
+			if v.idle() {
+				if v.s.gone.Load() {
+					v.finish(m.seq, start)
+				}
+				continue
+			}
+			m.render(v, acc[start*m.out.Channels:], c-start, start)
+		}
+		encode(m.out, acc, dst[off*m.ofb:(off+c)*m.ofb])
+	}
+}
+
+func (v *voice) finish(seq uint64, off int) {
+	v.doneSeq, v.doneOff = seq, off
+	v.done.Store(true)
+}
+
+// render adds n output frames of v into acc; base is acc's offset in the
+// round (for the done bookkeeping).
+func (m *Mixer) render(v *voice, acc []float64, n, base int) {
+	s := v.s
+	sp := s.spec
+	ich := sp.Channels
+	vol := s.vol.Load()
+	if v.rs == nil {
+		got := s.take(v.raw, n)
+		s.short(n, got)
+		in := v.in[:got*ich]
+		decode(sp, v.raw[:got*s.fb], in)
+		v.gainAndTap(in, got, vol)
+		mapAdd(in, ich, acc, m.out.Channels, got)
+		if s.gone.Load() && s.Buffered() == 0 {
+			v.finish(m.seq, base+got)
+		}
+		return
+	}
+	for done := 0; done < n; {
+		k := min(n-done, v.rs.maxOut())
+		need := v.rs.need(k)
+		got := s.take(v.raw, need)
+		s.short(need, got)
+		in := v.in[:got*ich]
+		decode(sp, v.raw[:got*s.fb], in)
+		v.gainAndTap(in, got, vol)
+		v.rs.push(in)
+		v.rs.pushZeros(need - got)
+		out := v.rsOut[:k*ich]
+		v.rs.process(out, k)
+		mapAdd(out, ich, acc[done*m.out.Channels:], m.out.Channels, k)
+		done += k
+	}
+	if s.gone.Load() && s.Buffered() == 0 && v.rs.quiet() {
+		v.finish(m.seq, base+n)
+	}
+}
+
+func (v *voice) gainAndTap(in []float64, frames int, vol uint64) {
+	if frames == 0 {
+		return
+	}
+	if vol != unityVol {
+		gl, gr := volPair(vol)
+		applyGains(in, v.s.spec.Channels, gl, gr)
+		if v.tap != nil {
+			b := v.tapBuf[:frames*v.s.fb]
+			encode(v.s.spec, in, b)
+			v.tap(b)
+		}
+		return
+	}
+	if v.tap != nil {
+		v.tap(v.raw[:frames*v.s.fb])
+	}
+}
+
+// mapAdd adds n frames of src (sch channels) into acc (och channels).
+func mapAdd(src []float64, sch int, acc []float64, och int, n int) {
+	switch {
+	case sch == och:
+		acc = acc[:n*och]
+		for i, x := range src[:n*sch] {
+			acc[i] += x
+		}
+	case sch == 1:
+		for k, x := range src[:n] {
+			acc[k*och] += x
+			acc[k*och+1] += x
+		}
+	case och == 1:
+		for k := range n {
+			acc[k] += (src[k*sch] + src[k*sch+1]) / 2
+		}
+	default:
+		c := min(sch, och)
+		for k := range n {
+			for j := range c {
+				acc[k*och+j] += src[k*sch+j]
+			}
+		}
+	}
+}

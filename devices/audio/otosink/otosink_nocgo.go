@@ -1,0 +1,17 @@
+//go:build !cgo
+
+package otosink
+
+import (
+	"fmt"
+	"time"
+
+	"gemu/devices/audio"
+)
+
+func init() { audio.RegisterHost("oto", Open) }
+
+// Open always fails without cgo: oto's Linux backend is cgo-only.
+func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (audio.HostOutput, audio.Spec, error) {
+	return nil, audio.Spec{}, fmt.Errorf("%w: gemu was built without cgo, which oto needs", audio.ErrNoAudio)
+}

@@ -1,0 +1,250 @@
+package audio
+
+import (
+	"math"
+	"sync"
+)
+
+// Sample-rate conversion: a polyphase windowed-sinc filter (band-limited
+// interpolation as in J. O. Smith, "Digital Audio Resampling", with a Kaiser
+// window). For a rate pair in:out with g = gcd(in, out) the output advances
+// M = in/g input samples every L = out/g outputs, so there are exactly L
+// distinct filter phases. When L <= maxExactPhases the table holds every
+// phase and the conversion involves no interpolation at all (44100->48000 has
+// L = 160); otherwise the table holds tablePhases phases and the
+// coefficients are interpolated linearly between neighbours.
+//
+// The filter is causal: the history starts with taps-1 zero frames, so an
+// output frame depends only on input frames already received. The price is a
+// delay of taps/2 input frames (0.73 ms for 44.1 kHz with 64 taps).
+
+const (
+	baseTaps       = 64   // taps when upsampling (cutoff = input Nyquist)
+	maxTaps        = 1024 // cap when downsampling by a large factor
+	maxExactPhases = 1024
+	tablePhases    = 512
+	kaiserBeta     = 10.0 // about 100 dB stopband attenuation
+	rolloff        = 0.91 // cutoff as a fraction of the lower Nyquist
+)
+
+// filterTable holds the coefficients of one rate pair; it is immutable and
+// shared by every voice converting between the same rates.
+type filterTable struct {
+	in, out int
+	L, M    uint64 // output step: position += M/L input samples
+	taps    int
+	phases  int       // rows in coef (plus one extra row for interpolation)
+	exact   bool      // phases == L: no interpolation
+	coef    []float64 // (phases+1) x taps
+}
+
+var tableCache sync.Map // [2]int{in,out} -> *filterTable
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// besselI0 is the modified Bessel function of the first kind, order 0
+// (power series; converges quickly for the arguments a Kaiser window uses).
+func besselI0(x float64) float64 {
+	sum, term := 1.0, 1.0
+	q := x * x / 4
+	for k := 1; k < 200; k++ {
+		term *= q / float64(k*k)
+		sum += term
+		if term < sum*1e-17 {
+			break
+		}
+	}
+	return sum
+}
+
+// tableFor returns the (cached) filter for in -> out Hz.
+func tableFor(in, out int) *filterTable {
+	key := [2]int{in, out}
+	if t, ok := tableCache.Load(key); ok {
+		return t.(*filterTable)
+	}
+	t := newFilterTable(in, out)
+	v, _ := tableCache.LoadOrStore(key, t)
+	return v.(*filterTable)
+}
+
+func newFilterTable(in, out int) *filterTable {
+	g := gcd(in, out)
+	t := &filterTable{in: in, out: out, L: uint64(out / g), M: uint64(in / g)}
+	// Cutoff in cycles per input sample.
+	fc := 0.5 * rolloff
+	taps := baseTaps
+	if out < in {
+		fc *= float64(out) / float64(in)
+		taps = int(math.Ceil(float64(baseTaps) * float64(in) / float64(out)))
+		taps = min((taps+1)&^1, maxTaps)
+	}
+	t.taps = taps
+	if t.L <= maxExactPhases {
+		t.phases, t.exact = int(t.L), true
+	} else {
+		t.phases = tablePhases
+	}
+	t.coef = make([]float64, (t.phases+1)*taps)
+	half := float64(taps) / 2
+	i0b := besselI0(kaiserBeta)
+	for p := 0; p <= t.phases; p++ {
+		frac := float64(p) / float64(t.phases)
+		row := t.coef[p*taps : (p+1)*taps]
+		sum := 0.0
+		for j := range row {
+			// Distance from tap j to the interpolation point, which lies
+			// between taps half-1 and half.
+			x := float64(j) - (half - 1) - frac
+			var s float64
+			if x == 0 {
+				s = 2 * fc
+			} else {
+				s = math.Sin(2*math.Pi*fc*x) / (math.Pi * x)
+			}
+			r := x / half
+			w := 0.0
+			if r > -1 && r < 1 {
+				w = besselI0(kaiserBeta*math.Sqrt(1-r*r)) / i0b
+			}
+			row[j] = s * w
+			sum += row[j]
+		}
+		for j := range row { // unity gain at DC for every phase
+			row[j] /= sum
+		}
+	}
+	return t
+}
+
+// resampler is one voice's converter state (consumer-owned).
+type resampler struct {
+	t    *filterTable
+	ch   int
+	buf  []float64 // interleaved input history: frames [0, n)
+	n    int       // frames in buf
+	ipos int       // integer part of the next output's position (buf index of its window start)
+	frac uint64    // fractional part, in units of 1/L
+	row  []float64 // interpolated coefficients (inexact tables only)
+	// zeros counts trailing zero input frames: once it covers the whole
+	// window, the output is silent and an idle voice can be skipped.
+	zeros int
+}
+
+// resamplerChunk bounds the input frames one process call may need.
+const resamplerChunk = 4096
+
+func newResampler(t *filterTable, ch int) *resampler {
+	r := &resampler{t: t, ch: ch}
+	r.buf = make([]float64, (t.taps+resamplerChunk+2)*ch)
+	r.n = t.taps - 1 // zero history: causal filter
+	r.zeros = r.n
+	if !t.exact {
+		r.row = make([]float64, t.taps)
+	}
+	return r
+}
+
+// maxOut is the largest output count whose input fits in one call.
+func (r *resampler) maxOut() int {
+	m := (resamplerChunk - 1) * r.t.L / r.t.M
+	return int(max(m, 1))
+}
+
+// need is how many more input frames process(n) requires.
+func (r *resampler) need(n int) int {
+	// Last output's window starts at ipos + floor((frac + (n-1)M)/L) and
+	// ends taps-1 frames later.
+	last := r.ipos + int((r.frac+uint64(n-1)*r.t.M)/r.t.L)
+	return max(last+r.t.taps-r.n, 0)
+}
+
+// push appends decoded input frames (interleaved, ch channels).
+func (r *resampler) push(in []float64) {
+	copy(r.buf[r.n*r.ch:], in)
+	r.n += len(in) / r.ch
+	allZero := true
+	for i := len(in) - 1; i >= 0; i-- {
+		if in[i] != 0 {
+			allZero = false
+			r.zeros = len(in)/r.ch - 1 - i/r.ch
+			break
+		}
+	}
+	if allZero {
+		r.zeros += len(in) / r.ch
+	}
+}
+
+// pushZeros appends n silent frames.
+func (r *resampler) pushZeros(n int) {
+	clear(r.buf[r.n*r.ch : (r.n+n)*r.ch])
+	r.n += n
+	r.zeros += n
+}
+
+// quiet reports whether every frame in the window is zero.
+func (r *resampler) quiet() bool { return r.zeros >= r.t.taps+1 }
+
+// process writes n output frames into out (interleaved) and drops the input
+// that no later output needs. The caller has pushed need(n) frames.
+func (r *resampler) process(out []float64, n int) {
+	t := r.t
+	taps, ch := t.taps, r.ch
+	for k := 0; k < n; k++ {
+		var h []float64
+		if t.exact {
+			p := int(r.frac)
+			h = t.coef[p*taps : (p+1)*taps]
+		} else {
+			x := r.frac * uint64(t.phases)
+			p := int(x / t.L)
+			a := float64(x%t.L) / float64(t.L)
+			h0 := t.coef[p*taps : (p+1)*taps]
+			h1 := t.coef[(p+1)*taps : (p+2)*taps]
+			h = r.row
+			for j := range h {
+				h[j] = h0[j] + a*(h1[j]-h0[j])
+			}
+		}
+		win := r.buf[r.ipos*ch : (r.ipos+taps)*ch]
+		switch ch {
+		case 1:
+			var s float64
+			for j, c := range h {
+				s += c * win[j]
+			}
+			out[k] = s
+		case 2:
+			var s0, s1 float64
+			win = win[:2*len(h)]
+			for j, c := range h {
+				s0 += c * win[2*j]
+				s1 += c * win[2*j+1]
+			}
+			out[2*k], out[2*k+1] = s0, s1
+		default:
+			o := out[k*ch : (k+1)*ch]
+			clear(o)
+			for j, c := range h {
+				for i := range o {
+					o[i] += c * win[j*ch+i]
+				}
+			}
+		}
+		r.frac += t.M
+		r.ipos += int(r.frac / t.L)
+		r.frac %= t.L
+	}
+	// Drop consumed history.
+	if r.ipos > 0 {
+		copy(r.buf, r.buf[r.ipos*ch:r.n*ch])
+		r.n -= r.ipos
+		r.ipos = 0
+	}
+}

@@ -1,0 +1,144 @@
+package machine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"gemu/devices/syscon"
+)
+
+// MaxBatch bounds the instructions run between two looks at timers, the
+// finisher, tohost and host input. 2^16 instructions are a few hundred
+// microseconds of guest time: short enough for real-time timers and console
+// echo, long enough that the checks cost nothing.
+const MaxBatch = 1 << 16
+
+// ErrDeadlock is returned when the hart waits for an interrupt that nothing
+// can raise any more: no timer armed and no host input possible.
+var ErrDeadlock = errors.New("machine: the hart waits (WFI) with no timer armed and no input possible")
+
+// Run executes the guest until it powers off, fails, passes or fails a
+// tohost test, or Stop is called. It then runs the AtExit hooks. The
+// returned error is for host problems (including ErrDeadlock); guest
+// outcomes are in Exit.
+func (m *Machine) Run() (ex Exit, err error) {
+	defer func() {
+		if ferr := m.finish(); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	h, clk := m.Hart, m.Clock
+	det := clk.Deterministic()
+	shift := clk.Shift()
+	var sleeper *time.Timer
+	for {
+		if m.stopReq.Load() {
+			return Exit{Code: 0, Reason: "quit"}, nil
+		}
+		max := uint64(MaxBatch)
+		if det {
+			// Run exactly up to the next timer so it fires at a
+			// repeatable instruction count.
+			if t, ok := clk.Next(); ok {
+				if d := t - clk.Now(); d <= 0 {
+					max = 0
+				} else if n := uint64((d + 1<<shift - 1) >> shift); n < max {
+					max = n
+				}
+			}
+		}
+		if max > 0 {
+			h.Run(max)
+		}
+		clk.RunDue()
+		m.UART.Poll()
+		m.UART.Flush()
+
+		if m.action.set {
+			a := m.action
+			m.action = pendingAction{}
+			switch a.kind {
+			case syscon.ActionPowerOff:
+				if a.code == 0 {
+					return Exit{Code: 0, Reason: "power off"}, nil
+				}
+				return Exit{Code: a.code, Reason: fmt.Sprintf("power off with failure code %d", a.code)}, nil
+			case syscon.ActionReset:
+				if m.Config.NoReboot {
+					return Exit{Code: 0, Reason: "reset (with -no-reboot)"}, nil
+				}
+				m.tracef("boot", "guest reset")
+				m.reset()
+				continue
+			}
+		}
+		if m.tohost != 0 {
+			if ex, done := m.checkToHost(); done {
+				return ex, nil
+			}
+		}
+		if h.Idle() {
+			if err := m.idle(&sleeper); err != nil {
+				return Exit{Code: 1, Reason: err.Error()}, err
+			}
+		}
+	}
+}
+
+// checkToHost applies the riscv-tests convention: the test writes
+// (n << 1) | 1 to tohost, n = 0 meaning pass and n > 0 "test n failed".
+func (m *Machine) checkToHost() (Exit, bool) {
+	off := m.tohost - RAMBase
+	v := binary.LittleEndian.Uint64(m.Bus.RAM[off:])
+	if v == 0 || v&1 == 0 {
+		// Even values are HTIF syscall pointers (proxy kernel); not
+		// supported, ignored.
+		return Exit{}, false
+	}
+	n := v >> 1
+	if n == 0 {
+		return Exit{Code: 0, Reason: "tohost: pass"}, true
+	}
+	code := int(min(n, 255))
+	return Exit{Code: code, Reason: fmt.Sprintf("tohost: test %d failed", n)}, true
+}
+
+// idle is called when the hart sleeps in WFI. Deterministic mode jumps
+// virtual time to the next timer; real-time mode sleeps until it, or until
+// host input or Stop wakes it.
+func (m *Machine) idle(sleeper **time.Timer) error {
+	clk := m.Clock
+	next, ok := clk.Next()
+	if ok && clk.Deterministic() {
+		clk.Skip(next)
+		clk.RunDue()
+		return nil
+	}
+	if !ok && m.inputClosed.Load() && m.UART.In.Len() == 0 {
+		return ErrDeadlock
+	}
+	var tc <-chan time.Time
+	if ok {
+		d := time.Duration(next - clk.Now())
+		if d <= 0 {
+			clk.RunDue()
+			return nil
+		}
+		if *sleeper == nil {
+			*sleeper = time.NewTimer(d)
+		} else {
+			(*sleeper).Reset(d)
+		}
+		tc = (*sleeper).C
+		defer (*sleeper).Stop()
+	}
+	select {
+	case <-tc:
+	case <-m.UART.In.C:
+	case <-m.wake:
+	}
+	clk.RunDue()
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -181,6 +182,107 @@ func (g gen) any() uint64 {
 	return g.pack(neg, g.bias()+g.r.IntN(80)-40)
 }
 
+// mul multiplies in g's format with the code under test (only used to make
+// operands).
+func (g gen) mul(a, b uint64, rm RoundingMode) (uint64, Flags) {
+	if g.o.width == 32 {
+		r, fl := F32Mul(uint32(a), uint32(b), rm)
+		return uint64(r), fl
+	}
+	return F64Mul(a, b, rm)
+}
+
+// square returns q*q rounded for a random q: its square root is within an
+// ulp of q, the hard case for the sticky bit of the root.
+func (g gen) square() uint64 {
+	q := g.pack(false, g.bias()+g.r.IntN(400)-200)
+	if g.r.IntN(4) == 0 {
+		q = g.pack(false, g.r.IntN(g.expMax()))
+	}
+	a, _ := g.mul(q, q, RoundingMode(g.r.IntN(5)))
+	return a ^ uint64(g.r.IntN(2))
+}
+
+// hardQuotient returns a, b whose quotient is a p-bit number Q followed by
+// 64-p zero bits and a non-zero tail: a quotient computed to 64 bits looks
+// exact unless the remainder is kept. With A = a's and B = b's integer
+// significands, A*2^64 = Q*B*2^(64-p) + R with 0 < R < B, so Q is solved
+// from Q*B = -R/2^(64-p) (mod 2^p). Only binary64 has such cases.
+func (g gen) hardQuotient() (uint64, uint64, bool) {
+	p, s := g.o.prec, 64-g.o.prec
+	if p <= s {
+		return 0, 0, false
+	}
+	for range 8 {
+		B := g.r.Uint64()>>(64-p) | 1<<(p-1) | 1
+		R := (g.r.Uint64() % B) &^ (1<<s - 1)
+		if R == 0 {
+			continue
+		}
+		inv := B // Newton iteration for B^-1 mod 2^64
+		for range 6 {
+			inv *= 2 - B*inv
+		}
+		Q := -(R >> s) * inv & (1<<p - 1)
+		if Q < 1<<(p-1) {
+			continue
+		}
+		hi, lo := bits.Mul64(Q, B<<s)
+		if _, c := bits.Add64(lo, R, 0); c != 0 {
+			hi++
+		}
+		A := hi
+		if A < 1<<(p-1) || A >= 1<<p {
+			continue
+		}
+		ea := g.bias() + g.r.IntN(100) - 50
+		eb := g.bias() + g.r.IntN(100) - 50
+		fm := uint64(1)<<(p-1) - 1
+		a := uint64(ea)<<(p-1) | A&fm
+		b := uint64(eb)<<(p-1) | B&fm
+		if g.r.IntN(2) == 0 {
+			a |= g.o.signBit()
+		}
+		return a, b, true
+	}
+	return 0, 0, false
+}
+
+// hardSquare returns a whose square root is a p-bit number Q followed by
+// 64-p zero bits and a non-zero tail (the sqrt analogue of hardQuotient),
+// found by search: with T = (Q*2^(64-p))^2, the next multiple N of the
+// radicand scale above T must stay below (Q*2^(64-p)+1)^2.
+func (g gen) hardSquare() (uint64, bool) {
+	p, s := g.o.prec, 64-g.o.prec
+	for range 4000 {
+		Q := g.r.Uint64()>>(64-p) | 1<<(p-1)
+		th, tl := bits.Mul64(Q<<s, Q<<s)
+		scale := 63 + s + uint(g.r.IntN(2)) // radicand = A * 2^scale
+		// N = ceil(T / 2^scale) * 2^scale; R = N - T.
+		A := th >> (scale - 64)
+		rem := th&(1<<(scale-64)-1) != 0 || tl != 0
+		if !rem {
+			continue
+		}
+		A++
+		// R = A*2^scale - T, which must be below 2*Q*2^s.
+		nh := A << (scale - 64)
+		rl, b := bits.Sub64(0, tl, 0)
+		rh, _ := bits.Sub64(nh, th, b)
+		if rh != 0 || rl >= Q<<(s+1) {
+			continue
+		}
+		if A < 1<<(p-1) || A >= 1<<p {
+			continue
+		}
+		// a = A * 2^(scale - 2t); pick t so that a is a normal number.
+		e := int(scale) - 2*(int(g.r.IntN(40))+int(scale)/2-20)
+		ea := g.bias() + e + int(p) - 1
+		return uint64(ea)<<(p-1) | A&(1<<(p-1)-1), true
+	}
+	return 0, false
+}
+
 func (g gen) exp(x uint64) int { return int(x>>g.fracBits()) & g.expMax() }
 
 // near returns an operand whose exponent is close to x's, so that additions
@@ -211,6 +313,19 @@ func (g gen) pair(op string) (uint64, uint64) {
 	}
 	if op != "mul" && op != "div" && op != "fma" {
 		return a, g.near(a)
+	}
+	if op == "div" && g.r.IntN(3) == 0 {
+		if a, b, ok := g.hardQuotient(); ok {
+			return a, b
+		}
+	}
+	if op == "div" && g.r.IntN(2) == 0 {
+		// a = b*q rounded: a/b lies within a few ulps of q without being
+		// q, the hard case for the sticky bit of the quotient.
+		b := g.pack(g.r.IntN(2) == 0, g.bias()+g.r.IntN(200)-100)
+		q := g.pack(g.r.IntN(2) == 0, g.bias()+g.r.IntN(200)-100)
+		a, _ := g.mul(b, q, RoundingMode(g.r.IntN(5)))
+		return a ^ uint64(g.r.IntN(2)), b
 	}
 	// Product/quotient near the edges of the exponent range.
 	ea := g.r.IntN(g.expMax()-1) + 1
@@ -311,8 +426,16 @@ func TestSqrtAgainstReference(t *testing.T) {
 			fails := failures{t: t}
 			for n := 0; n < casesPer(); n++ {
 				a := g.any()
-				if n%2 == 0 {
+				switch n % 3 {
+				case 0:
 					a &^= im.o.signBit()
+				case 1:
+					a = g.square()
+				}
+				if n%5 == 0 {
+					if h, ok := g.hardSquare(); ok {
+						a = h
+					}
 				}
 				for rm := RNE; rm <= RMM; rm++ {
 					r, fl := im.sqrt(a, rm)

@@ -277,30 +277,30 @@ loop:
 		case opMUL:
 			x[d.rd] = x[d.rs1] * x[d.rs2]
 		case opMULH:
-			x[d.rd] = mulh(x[d.rs1], x[d.rs2])
+			x[d.rd] = mulhSS(x[d.rs1], x[d.rs2])
 		case opMULHSU:
-			x[d.rd] = mulhsu(x[d.rs1], x[d.rs2])
+			x[d.rd] = mulhSU(x[d.rs1], x[d.rs2])
 		case opMULHU:
 			hi, _ := bits.Mul64(x[d.rs1], x[d.rs2])
 			x[d.rd] = hi
 		case opDIV:
-			x[d.rd] = div(x[d.rs1], x[d.rs2])
+			x[d.rd] = div64(x[d.rs1], x[d.rs2])
 		case opDIVU:
-			x[d.rd] = divu(x[d.rs1], x[d.rs2])
+			x[d.rd] = divu64(x[d.rs1], x[d.rs2])
 		case opREM:
-			x[d.rd] = rem(x[d.rs1], x[d.rs2])
+			x[d.rd] = rem64(x[d.rs1], x[d.rs2])
 		case opREMU:
-			x[d.rd] = remu(x[d.rs1], x[d.rs2])
+			x[d.rd] = remu64(x[d.rs1], x[d.rs2])
 		case opMULW:
 			x[d.rd] = sx32(x[d.rs1] * x[d.rs2])
 		case opDIVW:
-			x[d.rd] = divw(x[d.rs1], x[d.rs2])
+			x[d.rd] = div32(x[d.rs1], x[d.rs2])
 		case opDIVUW:
-			x[d.rd] = divuw(x[d.rs1], x[d.rs2])
+			x[d.rd] = divu32(x[d.rs1], x[d.rs2])
 		case opREMW:
-			x[d.rd] = remw(x[d.rs1], x[d.rs2])
+			x[d.rd] = rem32(x[d.rs1], x[d.rs2])
 		case opREMUW:
-			x[d.rd] = remuw(x[d.rs1], x[d.rs2])
+			x[d.rd] = remu32(x[d.rs1], x[d.rs2])
 
 		case opFENCE:
 		case opFENCEI:
@@ -416,7 +416,7 @@ func sx32(v uint64) uint64 { return uint64(int64(int32(v))) }
 
 // M extension (unprivileged spec chapter 7): division by zero and overflow
 // give the results of its table 7.1 instead of trapping.
-func mulh(a, b uint64) uint64 {
+func mulhSS(a, b uint64) uint64 {
 	hi, _ := bits.Mul64(a, b)
 	if int64(a) < 0 {
 		hi -= b
@@ -427,7 +427,7 @@ func mulh(a, b uint64) uint64 {
 	return hi
 }
 
-func mulhsu(a, b uint64) uint64 {
+func mulhSU(a, b uint64) uint64 {
 	hi, _ := bits.Mul64(a, b)
 	if int64(a) < 0 {
 		hi -= b
@@ -435,7 +435,7 @@ func mulhsu(a, b uint64) uint64 {
 	return hi
 }
 
-func div(a, b uint64) uint64 {
+func div64(a, b uint64) uint64 {
 	switch {
 	case b == 0:
 		return ^uint64(0)
@@ -445,14 +445,14 @@ func div(a, b uint64) uint64 {
 	return uint64(int64(a) / int64(b))
 }
 
-func divu(a, b uint64) uint64 {
+func divu64(a, b uint64) uint64 {
 	if b == 0 {
 		return ^uint64(0)
 	}
 	return a / b
 }
 
-func rem(a, b uint64) uint64 {
+func rem64(a, b uint64) uint64 {
 	switch {
 	case b == 0:
 		return a
@@ -462,14 +462,14 @@ func rem(a, b uint64) uint64 {
 	return uint64(int64(a) % int64(b))
 }
 
-func remu(a, b uint64) uint64 {
+func remu64(a, b uint64) uint64 {
 	if b == 0 {
 		return a
 	}
 	return a % b
 }
 
-func divw(a, b uint64) uint64 {
+func div32(a, b uint64) uint64 {
 	x, y := int32(a), int32(b)
 	switch {
 	case y == 0:
@@ -480,7 +480,7 @@ func divw(a, b uint64) uint64 {
 	return uint64(int64(x / y))
 }
 
-func divuw(a, b uint64) uint64 {
+func divu32(a, b uint64) uint64 {
 	x, y := uint32(a), uint32(b)
 	if y == 0 {
 		return ^uint64(0)
@@ -488,7 +488,7 @@ func divuw(a, b uint64) uint64 {
 	return sx32(uint64(x / y))
 }
 
-func remw(a, b uint64) uint64 {
+func rem32(a, b uint64) uint64 {
 	x, y := int32(a), int32(b)
 	switch {
 	case y == 0:
@@ -499,7 +499,7 @@ func remw(a, b uint64) uint64 {
 	return uint64(int64(x % y))
 }
 
-func remuw(a, b uint64) uint64 {
+func remu32(a, b uint64) uint64 {
 	x, y := uint32(a), uint32(b)
 	if y == 0 {
 		return sx32(uint64(x))

@@ -1,0 +1,114 @@
+// Command gemu runs a RISC-V guest on an emulation of QEMU's virt board.
+// Its flags follow qemu-system-riscv64 (single dash): see `gemu -help`.
+//
+// The exit status is the guest's: 0 after a sifive_test power-off with
+// 0x5555 (or Linux's poweroff), the code of a 0x3333|code<<16 failure, 0
+// for a riscv-tests tohost pass and the failing test number (at most 255)
+// for a tohost failure. Host errors exit with status 1.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"gemu/machine"
+	"gemu/tests/guests"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "gemu: %v\n", err)
+		return 1
+	}
+	if o.help != "" {
+		fmt.Fprint(stdout, o.help)
+		return 0
+	}
+	cfg := o.cfg
+	if cfg.Kernel == "" && cfg.BIOS == "" {
+		// The main job: the embedded demo guest, bare metal.
+		cfg.KernelData = guests.Default
+		cfg.Kernel = "(embedded demo guest)"
+		cfg.BIOS = "none"
+	}
+	if o.traceFile != "" {
+		f, err := os.Create(o.traceFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "gemu: -D: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		cfg.TraceOut = f
+	}
+	useStdio := o.serial == "mon:stdio" || o.serial == "stdio"
+	if useStdio {
+		cfg.Console = stdout
+	}
+	m, err := machine.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "gemu: %v\n", err)
+		return 1
+	}
+	if o.dumpDTB != "" {
+		if err := os.WriteFile(o.dumpDTB, m.DTB(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "gemu: dumpdtb: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "gemu: dtb dumped to %s. Exiting.\n", o.dumpDTB)
+		return 0
+	}
+
+	if useStdio {
+		if f, ok := stdin.(*os.File); ok {
+			restore, err := rawMode(int(f.Fd()), !o.mux)
+			if err != nil {
+				fmt.Fprintf(stderr, "gemu: %v\n", err)
+				return 1
+			}
+			if restore != nil {
+				defer restore()
+			}
+		}
+		var esc *escaper
+		if o.mux {
+			esc = &escaper{quit: m.Stop, help: stderr}
+		}
+		go readConsole(stdin, m.SendInput, m.CloseInput, esc)
+	} else {
+		m.CloseInput()
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sig)
+	go func() {
+		if _, ok := <-sig; ok {
+			m.Stop()
+		}
+	}()
+
+	ex, err := m.Run()
+	switch {
+	case errors.Is(err, machine.ErrDeadlock):
+		fmt.Fprintf(stderr, "\r\ngemu: %v (pc %#x)\n", err, m.Hart.PC())
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "\r\ngemu: %v\n", err)
+		if ex.Code == 0 {
+			return 1
+		}
+	case ex.Reason == "quit":
+		fmt.Fprintf(stderr, "\r\ngemu: terminated\n")
+	case ex.Code != 0:
+		fmt.Fprintf(stderr, "gemu: %s\n", ex.Reason)
+	}
+	return ex.Code
+}

@@ -10,7 +10,7 @@
 
 /* QEMU 7.2 reports misaligned AMOs and SCs as load address misaligned (4)
  * where the privileged spec (table 3.6, "Store/AMO address misaligned")
- * says 6; accept both here, amo_misaligned.S requires 6 on gemu. */
+ * says 6; accept both here, amo_gemu.S requires 6 on gemu. */
 #define CHECK_CAUSE_AMO(n) \
 	li TESTNUM, n; \
 	TRAPINFO(TI_CAUSE); \
@@ -128,7 +128,7 @@ TEST_BEGIN
 	j fail
 1:	CHECK_CAUSE(71, CAUSE_MISALIGNED_LOAD)
 	TEST_CASE(72, 0, TRAPINFO(TI_TVAL); sub a4, a4, s1)
-	/* misaligned SC: see amo_misaligned.S (QEMU 7.2 fails it without a trap) */
+	/* misaligned SC: see amo_gemu.S (QEMU 7.2 fails it without a trap) */
 	TEST_CASE(74, 0, ld a4, 0(s0))
 
 TEST_END

@@ -138,8 +138,9 @@ test_main:
 	ecall
 
 /* Arm the trap handler: the next trap resumes at label l. Resets the trap
- * count. Clobbers t0, t1. */
+ * count. Clobbers t0, t1 and a7 (so an expected ECALL is not an exit). */
 #define EXPECT_TRAP(l)                                                   \
+	li a7, 0;                                                        \
 	la t1, trapinfo;                                                 \
 	la t0, l;                                                        \
 	sd t0, TI_RESUME(t1);                                            \

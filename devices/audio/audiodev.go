@@ -387,7 +387,11 @@ func (a *Audiodev) Close() error {
 	a.timer.Stop()
 	var errs []error
 	if a.host != nil {
-		deadline := time.Now().Add(200*time.Millisecond + a.out.DurationOf(a.mix.Available()*a.out.FrameBytes()))
+		var left time.Duration
+		for _, s := range a.mix.Streams() {
+			left = max(left, s.spec.DurationOf(s.Buffered()*s.fb))
+		}
+		deadline := time.Now().Add(200*time.Millisecond + left)
 		for a.mix.anyBuffered() && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}

@@ -155,9 +155,10 @@ func (v *voice) waiting() bool {
 	return v.after != nil && !v.after.done.Load()
 }
 
-// Available estimates how many output frames the mixer can produce from
-// audio already buffered (the most any live stream has, converted to the
-// output rate). The oto reader uses it to return short reads.
+// Available is how many output frames the mixer can produce from audio
+// already buffered: the most any stream allows, converted to the output
+// rate. The oto reader uses it to return short reads. Consumer side only
+// (it reads resampler state).
 func (m *Mixer) Available() int {
 	best := 0
 	for _, v := range *m.voices.Load() {
@@ -166,7 +167,7 @@ func (m *Mixer) Available() int {
 		}
 		n := v.s.Buffered()
 		if v.rs != nil {
-			n = int(uint64(n) * v.rs.t.L / v.rs.t.M)
+			n = v.rs.outFor(n)
 		}
 		best = max(best, n)
 	}

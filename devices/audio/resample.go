@@ -164,6 +164,21 @@ func (r *resampler) need(n int) int {
 	return max(last+r.t.taps-r.n, 0)
 }
 
+// outFor is the largest k with need(k) <= b: how many outputs b more input
+// frames allow.
+func (r *resampler) outFor(b int) int {
+	// need(k) <= b  <=>  floor((frac+(k-1)M)/L) <= x, x = b + n - taps - ipos
+	x := b + r.n - r.t.taps - r.ipos
+	if x < 0 {
+		return 0
+	}
+	y := uint64(x+1)*r.t.L - 1
+	if y < r.frac {
+		return 0
+	}
+	return int((y-r.frac)/r.t.M) + 1
+}
+
 // push appends decoded input frames (interleaved, ch channels).
 func (r *resampler) push(in []float64) {
 	copy(r.buf[r.n*r.ch:], in)

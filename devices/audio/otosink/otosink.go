@@ -88,6 +88,7 @@ func context(sp audio.Spec) (*oto.Context, error) {
 type output struct {
 	read     func([]byte) int
 	player   *oto.Player
+	buffer   time.Duration
 	closed   atomic.Bool
 	inflight atomic.Int32
 }
@@ -117,7 +118,7 @@ func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (a
 	if bufferLength <= 0 {
 		bufferLength = DefaultPlayerBuffer
 	}
-	o := &output{read: read}
+	o := &output{read: read, buffer: bufferLength}
 	o.player = c.NewPlayer(o)
 	o.player.SetBufferSize(sp.BytesFor(bufferLength))
 	liveMu.Lock()
@@ -131,6 +132,11 @@ func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (a
 // the mixer is not touched after Close returns.
 func (o *output) Close() error {
 	o.closed.Store(true)
+	// Read now returns io.EOF: let oto play what it holds, then stop.
+	deadline := time.Now().Add(o.buffer + ContextBuffer + 100*time.Millisecond)
+	for o.player.IsPlaying() && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
 	o.player.Pause()
 	for o.inflight.Load() != 0 {
 		time.Sleep(time.Millisecond)

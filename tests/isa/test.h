@@ -36,7 +36,8 @@
 #define TI_COUNT 40
 #define TI_MODE 48
 #define TI_STATUS 56
-#define TI_SIZE 64
+#define TI_TOM 64
+#define TI_SIZE 80
 
 #define MSTATUS_SIE (1 << 1)
 #define MSTATUS_MIE (1 << 3)
@@ -146,6 +147,13 @@ test_main:
 	sd t0, TI_RESUME(t1);                                            \
 	sd zero, TI_COUNT(t1);                                           \
 	sd zero, TI_CAUSE(t1)
+
+/* Like EXPECT_TRAP, but trap_m resumes at l in M mode (sets MPP = M):
+ * for interrupts taken from S/U whose source only M can clear. */
+#define EXPECT_TRAP_M(l)                                                 \
+	EXPECT_TRAP(l);                                                  \
+	li t0, 1;                                                        \
+	sd t0, TI_TOM(t1)
 
 /* Load a trapinfo field into a4. */
 #define TRAPINFO(field)                                                  \
@@ -474,6 +482,12 @@ trap_m:                                                                  \
 	beqz t5, m_unexpected;                                           \
 	csrw mepc, t5;                                                   \
 	sd zero, TI_RESUME(t6);                                          \
+	ld t5, TI_TOM(t6);                                               \
+	beqz t5, 6f;                                                     \
+	sd zero, TI_TOM(t6);                                             \
+	li t5, MSTATUS_MPP;                                              \
+	csrs mstatus, t5;                                                \
+6:	                                                                 \
 	csrr t5, mcause;                                                 \
 	bgez t5, 7f;                                                     \
 	li t5, MSTATUS_MPIE;                                             \

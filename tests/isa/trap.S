@@ -125,6 +125,8 @@ TEST_END
 	/* vector table: entry 0 (exceptions) marks s11 and goes on */
 	.text
 	.balign 256
+	.option push
+	.option norvc  /* 4-byte entries */
 vectors:
 	j vec_exc
 	.rept 15
@@ -133,6 +135,7 @@ vectors:
 vec_exc:
 	li s11, 0x100
 	j trap_m
+	.option pop
 
 	.data
 	.balign 16

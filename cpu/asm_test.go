@@ -121,10 +121,10 @@ const (
 	sfenceVMA = 0x12000073
 )
 
-// testHart is a hart on a 1 MiB RAM with a deterministic clock.
+// testHart is a hart on a 4 MiB RAM with a deterministic clock.
 func testHart(t testing.TB) *Hart {
 	t.Helper()
-	b := bus.New(ramBase, 1<<20)
+	b := bus.New(ramBase, 4<<20)
 	clk := clock.NewDeterministic(0, nil)
 	h := New(b, clk, 0)
 	clk.SetCounter(h.Instret)

@@ -453,3 +453,5 @@ func (o *ofmt) refClassify(a uint64) uint64 {
 	}
 	return 1 << bit
 }
+
+func bigInt64(a uint64) *big.Int { return big.NewInt(int64(a)) }

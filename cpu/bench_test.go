@@ -28,14 +28,14 @@ func intLoop() []uint32 {
 		lui(11, 0x10000),   // a1 = counter (large)
 		addi(12, 0, 0x123), // a2
 		// loop:
-		slli(13, 10, 5),   // t = acc << 5
-		xor(10, 10, 13),   // acc ^= t
-		srli(13, 10, 7),   // t = acc >> 7
-		add(10, 10, 13),   // acc += t
-		xor(10, 10, 12),   // acc ^= a2
-		addi(12, 12, 3),   // a2 += 3
-		addi(11, 11, -1),  // counter--
-		bne(11, 0, -7*4),  // loop
+		slli(13, 10, 5),  // t = acc << 5
+		xor(10, 10, 13),  // acc ^= t
+		srli(13, 10, 7),  // t = acc >> 7
+		add(10, 10, 13),  // acc += t
+		xor(10, 10, 12),  // acc ^= a2
+		addi(12, 12, 3),  // a2 += 3
+		addi(11, 11, -1), // counter--
+		bne(11, 0, -7*4), // loop
 		jal(0, 0),
 	}
 }

@@ -132,10 +132,15 @@ func testHart(t testing.TB) *Hart {
 	return h
 }
 
-// load writes words at physical address pa.
+// loadWords writes words at physical address pa, through DMA so that the
+// decoded-instruction cache sees the change.
 func (h *Hart) loadWords(pa uint64, words ...uint32) {
+	b := make([]byte, 4*len(words))
 	for i, w := range words {
-		binary.LittleEndian.PutUint32(h.ram[pa-h.ramBase+uint64(4*i):], w)
+		binary.LittleEndian.PutUint32(b[4*i:], w)
+	}
+	if err := h.bus.WriteDMA(pa, b); err != nil {
+		panic(err)
 	}
 }
 

@@ -42,7 +42,8 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("%+v frames=%d exact=%v\n", m, got.Frames(), m.Exact())
+		g, dev, _ := guest.Gain(got, want)
+		fmt.Printf("%+v frames=%d rate=%d exact=%v gain=%.5f,%.5f maxdev=%d\n", m, got.Frames(), got.Rate, m.Exact(), g[0], g[1], dev)
 		if !m.Exact() {
 			os.Exit(1)
 		}

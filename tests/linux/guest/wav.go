@@ -246,3 +246,39 @@ func Compare(got *WAV, want [][2]int16) (Match, error) {
 	}
 	return m, nil
 }
+
+// Gain fits out ≈ g·in per channel over the frames after the start of the
+// stream (least squares through the origin) and reports the largest
+// deviation from round(g·in), for volume checks where the exact scaling is
+// the device's business. The offset is the first non-silent output frame.
+func Gain(got *WAV, want [][2]int16) (g [2]float64, maxDev int, err error) {
+	m, err := Compare(got, want)
+	if err != nil {
+		return g, 0, err
+	}
+	if m.Offset < 0 {
+		return g, 0, nil
+	}
+	o, _ := Stereo16(got)
+	o = o[m.Offset:]
+	n := min(len(o), len(want))
+	for c := 0; c < 2; c++ {
+		var xy, xx float64
+		for i := 0; i < n; i++ {
+			x, y := float64(want[i][c]), float64(o[i][c])
+			xy += x * y
+			xx += x * x
+		}
+		if xx > 0 {
+			g[c] = xy / xx
+		}
+		for i := 0; i < n; i++ {
+			d := int(o[i][c]) - int(math.Round(g[c]*float64(want[i][c])))
+			if d < 0 {
+				d = -d
+			}
+			maxDev = max(maxDev, d)
+		}
+	}
+	return g, maxDev, nil
+}

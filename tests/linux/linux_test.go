@@ -1,0 +1,374 @@
+// Package linux_test boots the Debian riscv64 guest (see ./guest) and runs
+// each /init scenario on QEMU 7.2 (the reference, when installed) and on
+// gemu (deterministic mode; only when GEMU_LINUX=1 until gemu boots Linux),
+// checking the console markers and the PCM that reaches the WAV sink
+// frame by frame.
+//
+//	go test ./tests/linux/                       # QEMU reference only
+//	GEMU_LINUX=1 go test ./tests/linux/ -run 'Linux/gemu' -v
+//
+// Environment: GEMU_LINUX=1 enables gemu; GEMU_ICOUNT_SHIFT (default 3) is
+// gemu's -icount shift; GEMU_LINUX_TIMEOUT (Go duration, default 10m for
+// gemu, 3m for QEMU) bounds each boot; GEMU_LINUX_ECHO=1 echoes the
+// consoles.
+package linux_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gemu/tests/linux/guest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	buildOnce sync.Once
+	built     *guest.Guest
+	buildErr  error
+)
+
+// theGuest builds the guest once per test binary. Only a failed package
+// download skips; any other build failure fails the test.
+func theGuest(t *testing.T) *guest.Guest {
+	t.Helper()
+	buildOnce.Do(func() {
+		built, buildErr = guest.Build(context.Background(), guest.Options{Log: func(f string, a ...any) {
+			fmt.Fprintf(os.Stderr, "guest: "+f+"\n", a...)
+		}})
+	})
+	if errors.Is(buildErr, guest.ErrDownload) {
+		t.Skipf("SKIP: could not download the Debian trixie riscv64 packages for the Linux guest: %v", buildErr)
+	}
+	if buildErr != nil {
+		t.Fatalf("building the Linux guest: %v", buildErr)
+	}
+	return built
+}
+
+// emulator is one way of running the guest.
+type emulator struct {
+	name    string
+	bin     string   // path to the binary
+	extra   []string // flags after the common ones
+	timeout time.Duration
+}
+
+var (
+	gemuOnce sync.Once
+	gemuBin  string
+	gemuErr  error
+)
+
+func buildGemu(t *testing.T) string {
+	t.Helper()
+	gemuOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gemu-linux-test")
+		if err != nil {
+			gemuErr = err
+			return
+		}
+		gemuBin = filepath.Join(dir, "gemu")
+		out, err := exec.Command("go", "build", "-o", gemuBin, "gemu/cmd/gemu").CombinedOutput()
+		if err != nil {
+			gemuErr = fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, out)
+		}
+	})
+	if gemuErr != nil {
+		t.Fatal(gemuErr)
+	}
+	return gemuBin
+}
+
+func timeout(def time.Duration) time.Duration {
+	if s := os.Getenv("GEMU_LINUX_TIMEOUT"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// emulators lists QEMU when installed and gemu when GEMU_LINUX=1.
+func emulators(t *testing.T) []emulator {
+	var es []emulator
+	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
+		es = append(es, emulator{name: "qemu", bin: p, timeout: timeout(3 * time.Minute)})
+	} else {
+		t.Log("qemu-system-riscv64 not installed: no reference runs")
+	}
+	if os.Getenv("GEMU_LINUX") == "1" {
+		shift := os.Getenv("GEMU_ICOUNT_SHIFT")
+		if shift == "" {
+			shift = "3"
+		}
+		es = append(es, emulator{name: "gemu", bin: buildGemu(t),
+			extra: []string{"-icount", "shift=" + shift}, timeout: timeout(10 * time.Minute)})
+	} else {
+		t.Log("gemu Linux runs disabled (set GEMU_LINUX=1 to enable)")
+	}
+	return es
+}
+
+// scenario is one /init scenario (gemu.scenario=) and what it must do.
+type scenario struct {
+	name     string
+	rate     int    // sink rate; 0: no wav sink (audiodev none)
+	file     string // guest WAV played; its frames must come out
+	check    func(t *testing.T, tr *guest.Transcript, out *guest.WAV)
+	console  guest.Console
+	noOutput bool // the audiodev is "none"
+}
+
+func scenarios() []scenario {
+	exact := func(file string) func(*testing.T, *guest.Transcript, *guest.WAV) {
+		return func(t *testing.T, tr *guest.Transcript, out *guest.WAV) {
+			checkPlayed(t, tr)
+			checkExact(t, out, file)
+		}
+	}
+	return []scenario{
+		{name: "boot", check: func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
+			m, ok := tr.Mark("cards")
+			if !ok || !strings.Contains(m.Details, "Intel 82801AA-ICH") {
+				t.Errorf("no AC97 card listed: %+v", m)
+			}
+			if _, ok := tr.First("card 0: I82801AAICH [Intel 82801AA-ICH], device 0"); !ok {
+				t.Errorf("aplay -l does not list the Intel 82801AA card")
+			}
+		}, noOutput: true},
+		{name: "shell", console: shellConsole(), check: func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
+			if _, ok := tr.First("shell-ok-42"); !ok {
+				t.Errorf("the shell did not run the command")
+			}
+		}, noOutput: true},
+		{name: "play48", rate: 48000, file: "/wav/s16-48000.wav", check: exact("/wav/s16-48000.wav")},
+		{name: "play44", rate: 44100, file: "/wav/s16-44100.wav", check: exact("/wav/s16-44100.wav")},
+		{name: "playmono", rate: 48000, file: "/wav/mono-48000.wav", check: exact("/wav/mono-48000.wav")},
+		{name: "playu8", rate: 48000, file: "/wav/u8-48000.wav", check: exact("/wav/u8-48000.wav")},
+		{name: "mute", rate: 48000, check: func(t *testing.T, tr *guest.Transcript, out *guest.WAV) {
+			checkPlayed(t, tr)
+			want := stream(t, "/wav/s16-48000.wav")
+			m, err := guest.Compare(out, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Offset >= 0 {
+				t.Errorf("Master muted, but frame %d is not silent (%+v)", m.Offset, m)
+			}
+			if out.Frames() < len(want) {
+				t.Errorf("muted output has %d frames, want at least %d of silence", out.Frames(), len(want))
+			}
+		}},
+		{name: "volume", rate: 48000, check: func(t *testing.T, tr *guest.Transcript, out *guest.WAV) {
+			checkPlayed(t, tr)
+			g, dev, err := guest.Gain(out, stream(t, "/wav/s16-48000.wav"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("Master at 50%%: gain %.5f/%.5f, max deviation %d", g[0], g[1], dev)
+			// The exact law (QEMU: linear in the register; the AC97 spec:
+			// 1.5 dB steps) is the device's; what must hold is a uniform
+			// attenuation of both channels.
+			if g[0] <= 0 || g[0] >= 0.9 || g[1] <= 0 || g[1] >= 0.9 || dev > 2 {
+				t.Errorf("Master at 50%%: gain %v, max deviation %d; want a uniform attenuation", g, dev)
+			}
+		}},
+		{name: "record", noOutput: true, check: checkRecord},
+		{name: "reboot", noOutput: true, console: rebootConsole(), check: func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
+			n := 0
+			for _, m := range tr.Marks() {
+				if m.Name == "init" {
+					n++
+				}
+			}
+			if n < 2 {
+				t.Errorf("reboot -f did not boot the guest again (%d /init runs)", n)
+			}
+		}},
+	}
+}
+
+// shellConsole types a command at the first prompt, then exits the shell.
+func shellConsole() guest.Console {
+	state := 0
+	return func(text string, partial bool) (string, bool) {
+		prompt := strings.HasSuffix(text, "gemu# ")
+		switch {
+		case (state == 0 || state == 1) && prompt:
+			// At the first prompt, and again should the line get lost.
+			state = 1
+			return "echo shell-ok-$((6*7))\n", false
+		case state == 1 && !partial && text == "shell-ok-42":
+			state = 2
+			return "exit\n", false
+		}
+		return "", false
+	}
+}
+
+// rebootConsole stops the emulator when /init starts a second time.
+func rebootConsole() guest.Console {
+	inits := 0
+	return func(text string, partial bool) (string, bool) {
+		if !partial && strings.HasPrefix(text, "@@gemu init ") {
+			inits++
+		}
+		return "", inits >= 2
+	}
+}
+
+func stream(t *testing.T, file string) [][2]int16 {
+	t.Helper()
+	w, err := guest.TestWAV(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := guest.Stereo16(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func checkPlayed(t *testing.T, tr *guest.Transcript) {
+	t.Helper()
+	if m, ok := tr.Mark("unmuted"); !ok || m.Details != "rc=0" {
+		t.Errorf("amixer unmute: %+v", m)
+	}
+	if m, ok := tr.Mark("play-done"); !ok || m.Details != "rc=0" {
+		t.Errorf("aplay: %+v (present %v)", m, ok)
+	}
+}
+
+func checkExact(t *testing.T, out *guest.WAV, file string) {
+	t.Helper()
+	w, err := guest.TestWAV(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Rate != w.Rate {
+		t.Errorf("sink rate %d, want %d", out.Rate, w.Rate)
+	}
+	m, err := guest.Compare(out, stream(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %+v", file, m)
+	if !m.Exact() {
+		t.Errorf("%s did not come out bit-exact: %+v", file, m)
+	}
+}
+
+// checkRecord decodes the recording /init dumped in base64: a 48000 Hz
+// stereo S16_LE WAV of 24000 frames. With audiodev none the capture source
+// is silence, so every frame must be zero (and none missing).
+func checkRecord(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
+	if m, ok := tr.Mark("record-done"); !ok || !strings.HasPrefix(m.Details, "rc=0 ") {
+		t.Fatalf("arecord: %+v (present %v)", m, ok)
+	}
+	lines, ok := tr.Between("@@gemu-b64-begin", "@@gemu-b64-end")
+	if !ok {
+		t.Fatal("no recording dump on the console")
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.Join(lines, ""))
+	if err != nil {
+		t.Fatalf("recording dump: %v", err)
+	}
+	w, err := guest.ParseWAV(data)
+	if err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	if diff := cmp.Diff(guest.Format{Rate: 48000, Channels: 2, Bits: 16}, w.Format); diff != "" {
+		t.Errorf("recording format (-want +got):\n%s", diff)
+	}
+	if w.Frames() != 24000 {
+		t.Errorf("recording has %d frames, want 24000", w.Frames())
+	}
+	for i, b := range w.Data {
+		if b != 0 {
+			t.Errorf("recording of silence has a non-zero byte at %d", i)
+			break
+		}
+	}
+}
+
+func TestLinux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots Linux; skipped in -short mode")
+	}
+	ems := emulators(t)
+	if len(ems) == 0 {
+		t.Skip("neither qemu-system-riscv64 nor GEMU_LINUX=1")
+	}
+	g := theGuest(t)
+	for _, em := range ems {
+		t.Run(em.name, func(t *testing.T) {
+			for _, sc := range scenarios() {
+				t.Run(sc.name, func(t *testing.T) { runScenario(t, g, em, sc) })
+			}
+		})
+	}
+}
+
+func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
+	dir := t.TempDir()
+	wavPath := filepath.Join(dir, "out.wav")
+	audiodev := "none,id=snd0"
+	if !sc.noOutput {
+		audiodev = guest.WAVAudiodev(wavPath, sc.rate)
+	}
+	argv := g.Argv(em.bin, sc.name, audiodev, em.extra...)
+	var echo io.Writer
+	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
+		echo = os.Stderr
+	}
+	tr := guest.Run(context.Background(), argv, em.timeout, sc.console, echo)
+	t.Logf("%s %s: %v wall, exit %d", em.name, sc.name, tr.Wall.Round(time.Millisecond), tr.ExitCode)
+	if tr.Err != nil {
+		t.Fatalf("%s: %v\ncommand: %s\nlast console lines:\n%s", em.name, tr.Err, strings.Join(argv, " "), tr.Tail(25))
+	}
+	fail := func(format string, args ...any) {
+		t.Fatalf(format+"\nlast console lines:\n%s", append(args, tr.Tail(25))...)
+	}
+	if sc.name != "reboot" {
+		if tr.ExitCode != 0 {
+			fail("%s exited with status %d, want 0 (poweroff -f)", em.name, tr.ExitCode)
+		}
+		if _, ok := tr.Mark("poweroff"); !ok {
+			fail("/init never reached poweroff")
+		}
+	}
+	if _, ok := tr.Mark("init"); !ok {
+		fail("/init never ran")
+	}
+	if m, ok := tr.Mark("modules"); !ok || !strings.Contains(m.Details, "snd_intel8x0") {
+		fail("snd-intel8x0 not loaded: %+v", m)
+	}
+	for _, m := range tr.Marks() {
+		if strings.HasSuffix(m.Name, "-failed") || m.Name == "unknown-scenario" {
+			t.Errorf("/init: %s %s", m.Name, m.Details)
+		}
+	}
+	var out *guest.WAV
+	if !sc.noOutput {
+		b, err := os.ReadFile(wavPath)
+		if err != nil {
+			fail("no WAV output: %v", err)
+		}
+		if out, err = guest.ParseWAV(b); err != nil {
+			fail("WAV output: %v", err)
+		}
+	}
+	sc.check(t, tr, out)
+}

@@ -215,6 +215,14 @@ test_main:
 #define sNaNf 0f:7f800001
 #define qNaN 0d:7ff8000000000000
 #define sNaN 0d:7ff0000000000001
+#define Inff 0f:7f800000
+#define nInff 0f:ff800000
+#define Inf 0d:7ff0000000000000
+#define nInf 0d:fff0000000000000
+#define nZerof 0f:80000000
+#define nZero 0d:8000000000000000
+#define cNaNf 0f:7fc00000        /* canonical NaN (S) */
+#define cNaN 0d:7ff8000000000000 /* canonical NaN (D) */
 #define FLAG_NX 1
 #define FLAG_UF 2
 #define FLAG_OF 4
@@ -242,8 +250,10 @@ fpdata_##n:                                                              \
 	.double a, b, c, r;                                              \
 	.popsection
 
-/* Binary/unary/ternary S ops: result bits and fflags must match. */
-#define TEST_FP3_S(n, inst, flags, r, a, b, c)                           \
+/* S ops: load fa0..fa2 from the data, run inst (writes fa3), require the
+ * result bits (a4 vs t2) and then fflags to match. inst is last so it may
+ * contain commas. */
+#define TEST_FP_S(n, flags, r, a, b, c, inst...)                         \
 	FP_DATA_S(n, a, b, c, r);                                        \
 	li TESTNUM, n;                                                   \
 	la a0, fpdata_##n;                                               \
@@ -258,16 +268,20 @@ fpdata_##n:                                                              \
 	srli a4, a4, 32;                                                 \
 	bne a4, t2, fail;                                                \
 	CHECK_FLAGS(flags)
-#define TEST_FP_OP2_S(n, op, flags, r, a, b)                             \
-	TEST_FP3_S(n, op fa3, fa0, fa1, flags, r, a, b, 0.0)
-#define TEST_FP_OP2_S_RM(n, op, rm, flags, r, a, b)                      \
-	TEST_FP3_S(n, op fa3, fa0, fa1, rm, flags, r, a, b, 0.0)
 #define TEST_FP_OP1_S(n, op, flags, r, a)                                \
-	TEST_FP3_S(n, op fa3, fa0, flags, r, a, 0.0, 0.0)
+	TEST_FP_S(n, flags, r, a, 0.0, 0.0, op fa3, fa0)
+#define TEST_FP_OP1_S_RM(n, op, rm, flags, r, a)                         \
+	TEST_FP_S(n, flags, r, a, 0.0, 0.0, op fa3, fa0, rm)
+#define TEST_FP_OP2_S(n, op, flags, r, a, b)                             \
+	TEST_FP_S(n, flags, r, a, b, 0.0, op fa3, fa0, fa1)
+#define TEST_FP_OP2_S_RM(n, op, rm, flags, r, a, b)                      \
+	TEST_FP_S(n, flags, r, a, b, 0.0, op fa3, fa0, fa1, rm)
 #define TEST_FP_OP3_S(n, op, flags, r, a, b, c)                          \
-	TEST_FP3_S(n, op fa3, fa0, fa1, fa2, flags, r, a, b, c)
+	TEST_FP_S(n, flags, r, a, b, c, op fa3, fa0, fa1, fa2)
+#define TEST_FP_OP3_S_RM(n, op, rm, flags, r, a, b, c)                   \
+	TEST_FP_S(n, flags, r, a, b, c, op fa3, fa0, fa1, fa2, rm)
 
-#define TEST_FP3_D(n, inst, flags, r, a, b, c)                           \
+#define TEST_FP_D(n, flags, r, a, b, c, inst...)                         \
 	FP_DATA_D(n, a, b, c, r);                                        \
 	li TESTNUM, n;                                                   \
 	la a0, fpdata_##n;                                               \
@@ -280,15 +294,22 @@ fpdata_##n:                                                              \
 	fmv.x.d a4, fa3;                                                 \
 	bne a4, t2, fail;                                                \
 	CHECK_FLAGS(flags)
-#define TEST_FP_OP2_D(n, op, flags, r, a, b)                             \
-	TEST_FP3_D(n, op fa3, fa0, fa1, flags, r, a, b, 0.0)
 #define TEST_FP_OP1_D(n, op, flags, r, a)                                \
-	TEST_FP3_D(n, op fa3, fa0, flags, r, a, 0.0, 0.0)
+	TEST_FP_D(n, flags, r, a, 0.0, 0.0, op fa3, fa0)
+#define TEST_FP_OP1_D_RM(n, op, rm, flags, r, a)                         \
+	TEST_FP_D(n, flags, r, a, 0.0, 0.0, op fa3, fa0, rm)
+#define TEST_FP_OP2_D(n, op, flags, r, a, b)                             \
+	TEST_FP_D(n, flags, r, a, b, 0.0, op fa3, fa0, fa1)
+#define TEST_FP_OP2_D_RM(n, op, rm, flags, r, a, b)                      \
+	TEST_FP_D(n, flags, r, a, b, 0.0, op fa3, fa0, fa1, rm)
 #define TEST_FP_OP3_D(n, op, flags, r, a, b, c)                          \
-	TEST_FP3_D(n, op fa3, fa0, fa1, fa2, flags, r, a, b, c)
+	TEST_FP_D(n, flags, r, a, b, c, op fa3, fa0, fa1, fa2)
+#define TEST_FP_OP3_D_RM(n, op, rm, flags, r, a, b, c)                   \
+	TEST_FP_D(n, flags, r, a, b, c, op fa3, fa0, fa1, fa2, rm)
 
-/* FP -> integer register results (compares, fclass, fcvt to int). */
-#define TEST_FP_INT_S(n, inst, flags, r, a, b)                           \
+/* FP -> integer register (compares, fclass, fcvt to int): inst writes
+ * a4 from fa0/fa1; r is the integer result. */
+#define TEST_FP_INT_S(n, flags, r, a, b, inst...)                        \
 	FP_DATA_S(n, a, b, 0.0, 0.0);                                    \
 	li TESTNUM, n;                                                   \
 	la a0, fpdata_##n;                                               \
@@ -299,7 +320,7 @@ fpdata_##n:                                                              \
 	li t2, r;                                                        \
 	bne a4, t2, fail;                                                \
 	CHECK_FLAGS(flags)
-#define TEST_FP_INT_D(n, inst, flags, r, a, b)                           \
+#define TEST_FP_INT_D(n, flags, r, a, b, inst...)                        \
 	FP_DATA_D(n, a, b, 0.0, 0.0);                                    \
 	li TESTNUM, n;                                                   \
 	la a0, fpdata_##n;                                               \
@@ -311,17 +332,20 @@ fpdata_##n:                                                              \
 	bne a4, t2, fail;                                                \
 	CHECK_FLAGS(flags)
 
-/* Integer -> FP (fcvt from int, fmv): result bits in fa3 vs r_bits. */
-#define TEST_INT_FP_S(n, inst, flags, r_bits, v)                         \
+/* Integer -> FP (fcvt from int, fmv): inst reads a1 = v, writes fa3;
+ * r_bits is the raw result (S results compared as 32 bits). */
+#define TEST_INT_FP_S(n, flags, r_bits, v, inst...)                      \
 	li TESTNUM, n;                                                   \
 	li a1, v;                                                        \
 	fsflags x0;                                                      \
 	inst;                                                            \
 	fmv.x.w a4, fa3;                                                 \
+	slli a4, a4, 32;                                                 \
+	srli a4, a4, 32;                                                 \
 	li t2, r_bits;                                                   \
 	bne a4, t2, fail;                                                \
 	CHECK_FLAGS(flags)
-#define TEST_INT_FP_D(n, inst, flags, r_bits, v)                         \
+#define TEST_INT_FP_D(n, flags, r_bits, v, inst...)                      \
 	li TESTNUM, n;                                                   \
 	li a1, v;                                                        \
 	fsflags x0;                                                      \

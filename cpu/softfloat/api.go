@@ -5,30 +5,55 @@ package softfloat
 
 // F64Add returns a + b rounded under rm (FADD.D).
 func F64Add(a, b uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := add64Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.add(a, b, false, rm)
 	return r, fl
 }
 
 // F64Sub returns a - b rounded under rm.
 func F64Sub(a, b uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := add64Fast(a, b^1<<63, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.add(a, b, true, rm)
 	return r, fl
 }
 
 // F64Mul returns a * b rounded under rm.
 func F64Mul(a, b uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := mul64Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.mul(a, b, rm)
 	return r, fl
 }
 
 // F64Div returns a / b rounded under rm.
 func F64Div(a, b uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := div64Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.div(a, b, rm)
 	return r, fl
 }
 
 // F64Sqrt returns the square root of a rounded under rm.
 func F64Sqrt(a uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := sqrt64Fast(a, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.sqrt(a, rm)
 	return r, fl
 }
@@ -111,30 +136,55 @@ func U64ToF64(a uint64, rm RoundingMode) (uint64, Flags) {
 
 // F32Add returns a + b rounded under rm (FADD.S).
 func F32Add(a, b uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := add32Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.add(uint64(a), uint64(b), false, rm)
 	return uint32(r), fl
 }
 
 // F32Sub returns a - b rounded under rm.
 func F32Sub(a, b uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := add32Fast(a, b^1<<31, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.add(uint64(a), uint64(b), true, rm)
 	return uint32(r), fl
 }
 
 // F32Mul returns a * b rounded under rm.
 func F32Mul(a, b uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := mul32Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.mul(uint64(a), uint64(b), rm)
 	return uint32(r), fl
 }
 
 // F32Div returns a / b rounded under rm.
 func F32Div(a, b uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := div32Fast(a, b, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.div(uint64(a), uint64(b), rm)
 	return uint32(r), fl
 }
 
 // F32Sqrt returns the square root of a rounded under rm.
 func F32Sqrt(a uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := sqrt32Fast(a, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.sqrt(uint64(a), rm)
 	return uint32(r), fl
 }
@@ -143,6 +193,11 @@ func F32Sqrt(a uint32, rm RoundingMode) (uint32, Flags) {
 // builds FMSUB/FNMSUB/FNMADD by flipping sign bits of the operands
 // (for non-NaN inputs that is exact); inf*0 raises NV even if c is a quiet NaN.
 func F32MulAdd(a, b, c uint32, rm RoundingMode) (uint32, Flags) {
+	if fastPath {
+		if r, fl, ok := mulAdd32Fast(a, b, c, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt32.mulAdd(uint64(a), uint64(b), uint64(c), rm)
 	return uint32(r), fl
 }

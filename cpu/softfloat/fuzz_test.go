@@ -3,7 +3,13 @@ package softfloat
 import "testing"
 
 // Fuzz targets compare the implementation with the big.Float reference on
-// arbitrary bit patterns; the rounding mode byte is reduced modulo 5.
+// arbitrary bit patterns; the rounding mode byte is reduced modulo 5 and its
+// top bit switches the host fast paths off.
+
+func fuzzMode(rmb uint8) RoundingMode {
+	fastPath = rmb&0x80 == 0
+	return RoundingMode(rmb & 0x7f % 5)
+}
 
 var fuzzSeeds64 = []uint64{0, 1, 0x000fffffffffffff, 0x0010000000000000, 0x3ff0000000000000,
 	0x3fefffffffffffff, 0x7fefffffffffffff, 0x7ff0000000000000, 0x7ff0000000000001,
@@ -17,7 +23,7 @@ func fuzzBinary64(f *testing.F, name string, got, want func(a, b uint64, rm Roun
 		f.Add(a, fuzzSeeds64[(i*5+3)%len(fuzzSeeds64)], uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, a, b uint64, rmb uint8) {
-		rm := RoundingMode(rmb % 5)
+		rm := fuzzMode(rmb)
 		r, fl := got(a, b, rm)
 		wr, wfl := want(a, b, rm)
 		if r != wr || fl != wfl {
@@ -31,7 +37,7 @@ func fuzzBinary32(f *testing.F, name string, got, want func(a, b uint64, rm Roun
 		f.Add(a, fuzzSeeds32[(i*5+3)%len(fuzzSeeds32)], uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, a, b uint32, rmb uint8) {
-		rm := RoundingMode(rmb % 5)
+		rm := fuzzMode(rmb)
 		r, fl := got(uint64(a), uint64(b), rm)
 		wr, wfl := want(uint64(a), uint64(b), rm)
 		if r != wr || fl != wfl {
@@ -63,7 +69,7 @@ func FuzzF64MulAdd(f *testing.F) {
 		f.Add(a, fuzzSeeds64[(i+4)%len(fuzzSeeds64)], fuzzSeeds64[(i*7+1)%len(fuzzSeeds64)], uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, a, b, c uint64, rmb uint8) {
-		rm := RoundingMode(rmb % 5)
+		rm := fuzzMode(rmb)
 		r, fl := F64MulAdd(a, b, c, rm)
 		wr, wfl := o64.refMulAdd(a, b, c, rm)
 		if r != wr || fl != wfl {
@@ -77,7 +83,7 @@ func FuzzF32MulAdd(f *testing.F) {
 		f.Add(a, fuzzSeeds32[(i+4)%len(fuzzSeeds32)], fuzzSeeds32[(i*7+1)%len(fuzzSeeds32)], uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, a, b, c uint32, rmb uint8) {
-		rm := RoundingMode(rmb % 5)
+		rm := fuzzMode(rmb)
 		r, fl := F32MulAdd(a, b, c, rm)
 		wr, wfl := o32.refMulAdd(uint64(a), uint64(b), uint64(c), rm)
 		if uint64(r) != wr || fl != wfl {
@@ -94,7 +100,7 @@ func FuzzConvert(f *testing.F) {
 		f.Add(a, uint8(i))
 	}
 	f.Fuzz(func(t *testing.T, a uint64, rmb uint8) {
-		rm := RoundingMode(rmb % 5)
+		rm := fuzzMode(rmb)
 		for _, im := range impls {
 			x := a
 			if im.o.width == 32 {

@@ -365,6 +365,20 @@ func (g gen) addend(a, b uint64) uint64 {
 	return g.pack(g.r.IntN(2) == 0, d)
 }
 
+// bothPaths runs f with the host fast paths enabled and with the integer
+// path alone, so that both stay correct.
+func bothPaths(t *testing.T, f func(t *testing.T)) {
+	defer func(old bool) { fastPath = old }(fastPath)
+	for _, fast := range []bool{true, false} {
+		fastPath = fast
+		name := "int"
+		if fast {
+			name = "fast"
+		}
+		t.Run(name, f)
+	}
+}
+
 type failures struct {
 	t *testing.T
 	n int
@@ -387,10 +401,12 @@ func casesPer() int {
 	if testing.Short() {
 		return 3000
 	}
-	return 60000
+	return 40000
 }
 
-func TestBinaryOpsAgainstReference(t *testing.T) {
+func TestBinaryOpsAgainstReference(t *testing.T) { bothPaths(t, testBinaryOpsAgainstReference) }
+
+func testBinaryOpsAgainstReference(t *testing.T) {
 	for _, im := range impls {
 		o := im.o
 		ops := []struct {
@@ -422,7 +438,9 @@ func TestBinaryOpsAgainstReference(t *testing.T) {
 	}
 }
 
-func TestSqrtAgainstReference(t *testing.T) {
+func TestSqrtAgainstReference(t *testing.T) { bothPaths(t, testSqrtAgainstReference) }
+
+func testSqrtAgainstReference(t *testing.T) {
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
 			g := newGen(im.o, 99)
@@ -452,7 +470,9 @@ func TestSqrtAgainstReference(t *testing.T) {
 	}
 }
 
-func TestMulAddAgainstReference(t *testing.T) {
+func TestMulAddAgainstReference(t *testing.T) { bothPaths(t, testMulAddAgainstReference) }
+
+func testMulAddAgainstReference(t *testing.T) {
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
 			g := newGen(im.o, 1234)
@@ -618,8 +638,10 @@ func TestConvertFormats(t *testing.T) {
 // TestNativeRNE cross-checks round-to-nearest-even results against the host
 // FPU through Go's float64/float32 arithmetic, math.Sqrt and math.FMA (all
 // correctly rounded). NaN results must be the canonical NaN.
-func TestNativeRNE(t *testing.T) {
-	n := 3000000
+func TestNativeRNE(t *testing.T) { bothPaths(t, testNativeRNE) }
+
+func testNativeRNE(t *testing.T) {
+	n := 1500000
 	if testing.Short() {
 		n = 20000
 	}
@@ -690,7 +712,9 @@ func TestNativeRNE(t *testing.T) {
 
 // TestEdgeCases pins down RISC-V specific behaviour with hand-picked inputs;
 // each expectation is derived from the specification text cited.
-func TestEdgeCases(t *testing.T) {
+func TestEdgeCases(t *testing.T) { bothPaths(t, testEdgeCases) }
+
+func testEdgeCases(t *testing.T) {
 	const (
 		pInf  = 0x7ff0000000000000
 		nInf  = 0xfff0000000000000

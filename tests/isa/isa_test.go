@@ -167,16 +167,28 @@ func run(t *testing.T, bin string, args ...string) {
 	}
 }
 
-// TestGemu runs every ISA test on gemu.
+// TestGemu runs every ISA test on gemu, with the real-time clock and with
+// the deterministic one (time derived from retired instructions), since
+// timer interrupts and WFI take different paths in the two.
 func TestGemu(t *testing.T) {
 	tests := build(t)
 	bin := gemu(t)
+	clocks := []struct {
+		name  string
+		flags []string
+	}{
+		{"realtime", nil},
+		{"icount", []string{"-icount", "auto"}},
+	}
 	for _, name := range sortedKeys(tests) {
 		elf := tests[name]
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			run(t, bin, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
-		})
+		for _, c := range clocks {
+			args := append(append([]string{}, c.flags...), "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				run(t, bin, args...)
+			})
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ type Transcript struct {
 	Lines    []Line
 	ExitCode int           // -1 if killed
 	Wall     time.Duration // start to exit
+	CPU      time.Duration // user+system time of the emulator process
 	Err      error         // timeout or start failure
 }
 
@@ -208,6 +209,9 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 	err = cmd.Wait()
 	pr.Close()
 	tr.Wall = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		tr.CPU = ps.UserTime() + ps.SystemTime()
+	}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

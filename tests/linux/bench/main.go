@@ -1,0 +1,196 @@
+// Command bench times the Debian Linux guest on gemu and on QEMU 7.2, on
+// the same kernel, initramfs and firmware, in the same run:
+//
+//	go run ./tests/linux/bench [-runs 2] [-shift 3] [-realtime] [-cpuprofile boot.prof]
+//
+// For each emulator it prints the wall time from process start to the
+// first kernel message, to /init, to the shell prompt (shell scenario),
+// the whole play48 scenario (start to exit) and aplay's own run, then the
+// ratio gemu/QEMU. Wall columns are times at which console lines arrived;
+// the CPU columns are the emulator process's user+system time for the whole
+// shell and play48 runs (less sensitive to a loaded machine). Each figure is the best of -runs runs (the machine is
+// shared, so the minimum is the least noisy estimate).
+//
+// -cpuprofile runs the shell boot once more with gemu in this process (the
+// machine package, as cmd/gemu drives it) and writes a pprof CPU profile.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gemu/tests/linux/guest"
+)
+
+type result struct {
+	firstMsg, init, prompt, play, aplay time.Duration
+	shellCPU, playCPU                   time.Duration
+	err                                 string
+}
+
+func main() {
+	runs := flag.Int("runs", 1, "runs per emulator and scenario (best is reported)")
+	shift := flag.String("shift", "3", "gemu -icount shift (deterministic mode)")
+	realtime := flag.Bool("realtime", false, "also time gemu in real-time mode")
+	gemuPath := flag.String("gemu", "", "gemu binary (default: go build ./cmd/gemu)")
+	timeout := flag.Duration("timeout", 10*time.Minute, "per run")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of an in-process gemu boot to this file")
+	echo := flag.Bool("v", false, "echo consoles")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+
+	g, err := guest.Build(context.Background(), guest.Options{Log: log.Printf})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *cpuprofile != "" {
+		if err := profile(g, *cpuprofile, *shift); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if *gemuPath == "" {
+		dir, err := os.MkdirTemp("", "gemu-bench")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		*gemuPath = filepath.Join(dir, "gemu")
+		if out, err := exec.Command("go", "build", "-o", *gemuPath, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+			log.Fatalf("go build ./cmd/gemu: %v\n%s", err, out)
+		}
+	}
+	type emu struct {
+		name  string
+		bin   string
+		extra []string
+	}
+	var emus []emu
+	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
+		emus = append(emus, emu{"qemu-7.2", p, nil})
+	}
+	emus = append(emus, emu{"gemu -icount shift=" + *shift, *gemuPath, []string{"-icount", "shift=" + *shift}})
+	if *realtime {
+		emus = append(emus, emu{"gemu realtime", *gemuPath, nil})
+	}
+	results := make([]result, len(emus))
+	for i, e := range emus {
+		best := result{}
+		for r := 0; r < *runs; r++ {
+			res := measure(g, e.bin, e.extra, *timeout, *echo)
+			log.Printf("%s run %d: %s", e.name, r+1, res.row())
+			best = best.min(res)
+		}
+		results[i] = best
+	}
+	fmt.Printf("\nLinux guest %s (%s), initrd %s, firmware %s\n", g.KernelRelease, g.Version, filepath.Base(g.Initrd), guest.Firmware)
+	fmt.Printf("%-24s %10s %10s %10s %10s %10s %10s %10s\n", "seconds", "1st msg", "/init", "prompt", "play48", "aplay", "shell CPU", "play CPU")
+	for i, e := range emus {
+		fmt.Printf("%-24s %s\n", e.name, results[i].row())
+	}
+	if len(emus) > 1 && strings.HasPrefix(emus[0].name, "qemu") {
+		for i := 1; i < len(emus); i++ {
+			q, g := results[0], results[i]
+			fmt.Printf("%-24s %10s %10s %10s %10s %10s %10s %10s\n", "ratio "+strings.TrimPrefix(emus[i].name, "gemu "), ratio(g.firstMsg, q.firstMsg),
+				ratio(g.init, q.init), ratio(g.prompt, q.prompt), ratio(g.play, q.play), ratio(g.aplay, q.aplay),
+				ratio(g.shellCPU, q.shellCPU), ratio(g.playCPU, q.playCPU))
+		}
+	}
+}
+
+func ratio(a, b time.Duration) string {
+	if a <= 0 || b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a.Seconds()/b.Seconds())
+}
+
+func sec(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", d.Seconds())
+}
+
+func (r result) row() string {
+	s := fmt.Sprintf("%10s %10s %10s %10s %10s %10s %10s", sec(r.firstMsg), sec(r.init), sec(r.prompt), sec(r.play), sec(r.aplay), sec(r.shellCPU), sec(r.playCPU))
+	if r.err != "" {
+		s += "  (" + r.err + ")"
+	}
+	return s
+}
+
+func (r result) min(o result) result {
+	m := func(a, b time.Duration) time.Duration {
+		if a <= 0 {
+			return b
+		}
+		if b <= 0 || a < b {
+			return a
+		}
+		return b
+	}
+	err := o.err
+	if err == "" {
+		err = r.err
+	}
+	return result{m(r.firstMsg, o.firstMsg), m(r.init, o.init), m(r.prompt, o.prompt), m(r.play, o.play), m(r.aplay, o.aplay),
+		m(r.shellCPU, o.shellCPU), m(r.playCPU, o.playCPU), err}
+}
+
+// measure runs the shell scenario (typing exit at the prompt) and play48.
+func measure(g *guest.Guest, bin string, extra []string, timeout time.Duration, echo bool) result {
+	var res result
+	var w *os.File
+	if echo {
+		w = os.Stderr
+	}
+	var prompt time.Duration
+	start := time.Now()
+	tr := guest.Run(context.Background(), g.Argv(bin, "shell", "none,id=snd0", extra...), timeout,
+		func(text string, partial bool) (string, bool) {
+			if partial && strings.HasSuffix(text, "gemu# ") && prompt == 0 {
+				prompt = time.Since(start)
+				return "exit\n", false
+			}
+			return "", false
+		}, w)
+	if l, ok := tr.First("Linux version"); ok {
+		res.firstMsg = l.At
+	}
+	if m, ok := tr.Mark("init"); ok {
+		res.init = m.At
+	}
+	res.prompt = prompt
+	res.shellCPU = tr.CPU
+	if tr.Err != nil || tr.ExitCode != 0 {
+		res.err = fmt.Sprintf("shell: exit %d %v", tr.ExitCode, tr.Err)
+		return res
+	}
+	dir, err := os.MkdirTemp("", "gemu-bench")
+	if err != nil {
+		res.err = err.Error()
+		return res
+	}
+	defer os.RemoveAll(dir)
+	tr = guest.Run(context.Background(), g.Argv(bin, "play48", guest.WAVAudiodev(filepath.Join(dir, "out.wav"), 48000), extra...), timeout, nil, w)
+	if tr.Err != nil || tr.ExitCode != 0 {
+		res.err = fmt.Sprintf("play48: exit %d %v", tr.ExitCode, tr.Err)
+		return res
+	}
+	res.play = tr.Wall
+	res.playCPU = tr.CPU
+	a, ok1 := tr.Mark("play-start")
+	b, ok2 := tr.Mark("play-done")
+	if ok1 && ok2 {
+		res.aplay = b.At - a.At
+	}
+	return res
+}

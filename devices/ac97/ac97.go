@@ -81,8 +81,15 @@ type Device struct {
 	clk *clock.Clock
 	be  Backend
 
-	// Tick is the pacing step of the DMA engines in ns (default 1 ms).
+	// Tick is the pacing step of the DMA engines in ns (default 1 ms, the
+	// audio backends' default timer period).
 	Tick int64
+	// Lead is how far playback may run ahead of real time beyond one Tick,
+	// in ns: 0 for sinks pulled by the machine clock (wav, none); a host
+	// sink pulled in its own periods (oto) wants a few ms of cushion. Every
+	// ns of lead shifts the position a guest measures (Linux's AC97 clock
+	// measurement tolerates about 0.5 ms in 50 ms).
+	Lead int64
 	// Trace, when set, receives one line per register access and DMA event.
 	Trace func(string)
 
@@ -139,8 +146,7 @@ func (d *Device) Reset() {
 // Close releases the device's voices.
 func (d *Device) Close() {
 	for i := range d.ch {
-		d.ch[i].closeVoice()
-		d.ch[i].timer.Stop()
+		d.ch[i].setActive(false)
 	}
 }
 

@@ -306,6 +306,7 @@ func TestVolumeMapping(t *testing.T) {
 	}
 	for _, tc := range tests {
 		r := newRig(t)
+		r.setBM(0x1b, 1, crRPBM) // the voice opens when the channel runs
 		r.setMixer(regMasterVol, tc.master)
 		r.setMixer(regPCMOutVol, tc.pcm)
 		o := r.be.out()
@@ -438,19 +439,33 @@ func TestRateChangeAndInvalidRate(t *testing.T) {
 	r := newRig(t)
 	r.setMixer(regFrontDACRate, 0)
 	const list = ramBase + 0x1000
-	r.bd(list, 0, ramBase+0x10000, 100, 0)
+	for i := 0; i < 32; i++ {
+		r.bd(list, i, ramBase+0x10000, 10000, 0)
+	}
 	r.setBM(0x10, 4, list)
+	r.setBM(0x15, 1, 31)
 	r.setBM(0x1b, 1, crRPBM)
 	r.run(10_000_000)
-	if picb := r.bm(0x18, 2); picb != 100 {
-		t.Errorf("rate 0 moved data: PICB %d", picb)
+	if picb := r.bm(0x18, 2); picb != 10000 || len(r.be.outs) != 0 {
+		t.Errorf("rate 0: PICB %d, %d voices opened; want no transfer, no voice", picb, len(r.be.outs))
 	}
-	if len(r.be.outs) != 1 || !r.be.outs[0].closed {
-		t.Errorf("rate 0 should close the 48 kHz voice (%d voices)", len(r.be.outs))
-	}
+	// A valid rate while running: the voice stops (QEMU reinitialises it)
+	// until the guest writes CR again, then opens at the new rate.
 	r.setMixer(regFrontDACRate, 22050)
-	if got := r.be.out().spec.Freq; got != 22050 {
-		t.Errorf("voice reopened at %d", got)
+	r.setBM(0x1b, 1, crRPBM)
+	r.run(10_000_000)
+	o := r.be.out()
+	if o.spec.Freq != 22050 || len(o.data)/4 != 220 {
+		t.Errorf("voice at %d Hz moved %d frames in 10 ms, want 22050 Hz, 220", o.spec.Freq, len(o.data)/4)
+	}
+	r.setMixer(regFrontDACRate, 8000)
+	if !o.closed {
+		t.Error("rate change did not stop the running voice")
+	}
+	picb := r.bm(0x18, 2)
+	r.run(10_000_000)
+	if r.bm(0x18, 2) != picb {
+		t.Error("DMA moved after a rate change without a restart")
 	}
 }
 

@@ -79,7 +79,7 @@ func (n nabm) Read(off uint64, size int) uint64 {
 	// Position reads first bring the channel up to the present.
 	for i := off; i < off+uint64(size); i++ {
 		if i < 0x30 && i&0xf >= offCIV && i&0xf <= offPIV+1 && i&0xf != offLVI {
-			d.ch[i>>4].sync()
+			d.ch[i>>4].sync(d.clk.Now())
 			break
 		}
 	}
@@ -205,6 +205,7 @@ type channel struct {
 	active    bool // QEMU's voice "active": the engine is clocked
 	timer     *clock.Timer
 	t0        int64   // pacing origin (ns)
+	next      int64   // grid point of the next tick
 	frames    int64   // frames moved since t0
 	carry     [2]byte // a sample that did not complete a frame
 	ncarry    int
@@ -311,60 +312,73 @@ func (c *channel) fault(format string, args ...any) {
 	c.setSR(c.sr | srFIFOE | srDCH)
 }
 
-// setActive starts or stops the engine's clock (QEMU voice_set_active).
+// setActive starts or stops the channel (QEMU voice_set_active). A voice is
+// open on the backend only while its channel runs: the backend's sink and
+// capture source then start exactly when the guest starts the DMA, so the
+// first frames the guest plays are the first the sink pulls, and the first
+// frame recorded is the source's first frame.
 func (c *channel) setActive(on bool) {
 	if on == c.active {
 		return
 	}
 	c.active = on
-	if c.out != nil {
-		c.out.SetActive(on)
-	}
-	if c.in != nil {
-		c.in.SetActive(on)
-	}
 	if !on {
 		c.timer.Stop()
+		c.closeVoice()
 		return
 	}
+	c.openVoice()
 	c.t0, c.frames = c.d.clk.Now(), 0
-	c.timer.Set(c.t0 + c.d.Tick)
+	c.next = c.t0 + c.d.Tick
+	c.timer.Set(c.next - 1)
 }
 
-// openVoice (re)opens the channel's voice at rate, like QEMU open_voice: the
-// same rate keeps the voice as it is; a new rate replaces it, inactive.
-func (c *channel) openVoice(rate int) {
-	if rate == c.rate && (c.out != nil || c.in != nil) {
+// setRate records the codec rate register of the channel's voice. As in
+// QEMU (open_voice reinitialises the voice), a new rate leaves the voice
+// stopped until the guest starts the channel again.
+func (c *channel) setRate(rate int) {
+	if rate == c.rate {
 		return
 	}
-	c.closeVoice()
-	c.setActive(false)
 	c.rate = rate
-	if c.d.be == nil || !validRate(rate) {
+	c.setActive(false)
+}
+
+// openVoice opens the channel's stream on the backend at the current rate.
+// Without a backend, or when it refuses, playback is consumed at the DAC
+// rate and discarded, and capture produces nothing.
+func (c *channel) openVoice() {
+	if c.d.be == nil || !validRate(c.rate) {
 		return
 	}
-	spec := streamSpec(rate)
+	spec := streamSpec(c.rate)
 	var err error
 	if c.idx == PO {
 		c.out, err = c.d.be.OpenOutput(voiceNames[c.idx], spec)
 		if err == nil {
 			c.applyVolume()
+			c.out.SetActive(true)
 		}
 	} else {
 		c.in, err = c.d.be.OpenInput(voiceNames[c.idx], spec)
+		if err == nil {
+			c.in.SetActive(true)
+		}
 	}
 	if err != nil {
-		c.d.tracef("%s: cannot open voice at %d Hz: %v", voiceNames[c.idx], rate, err)
+		c.d.tracef("%s: cannot open voice at %d Hz: %v", voiceNames[c.idx], c.rate, err)
 		c.out, c.in = nil, nil
 	}
 }
 
 func (c *channel) closeVoice() {
 	if c.out != nil {
+		c.out.SetActive(false)
 		c.out.Close()
 		c.out = nil
 	}
 	if c.in != nil {
+		c.in.SetActive(false)
 		c.in.Close()
 		c.in = nil
 	}
@@ -379,12 +393,21 @@ func (c *channel) applyVolume() {
 	c.out.SetVolume(float64(l)/255, float64(r)/255, mute)
 }
 
-// tick is the engine's clock: move the frames due since the last tick, then
-// come back one Tick later while the voice is active.
+// tick is the engine's clock. Ticks sit on a grid of Tick from the moment
+// the channel started, which is also when the backend anchors its own pull
+// (the voice opens then): each tick fires 1 ns before its grid point and
+// moves the frames due at the grid point, so a sink pulling at that point
+// finds exactly what it needs, whichever timer the clock runs first, while
+// the guest sees the position at most 1 ns ahead of time.
 func (c *channel) tick() {
-	c.sync()
+	now := c.d.clk.Now()
+	at := max(now, c.next)
+	c.sync(at)
+	if c.next <= at {
+		c.next += ((at-c.next)/c.d.Tick + 1) * c.d.Tick
+	}
 	if c.active {
-		c.timer.Set(c.d.clk.Now() + c.d.Tick)
+		c.timer.Set(c.next - 1)
 	}
 }
 
@@ -393,13 +416,16 @@ func (c *channel) tick() {
 // forgiven rather than replayed in a burst.
 const maxLagNs = 50_000_000
 
-// sync transfers the frames due at the current time.
-func (c *channel) sync() {
+// sync transfers the frames due at time at (playback: plus Lead); capture
+// takes what the source has produced.
+func (c *channel) sync(at int64) {
 	if !c.active || !validRate(c.rate) {
 		return
 	}
-	now := c.d.clk.Now()
-	due := (now - c.t0) * int64(c.rate) / 1_000_000_000
+	if c.idx == PO {
+		at += c.d.Lead
+	}
+	due := (at - c.t0) * int64(c.rate) / 1_000_000_000
 	budget := due - c.frames
 	if maxLag := maxLagNs * int64(c.rate) / 1_000_000_000; budget > maxLag {
 		c.frames = due - maxLag

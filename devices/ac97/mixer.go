@@ -110,27 +110,27 @@ func (d *Device) codecWrite(off uint64, v uint16) {
 		if v&eacsVRA == 0 {
 			d.mixerStore(regFrontDACRate, 48000)
 			d.mixerStore(regLRADCRate, 48000)
-			d.ch[PI].openVoice(48000)
-			d.ch[PO].openVoice(48000)
+			d.ch[PI].setRate(48000)
+			d.ch[PO].setRate(48000)
 		}
 		if v&eacsVRM == 0 {
 			d.mixerStore(regMicADCRate, 48000)
-			d.ch[MC].openVoice(48000)
+			d.ch[MC].setRate(48000)
 		}
 		d.mixerStore(off, v)
 	case regFrontDACRate, regLRADCRate:
 		if d.mixerLoad(regExtAudioCtl)&eacsVRA != 0 {
 			d.mixerStore(off, v)
 			if off == regFrontDACRate {
-				d.ch[PO].openVoice(int(v))
+				d.ch[PO].setRate(int(v))
 			} else {
-				d.ch[PI].openVoice(int(v))
+				d.ch[PI].setRate(int(v))
 			}
 		}
 	case regMicADCRate:
 		if d.mixerLoad(regExtAudioCtl)&eacsVRM != 0 {
 			d.mixerStore(off, v)
-			d.ch[MC].openVoice(int(v))
+			d.ch[MC].setRate(int(v))
 		}
 	case regHeadphoneVol, regMasterMono, regMasterTone, regPCBeepVol, regPhoneVol,
 		regMicVol, regLineInVol, regCDVol, regVideoVol, regAuxVol, regRecordGainMic,
@@ -141,8 +141,8 @@ func (d *Device) codecWrite(off uint64, v uint16) {
 	}
 }
 
-// mixerReset loads the codec's reset values (QEMU mixer_reset) and reopens
-// the three voices at 48 kHz, inactive.
+// mixerReset loads the codec's reset values (QEMU mixer_reset) and sets the
+// three voices to 48 kHz, stopped.
 func (d *Device) mixerReset() {
 	d.mixer = [256]byte{}
 	d.mixerStore(regPowerdown, 0x000f)
@@ -157,9 +157,8 @@ func (d *Device) mixerReset() {
 	d.setVolume(regPCMOutVol, 0x8808)
 	d.setVolume(regRecordGain, 0x8808)
 	for i := range d.ch {
-		c := &d.ch[i]
-		c.setActive(false)
-		c.openVoice(48000)
+		d.ch[i].setActive(false)
+		d.ch[i].rate = 48000
 	}
 }
 

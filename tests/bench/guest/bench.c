@@ -1,0 +1,269 @@
+/* bench: gemu's benchmark guest. Two timed parts, each reporting the
+ * instructions it retired (instret) and the time it took (the time CSR:
+ * mtime at 10 MHz, which follows the host clock in gemu's default real-time
+ * mode):
+ *   int:  CRC-32 (table driven) over a 64 KiB buffer and a quicksort of
+ *         16K words, repeated; M mode, paging off.
+ *   sv39: a memory-heavy loop (strided read-modify-write and pseudo-random
+ *         loads) over 4 MiB mapped with 4 KiB Sv39 pages, in S mode.
+ * Output lines: "bench <part> instret=<n> ticks=<n> check=<hex>".
+ * Built with -DPARTS=1, 2 or 0 by `go run ./tests/bench` so that each part
+ * runs in its own process and its host CPU time can be measured.
+ * Ends by powering off through the sifive,test finisher. */
+#include <stddef.h>
+#include <stdint.h>
+
+#define UART0 ((volatile uint8_t *)0x10000000UL)
+#define FINISHER ((volatile uint32_t *)0x100000UL)
+
+#ifndef INT_ROUNDS
+#define INT_ROUNDS 64
+#endif
+#ifndef MEM_PASSES
+#define MEM_PASSES 256
+#endif
+/* PARTS selects what runs: bit 0 = int, bit 1 = sv39 (0 = a baseline
+ * that measures start-up and power-off only). */
+#ifndef PARTS
+#define PARTS 3
+#endif
+
+static void putc_(char c)
+{
+	while ((UART0[5] & 0x20) == 0)
+		;
+	UART0[0] = (uint8_t)c;
+}
+
+static void puts_(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			putc_('\r');
+		putc_(*s);
+	}
+}
+
+static void putdec(uint64_t v)
+{
+	char b[24];
+	int i = 0;
+	do {
+		b[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		putc_(b[--i]);
+}
+
+static void puthex(uint64_t v)
+{
+	for (int s = 60; s >= 0; s -= 4)
+		putc_("0123456789abcdef"[(v >> s) & 15]);
+}
+
+void poweroff(int status)
+{
+	*FINISHER = status == 0 ? 0x5555 : ((uint32_t)status << 16) | 0x3333;
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+void bad_trap(uint64_t cause, uint64_t epc, uint64_t tval)
+{
+	puts_("bench: unexpected trap cause=");
+	puthex(cause);
+	puts_(" epc=");
+	puthex(epc);
+	puts_(" tval=");
+	puthex(tval);
+	puts_("\n");
+	poweroff(1);
+}
+
+static inline uint64_t rdinstret(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdinstret %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t rdtime(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdtime %0" : "=r"(v));
+	return v;
+}
+
+static void report(const char *part, uint64_t instret, uint64_t ticks, uint64_t check)
+{
+	puts_("bench ");
+	puts_(part);
+	puts_(" instret=");
+	putdec(instret);
+	puts_(" ticks=");
+	putdec(ticks);
+	puts_(" check=");
+	puthex(check);
+	puts_("\n");
+}
+
+/* ---- integer part ---- */
+
+static uint32_t crc_table[256];
+static uint8_t buf[64 * 1024];
+static uint32_t arr[16 * 1024];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc)
+{
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void quicksort(uint32_t *a, long lo, long hi)
+{
+	while (lo < hi) {
+		uint32_t pivot = a[lo + (hi - lo) / 2];
+		long i = lo - 1, j = hi + 1;
+		for (;;) {
+			do
+				i++;
+			while (a[i] < pivot);
+			do
+				j--;
+			while (a[j] > pivot);
+			if (i >= j)
+				break;
+			uint32_t t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+		}
+		/* recurse into the smaller half, loop on the larger */
+		if (j - lo < hi - j) {
+			quicksort(a, lo, j);
+			lo = j + 1;
+		} else {
+			quicksort(a, j + 1, hi);
+			hi = j;
+		}
+	}
+}
+
+static uint64_t int_work(void)
+{
+	uint64_t check = 0;
+	uint32_t seed = 12345;
+	crc_init();
+	for (size_t i = 0; i < sizeof buf; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+	for (int r = 0; r < INT_ROUNDS; r++) {
+		uint32_t crc = crc32(buf, sizeof buf, (uint32_t)r);
+		size_t n = sizeof arr / sizeof arr[0];
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			arr[i] = seed ^ crc;
+		}
+		quicksort(arr, 0, (long)n - 1);
+		for (size_t i = 1; i < n; i++)
+			if (arr[i - 1] > arr[i])
+				poweroff(2); /* not sorted: emulator bug */
+		check = check * 31 + crc + arr[n / 2];
+	}
+	return check;
+}
+
+/* ---- Sv39 part ---- */
+
+#define MEM_VA 0x40000000UL
+#define MEM_SIZE (4UL << 20)
+#define PTE_V 0x01
+#define PTE_R 0x02
+#define PTE_W 0x04
+#define PTE_X 0x08
+#define PTE_A 0x40
+#define PTE_D 0x80
+
+static uint64_t root[512] __attribute__((aligned(4096)));
+static uint64_t l1[512] __attribute__((aligned(4096)));
+static uint64_t l0[2][512] __attribute__((aligned(4096)));
+static uint8_t membuf[MEM_SIZE] __attribute__((aligned(4096)));
+static volatile uint64_t mem_result[3];
+
+static uint64_t pte(const void *pa, uint64_t flags)
+{
+	return (((uint64_t)(uintptr_t)pa >> 12) << 10) | flags;
+}
+
+/* Runs in S mode with translation on; reports through mem_result. */
+static void __attribute__((noinline, noreturn)) mem_work(uint64_t *a)
+{
+	uint64_t n = MEM_SIZE / 8, sum = 0;
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	for (int pass = 0; pass < MEM_PASSES; pass++) {
+		/* one word per 64-byte line, all 1024 pages */
+		for (uint64_t i = (uint64_t)pass & 7; i < n; i += 8)
+			a[i] += i ^ (uint64_t)pass;
+		/* pseudo-random loads across the buffer */
+		uint64_t x = (uint64_t)pass * 2654435761u + 1;
+		for (int k = 0; k < 16384; k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			sum += a[(x >> 33) & (n - 1)];
+		}
+	}
+	uint64_t i1 = rdinstret(), t1 = rdtime();
+	mem_result[0] = i1 - i0;
+	mem_result[1] = t1 - t0;
+	mem_result[2] = sum;
+	__asm__ volatile("ecall");
+	__builtin_unreachable();
+}
+
+void run_in_s(void (*fn)(uint64_t *), uint64_t *arg);
+
+static void sv39_part(void)
+{
+	/* identity gigapage for code/data at 0x80000000, and 4 MiB of 4 KiB
+	 * pages at MEM_VA -> membuf */
+	root[2] = ((0x80000000UL >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D;
+	root[MEM_VA >> 30] = pte(l1, PTE_V);
+	for (int j = 0; j < 2; j++) {
+		l1[j] = pte(l0[j], PTE_V);
+		for (int i = 0; i < 512; i++)
+			l0[j][i] = pte(membuf + ((size_t)j * 512 + (size_t)i) * 4096,
+				       PTE_V | PTE_R | PTE_W | PTE_A | PTE_D);
+	}
+	uint64_t satp = (8UL << 60) | ((uint64_t)(uintptr_t)root >> 12);
+	__asm__ volatile("csrw satp, %0; sfence.vma" ::"r"(satp) : "memory");
+	run_in_s(mem_work, (uint64_t *)MEM_VA);
+	__asm__ volatile("csrw satp, zero; sfence.vma" ::: "memory");
+	report("sv39", mem_result[0], mem_result[1], mem_result[2]);
+}
+
+int main(void)
+{
+	puts_("bench: start\n");
+	if (PARTS & 1) {
+		uint64_t t0 = rdtime(), i0 = rdinstret();
+		uint64_t check = int_work();
+		uint64_t i1 = rdinstret(), t1 = rdtime();
+		report("int", i1 - i0, t1 - t0, check);
+	}
+	if (PARTS & 2)
+		sv39_part();
+	puts_("bench: done\n");
+	return 0;
+}

@@ -1,0 +1,189 @@
+// Command bench measures gemu's speed on the benchmark guest in
+// tests/bench/guest: an integer workload with paging off (CRC-32 and
+// quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
+//
+//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3]
+//
+// Each part is built as its own guest (-DPARTS=1, 2) plus an empty baseline
+// (-DPARTS=0) and run in its own gemu process. The guest reports the
+// instructions the part retired (instret) and the guest time it took (the
+// time CSR, which follows the host clock in gemu's default real-time mode).
+// The tool prints, per part, MIPS over that wall-clock interval and MIPS
+// over the host CPU time of the process minus the baseline's (the better
+// figure on a loaded machine). These are figures, not a pass/fail test.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const timebase = 10e6 // mtime ticks per second (virt board)
+
+func main() {
+	gemuPath := flag.String("gemu", "", "gemu binary (default: build ./cmd/gemu)")
+	extra := flag.String("flags", "", "extra gemu flags, e.g. \"-icount auto\"")
+	runs := flag.Int("runs", 3, "runs per part; the fastest (by CPU time) is reported")
+	flag.Parse()
+	if err := run(*gemuPath, strings.Fields(*extra), *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// guestDir finds tests/bench/guest from this source file or the working
+// directory.
+func guestDir() (string, error) {
+	var cands []string
+	if _, file, _, ok := runtime.Caller(0); ok {
+		cands = append(cands, filepath.Join(filepath.Dir(file), "guest"))
+	}
+	cands = append(cands, "tests/bench/guest", "guest")
+	for _, d := range cands {
+		if _, err := os.Stat(filepath.Join(d, "bench.c")); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("cannot find tests/bench/guest (run from the repository root)")
+}
+
+func buildGuest(src, out string, parts int) error {
+	args := []string{
+		"-march=rv64imafdc_zicsr_zifencei", "-mabi=lp64d", "-mcmodel=medany",
+		"-ffreestanding", "-nostdlib", "-nostartfiles", "-O2", "-Wall", "-Wno-unused-function",
+		"-static", "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
+		"-Wl,-T," + filepath.Join(src, "bench.ld"),
+		fmt.Sprintf("-DPARTS=%d", parts), "-o", out,
+		filepath.Join(src, "start.S"), filepath.Join(src, "bench.c"),
+	}
+	cmd := exec.Command("riscv64-unknown-elf-gcc", args...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("riscv64-unknown-elf-gcc (run tests/setup.sh if missing): %v\n%s", err, msg)
+	}
+	return nil
+}
+
+type result struct {
+	part    string
+	instret uint64
+	ticks   uint64
+	check   string
+}
+
+var lineRE = regexp.MustCompile(`bench (\w+) instret=(\d+) ticks=(\d+) check=([0-9a-f]+)`)
+
+// runGuest runs one ELF and returns its reports and the process CPU time.
+func runGuest(gemu string, extra []string, elf string) ([]result, time.Duration, time.Duration, error) {
+	args := append(append([]string{}, extra...), "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
+	cmd := exec.Command(gemu, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s %s: %v\n%s", gemu, strings.Join(args, " "), err, out.String())
+	}
+	var cpu time.Duration
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var res []result
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		m := lineRE.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		in, _ := strconv.ParseUint(m[2], 10, 64)
+		tk, _ := strconv.ParseUint(m[3], 10, 64)
+		res = append(res, result{m[1], in, tk, m[4]})
+	}
+	return res, cpu, wall, nil
+}
+
+func run(gemu string, extra []string, runs int) error {
+	src, err := guestDir()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "gemu-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if gemu == "" {
+		gemu = filepath.Join(dir, "gemu")
+		if msg, err := exec.Command("go", "build", "-o", gemu, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, msg)
+		}
+	}
+	elfs := map[int]string{}
+	for _, p := range []int{0, 1, 2} {
+		elfs[p] = filepath.Join(dir, fmt.Sprintf("bench%d.elf", p))
+		if err := buildGuest(src, elfs[p], p); err != nil {
+			return err
+		}
+	}
+	best := func(elf string) ([]result, time.Duration, time.Duration, error) {
+		var bres []result
+		var bcpu, bwall time.Duration
+		for i := 0; i < runs; i++ {
+			res, cpu, wall, err := runGuest(gemu, extra, elf)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if i == 0 || cpu < bcpu {
+				bres, bcpu, bwall = res, cpu, wall
+			}
+		}
+		return bres, bcpu, bwall, nil
+	}
+	_, baseCPU, _, err := best(elfs[0])
+	if err != nil {
+		return err
+	}
+	mode := "real-time clock"
+	if len(extra) > 0 {
+		mode = strings.Join(extra, " ")
+	}
+	fmt.Printf("gemu (%s), host %s/%s, %d CPUs, best of %d runs; baseline (boot+exit) CPU %.3fs\n",
+		mode, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs, baseCPU.Seconds())
+	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
+	for _, p := range []int{1, 2} {
+		res, cpu, _, err := best(elfs[p])
+		if err != nil {
+			return err
+		}
+		if len(res) != 1 {
+			return fmt.Errorf("part %d: expected one report line, got %d", p, len(res))
+		}
+		r := res[0]
+		gs := float64(r.ticks) / timebase
+		cs := (cpu - baseCPU).Seconds()
+		mipsWall, mipsCPU := 0.0, 0.0
+		if gs > 0 {
+			mipsWall = float64(r.instret) / gs / 1e6
+		}
+		if cs > 0 {
+			mipsCPU = float64(r.instret) / cs / 1e6
+		}
+		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", r.part, r.instret, gs, cs, mipsWall, mipsCPU, r.check)
+	}
+	if len(extra) > 0 && strings.Contains(strings.Join(extra, " "), "icount") {
+		fmt.Println("note: with -icount the guest time is derived from instructions; use MIPS(CPU)")
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package guests
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const helloLine = "Hello from gemu: a freestanding RISC-V guest on the virt board."
+
+// runEmu runs an emulator on the hello guest and returns its output; the
+// guest must power off with status 0.
+func runEmu(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// TestHelloOnGemu runs the embedded default guest (no -kernel) and the
+// hello ELF on gemu: both print the greeting and power off with status 0.
+func TestHelloOnGemu(t *testing.T) {
+	if files, _ := filepath.Glob("../../cmd/gemu/*.go"); len(files) == 0 {
+		t.Skip("cmd/gemu has no Go files yet")
+	}
+	bin := filepath.Join(t.TempDir(), "gemu")
+	if msg, err := exec.Command("go", "build", "-o", bin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/gemu: %v\n%s", err, msg)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"default", nil},
+		{"kernel", []string{"-machine", "virt", "-bios", "none", "-kernel", "hello/hello.elf", "-nographic"}},
+		{"icount", []string{"-icount", "auto", "-bios", "none", "-kernel", "hello/hello.elf", "-nographic"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if out := runEmu(t, bin, tc.args...); !strings.Contains(out, helloLine) {
+				t.Errorf("output %q lacks %q", out, helloLine)
+			}
+		})
+	}
+}
+
+// TestHelloOnQEMU checks the guest against the reference board.
+func TestHelloOnQEMU(t *testing.T) {
+	qemu, err := exec.LookPath("qemu-system-riscv64")
+	if err != nil {
+		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
+	}
+	if _, err := os.Stat("hello/hello.elf"); err != nil {
+		t.Fatal(err)
+	}
+	out := runEmu(t, qemu, "-machine", "virt", "-bios", "none", "-kernel", "hello/hello.elf",
+		"-nographic", "-monitor", "none", "-serial", "stdio")
+	if !strings.Contains(out, helloLine) {
+		t.Errorf("output %q lacks %q", out, helloLine)
+	}
+}

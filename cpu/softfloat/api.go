@@ -62,6 +62,11 @@ func F64Sqrt(a uint64, rm RoundingMode) (uint64, Flags) {
 // builds FMSUB/FNMSUB/FNMADD by flipping sign bits of the operands
 // (for non-NaN inputs that is exact); inf*0 raises NV even if c is a quiet NaN.
 func F64MulAdd(a, b, c uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if r, fl, ok := mulAdd64Fast(a, b, c, rm); ok {
+			return r, fl
+		}
+	}
 	r, fl := fmt64.mulAdd(a, b, c, rm)
 	return r, fl
 }

@@ -234,3 +234,40 @@ func mulAdd32Fast(a, b, c uint32, rm RoundingMode) (uint32, Flags, bool) {
 	r, fl := finish32(roundOdd64(s, sign(e)), rm)
 	return r, fl, true
 }
+
+// mulAdd64Fast handles a*b + c for binary64 with the error-free FMA error of
+// Boldo and Muller ("Exact and approximated error of the FMA", IEEE TC 60(2),
+// 2011, algorithm ErrFma): from r1 = RNE(a*b+c) it derives r2, r3 with
+// a*b + c = r1 + r2 + r3 exactly and |r3| <= ulp(r2)/2, so the sign of the
+// rounding error is that of r2 (or r3 when r2 is zero, which forces r3 to
+// zero too) and the error is exactly half an ulp only if r3 is zero. The
+// algorithm needs every intermediate far from underflow and overflow: the
+// product, the addend and the result must all have moderate exponents.
+func mulAdd64Fast(a, b, c uint64, rm RoundingMode) (uint64, Flags, bool) {
+	const lo, hi = 200 << 52, 1850 << 52
+	if ec := c & expField64; ec < lo || ec > hi {
+		return 0, 0, false
+	}
+	fa, fb, fc := math.Float64frombits(a), math.Float64frombits(b), math.Float64frombits(c)
+	u1 := float64(fa * fb)
+	if eu := math.Float64bits(u1) & expField64; eu < lo || eu > hi {
+		return 0, 0, false
+	}
+	r1 := math.FMA(fa, fb, fc)
+	if er := math.Float64bits(r1) & expField64; er < lo || er > hi {
+		return 0, 0, false
+	}
+	u2 := math.FMA(fa, fb, -u1) // exact product error
+	a1, a2 := twoSum(fc, u2)
+	b1, b2 := twoSum(u1, a1)
+	g := float64(b1-r1) + b2
+	r2 := g + a2 // Fast2Sum(g, a2)
+	r3 := a2 - float64(r2-g)
+	dir := sign(r2)
+	if r2 == 0 {
+		dir = sign(r3)
+	}
+	tie := rm == RMM && r2 != 0 && isTie(r1, r2)
+	r, fl := finish64(r1, dir, tie, rm)
+	return r, fl, true
+}

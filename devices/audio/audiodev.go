@@ -18,6 +18,10 @@ import (
 // HostOutput is a real-time audio output (the oto sink, registered by
 // package gemu/devices/audio/otosink). It pulls PCM by calling read, which
 // fills p with whole frames and never blocks, from its own goroutine.
+//
+// A HostOutput may also have a Buffering() time.Duration method saying how
+// much audio it holds between read and the speaker (used to tell when it
+// has run dry).
 type HostOutput interface {
 	// Close stops pulling (read is not called after Close returns).
 	Close() error
@@ -64,6 +68,7 @@ type Audiodev struct {
 	out  Spec
 	mix  *Mixer
 	host HostOutput // oto; nil for wav and none
+	hq   hostQueue  // host sink's queue estimate (consumer)
 	now  func() int64
 
 	timer   *clock.Timer
@@ -156,26 +161,91 @@ func (a *Audiodev) openHost() error {
 	}
 	m := NewMixer(got)
 	a.out, a.mix, a.host, a.now = got, m, host, hostNow
+	a.hq = hostQueue{rate: int64(got.Freq), limit: int64(got.Freq) / 10}
+	if b, ok := host.(interface{ Buffering() time.Duration }); ok {
+		a.hq.limit = int64(got.BytesFor(b.Buffering()) / got.FrameBytes())
+	}
 	silence.Store(int64(got.BytesFor(5 * time.Millisecond)))
 	mix.Store(m)
 	return nil
 }
 
-// hostRead is the real-time pull (oto's goroutine): at most what is
-// buffered, and a short run of silence when nothing is (never 0 bytes,
-// never a full buffer of silence, never blocking).
+// hostRead is the real-time pull (oto's goroutine). It returns at most
+// what is buffered, so that oto's player buffer holds real audio and works
+// as a jitter buffer:
+//   - frames buffered: mix and return them;
+//   - nothing playing (no active stream): a short run of silence (5 ms), so
+//     oto keeps its pipeline fed cheaply (and Play's prefill, which loops
+//     until its buffer is full, does not spin);
+//   - a stream is playing but its ring is empty: return 0 and let oto play
+//     what it holds (it asks again after 1 ms). Whether oto has run dry is
+//     estimated from the frames handed over against elapsed host time; when
+//     it has, the silence it plays is counted as an underrun of the active
+//     streams.
+//
+// It never blocks, takes a lock or allocates.
 func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
 	fb := m.ofb
 	n := len(p) / fb
 	if n == 0 {
 		return 0
 	}
-	k := min(n, m.Available())
-	if k == 0 {
-		k = min(n, max(m.out.Freq/200, 1)) // 5 ms
+	now := hostNow()
+	if k := min(n, m.Available()); k > 0 {
+		m.Mix(p[:k*fb])
+		a.hq.gave(now, k)
+		return k * fb
 	}
-	m.Mix(p[:k*fb])
-	return k * fb
+	if !m.audible() {
+		k := min(n, max(m.out.Freq/200, 1))
+		m.Mix(p[:k*fb])
+		a.hq.gave(now, k)
+		return k * fb
+	}
+	if q := a.hq.queued(now); q < 0 {
+		m.starved(int(-q))
+		a.hq.reset(now)
+	}
+	return 0
+}
+
+// hostQueue estimates how many frames the host output still holds (oto's
+// player buffer and the device buffer), from frames handed over and time
+// elapsed at the output rate. Consumer-only state. The estimate is clamped
+// to the host's buffering and re-anchored whenever it runs dry, so clock
+// drift between host and sound card cannot accumulate.
+type hostQueue struct {
+	rate   int64
+	limit  int64 // frames the host can hold
+	t0     int64 // anchor (host ns)
+	given  int64 // frames handed over since t0
+	primed bool
+}
+
+func (h *hostQueue) elapsed(now int64) int64 {
+	return (now - h.t0) * h.rate / int64(time.Second)
+}
+
+func (h *hostQueue) queued(now int64) int64 {
+	if !h.primed {
+		return 0
+	}
+	return h.given - h.elapsed(now)
+}
+
+func (h *hostQueue) reset(now int64) { h.t0, h.given = now, 0 }
+
+func (h *hostQueue) gave(now int64, k int) {
+	if !h.primed {
+		h.primed = true
+		h.reset(now)
+	}
+	if q := h.queued(now); q < 0 {
+		h.reset(now)
+	} else if q > h.limit {
+		h.given -= q - h.limit
+	}
+	h.given += int64(k)
 }
 
 // ID is the audiodev's id= value.

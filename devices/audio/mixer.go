@@ -249,6 +249,18 @@ func (m *Mixer) Mix(dst []byte) {
 	}
 }
 
+// starved records that the host played outFrames of silence because every
+// audible stream was dry (consumer side).
+func (m *Mixer) starved(outFrames int) {
+	for _, v := range *m.voices.Load() {
+		if v.done.Load() || v.waiting() || v.idle() {
+			continue
+		}
+		want := int(int64(outFrames) * int64(v.s.spec.Freq) / int64(m.out.Freq))
+		v.s.short(max(want, 1), 0)
+	}
+}
+
 func (v *voice) finish(seq uint64, off int) {
 	v.doneSeq, v.doneOff = seq, off
 	v.done.Store(true)

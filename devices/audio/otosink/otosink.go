@@ -57,6 +57,7 @@ func context(sp audio.Spec) (*oto.Context, error) {
 		}
 		return ctx, nil
 	}
+	quietALSA()
 	f := oto.FormatFloat32LE
 	switch sp.Format {
 	case audio.U8:
@@ -127,6 +128,10 @@ func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (a
 	o.player.Play()
 	return o, sp, nil
 }
+
+// Buffering is how much audio oto holds between Read and the speaker: the
+// player buffer plus the ALSA buffer.
+func (o *output) Buffering() time.Duration { return o.buffer + ContextBuffer }
 
 // Close makes Read return io.EOF and waits until no Read is running, so
 // the mixer is not touched after Close returns.

@@ -267,7 +267,7 @@ func mulAdd64Fast(a, b, c uint64, rm RoundingMode) (uint64, Flags, bool) {
 	if r2 == 0 {
 		dir = sign(r3)
 	}
-	tie := rm == RMM && r2 != 0 && isTie(r1, r2)
+	tie := rm == RMM && r3 == 0 && r2 != 0 && isTie(r1, r2)
 	r, fl := finish64(r1, dir, tie, rm)
 	return r, fl, true
 }

@@ -1,36 +1,41 @@
 package softfloat
 
+// isNaN and isSNaN work on the raw encoding, without unpacking.
+func (f *format) isNaN(x uint64) bool {
+	return x&^(1<<f.signBit) > uint64(f.expMax)<<f.fracBits
+}
+
+func (f *format) isSNaN(x uint64) bool {
+	return f.isNaN(x) && x>>(f.fracBits-1)&1 == 0
+}
+
+func (f *format) isZero(x uint64) bool { return x&^(1<<f.signBit) == 0 }
+
 // eq is the quiet equality (FEQ): NV only for signaling NaNs.
 func (f *format) eq(a, b uint64) (bool, Flags) {
-	ua, ub := f.unpack(a), f.unpack(b)
-	if ua.isNaN() || ub.isNaN() {
-		return false, nanFlags(ua, ub)
+	if f.isNaN(a) || f.isNaN(b) {
+		if f.isSNaN(a) || f.isSNaN(b) {
+			return false, NV
+		}
+		return false, 0
 	}
-	return a == b || ua.cls == cZero && ub.cls == cZero, 0
+	return a == b || f.isZero(a) && f.isZero(b), 0
 }
 
 // lt is the signaling less-than (FLT): NV for any NaN operand.
 func (f *format) lt(a, b uint64) (bool, Flags) {
-	ua, ub := f.unpack(a), f.unpack(b)
-	if ua.isNaN() || ub.isNaN() {
+	if f.isNaN(a) || f.isNaN(b) {
 		return false, NV
 	}
-	if ua.cls == cZero && ub.cls == cZero {
-		return false, 0
-	}
-	return f.orderKey(a) < f.orderKey(b), 0
+	return f.orderKey(a) < f.orderKey(b) && !(f.isZero(a) && f.isZero(b)), 0
 }
 
 // le is the signaling less-or-equal (FLE): NV for any NaN operand.
 func (f *format) le(a, b uint64) (bool, Flags) {
-	ua, ub := f.unpack(a), f.unpack(b)
-	if ua.isNaN() || ub.isNaN() {
+	if f.isNaN(a) || f.isNaN(b) {
 		return false, NV
 	}
-	if ua.cls == cZero && ub.cls == cZero {
-		return true, 0
-	}
-	return f.orderKey(a) <= f.orderKey(b), 0
+	return f.orderKey(a) <= f.orderKey(b) || f.isZero(a) && f.isZero(b), 0
 }
 
 // orderKey maps a non-NaN encoding to an unsigned integer with the same
@@ -47,14 +52,18 @@ func (f *format) orderKey(x uint64) uint64 {
 // minimumNumber/maximumNumber): -0 < +0, a single NaN operand yields the other
 // operand, two NaNs yield the canonical NaN, and signaling NaNs raise NV.
 func (f *format) minMax(a, b uint64, max bool) (uint64, Flags) {
-	ua, ub := f.unpack(a), f.unpack(b)
-	fl := nanFlags(ua, ub)
-	switch {
-	case ua.isNaN() && ub.isNaN():
-		return f.nan, fl
-	case ua.isNaN():
-		return b, fl
-	case ub.isNaN():
+	aNaN, bNaN := f.isNaN(a), f.isNaN(b)
+	if aNaN || bNaN {
+		var fl Flags
+		if f.isSNaN(a) || f.isSNaN(b) {
+			fl = NV
+		}
+		switch {
+		case aNaN && bNaN:
+			return f.nan, fl
+		case aNaN:
+			return b, fl
+		}
 		return a, fl
 	}
 	if (f.orderKey(a) < f.orderKey(b)) != max {

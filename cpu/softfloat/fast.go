@@ -168,6 +168,29 @@ func roundOdd64(s float64, dir int) uint64 {
 
 // finish32 rounds the binary64 value y (exact or rounded to odd) to binary32.
 func finish32(y uint64, rm RoundingMode) (uint32, Flags) {
+	if e := int(y>>52&0x7ff) - 1023; e >= -126 && e <= 127 {
+		// Normal binary32 range: keep 24 of the 53 significand bits
+		// (format.roundPack's normal branch, specialised).
+		neg := y>>63 != 0
+		sig := y&(1<<52-1) | 1<<52
+		m, rb := sig>>29, sig&(1<<29-1)
+		var fl Flags
+		if rb != 0 {
+			fl = NX
+			if roundUp(rm, neg, m, rb, 1<<28) {
+				m++
+			}
+		}
+		r := uint64(e+126)<<23 + m
+		if r >= 0xff<<23 {
+			r, fl = fmt32.overflow(neg, rm)
+			return uint32(r), fl
+		}
+		if neg {
+			r |= 1 << 31
+		}
+		return uint32(r), fl
+	}
 	u := fmt64.unpack(y)
 	r, fl := fmt32.roundPack(u.sign, u.exp, u.sig, rm)
 	return uint32(r), fl

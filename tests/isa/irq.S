@@ -205,6 +205,34 @@ TEST_BEGIN
 	csrwi mideleg, 0
 	csrwi mie, 0
 
+	/* a pending interrupt is taken right after the CSR write that
+	 * enables it (mstatus.MIE or mie): mepc = the next instruction */
+	csrci mstatus, MSTATUS_MIE
+	MSIP(1)
+	csrwi mie, MIP_MSIP
+	li s5, 0
+	EXPECT_TRAP(2f)
+	li TESTNUM, 51
+	csrsi mstatus, MSTATUS_MIE
+1:	addi s5, s5, 1
+	addi s5, s5, 1
+	j fail
+2:	TEST_CASE(52, 0, mv a4, s5)
+	TEST_CASE(53, 0, TRAPINFO(TI_EPC); la t0, 1b; sub a4, a4, t0)
+	csrwi mie, 0
+	csrsi mstatus, MSTATUS_MIE
+	li s5, 0
+	EXPECT_TRAP(2f)
+	li TESTNUM, 54
+	csrwi mie, MIP_MSIP
+1:	addi s5, s5, 1
+	addi s5, s5, 1
+	j fail
+2:	TEST_CASE(55, 0, mv a4, s5)
+	TEST_CASE(56, 0, TRAPINFO(TI_EPC); la t0, 1b; sub a4, a4, t0)
+	MSIP(0)
+	csrwi mie, 0
+
 	/* vectored mtvec: MSI (cause 3) enters base + 12 */
 	la t0, vectors
 	ori t0, t0, 1

@@ -107,19 +107,20 @@ func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error
 		files: map[string]*WAVWriter{}, fileSeq: map[string]int{}}
 	a.timer = clk.NewTimer(a.tick)
 	switch opt.Driver {
-	case "oto":
-		if err := a.openHost(); err != nil {
-			fmt.Fprintf(log, "gemu: audiodev %s: no sound output (%v); continuing silently; use -audiodev wav,id=%s,path=out.wav to record the audio instead\n",
-				a.name(), err, a.idOr("snd0"))
-			a.opt.Driver = "none"
-			a.host = nil
-		}
+	case "none":
 	case "wav":
 		w, err := CreateWAV(opt.Path, a.out)
 		if err != nil {
 			return nil, err
 		}
 		a.wav = w
+	default: // a real-time host driver: oto
+		if err := a.openHost(); err != nil {
+			fmt.Fprintf(log, "gemu: audiodev %s: no sound output (%v); continuing silently; use -audiodev wav,id=%s,path=out.wav to record the audio instead\n",
+				a.name(), err, a.idOr("snd0"))
+			a.opt.Driver = "none"
+			a.host = nil
+		}
 	}
 	if a.host == nil {
 		a.mix = NewMixer(a.out)

@@ -214,7 +214,9 @@ func (m *Mixer) Mix(dst []byte) {
 		m.seq++
 		if s.gone.Load() && s.Buffered() == 0 {
 			only.finish(m.seq, got)
-			// A successor waiting on it starts next round.
+			if got < n { // a successor with the same name continues here
+				m.Mix(dst[got*m.ofb : n*m.ofb])
+			}
 		}
 		return
 	}

@@ -268,3 +268,23 @@ func TestMixerRateChangeLossless(t *testing.T) {
 		t.Errorf("removed stream counted %d underrun frames", st.UnderrunFrames)
 	}
 }
+
+// The same in the plain-copy path, with pulls that straddle the boundary.
+func TestMixerRateChangeFastPath(t *testing.T) {
+	out := Spec{Freq: 48000, Format: S32LE, Channels: 1}
+	m := NewMixer(out)
+	a := NewStream(out, 256)
+	a.name = "pcm"
+	m.Add(a, nil)
+	a.Write(seqFrames(1, 70))
+	m.Remove(a)
+	b := NewStream(out, 256)
+	b.name = "pcm"
+	m.Add(b, nil)
+	b.Write(seqFrames(71, 100))
+	buf := make([]byte, 4*100)
+	m.Mix(buf)
+	if d := cmp.Diff(seqFrames(1, 100), buf); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
+	}
+}

@@ -122,15 +122,17 @@ func newFilterTable(in, out int) *filterTable {
 	return t
 }
 
-// resampler is one voice's converter state (consumer-owned).
+// resampler is one voice's converter state (consumer-owned). The input
+// history is kept planar (one slice per channel) so that each output sample
+// is one contiguous dot product.
 type resampler struct {
 	t    *filterTable
 	ch   int
-	buf  []float64 // interleaved input history: frames [0, n)
-	n    int       // frames in buf
-	ipos int       // integer part of the next output's position (buf index of its window start)
-	frac uint64    // fractional part, in units of 1/L
-	row  []float64 // interpolated coefficients (inexact tables only)
+	buf  [][]float64 // per channel: input history, frames [0, n)
+	n    int         // frames in buf
+	ipos int         // buf index where the next output's window starts
+	frac uint64      // fractional position, in units of 1/L
+	row  []float64   // interpolated coefficients (inexact tables only)
 	// zeros counts trailing zero input frames: once it covers the whole
 	// window, the output is silent and an idle voice can be skipped.
 	zeros int
@@ -140,8 +142,10 @@ type resampler struct {
 const resamplerChunk = 4096
 
 func newResampler(t *filterTable, ch int) *resampler {
-	r := &resampler{t: t, ch: ch}
-	r.buf = make([]float64, (t.taps+resamplerChunk+2)*ch)
+	r := &resampler{t: t, ch: ch, buf: make([][]float64, ch)}
+	for c := range r.buf {
+		r.buf[c] = make([]float64, t.taps+resamplerChunk+2)
+	}
 	r.n = t.taps - 1 // zero history: causal filter
 	r.zeros = r.n
 	if !t.exact {
@@ -158,8 +162,8 @@ func (r *resampler) maxOut() int {
 
 // need is how many more input frames process(n) requires.
 func (r *resampler) need(n int) int {
-	// Last output's window starts at ipos + floor((frac + (n-1)M)/L) and
-	// ends taps-1 frames later.
+	// The last output's window starts at ipos + floor((frac + (n-1)M)/L)
+	// and is taps frames long.
 	last := r.ipos + int((r.frac+uint64(n-1)*r.t.M)/r.t.L)
 	return max(last+r.t.taps-r.n, 0)
 }
@@ -181,30 +185,55 @@ func (r *resampler) outFor(b int) int {
 
 // push appends decoded input frames (interleaved, ch channels).
 func (r *resampler) push(in []float64) {
-	copy(r.buf[r.n*r.ch:], in)
-	r.n += len(in) / r.ch
-	allZero := true
-	for i := len(in) - 1; i >= 0; i-- {
-		if in[i] != 0 {
-			allZero = false
-			r.zeros = len(in)/r.ch - 1 - i/r.ch
-			break
+	frames := len(in) / r.ch
+	last := -1 // last frame with a non-zero sample
+	for c, b := range r.buf {
+		b = b[r.n : r.n+frames]
+		for k := range b {
+			x := in[k*r.ch+c]
+			b[k] = x
+			if x != 0 {
+				last = max(last, k)
+			}
 		}
 	}
-	if allZero {
-		r.zeros += len(in) / r.ch
+	r.n += frames
+	if last < 0 {
+		r.zeros += frames
+	} else {
+		r.zeros = frames - 1 - last
 	}
 }
 
 // pushZeros appends n silent frames.
 func (r *resampler) pushZeros(n int) {
-	clear(r.buf[r.n*r.ch : (r.n+n)*r.ch])
+	for _, b := range r.buf {
+		clear(b[r.n : r.n+n])
+	}
 	r.n += n
 	r.zeros += n
 }
 
 // quiet reports whether every frame in the window is zero.
 func (r *resampler) quiet() bool { return r.zeros >= r.t.taps+1 }
+
+// dot is a 4-way unrolled dot product (independent sums let the CPU
+// overlap the multiply-adds).
+func dot(h, x []float64) float64 {
+	x = x[:len(h)]
+	var s0, s1, s2, s3 float64
+	for len(h) >= 4 && len(x) >= 4 {
+		s0 += h[0] * x[0]
+		s1 += h[1] * x[1]
+		s2 += h[2] * x[2]
+		s3 += h[3] * x[3]
+		h, x = h[4:], x[4:]
+	}
+	for i := range h {
+		s0 += h[i] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
 
 // process writes n output frames into out (interleaved) and drops the input
 // that no later output needs. The caller has pushed need(n) frames.
@@ -227,30 +256,8 @@ func (r *resampler) process(out []float64, n int) {
 				h[j] = h0[j] + a*(h1[j]-h0[j])
 			}
 		}
-		win := r.buf[r.ipos*ch : (r.ipos+taps)*ch]
-		switch ch {
-		case 1:
-			var s float64
-			for j, c := range h {
-				s += c * win[j]
-			}
-			out[k] = s
-		case 2:
-			var s0, s1 float64
-			win = win[:2*len(h)]
-			for j, c := range h {
-				s0 += c * win[2*j]
-				s1 += c * win[2*j+1]
-			}
-			out[2*k], out[2*k+1] = s0, s1
-		default:
-			o := out[k*ch : (k+1)*ch]
-			clear(o)
-			for j, c := range h {
-				for i := range o {
-					o[i] += c * win[j*ch+i]
-				}
-			}
+		for c, b := range r.buf {
+			out[k*ch+c] = dot(h, b[r.ipos:])
 		}
 		r.frac += t.M
 		r.ipos += int(r.frac / t.L)
@@ -258,7 +265,9 @@ func (r *resampler) process(out []float64, n int) {
 	}
 	// Drop consumed history.
 	if r.ipos > 0 {
-		copy(r.buf, r.buf[r.ipos*ch:r.n*ch])
+		for _, b := range r.buf {
+			copy(b, b[r.ipos:r.n])
+		}
 		r.n -= r.ipos
 		r.ipos = 0
 	}

@@ -306,7 +306,10 @@ func (s *Stream) short(want, got int) {
 // Read copies up to len(p)/FrameBytes whole frames, as written, and returns
 // the number of frames read (consumer). It never blocks.
 func (s *Stream) Read(p []byte) int {
-	return s.take(p, len(p)/s.fb)
+	fill := s.w.Load() - s.r.Load()
+	k := s.take(p, len(p)/s.fb)
+	s.hist.add(s.now(), fill, false)
+	return k
 }
 
 // Fill is the SDL-style pull: it fills exactly len(buf) bytes with the

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package audio
+
+func threadCPU() func() int64 { return func() int64 { return 0 } }

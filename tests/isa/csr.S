@@ -168,4 +168,34 @@ u_cnt2:
 	TO_M
 	TEST_CASE(76, 5, csrr a4, mcounteren)
 	TEST_CASE(77, 7, csrr a4, scounteren)
+
+	/* every CSR that OpenSBI and Linux touch can be read in M */
+	TEST_CASE(78, 0, csrr a4, mstatus; csrr a4, misa; csrr a4, medeleg; csrr a4, mideleg; csrr a4, mie; \
+		csrr a4, mtvec; csrr a4, mcounteren; csrr a4, menvcfg; csrr a4, mscratch; csrr a4, mepc; \
+		csrr a4, mcause; csrr a4, mtval; csrr a4, mip; csrr a4, mvendorid; csrr a4, marchid; \
+		csrr a4, mimpid; csrr a4, sstatus; csrr a4, sie; csrr a4, stvec; csrr a4, scounteren; \
+		csrr a4, senvcfg; csrr a4, sscratch; csrr a4, sepc; csrr a4, scause; csrr a4, stval; \
+		csrr a4, sip; csrr a4, satp; csrr a4, cycle; csrr a4, time; csrr a4, instret; \
+		csrr a4, mcycle; csrr a4, minstret; csrr a4, fcsr; li a4, 0)
+	/* mconfigptr (1.12) is read-only zero here */
+	TEST_CASE(79, 0, csrr a4, 0xf15)
+	/* PMP registers read back what was written (entry 0 stays the
+	 * all-memory NAPOT entry, which has priority) */
+	TEST_CASE(80, 0x12345, li a1, 0x12345; csrw pmpaddr1, a1; csrr a4, pmpaddr1)
+	TEST_CASE(81, 0x3fff0000, li a1, 0x3fff0000; csrw pmpaddr15, a1; csrr a4, pmpaddr15)
+	TEST_CASE(82, 0x0b1f, li a1, 0x0b1f; csrw pmpcfg0, a1; csrr a4, pmpcfg0)
+	csrwi pmpcfg2, 0
+	TEST_CASE(83, 0, csrr a4, pmpcfg2)
+	li a1, 0x1f
+	csrw pmpcfg0, a1
+	/* RV64 has no odd pmpcfg registers */
+	CSR_ILLEGAL(84, csrr a4, pmpcfg1)
+	CSR_ILLEGAL(85, csrr a4, pmpcfg3)
+	/* S cannot read PMP registers */
+	GOTO_S(1f)
+1:	CSR_ILLEGAL(86, csrr a4, pmpaddr0)
+	CSR_ILLEGAL(87, csrr a4, pmpcfg0)
+	CSR_ILLEGAL(88, csrr a4, menvcfg)
+	TEST_CASE(89, 0, csrr a4, senvcfg; li a4, 0)
+	TO_M
 TEST_END

@@ -1,0 +1,19 @@
+# Convenience targets; the authoritative commands are in README.md.
+#   make run     run the embedded demo guest
+#   make test    install dependencies and run every test (tests/ci.sh)
+#   make guests  rebuild the committed guest ELFs (tests/guests)
+#   make bench   print MIPS figures (tests/bench)
+
+.PHONY: run test guests bench
+
+run:
+	go run ./cmd/gemu
+
+test:
+	tests/ci.sh
+
+guests:
+	$(MAKE) -C tests/guests
+
+bench:
+	go run ./tests/bench

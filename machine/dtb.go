@@ -86,6 +86,7 @@ func (m *Machine) buildDTB(rsv []uint64, seed [32]byte, initrd bool, initrdStart
 	cpu.SetString("riscv,isa-extensions", isaExtensions...)
 	cpu.SetString("mmu-type", "riscv,sv48")
 	intc := cpu.AddNode("interrupt-controller")
+	intc.SetU32("#address-cells", 0)
 	intc.SetU32("#interrupt-cells", 1)
 	intc.SetEmpty("interrupt-controller")
 	intc.SetString("compatible", "riscv,cpu-intc")

@@ -24,7 +24,9 @@
 //   - m.AddFDTNode(func(root *fdt.Node)) to add device-tree nodes: the
 //     function runs each time the tree is built, after the board's own nodes,
 //     so it can find "/soc" with root.Lookup("/soc") and refer to the PLIC by
-//     PhandlePLIC; m.NewPhandle() hands out unused phandles;
+//     PhandlePLIC; m.NewPhandle() hands out unused phandles (take them when
+//     the device is created, not inside the function, which may run more
+//     than once);
 //   - m.OnReset(fn) to reset device state when the guest resets the board;
 //   - m.AtExit(fn) to flush and close host resources (WAV files...) when Run
 //     returns, in reverse order of registration;

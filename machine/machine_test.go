@@ -1,0 +1,441 @@
+package machine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"gemu/machine/fdt"
+)
+
+// bare returns a config that runs code as a raw -bios none kernel at
+// 0x80000000, deterministically.
+func bare(code []byte, console *bytes.Buffer) Config {
+	return Config{
+		BIOS: "none", Kernel: "test", KernelData: code,
+		Deterministic: true, Shift: DefaultShift,
+		Console: console,
+	}
+}
+
+func run(t *testing.T, cfg Config) (Exit, *Machine) {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.CloseInput()
+	watchdog := time.AfterFunc(20*time.Second, m.Stop)
+	defer watchdog.Stop()
+	ex, err := m.Run()
+	if ex.Reason == "quit" {
+		t.Fatalf("guest still running after 20 s (pc %#x)", m.Hart.PC())
+	}
+	if err != nil {
+		t.Fatalf("Run: %v (exit %+v, pc %#x)", err, ex, m.Hart.PC())
+	}
+	return ex, m
+}
+
+func TestPowerOff(t *testing.T) {
+	tests := []struct {
+		name string
+		code int32
+		want Exit
+	}{
+		{"pass", 0x5555, Exit{0, "power off"}},
+		{"fail 7", 7<<16 | 0x3333, Exit{7, "power off with failure code 7"}},
+	}
+	for _, tc := range tests {
+		var out bytes.Buffer
+		p := (&prog{}).puts("OK\n").finish(tc.code)
+		ex, _ := run(t, bare(p.bytes(), &out))
+		if diff := cmp.Diff(tc.want, ex); diff != "" {
+			t.Errorf("%s: exit (-want +got):\n%s", tc.name, diff)
+		}
+		if out.String() != "OK\n" {
+			t.Errorf("%s: console %q, want %q", tc.name, out.String(), "OK\n")
+		}
+	}
+}
+
+// TestBootROM checks the registers the ROM hands over (a0 = hart ID,
+// a1 = FDT address, a2 = fw_dynamic info) and the info record itself.
+func TestBootROM(t *testing.T) {
+	const save = RAMBase + 0x2000
+	p := (&prog{}).la(t0, save).sd(a0, t0, 0).sd(a1, t0, 8).sd(a2, t0, 16).finish(0x5555)
+	_, m := run(t, bare(p.bytes(), nil))
+	var regs []uint64
+	for i := uint64(0); i < 3; i++ {
+		v, _ := m.Bus.Read64(save + 8*i)
+		regs = append(regs, v)
+	}
+	if diff := cmp.Diff([]uint64{0, m.DTBAddr(), MROMBase + romInfoOff}, regs); diff != "" {
+		t.Errorf("a0, a1, a2 (-want +got):\n%s", diff)
+	}
+	// QEMU: 128 MiB of RAM puts the FDT at the last 2 MiB boundary.
+	if want := uint64(RAMBase + DefaultRAMSize - 2<<20); m.DTBAddr() != want {
+		t.Errorf("FDT at %#x, want %#x", m.DTBAddr(), want)
+	}
+	var info []uint64
+	for i := uint64(0); i < 6; i++ {
+		v, _ := m.Bus.Load(MROMBase+romInfoOff+8*i, 8)
+		info = append(info, v)
+	}
+	if diff := cmp.Diff([]uint64{0x4942534f, 2, RAMBase, 1, 0, 0}, info); diff != "" {
+		t.Errorf("fw_dynamic info (-want +got):\n%s", diff)
+	}
+	dtb, _ := m.Bus.Slice(m.DTBAddr(), uint64(len(m.DTB())))
+	if !bytes.Equal(dtb, m.DTB()) {
+		t.Errorf("DTB in RAM differs from DTB()")
+	}
+}
+
+func TestToHost(t *testing.T) {
+	tests := []struct {
+		name string
+		val  int32
+		want Exit
+	}{
+		{"pass", 1, Exit{0, "tohost: pass"}},
+		{"fail 3", 3<<1 | 1, Exit{3, "tohost: test 3 failed"}},
+		{"fail 300", 300<<1 | 1, Exit{255, "tohost: test 300 failed"}},
+	}
+	const tohost = RAMBase + 0x1000
+	for _, tc := range tests {
+		p := (&prog{}).la(t0, tohost).li(t1, tc.val).sd(t1, t0, 0).loop()
+		cfg := bare(elf64(p.bytes(), RAMBase, map[string]uint64{"tohost": tohost, "other": 4}), nil)
+		ex, m := run(t, cfg)
+		if diff := cmp.Diff(tc.want, ex); diff != "" {
+			t.Errorf("%s: exit (-want +got):\n%s", tc.name, diff)
+		}
+		if m.tohost != tohost {
+			t.Errorf("%s: tohost symbol at %#x, want %#x", tc.name, m.tohost, uint64(tohost))
+		}
+	}
+}
+
+// TestReset: the first boot asks for a reset; after it the boot ROM runs
+// again (RAM outside the images survives, as on QEMU) and powers off.
+func TestReset(t *testing.T) {
+	const flag = RAMBase + 0x3000
+	p := &prog{}
+	p.la(t2, flag).lw(t3, t2, 0)
+	// if flag != 0 goto second
+	br := len(p.words)
+	p.bne(t3, zero, 0)
+	p.addi(t3, zero, 1).sw(t3, t2, 0).puts("1").finish(0x7777)
+	second := len(p.words)
+	p.words[br] = (&prog{}).bne(t3, zero, int32(4*(second-br))).words[0]
+	p.puts("2").finish(0x5555)
+
+	var out bytes.Buffer
+	ex, _ := run(t, bare(p.bytes(), &out))
+	if ex.Code != 0 || out.String() != "12" {
+		t.Errorf("exit %+v, console %q; want power off after \"12\"", ex, out.String())
+	}
+
+	cfg := bare(p.bytes(), &out)
+	cfg.NoReboot = true
+	out.Reset()
+	ex, _ = run(t, cfg)
+	if ex.Reason != "reset (with -no-reboot)" || out.String() != "1" {
+		t.Errorf("-no-reboot: exit %+v, console %q", ex, out.String())
+	}
+}
+
+// timerProgram arms mtimecmp = mtime + delta, sleeps in WFI with MTIE
+// enabled (global MIE off, so WFI just returns), then stores the mtime it
+// sees and the compare value.
+func timerProgram(delta int32) []byte {
+	const save = RAMBase + 0x2000
+	p := &prog{}
+	p.lui(t0, (CLINTBase+0x4000)>>12) // mtimecmp
+	p.lui(t2, (CLINTBase+0xc000)>>12) // 0x200c000
+	p.addi(t2, t2, -8)                // mtime at 0x200bff8
+	p.ld(t1, t2, 0).li(t3, delta).add(t1, t1, t3).sd(t1, t0, 0)
+	p.addi(t4, zero, 0x80).csrw(0x304, t4) // mie = MTIE
+	p.wfi()
+	p.ld(t5, t2, 0)
+	p.la(t0, save).sd(t5, t0, 0).sd(t1, t0, 8)
+	return p.finish(0x5555).bytes()
+}
+
+func TestTimerWFIDeterministic(t *testing.T) {
+	var got [][2]uint64
+	for i := 0; i < 2; i++ {
+		_, m := run(t, bare(timerProgram(50000), nil)) // 5 ms of guest time
+		now, _ := m.Bus.Read64(RAMBase + 0x2000)
+		cmpv, _ := m.Bus.Read64(RAMBase + 0x2008)
+		got = append(got, [2]uint64{now, cmpv})
+		if now < cmpv || now > cmpv+2 {
+			t.Errorf("woke at mtime %d, mtimecmp %d: want just after", now, cmpv)
+		}
+		if m.Hart.Instret() > 1000 {
+			t.Errorf("%d instructions retired: WFI should skip time, not spin", m.Hart.Instret())
+		}
+	}
+	if got[0] != got[1] {
+		t.Errorf("deterministic runs differ: %v", got)
+	}
+}
+
+func TestTimerWFIRealtime(t *testing.T) {
+	cfg := bare(timerProgram(20000), nil) // 2 ms
+	cfg.Deterministic = false
+	_, m := run(t, cfg)
+	now, _ := m.Bus.Read64(RAMBase + 0x2000)
+	cmpv, _ := m.Bus.Read64(RAMBase + 0x2008)
+	if now < cmpv {
+		t.Errorf("woke at mtime %d before mtimecmp %d", now, cmpv)
+	}
+}
+
+func TestDeadlock(t *testing.T) {
+	p := (&prog{}).addi(t4, zero, 0x80).csrw(0x304, t4).wfi().finish(0x5555)
+	m, err := New(bare(p.bytes(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.CloseInput()
+	if _, err := m.Run(); !errors.Is(err, ErrDeadlock) {
+		t.Errorf("Run = %v, want ErrDeadlock", err)
+	}
+}
+
+func TestStopAndInput(t *testing.T) {
+	// Echo: wait for a byte (polling LSR.DR), print it, power off.
+	p := &prog{}
+	p.lui(t0, UARTBase>>12)
+	p.load(4, t1, t0, 5).addi(t1, t1, 0)          // lbu t1, 5(t0)
+	p.emit(1<<20 | t1<<15 | 7<<12 | t1<<7 | 0x13) // andi t1, t1, 1
+	p.words = append(p.words, 0)                  // patched: beq t1, zero, -8
+	p.load(4, t1, t0, 0).sb(t1, t0, 0).finish(0x5555)
+	// beq t1, x0, -12 (back to the lbu)
+	off := uint32(-12 & 0x1fff)
+	p.words[4] = (off>>12&1)<<31 | (off>>5&0x3f)<<25 | 0<<20 | t1<<15 | 0<<12 | (off>>1&0xf)<<8 | (off>>11&1)<<7 | 0x63
+	var out bytes.Buffer
+	cfg := bare(p.bytes(), &out)
+	cfg.Deterministic = false
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go m.SendInput([]byte("Q"))
+	watchdog := time.AfterFunc(20*time.Second, m.Stop)
+	defer watchdog.Stop()
+	ex, err := m.Run()
+	if err != nil || ex.Code != 0 || out.String() != "Q" {
+		t.Errorf("exit %+v err %v console %q; want echo of Q", ex, err, out.String())
+	}
+	// Stop from another goroutine ends a spinning guest.
+	m, err = New(bare((&prog{}).loop().bytes(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go m.Stop()
+	if ex, err := m.Run(); err != nil || ex.Reason != "quit" {
+		t.Errorf("after Stop: exit %+v err %v", ex, err)
+	}
+}
+
+func TestUnknownDevice(t *testing.T) {
+	d, _ := ParseDeviceOpt("nosuch,x=1")
+	cfg := bare((&prog{}).loop().bytes(), nil)
+	cfg.Devices = []DeviceOpt{d}
+	_, err := New(cfg)
+	if err == nil || !strings.Contains(err.Error(), `unknown device "nosuch"`) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("New = %v, want a one-line unknown-device error", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	big := make([]byte, DefaultRAMSize+1)
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"nothing", Config{BIOS: "none"}, "needs -kernel"},
+		{"too big", Config{BIOS: "none", KernelData: big}, "does not fit in RAM"},
+		{"missing file", Config{BIOS: "none", Kernel: "/nonexistent/k"}, "no such file"},
+		{"bad ram", Config{RAMSize: 1000, BIOS: "none", KernelData: []byte{0}}, "RAM size"},
+		{"elf outside RAM", Config{BIOS: "none", KernelData: elf64([]byte{1, 2, 3, 4}, 0x1000, nil)}, "does not fit"},
+		{"truncated elf", Config{BIOS: "none", KernelData: elf64([]byte{1, 2, 3, 4}, RAMBase, nil)[:70]}, "kernel"},
+		{"missing bios", Config{BIOS: "/nonexistent/fw.bin"}, "no such file"},
+	}
+	for _, tc := range tests {
+		_, err := New(tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestDTBWithDtc decodes the tree with dtc and checks what Linux needs.
+func TestDTBWithDtc(t *testing.T) {
+	dtc, err := exec.LookPath("dtc")
+	if err != nil {
+		t.Fatal("dtc not found: install device-tree-compiler (tests/setup.sh does)")
+	}
+	dir := t.TempDir()
+	initrd := filepath.Join(dir, "initrd")
+	if err := os.WriteFile(initrd, make([]byte, 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fw := filepath.Join(dir, "fw.bin")
+	if err := os.WriteFile(fw, make([]byte, 300<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{RAMSize: 512 << 20, BIOS: fw, KernelData: make([]byte, 4096), Kernel: "k",
+		Initrd: initrd, Append: "console=ttyS0 earlycon", Deterministic: true}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "virt.dtb")
+	if err := os.WriteFile(f, m.DTB(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(dtc, "-I", "dtb", "-O", "dts", f)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() != 0 {
+		t.Fatalf("dtc: %v, warnings:\n%s", err, stderr.String())
+	}
+	dts := string(out)
+	for _, want := range []string{
+		"/memreserve/\t0x0000000080000000 0x0000000000200000;",
+		`riscv,isa = "rv64imafdc_zicntr_zicsr_zifencei_sstc";`,
+		`riscv,isa-base = "rv64i";`,
+		`riscv,isa-extensions = "i\0m\0a\0f\0d\0c\0zicntr\0zicsr\0zifencei\0sstc";`,
+		`mmu-type = "riscv,sv48";`,
+		`timebase-frequency = <0x989680>;`,
+		`compatible = "riscv,cpu-intc";`,
+		`bootargs = "console=ttyS0 earlycon";`,
+		`stdout-path = "/soc/serial@10000000";`,
+		`linux,initrd-start = <0x00 0x88200000>;`,
+		`linux,initrd-end = <0x00 0x882003e8>;`,
+		`reg = <0x00 0x80000000 0x00 0x20000000>;`,
+		`compatible = "ns16550a";`,
+		`compatible = "sifive,plic-1.0.0\0riscv,plic0";`,
+		`compatible = "sifive,clint0\0riscv,clint0";`,
+		`compatible = "sifive,test1\0sifive,test0\0syscon";`,
+		`compatible = "google,goldfish-rtc";`,
+		`compatible = "syscon-poweroff";`,
+		`compatible = "syscon-reboot";`,
+		`interrupts-extended = <0x02 0x0b 0x02 0x09>;`,
+		"rng-seed = <",
+	} {
+		if !strings.Contains(dts, want) {
+			t.Errorf("dts lacks %s", want)
+		}
+	}
+	// The initrd is in RAM at the advertised place; the DTB at the top.
+	got, _ := m.Bus.Slice(0x88200000, 1000)
+	if !bytes.Equal(got, make([]byte, 1000)) {
+		t.Errorf("initrd content differs")
+	}
+	if m.DTBAddr() != 0x9fe00000 {
+		t.Errorf("DTB at %#x, want 0x9fe00000 (as QEMU with 512M)", m.DTBAddr())
+	}
+	if m.Entry() != RAMBase {
+		t.Errorf("entry %#x, want the firmware at %#x", m.Entry(), uint64(RAMBase))
+	}
+	// next_addr in the fw_dynamic record is the kernel at 0x80200000.
+	if v, _ := m.Bus.Load(MROMBase+romInfoOff+16, 8); v != 0x80200000 {
+		t.Errorf("next_addr %#x, want 0x80200000", v)
+	}
+}
+
+// TestExtensionPoint registers a device and a board hook the way
+// machine/pci.go and friends do, and checks the FDT hook and reset hook.
+func TestExtensionPoint(t *testing.T) {
+	var order []string
+	RegisterBoard("ztest-board", func(m *Machine) error {
+		order = append(order, "board")
+		return nil
+	})
+	RegisterDevice("test-dev", func(m *Machine, opt DeviceOpt) error {
+		if err := opt.Check("val"); err != nil {
+			return err
+		}
+		v, _ := opt.Get("val")
+		order = append(order, "dev "+v)
+		m.AddFDTNode(func(root *fdt.Node) {
+			n := root.Lookup("/soc").AddNode("testdev@5000000" + v)
+			n.SetString("compatible", "gemu,test")
+			n.SetU32("interrupt-parent", PhandlePLIC)
+			n.SetU32("phandle", m.NewPhandle())
+		})
+		m.OnReset(func() { order = append(order, "reset") })
+		m.AtExit(func() error { order = append(order, "exit"); return nil })
+		return nil
+	})
+	t.Cleanup(func() { delete(devices, "test-dev"); delete(boards, "ztest-board") })
+
+	cfg := bare((&prog{}).finish(0x5555).bytes(), nil)
+	for _, s := range []string{"test-dev,val=a", "test-dev,val=b"} {
+		d, _ := ParseDeviceOpt(s)
+		cfg.Devices = append(cfg.Devices, d)
+	}
+	_, m := run(t, cfg)
+	if diff := cmp.Diff([]string{"board", "dev a", "dev b", "reset", "reset", "exit", "exit"}, order); diff != "" {
+		t.Errorf("hook order (-want +got):\n%s", diff)
+	}
+	root := fdtParse(t, m.DTB())
+	if n := root.Lookup("/soc/testdev@5000000b"); n == nil {
+		t.Errorf("FDT hook node missing")
+	}
+
+	d, _ := ParseDeviceOpt("test-dev,typo=1")
+	cfg.Devices = []DeviceOpt{d}
+	RegisterBoard("ztest-board2", func(m *Machine) error { return nil })
+	t.Cleanup(func() { delete(boards, "ztest-board2") })
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), `"typo"`) {
+		t.Errorf("New with typo = %v", err)
+	}
+}
+
+// fdtParse is a minimal reader for checking the tree structure.
+func fdtParse(t *testing.T, b []byte) *fdt.Node {
+	t.Helper()
+	be := binary.BigEndian
+	st := b[be.Uint32(b[8:]):]
+	var stack []*fdt.Node
+	var root *fdt.Node
+	for pos := 0; ; {
+		tok := be.Uint32(st[pos:])
+		pos += 4
+		switch tok {
+		case 1:
+			name := string(st[pos : pos+bytes.IndexByte(st[pos:], 0)])
+			pos += (len(name) + 4) &^ 3
+			n := &fdt.Node{Name: name}
+			if root == nil {
+				root = n
+			} else {
+				p := stack[len(stack)-1]
+				p.Children = append(p.Children, n)
+			}
+			stack = append(stack, n)
+		case 2:
+			stack = stack[:len(stack)-1]
+		case 3:
+			pos += 8 + int(be.Uint32(st[pos:])+3)&^3
+		case 9:
+			return root
+		default:
+			t.Fatalf("bad token %d", tok)
+		}
+	}
+}

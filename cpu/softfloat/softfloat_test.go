@@ -809,3 +809,37 @@ func testEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+// TestReservedRoundingModes checks the documented behaviour for frm values 5
+// to 7 (reserved; the hart traps before calling): they round like RNE.
+func TestReservedRoundingModes(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		g := newGen(o64, 42)
+		for n := 0; n < 20000; n++ {
+			a, b := g.pair("mul")
+			c := g.addend(a, b)
+			for rm := RoundingMode(5); rm <= 7; rm++ {
+				for _, op := range []struct {
+					name string
+					f    func(RoundingMode) (uint64, Flags)
+				}{
+					{"add", func(rm RoundingMode) (uint64, Flags) { return F64Add(a, b, rm) }},
+					{"mul", func(rm RoundingMode) (uint64, Flags) { return F64Mul(a, b, rm) }},
+					{"div", func(rm RoundingMode) (uint64, Flags) { return F64Div(a, b, rm) }},
+					{"fma", func(rm RoundingMode) (uint64, Flags) { return F64MulAdd(a, b, c, rm) }},
+					{"f32", func(rm RoundingMode) (uint64, Flags) {
+						r, fl := F32Add(uint32(a>>32), uint32(b>>32), rm)
+						return uint64(r), fl
+					}},
+					{"toI64", func(rm RoundingMode) (uint64, Flags) { return F64ToI64(a, rm) }},
+				} {
+					r, fl := op.f(rm)
+					wr, wfl := op.f(RNE)
+					if r != wr || fl != wfl {
+						t.Fatalf("%s(%#x, %#x, %v) = %#x %05b, RNE gives %#x %05b", op.name, a, b, rm, r, fl, wr, wfl)
+					}
+				}
+			}
+		}
+	})
+}

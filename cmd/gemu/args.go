@@ -202,6 +202,10 @@ func parseSize(s string) (uint64, error) {
 		mult = 1 << 40
 	case 'b', 'B':
 		mult = 1
+	default:
+		if c := s[len(s)-1]; c < '0' || c > '9' {
+			return 0, fmt.Errorf("bad size %q (suffixes: K, M, G, T)", s)
+		}
 	}
 	num := s
 	if s[len(s)-1] < '0' || s[len(s)-1] > '9' {

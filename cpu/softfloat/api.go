@@ -58,9 +58,11 @@ func F64Sqrt(a uint64, rm RoundingMode) (uint64, Flags) {
 	return r, fl
 }
 
-// F64MulAdd returns a*b + c with a single rounding under rm. The hart
-// builds FMSUB/FNMSUB/FNMADD by flipping sign bits of the operands
-// (for non-NaN inputs that is exact); inf*0 raises NV even if c is a quiet NaN.
+// F64MulAdd returns a*b + c with a single rounding under rm; inf*0 raises
+// NV even if c is a quiet NaN. FMSUB, FNMSUB and FNMADD are this function with
+// the sign bit of c, a, or both flipped: -(a*b)-c is computed as (-a)*b + (-c),
+// so an exact zero result gets the sign rule of the negated operands (+0
+// except under RDN), as in the RISC-V reference model (Spike/SoftFloat).
 func F64MulAdd(a, b, c uint64, rm RoundingMode) (uint64, Flags) {
 	if fastPath {
 		if r, fl, ok := mulAdd64Fast(a, b, c, rm); ok {
@@ -194,9 +196,11 @@ func F32Sqrt(a uint32, rm RoundingMode) (uint32, Flags) {
 	return uint32(r), fl
 }
 
-// F32MulAdd returns a*b + c with a single rounding under rm. The hart
-// builds FMSUB/FNMSUB/FNMADD by flipping sign bits of the operands
-// (for non-NaN inputs that is exact); inf*0 raises NV even if c is a quiet NaN.
+// F32MulAdd returns a*b + c with a single rounding under rm; inf*0 raises
+// NV even if c is a quiet NaN. FMSUB, FNMSUB and FNMADD are this function with
+// the sign bit of c, a, or both flipped: -(a*b)-c is computed as (-a)*b + (-c),
+// so an exact zero result gets the sign rule of the negated operands (+0
+// except under RDN), as in the RISC-V reference model (Spike/SoftFloat).
 func F32MulAdd(a, b, c uint32, rm RoundingMode) (uint32, Flags) {
 	if fastPath {
 		if r, fl, ok := mulAdd32Fast(a, b, c, rm); ok {

@@ -13,8 +13,8 @@
 //
 // Sources are level-triggered (spec §5, "interrupt gateways"): a source
 // whose line is high becomes pending unless it is already pending or
-// claimed; claiming clears the pending bit; completing lets a line that is
-// still high pend again. Each context's output (MEIP or SEIP of its hart) is
+// claimed; the pending bit then stays set until a claim, even if the line
+// drops first; completing lets a line that is still high pend again. Each context's output (MEIP or SEIP of its hart) is
 // high while some pending, enabled source has a priority above the
 // context's threshold (§7).
 package plic
@@ -104,10 +104,10 @@ func (p *PLIC) SetLevel(source int, level bool) {
 			p.pending[w] |= m
 		}
 	} else {
+		// The request already forwarded by the gateway stays pending
+		// until claimed (spec §5 "Interrupt Gateways", §6 "Interrupt
+		// Pending Bits"; QEMU behaves the same): only the line is low.
 		p.line[w] &^= m
-		// A level-triggered source that drops before being claimed is no
-		// longer requesting service.
-		p.pending[w] &^= m
 	}
 	p.update()
 }

@@ -72,6 +72,31 @@ func TestClaimComplete(t *testing.T) {
 	}
 }
 
+// TestLatch: a forwarded request stays pending after its line drops, until
+// claimed (the scenario of tests/isa/plic_latch.S).
+func TestLatch(t *testing.T) {
+	p, out := setup()
+	p.Write(4*10, 4, 1)
+	enable(p, ctxM, 10)
+	p.Write(ContextBase, 4, 1) // threshold masks priority 1
+	p.SetLevel(10, true)
+	p.SetLevel(10, false)
+	if out[ctxM] {
+		t.Errorf("output high while masked by threshold")
+	}
+	p.Write(ContextBase, 4, 0)
+	if !out[ctxM] || p.Read(PendingBase, 4) != 1<<10 {
+		t.Errorf("request lost when the line dropped: out=%v pending=%#x", out[ctxM], p.Read(PendingBase, 4))
+	}
+	if got := p.Read(claimReg(ctxM), 4); got != 10 {
+		t.Errorf("claim = %d, want 10", got)
+	}
+	p.Write(claimReg(ctxM), 4, 10)
+	if out[ctxM] || p.Read(PendingBase, 4) != 0 {
+		t.Errorf("source pends again after completion with its line low")
+	}
+}
+
 func TestThresholdAndTies(t *testing.T) {
 	p, out := setup()
 	for _, s := range []int{3, 7, 40} {

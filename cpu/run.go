@@ -13,7 +13,6 @@ import (
 // acted on before the next instruction.
 func (h *Hart) Run(max uint64) uint64 {
 	start := h.steps
-	end := start + max
 	h.stopReq = false
 	if h.wfi {
 		if h.csr.mip&h.csr.mie == 0 {
@@ -23,8 +22,14 @@ func (h *Hart) Run(max uint64) uint64 {
 	}
 	h.event = true
 	x := &h.x
+	// pc and steps live in registers; h.pc and h.steps are brought up to
+	// date (sync) before anything that may read them: a trap, a device
+	// access (Instret), a CSR access.
+	pc := h.pc
+	steps := h.steps
+	end := start + max
 loop:
-	for h.steps < end {
+	for steps < end {
 		if h.event {
 			h.event = false
 			if h.stopReq {
@@ -32,25 +37,30 @@ loop:
 				break
 			}
 			if cause, ok := h.pendingInterrupt(); ok {
+				h.pc = pc
 				h.trap(cause, 0, true)
+				pc = h.pc
 			}
 		}
-		pc := h.pc
 		if pc>>12 != h.curVPN {
+			h.pc, h.steps = pc, steps
 			if !h.setFetchPage(pc) {
-				h.steps++
+				steps++
+				pc = h.pc
 				continue
 			}
 		}
 		d := &h.curPage.ins[pc>>1&(slotsPerPage-1)]
 		if d.op <= opCross {
+			h.pc, h.steps = pc, steps
 			d = h.slowFetch(pc, d)
 			if d == nil {
-				h.steps++
+				steps++
+				pc = h.pc
 				continue
 			}
 		}
-		h.steps++
+		steps++
 		switch d.op {
 		case opADDI:
 			x[d.rd] = x[d.rs1] + uint64(int64(d.imm))
@@ -60,41 +70,41 @@ loop:
 			x[d.rd] = pc + uint64(int64(d.imm))
 		case opJAL:
 			x[d.rd] = pc + uint64(d.len)
-			h.pc = pc + uint64(int64(d.imm))
+			pc += uint64(int64(d.imm))
 			continue
 		case opJALR:
 			t := (x[d.rs1] + uint64(int64(d.imm))) &^ 1
 			x[d.rd] = pc + uint64(d.len)
-			h.pc = t
+			pc = t
 			continue
 		case opBEQ:
 			if x[d.rs1] == x[d.rs2] {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 		case opBNE:
 			if x[d.rs1] != x[d.rs2] {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 		case opBLT:
 			if int64(x[d.rs1]) < int64(x[d.rs2]) {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 		case opBGE:
 			if int64(x[d.rs1]) >= int64(x[d.rs2]) {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 		case opBLTU:
 			if x[d.rs1] < x[d.rs2] {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 		case opBGEU:
 			if x[d.rs1] >= x[d.rs2] {
-				h.pc = pc + uint64(int64(d.imm))
+				pc += uint64(int64(d.imm))
 				continue
 			}
 
@@ -105,70 +115,91 @@ loop:
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xff8 {
 				x[d.rd] = binary.LittleEndian.Uint64(h.ram[va+e.add:])
-			} else if v, ok := h.loadSlow(va, 8); ok {
-				x[d.rd] = v
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 8)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = v
 			}
 		case opLW:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xffc {
 				x[d.rd] = uint64(int32(binary.LittleEndian.Uint32(h.ram[va+e.add:])))
-			} else if v, ok := h.loadSlow(va, 4); ok {
-				x[d.rd] = uint64(int32(v))
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 4)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = uint64(int32(v))
 			}
 		case opLWU:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xffc {
 				x[d.rd] = uint64(binary.LittleEndian.Uint32(h.ram[va+e.add:]))
-			} else if v, ok := h.loadSlow(va, 4); ok {
-				x[d.rd] = v
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 4)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = v
 			}
 		case opLH:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xffe {
 				x[d.rd] = uint64(int16(binary.LittleEndian.Uint16(h.ram[va+e.add:])))
-			} else if v, ok := h.loadSlow(va, 2); ok {
-				x[d.rd] = uint64(int16(v))
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 2)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = uint64(int16(v))
 			}
 		case opLHU:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xffe {
 				x[d.rd] = uint64(binary.LittleEndian.Uint16(h.ram[va+e.add:]))
-			} else if v, ok := h.loadSlow(va, 2); ok {
-				x[d.rd] = v
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 2)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = v
 			}
 		case opLB:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xfff {
 				x[d.rd] = uint64(int8(h.ram[va+e.add]))
-			} else if v, ok := h.loadSlow(va, 1); ok {
-				x[d.rd] = uint64(int8(v))
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 1)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = uint64(int8(v))
 			}
 		case opLBU:
 			va := x[d.rs1] + uint64(int64(d.imm))
 			e := &h.tlbR[va>>12&(tlbSize-1)]
 			if e.tag == va&^0xfff {
 				x[d.rd] = uint64(h.ram[va+e.add])
-			} else if v, ok := h.loadSlow(va, 1); ok {
-				x[d.rd] = v
 			} else {
-				continue
+				h.pc, h.steps = pc, steps
+				v, ok := h.loadSlow(va, 1)
+				if !ok {
+					goto trapped
+				}
+				x[d.rd] = v
 			}
 		case opSD:
 			va := x[d.rs1] + uint64(int64(d.imm))
@@ -179,8 +210,11 @@ loop:
 				if off&^7 == h.resOff {
 					h.resOff = noRes
 				}
-			} else if !h.storeSlow(va, 8, x[d.rs2]) {
-				continue
+			} else {
+				h.pc, h.steps = pc, steps
+				if !h.storeSlow(va, 8, x[d.rs2]) {
+					goto trapped
+				}
 			}
 		case opSW:
 			va := x[d.rs1] + uint64(int64(d.imm))
@@ -191,8 +225,11 @@ loop:
 				if off&^7 == h.resOff {
 					h.resOff = noRes
 				}
-			} else if !h.storeSlow(va, 4, x[d.rs2]) {
-				continue
+			} else {
+				h.pc, h.steps = pc, steps
+				if !h.storeSlow(va, 4, x[d.rs2]) {
+					goto trapped
+				}
 			}
 		case opSH:
 			va := x[d.rs1] + uint64(int64(d.imm))
@@ -203,8 +240,11 @@ loop:
 				if off&^7 == h.resOff {
 					h.resOff = noRes
 				}
-			} else if !h.storeSlow(va, 2, x[d.rs2]) {
-				continue
+			} else {
+				h.pc, h.steps = pc, steps
+				if !h.storeSlow(va, 2, x[d.rs2]) {
+					goto trapped
+				}
 			}
 		case opSB:
 			va := x[d.rs1] + uint64(int64(d.imm))
@@ -215,8 +255,11 @@ loop:
 				if off&^7 == h.resOff {
 					h.resOff = noRes
 				}
-			} else if !h.storeSlow(va, 1, x[d.rs2]) {
-				continue
+			} else {
+				h.pc, h.steps = pc, steps
+				if !h.storeSlow(va, 1, x[d.rs2]) {
+					goto trapped
+				}
 			}
 
 		case opSLTI:
@@ -308,39 +351,51 @@ loop:
 			// write, so only the fetch page pointer is dropped.
 			h.curVPN = tlbInvalid
 		case opWFI:
+			h.pc, h.steps = pc, steps
 			if h.priv == PrivU || h.priv == PrivS && h.csr.mstatus&mstatusTW != 0 {
 				h.exception(excIllegal, uint64(d.raw))
-				continue
+				goto trapped
 			}
-			h.pc = pc + uint64(d.len)
+			pc += uint64(d.len)
 			if h.csr.mip&h.csr.mie == 0 {
 				h.wfi = true
 				break loop
 			}
 			continue
 		case opCSR:
+			h.pc, h.steps = pc, steps
 			if !h.execCSR(d) {
-				continue
+				goto trapped
 			}
 		case opAMO:
+			h.pc, h.steps = pc, steps
 			if !h.execAMO(d) {
-				continue
+				goto trapped
 			}
 		case opFP:
+			h.pc, h.steps = pc, steps
 			if !h.execFP(d) {
-				continue
+				goto trapped
 			}
 		default:
-			if !h.execSystem(d) {
+			// ECALL, EBREAK, xRET, SFENCE.VMA, illegal: they trap or set
+			// h.pc themselves.
+			h.pc, h.steps = pc, steps
+			if h.execSystem(d) && d.op != opMRET && d.op != opSRET {
+				pc += uint64(d.len)
 				continue
 			}
-			if d.op == opMRET || d.op == opSRET {
-				continue // pc set by the return
-			}
+			goto trapped
 		}
-		h.pc = pc + uint64(d.len)
+		pc += uint64(d.len)
+		continue
+	trapped:
+		// The instruction trapped or jumped through a CSR: h.pc is the
+		// next pc.
+		pc = h.pc
 	}
-	return h.steps - start
+	h.pc, h.steps = pc, steps
+	return steps - start
 }
 
 // setFetchPage points the fetch cache at the page holding pc.

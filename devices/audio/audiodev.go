@@ -363,6 +363,17 @@ func (a *Audiodev) arm() {
 	a.timer.Set(a.t0 + int64(a.opt.TimerPeriod))
 }
 
+// PullGrid describes when the clock-driven sinks (wav, none) pull: at every
+// anchor + k*period (virtual ns, k >= 1) while any voice is open, taking the
+// frames due at the previous grid point. The anchor is the time the first
+// voice opened (again after all voices closed). A device that has written
+// the frames due by time T - period when the pull at T runs never causes an
+// underrun, whatever its own timer grid; ok is false while no pull is
+// scheduled.
+func (a *Audiodev) PullGrid() (anchor int64, period time.Duration, ok bool) {
+	return a.t0, a.opt.TimerPeriod, a.timer.Armed()
+}
+
 // framesAt is the number of frames of a rate-Hz stream due dt ns after its
 // anchor (floor: never ahead of time).
 func framesAt(rate int, dt int64) uint64 {
@@ -379,8 +390,13 @@ func framesAt(rate int, dt int64) uint64 {
 // what is due.
 func (a *Audiodev) tick() {
 	now := a.clk.Now()
+	period := int64(a.opt.TimerPeriod)
+	// The grid point this tick stands for (the clock may run it late).
+	at := a.timer.When()
 	if a.host == nil {
-		due := framesAt(a.out.Freq, now-a.t0) - a.pulled
+		// One period of lag (see PullGrid): what was due at the previous
+		// grid point.
+		due := framesAt(a.out.Freq, at-period-a.t0) - a.pulled
 		a.pullOut(int(due))
 		a.pulled += due
 	}
@@ -394,7 +410,11 @@ func (a *Audiodev) tick() {
 	if a.host != nil && len(a.inputs) == 0 {
 		return
 	}
-	a.timer.Set(now + int64(a.opt.TimerPeriod))
+	next := at + period
+	if next <= now { // fell behind: skip to the next grid point
+		next = now - (now-a.t0)%period + period
+	}
+	a.timer.Set(next)
 }
 
 // pullOut mixes n output frames and writes them to the WAV file (wav) or

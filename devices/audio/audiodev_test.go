@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -92,9 +93,9 @@ func TestWAVSinkPacedByVirtualTime(t *testing.T) {
 		elapsed += d
 		before := st.Stats().Consumed
 		fill()
-		// Pulled so far = frames due at whole timer periods.
+		// Pulled so far = frames due one period before the last tick.
 		periods := elapsed / 1_000_000
-		if want := uint64(periods * 48); before != want {
+		if want := uint64(max(periods-1, 0) * 48); before != want {
 			t.Fatalf("after %d ns: consumed %d, want %d", elapsed, before, want)
 		}
 	}
@@ -348,5 +349,39 @@ func TestTimelineDecimates(t *testing.T) {
 	}
 	if d := cmp.Diff(1, under); d != "" {
 		t.Errorf("underrun points (-want +got)\n%s", d)
+	}
+}
+
+// A device that writes exactly the frames due at its own ticks, on a grid
+// unrelated to the sink's, never underruns: the sink pulls one period late
+// (PullGrid).
+func TestUnalignedDeviceNoUnderrun(t *testing.T) {
+	for _, offset := range []int64{1, 370_000, 999_999} {
+		v := newVClock()
+		a, _ := openTest(t, v, "none,out.frequency=48000")
+		v.advance(offset)
+		st, _ := a.NewOutput("pcm", s16)
+		st.SetActive(true) // the device runs from now on
+		anchor, period, ok := a.PullGrid()
+		if !ok || period != time.Millisecond || anchor != int64(offset) {
+			t.Fatalf("PullGrid = %d %v %v", anchor, period, ok)
+		}
+		dev := v.clk.NewTimer(nil)
+		start := v.clk.Now() + 123_457 // the device's own phase
+		var written uint64
+		var devTick func()
+		devTick = func() {
+			due := framesAt(48000, v.clk.Now()-start)
+			n := st.Write(make([]byte, 4*int(due-written)))
+			written += uint64(n)
+			dev.Set(dev.When() + 1_000_000)
+		}
+		dev = v.clk.NewTimer(func() { devTick() })
+		dev.Set(start)
+		v.advance(1_000_000_000)
+		if s := st.Stats(); s.UnderrunFrames != 0 || s.Consumed < 47000 {
+			t.Errorf("offset %d: %v", offset, s)
+		}
+		a.Close()
 	}
 }

@@ -106,8 +106,10 @@ func (h *Hart) Reset(pc uint64) {
 	h.f = [32]uint64{}
 	h.pc = pc
 	h.priv = PrivM
-	id := h.csr.mhartid
-	h.csr = csrFile{mhartid: id}
+	// mhartid and the device-driven mip bits (wires from the CLINT and
+	// PLIC, which keep their level across a hart reset) survive.
+	id, hw := h.csr.mhartid, h.csr.mipHW
+	h.csr = csrFile{mhartid: id, mipHW: hw}
 	h.csr.mstatus = mstatusUXL | mstatusSXL
 	h.stimer.Stop()
 	h.resOff = noRes

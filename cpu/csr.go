@@ -347,7 +347,7 @@ func (h *Hart) csrWrite(n uint32, v uint64) bool {
 		h.writeMstatus(c.mstatus&^sstatusMask | v&sstatusMask)
 	case csrSie:
 		c.mie = c.mie&^c.mideleg | v&c.mideleg
-		h.event = true
+		h.kick()
 	case csrStvec:
 		c.stvec = legalTvec(v)
 	case csrScounten:
@@ -380,10 +380,10 @@ func (h *Hart) csrWrite(n uint32, v uint64) bool {
 		c.medeleg = v & medelegMask
 	case csrMideleg:
 		c.mideleg = v & midelegMask
-		h.event = true
+		h.kick()
 	case csrMie:
 		c.mie = v & allInts
-		h.event = true
+		h.kick()
 	case csrMtvec:
 		c.mtvec = legalTvec(v)
 	case csrMcounten:
@@ -442,7 +442,7 @@ func (h *Hart) writeMstatus(v uint64) {
 	if (old^n)&vm != 0 {
 		h.flushTLB()
 	}
-	h.event = true
+	h.kick()
 }
 
 // writeSatp accepts Bare, Sv39 and Sv48; any other mode leaves satp
@@ -472,7 +472,7 @@ func (h *Hart) updateMip() {
 		}
 	}
 	c.mip = m
-	h.event = true
+	h.kick()
 }
 
 // updateStimer re-evaluates the Sstc comparator and arms the timer for the

@@ -115,7 +115,7 @@ func (h *Hart) Reset(pc uint64) {
 	h.resOff = noRes
 	h.wfi = false
 	h.stopReq = false
-	h.event = true
+	h.kick()
 	h.flushTLB()
 	h.updateMip()
 }
@@ -155,7 +155,7 @@ func (h *Hart) Instret() uint64 { return h.steps }
 // RequestStop makes Run return after the current instruction.
 func (h *Hart) RequestStop() {
 	h.stopReq = true
-	h.event = true
+	h.kick()
 }
 
 // SetPending drives the hardware interrupt bits of mip (MEIP and SEIP from the
@@ -176,4 +176,12 @@ func (h *Hart) SetPending(mask uint64, level bool) {
 // Idle reports whether the hart waits in WFI and no interrupt can wake it.
 func (h *Hart) Idle() bool {
 	return h.wfi && h.csr.mip&h.csr.mie == 0
+}
+
+// kick makes the hot loop leave its fast path before the next instruction:
+// it sets event and invalidates the fetch page, so the loop's one per-
+// instruction page check catches both.
+func (h *Hart) kick() {
+	h.event = true
+	h.curVPN = tlbInvalid
 }

@@ -20,7 +20,7 @@ func (h *Hart) Run(max uint64) uint64 {
 		}
 		h.wfi = false
 	}
-	h.event = true
+	h.kick()
 	x := &h.x
 	// pc and steps live in registers; h.pc and h.steps are brought up to
 	// date (sync) before anything that may read them: a trap, a device
@@ -30,19 +30,20 @@ func (h *Hart) Run(max uint64) uint64 {
 	end := start + max
 loop:
 	for steps < end {
-		if h.event {
-			h.event = false
-			if h.stopReq {
-				h.stopReq = false
-				break
-			}
-			if cause, ok := h.pendingInterrupt(); ok {
-				h.pc = pc
-				h.trap(cause, 0, true)
-				pc = h.pc
-			}
-		}
 		if pc>>12 != h.curVPN {
+			// A new code page, or kick() asked for attention.
+			if h.event {
+				h.event = false
+				if h.stopReq {
+					h.stopReq = false
+					break
+				}
+				if cause, ok := h.pendingInterrupt(); ok {
+					h.pc = pc
+					h.trap(cause, 0, true)
+					pc = h.pc
+				}
+			}
 			h.pc, h.steps = pc, steps
 			if !h.setFetchPage(pc) {
 				steps++

@@ -57,7 +57,7 @@ func (h *Hart) trap(cause, tval uint64, intr bool) {
 			h.flushTLB() // MPP, the effective data privilege, changed
 		}
 	}
-	h.event = true
+	h.kick()
 }
 
 // tvecTarget: vectored mode sends interrupts to BASE+4*cause.
@@ -123,7 +123,7 @@ func (h *Hart) mret() {
 	if (old^s)&(mstatusMPRV|mstatusMPP) != 0 && old&mstatusMPRV != 0 {
 		h.flushTLB() // the effective data privilege changed
 	}
-	h.event = true
+	h.kick()
 }
 
 // sret returns from an S-mode trap.
@@ -143,5 +143,5 @@ func (h *Hart) sret() {
 	if old&mstatusMPRV != 0 {
 		h.flushTLB()
 	}
-	h.event = true
+	h.kick()
 }

@@ -80,7 +80,9 @@ type Audiodev struct {
 	fileSeq map[string]int
 
 	inputs   []*capture
-	all      []*Stream // every voice ever opened, for statistics
+	live     []*Stream          // open or draining voices
+	retired  map[string]*record // statistics of finished voices, by name
+	names    []string           // voice names in order of first use
 	closed   bool
 	hostDone chan struct{}
 }
@@ -293,7 +295,7 @@ func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
 		tap = w.Write
 	}
 	a.mix.Add(s, tap)
-	a.all = append(a.all, s)
+	a.addLive(s)
 	a.arm()
 	return s, nil
 }
@@ -344,10 +346,12 @@ func (a *Audiodev) Remove(s *Stream) {
 		if c.s == s {
 			s.gone.Store(true)
 			a.inputs = append(a.inputs[:i], a.inputs[i+1:]...)
+			a.retire(s)
 			return
 		}
 	}
 	a.mix.Remove(s)
+	a.reap()
 }
 
 // arm starts the clock-driven pull if it is not running.
@@ -403,7 +407,7 @@ func (a *Audiodev) tick() {
 	for _, c := range a.inputs {
 		c.run(now)
 	}
-	a.mix.prune()
+	a.reap()
 	if a.host == nil && len(a.mix.Streams()) == 0 && len(a.inputs) == 0 {
 		return // nothing to do until the next voice opens: let the clock idle
 	}
@@ -454,7 +458,7 @@ func (a *Audiodev) NewInput(name string, spec Spec) (*Stream, error) {
 		return nil, err
 	}
 	a.inputs = append(a.inputs, c)
-	a.all = append(a.all, s)
+	a.addLive(s)
 	if a.timer.Armed() {
 		c.anchor(a.clk.Now())
 	} else {
@@ -463,8 +467,8 @@ func (a *Audiodev) NewInput(name string, spec Spec) (*Stream, error) {
 	return s, nil
 }
 
-// Streams returns every voice opened so far (for diagnostics).
-func (a *Audiodev) Streams() []*Stream { return append([]*Stream(nil), a.all...) }
+// Streams returns the voices open now, or still draining (diagnostics).
+func (a *Audiodev) Streams() []*Stream { return append([]*Stream(nil), a.live...) }
 
 // Close stops the backend. The wav sink first mixes out every frame still
 // buffered (so files hold all the device wrote); the oto sink is given up to
@@ -515,11 +519,76 @@ func (a *Audiodev) Close() error {
 	return errors.Join(errs...)
 }
 
-func (a *Audiodev) writeStats() error {
-	var all []Stats
-	for _, s := range a.all {
-		all = append(all, s.Stats())
+// reap moves the statistics of voices the mixer has finished into their
+// name's record, so that a device opening and closing voices for hours
+// keeps memory bounded.
+func (a *Audiodev) reap() {
+	for _, s := range a.mix.prune() {
+		a.retire(s)
 	}
+}
+
+func (a *Audiodev) addLive(s *Stream) {
+	a.live = append(a.live, s)
+	if a.retired == nil {
+		a.retired = map[string]*record{}
+	}
+	if _, ok := a.retired[s.name]; !ok {
+		a.retired[s.name] = nil
+		a.names = append(a.names, s.name)
+	}
+}
+
+func (a *Audiodev) retire(s *Stream) {
+	for i, l := range a.live {
+		if l == s {
+			a.live = append(a.live[:i], a.live[i+1:]...)
+			break
+		}
+	}
+	a.retired[s.name] = a.retired[s.name].merge(s.Stats(), s.Timeline())
+}
+
+// record is the merged statistics of every voice that had one name.
+type record struct {
+	st Stats
+	tl Timeline
+}
+
+func (r *record) merge(st Stats, tl Timeline) *record {
+	if r == nil {
+		return &record{st, tl}
+	}
+	return &record{mergeStats(r.st, st), mergeTimelines(r.tl, tl)}
+}
+
+// Stats returns one line of statistics per voice name: every voice that
+// had the name (a device reopens voices when the guest changes rate or
+// restarts a stream), merged.
+func (a *Audiodev) Stats() ([]Stats, []Timeline) {
+	var sts []Stats
+	var tls []Timeline
+	for _, name := range a.names {
+		var r *record
+		if a.retired[name] != nil {
+			c := *a.retired[name]
+			r = &c
+		}
+		for _, s := range a.live {
+			if s.name == name {
+				r = r.merge(s.Stats(), s.Timeline())
+			}
+		}
+		if r != nil {
+			sts = append(sts, r.st)
+			tls = append(tls, r.tl)
+		}
+	}
+	return sts, tls
+}
+
+func (a *Audiodev) writeStats() error {
+	all, tls := a.Stats()
 	if a.opt.Stats {
 		fmt.Fprintf(a.log, "gemu: audiodev %s (%s, %v): %d voice(s)\n", a.name(), a.opt.Driver, a.out, len(all))
 		for _, st := range all {
@@ -531,10 +600,6 @@ func (a *Audiodev) writeStats() error {
 		errs = append(errs, writeFile(a.opt.StatsCSV, func(w io.Writer) error { return WriteCSV(w, all) }))
 	}
 	if a.opt.StatsSVG != "" {
-		var tls []Timeline
-		for _, s := range a.all {
-			tls = append(tls, s.Timeline())
-		}
 		errs = append(errs, writeFile(a.opt.StatsSVG, func(w io.Writer) error { return WriteSVG(w, tls) }))
 	}
 	return errors.Join(errs...)

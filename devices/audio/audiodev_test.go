@@ -385,3 +385,37 @@ func TestUnalignedDeviceNoUnderrun(t *testing.T) {
 		a.Close()
 	}
 }
+
+// A device that opens and closes its voice many times leaves one merged
+// statistics line per voice name and no growing list of streams.
+func TestStatsMergedPerName(t *testing.T) {
+	v := newVClock()
+	a, _ := openTest(t, v, "none,out.frequency=48000")
+	for i := range 300 {
+		st, _ := a.NewOutput("pcm", s16)
+		st.Write(make([]byte, 4*96)) // 2 ms, then 1 ms dry while active
+		v.advance(4_000_000)
+		a.Remove(st)
+		v.advance(2_000_000)
+		if n := len(a.Streams()); n > 1 {
+			t.Fatalf("round %d: %d streams kept", i, n)
+		}
+	}
+	in, _ := a.NewInput("mic", s16)
+	v.advance(1_000_000)
+	sts, tls := a.Stats()
+	if len(sts) != 2 || len(tls) != 2 || sts[0].Name != "pcm" || sts[1].Name != "mic" {
+		t.Fatalf("stats: %v", sts)
+	}
+	p := sts[0]
+	if p.Produced != 300*96 || p.Consumed != 300*96 || p.UnderrunEvents != 300 || p.UnderrunFrames != 300*48 {
+		t.Errorf("merged: %v", p)
+	}
+	if len(tls[0].Points) == 0 || len(tls[0].Points) > histPoints {
+		t.Errorf("timeline of %d points", len(tls[0].Points))
+	}
+	if in.Stats().Produced != 48 {
+		t.Errorf("mic: %v", in.Stats())
+	}
+	a.Close()
+}

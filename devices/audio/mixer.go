@@ -96,21 +96,24 @@ func (m *Mixer) Add(s *Stream, tap func(native []byte)) {
 func (m *Mixer) Remove(s *Stream) {
 	s.gone.Store(true)
 	s.active.Store(false)
-	m.prune()
 }
 
-// prune republishes the list without finished voices (producer side).
-func (m *Mixer) prune() {
+// prune republishes the list without finished voices (producer side) and
+// returns their streams.
+func (m *Mixer) prune() (finished []*Stream) {
 	old := *m.voices.Load()
 	list := make([]*voice, 0, len(old))
 	for _, o := range old {
-		if !o.done.Load() {
+		if o.done.Load() {
+			finished = append(finished, o.s)
+		} else {
 			list = append(list, o)
 		}
 	}
 	if len(list) != len(old) {
 		m.voices.Store(&list)
 	}
+	return finished
 }
 
 // Streams returns the streams being mixed (including draining ones).

@@ -76,6 +76,62 @@ func (st Stats) String() string {
 		st.LatencyMin.Round(time.Microsecond), st.LatencyAvg.Round(time.Microsecond), st.LatencyMax.Round(time.Microsecond))
 }
 
+// mergeStats combines the statistics of two voices with the same name
+// (b opened after a): counters add up, extremes combine, means are
+// weighted; Spec and Capacity are b's.
+func mergeStats(a, b Stats) Stats {
+	m := b
+	m.Produced += a.Produced
+	m.Consumed += a.Consumed
+	m.Writes += a.Writes
+	m.Pulls += a.Pulls
+	m.UnderrunEvents += a.UnderrunEvents
+	m.UnderrunFrames += a.UnderrunFrames
+	m.OverrunEvents += a.OverrunEvents
+	m.OverrunFrames += a.OverrunFrames
+	switch {
+	case a.Pulls == 0:
+	case b.Pulls == 0:
+		m.FillMin, m.FillAvg = a.FillMin, a.FillAvg
+	default:
+		m.FillMin = min(a.FillMin, b.FillMin)
+		m.FillAvg = (a.FillAvg*float64(a.Pulls) + b.FillAvg*float64(b.Pulls)) / float64(m.Pulls)
+	}
+	m.FillMax = max(a.FillMax, b.FillMax)
+	m.LatencyN += a.LatencyN
+	switch {
+	case a.LatencyN == 0:
+	case b.LatencyN == 0:
+		m.LatencyMin, m.LatencyAvg = a.LatencyMin, a.LatencyAvg
+	default:
+		m.LatencyMin = min(a.LatencyMin, b.LatencyMin)
+		m.LatencyAvg = time.Duration((float64(a.LatencyAvg)*float64(a.LatencyN) + float64(b.LatencyAvg)*float64(b.LatencyN)) / float64(m.LatencyN))
+	}
+	m.LatencyMax = max(a.LatencyMax, b.LatencyMax)
+	return m
+}
+
+// mergeTimelines appends b to a and merges neighbouring points until at
+// most histPoints remain.
+func mergeTimelines(a, b Timeline) Timeline {
+	pts := append(append([]TimelinePoint(nil), a.Points...), b.Points...)
+	for len(pts) > histPoints {
+		n := 0
+		for i := 0; i < len(pts); i += 2 {
+			p := pts[i]
+			if i+1 < len(pts) {
+				q := pts[i+1]
+				p.Min, p.Max = min(p.Min, q.Min), max(p.Max, q.Max)
+				p.Underrun = p.Underrun || q.Underrun
+			}
+			pts[n] = p
+			n++
+		}
+		pts = pts[:n]
+	}
+	return Timeline{Name: b.Name, Capacity: max(a.Capacity, b.Capacity), Points: pts}
+}
+
 // csvHeader is the column list of WriteCSV.
 const csvHeader = "name,freq,format,channels,capacity,produced,consumed,writes,pulls,underrun_events,underrun_frames,overrun_events,overrun_frames,fill_min,fill_avg,fill_max,latency_min_us,latency_avg_us,latency_max_us\n"
 

@@ -221,3 +221,68 @@ func TestSatpWARL(t *testing.T) {
 		}
 	}
 }
+
+func TestMPRV(t *testing.T) {
+	// M mode with MPRV=1 and MPP=S loads through the page tables; with
+	// MPP=M it does not translate.
+	h := testHart(t)
+	p := newPageTables(h, 3)
+	p.mapPage(0x40000000, ramBase+0x10000, pteR|pteW, 0)
+	p.enable(h)
+	binary.LittleEndian.PutUint64(h.ram[0x10000:], 0xabcd)
+	h.loadWords(ramBase, ld(2, 1, 0), nop)
+	h.SetX(1, 0x40000000)
+	h.csr.mstatus |= mstatusMPRV | 1<<mstatusMPPShift
+	h.Run(1)
+	if h.X(2) != 0xabcd || h.priv != PrivM {
+		t.Fatalf("MPRV load: got %#x, priv %d, mcause %d", h.X(2), h.priv, h.csr.mcause)
+	}
+	// Instruction fetch ignores MPRV: the code ran from physical RAM.
+	if h.pc != ramBase+4 {
+		t.Fatalf("pc %#x", h.pc)
+	}
+}
+
+func TestFetchAcrossPages(t *testing.T) {
+	// A 32-bit instruction whose upper half lies on the next virtual page,
+	// mapped to a non-contiguous physical page.
+	h := testHart(t)
+	p := newPageTables(h, 3)
+	p.mapPage(0x10000, ramBase, pteR|pteX, 0)
+	p.mapPage(0x11000, ramBase+0x5000, pteR|pteX, 0)
+	p.enable(h)
+	w := addi(5, 0, 0x123)
+	binary.LittleEndian.PutUint16(h.ram[0xffe:], uint16(w))
+	binary.LittleEndian.PutUint16(h.ram[0x5000:], uint16(w>>16))
+	binary.LittleEndian.PutUint32(h.ram[0x5002:], jal(0, 0))
+	h.priv, h.pc = PrivS, 0x10ffe
+	h.csr.mtvec = ramBase + 0x400
+	h.Run(2)
+	if h.X(5) != 0x123 || h.pc != 0x11002 {
+		t.Fatalf("x5 %#x pc %#x mcause %d", h.X(5), h.pc, h.csr.mcause)
+	}
+	// With the second page unmapped: instruction page fault.
+	p.write(p.pteAddr(0x11000, 0), 0)
+	h.flushTLB()
+	h.pc = 0x10ffe
+	h.Run(1)
+	if h.csr.mcause != excInstrPage || h.csr.mepc != 0x10ffe || h.csr.mtval != 0x11000 {
+		t.Fatalf("mcause %d mepc %#x mtval %#x", h.csr.mcause, h.csr.mepc, h.csr.mtval)
+	}
+}
+
+func TestGigapageSv48(t *testing.T) {
+	h := testHart(t)
+	p := newPageTables(h, 4)
+	p.mapPage(0x10000, ramBase, pteR|pteX, 0)
+	p.mapPage(0x8000000000, ramBase&^(1<<30-1), pteR, 2) // 1 GiB page at 512 GiB
+	p.enable(h)
+	binary.LittleEndian.PutUint64(h.ram[0x1008:], 0x77)
+	h.loadWords(ramBase, ld(2, 1, 0))
+	h.SetX(1, 0x8000000000+ramBase&(1<<30-1)+0x1008)
+	h.priv, h.pc = PrivS, 0x10000
+	h.Run(1)
+	if h.X(2) != 0x77 {
+		t.Fatalf("got %#x mcause %d mtval %#x", h.X(2), h.csr.mcause, h.csr.mtval)
+	}
+}

@@ -2,7 +2,7 @@
 // virt board maps at 0x100000, which guests (and Linux's syscon-poweroff and
 // syscon-reboot drivers) use to end or reset the machine.
 //
-// A 32-bit write to offset 0 acts on its low 16 bits:
+// A 16- or 32-bit write to offset 0 acts on its low 16 bits:
 //
 //	0x5555            pass: power off, exit status 0
 //	0x3333 | code<<16 fail: power off, exit status code
@@ -53,9 +53,13 @@ func (s *Syscon) Read(off uint64, size int) uint64 {
 // Write implements bus.Device.
 func (s *Syscon) Write(off uint64, size int, val uint64) {
 	s.tracef("syscon: write off=%#x size=%d val=%#x", off, size, val)
-	if off != 0 || size < 4 {
-		// QEMU's finisher decodes the full 32-bit word at offset 0 only.
+	if off != 0 || size < 2 {
+		// QEMU's finisher decodes offset 0 with 16- or 32-bit accesses;
+		// OpenSBI's sifive_test driver uses 16-bit writes (code 0).
 		return
+	}
+	if size == 2 {
+		val &= 0xffff
 	}
 	code := int(val>>16) & 0xffff
 	switch val & 0xffff {

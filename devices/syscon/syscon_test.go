@@ -26,6 +26,8 @@ func TestWrite(t *testing.T) {
 		{"unknown value", 0, 4, 0x1234, nil},
 		{"wrong offset", 4, 4, 0x5555, nil},
 		{"byte write", 0, 1, 0x55, nil},
+		{"16-bit reset (OpenSBI)", 0, 2, 0x7777, []call{{ActionReset, 0}}},
+		{"16-bit fail", 0, 2, 0x3333, []call{{ActionPowerOff, 0}}},
 	}
 	for _, tc := range tests {
 		var got []call

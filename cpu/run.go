@@ -28,6 +28,9 @@ func (h *Hart) Run(max uint64) uint64 {
 	pc := h.pc
 	steps := h.steps
 	end := start + max
+	if end < start {
+		end = ^uint64(0) // max so large it wraps: run until stopped
+	}
 loop:
 	for steps < end {
 		if pc>>12 != h.curVPN {

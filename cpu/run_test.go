@@ -232,3 +232,11 @@ func TestMinstret(t *testing.T) {
 		t.Fatalf("minstret read %d, want 1", h.X(5))
 	}
 }
+
+func TestRunHugeMax(t *testing.T) {
+	h := testHart(t)
+	h.loadWords(ramBase, addi(1, 1, 1), wfiW)
+	if n := h.Run(^uint64(0)); n != 2 || h.X(1) != 1 {
+		t.Fatalf("Run(max uint64) = %d, x1 = %d", n, h.X(1))
+	}
+}

@@ -130,3 +130,54 @@ func (cc *codeCache) invalidate(off, n uint64) {
 func (cc *codeCache) dmaWritten(paddr, n uint64) {
 	cc.invalidate(paddr-cc.b.RAMBase, n)
 }
+
+// LR/SC across harts. A hart's own stores check its reservation on the fast
+// path; stores by other harts must reach physStore, so a page holding a
+// reservation is kept out of the other harts' write TLBs while it is
+// reserved. With one hart (the virt board's default) none of this costs
+// anything.
+
+// reserved is called when h takes a reservation on RAM offset off.
+func (cc *codeCache) reserved(h *Hart, off uint64) {
+	if len(cc.harts) < 2 {
+		return
+	}
+	for _, o := range cc.harts {
+		if o != h {
+			o.dropWriteTLBPage(off >> 12)
+		}
+	}
+}
+
+// otherReserved reports whether a hart other than h holds a reservation in
+// RAM page p.
+func (cc *codeCache) otherReserved(h *Hart, p uint64) bool {
+	if len(cc.harts) < 2 {
+		return false
+	}
+	for _, o := range cc.harts {
+		if o != h && o.resOff != noRes && o.resOff>>12 == p {
+			return true
+		}
+	}
+	return false
+}
+
+// breakReservations clears every reservation overlapping [off, off+n).
+func (cc *codeCache) breakReservations(off, n uint64) {
+	for _, o := range cc.harts {
+		if o.resOff != noRes && off&^7 <= o.resOff && o.resOff < off+n {
+			o.resOff = noRes
+		}
+	}
+}
+
+// dropWriteTLBPage removes the write translations that lead to RAM page p.
+func (h *Hart) dropWriteTLBPage(p uint64) {
+	for i := range h.tlbW {
+		e := &h.tlbW[i]
+		if e.tag != tlbInvalid && (e.tag+e.add)>>12 == p {
+			e.tag = tlbInvalid
+		}
+	}
+}

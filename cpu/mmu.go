@@ -194,6 +194,9 @@ func (h *Hart) physStore(pa uint64, size int, v uint64) bool {
 		if h.resOff != noRes && off&^7 <= h.resOff && h.resOff < off+uint64(size) {
 			h.resOff = noRes
 		}
+		if len(h.code.harts) > 1 {
+			h.code.breakReservations(off, uint64(size))
+		}
 		if h.bus.CodePage[off>>12] || h.bus.CodePage[(off+uint64(size)-1)>>12] {
 			h.code.invalidate(off, uint64(size))
 		}
@@ -255,7 +258,7 @@ func (h *Hart) fill(va, pa uint64, acc int) {
 	case accR:
 		e = &h.tlbR[va>>12&(tlbSize-1)]
 	case accW:
-		if h.bus.CodePage[off>>12] {
+		if h.bus.CodePage[off>>12] || h.code.otherReserved(h, off>>12) {
 			return
 		}
 		e = &h.tlbW[va>>12&(tlbSize-1)]

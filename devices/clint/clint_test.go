@@ -104,3 +104,32 @@ func TestReset(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzMMIO feeds random register traffic and time steps: no panic, and MTIP
+// always equals mtime >= mtimecmp after the due timers ran.
+func FuzzMMIO(f *testing.F) {
+	f.Add([]byte{0x40, 0x00, 5, 0, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := new(uint64)
+		clk := clock.NewDeterministic(0, func() uint64 { return *n })
+		var mtip bool
+		c := New(clk, []Lines{{MTIP: func(l bool) { mtip = l }}})
+		for len(data) >= 4 {
+			op, a, v := data[0], uint64(data[1])<<8|uint64(data[2]), uint64(data[3])
+			data = data[4:]
+			size := []int{1, 2, 4, 8}[op&3]
+			off := []uint64{0, MTimeCmpBase, MTime, a}[op>>2&3] + uint64(op>>4&7)*4
+			switch op >> 7 {
+			case 0:
+				c.Write(off, size, v<<(8*(op&7)))
+			case 1:
+				c.Read(off, size)
+				*n += v * 37
+				clk.RunDue()
+			}
+			if want := clk.Ticks() >= c.harts[0].mtimecmp; mtip != want {
+				t.Fatalf("mtip %v at mtime %d, mtimecmp %d", mtip, clk.Ticks(), c.harts[0].mtimecmp)
+			}
+		}
+	})
+}

@@ -92,3 +92,29 @@ func TestAlarm(t *testing.T) {
 		t.Errorf("cleared alarm fired")
 	}
 }
+
+// FuzzMMIO: random register traffic and time steps never panic, and the
+// IRQ line is high exactly when enabled and pending.
+func FuzzMMIO(f *testing.F) {
+	f.Add([]byte{0x10, 1, 0x0c, 0, 0x08, 5, 0xff, 9})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, n, clk, l := setup()
+		for len(data) >= 2 {
+			op, v := data[0], uint64(data[1])
+			data = data[2:]
+			off := uint64(op&0x1f) &^ 3
+			switch op >> 5 {
+			case 0, 1, 2:
+				r.Write(off, 4, v<<(8*(op>>5)))
+			case 3, 4:
+				r.Read(off, 4)
+			default:
+				*n += v * 1000
+				clk.RunDue()
+			}
+			if l.level != (r.irqEnabled && r.irqPending) {
+				t.Fatalf("irq line %v, enabled %v pending %v", l.level, r.irqEnabled, r.irqPending)
+			}
+		}
+	})
+}

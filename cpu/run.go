@@ -27,6 +27,7 @@ func (h *Hart) Run(max uint64) uint64 {
 	// access (Instret), a CSR access.
 	pc := h.pc
 	steps := h.steps
+	page := h.curPage // valid whenever pc>>12 == h.curVPN
 	end := start + max
 	if end < start {
 		end = ^uint64(0) // max so large it wraps: run until stopped
@@ -53,19 +54,21 @@ loop:
 				pc = h.pc
 				continue
 			}
+			page = h.curPage
 		}
-		d := &h.curPage.ins[pc>>1&(slotsPerPage-1)]
-		if d.op <= opCross {
+		d := &page.ins[pc>>1&(slotsPerPage-1)]
+		steps++
+	dispatch:
+		switch d.op {
+		case opNone, opCross:
+			// Not decoded yet, or not cacheable: decode, then dispatch the
+			// result (never opNone/opCross again).
 			h.pc, h.steps = pc, steps
 			d = h.slowFetch(pc, d)
 			if d == nil {
-				steps++
-				pc = h.pc
-				continue
+				goto trapped
 			}
-		}
-		steps++
-		switch d.op {
+			goto dispatch
 		case opADDI:
 			x[d.rd] = x[d.rs1] + uint64(int64(d.imm))
 		case opLUI:

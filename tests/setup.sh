@@ -36,9 +36,13 @@ else
 fi
 
 # Go: any go >= 1.21 downloads the toolchain go.mod asks for by itself
-# (GOTOOLCHAIN=auto, through the Go proxy). Otherwise fetch one from the
-# Go proxy's golang.org/toolchain module into /usr/local/go.
-GOVERSION=go1.24.0
+# (GOTOOLCHAIN=auto, through the Go proxy). Otherwise fetch the version
+# go.mod names (its toolchain line, else its go line) from the Go proxy's
+# golang.org/toolchain module into /usr/local/go.
+GOVERSION=$(sed -n 's/^toolchain \(go[0-9.]*\).*/\1/p' "$here/../go.mod")
+if [ -z "$GOVERSION" ]; then
+	GOVERSION=go$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$here/../go.mod")
+fi
 gobin=
 for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go; do
 	if [ -n "$g" ] && [ -x "$g" ]; then

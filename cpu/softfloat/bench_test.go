@@ -30,6 +30,20 @@ var sink32 uint32
 var sinkFl Flags
 var sinkB bool
 
+// withPaths runs the benchmark with the host fast paths ("fast") and with the
+// integer path alone ("int").
+func withPaths(b *testing.B, run func(b *testing.B)) {
+	defer func(old bool) { fastPath = old }(fastPath)
+	for _, fast := range []bool{true, false} {
+		fastPath = fast
+		name := "int"
+		if fast {
+			name = "fast"
+		}
+		b.Run(name, run)
+	}
+}
+
 func bench64(b *testing.B, f func(a, b uint64, rm RoundingMode) (uint64, Flags)) {
 	v := benchOperands64()
 	var acc uint64
@@ -54,15 +68,27 @@ func bench32(b *testing.B, f func(a, b uint32, rm RoundingMode) (uint32, Flags))
 	sink32, sinkFl = acc, fl
 }
 
-func BenchmarkF64Add(b *testing.B) { bench64(b, F64Add) }
-func BenchmarkF64Sub(b *testing.B) { bench64(b, F64Sub) }
-func BenchmarkF64Mul(b *testing.B) { bench64(b, F64Mul) }
-func BenchmarkF64Div(b *testing.B) { bench64(b, F64Div) }
+func BenchmarkF64Add(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench64(b, F64Add) })
+}
+func BenchmarkF64Sub(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench64(b, F64Sub) })
+}
+func BenchmarkF64Mul(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench64(b, F64Mul) })
+}
+func BenchmarkF64Div(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench64(b, F64Div) })
+}
 func BenchmarkF64Sqrt(b *testing.B) {
-	bench64(b, func(a, _ uint64, rm RoundingMode) (uint64, Flags) { return F64Sqrt(a&^(1<<63), rm) })
+	withPaths(b, func(b *testing.B) {
+		bench64(b, func(a, _ uint64, rm RoundingMode) (uint64, Flags) { return F64Sqrt(a&^(1<<63), rm) })
+	})
 }
 func BenchmarkF64MulAdd(b *testing.B) {
-	bench64(b, func(a, c uint64, rm RoundingMode) (uint64, Flags) { return F64MulAdd(a, c, a^c, rm) })
+	withPaths(b, func(b *testing.B) {
+		bench64(b, func(a, c uint64, rm RoundingMode) (uint64, Flags) { return F64MulAdd(a, c, a^c, rm) })
+	})
 }
 func BenchmarkF64Min(b *testing.B) {
 	bench64(b, func(a, c uint64, _ RoundingMode) (uint64, Flags) { return F64Min(a, c) })
@@ -89,14 +115,24 @@ func BenchmarkF64ToF32(b *testing.B) {
 	})
 }
 
-func BenchmarkF32Add(b *testing.B) { bench32(b, F32Add) }
-func BenchmarkF32Mul(b *testing.B) { bench32(b, F32Mul) }
-func BenchmarkF32Div(b *testing.B) { bench32(b, F32Div) }
+func BenchmarkF32Add(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench32(b, F32Add) })
+}
+func BenchmarkF32Mul(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench32(b, F32Mul) })
+}
+func BenchmarkF32Div(b *testing.B) {
+	withPaths(b, func(b *testing.B) { bench32(b, F32Div) })
+}
 func BenchmarkF32Sqrt(b *testing.B) {
-	bench32(b, func(a, _ uint32, rm RoundingMode) (uint32, Flags) { return F32Sqrt(a&^(1<<31), rm) })
+	withPaths(b, func(b *testing.B) {
+		bench32(b, func(a, _ uint32, rm RoundingMode) (uint32, Flags) { return F32Sqrt(a&^(1<<31), rm) })
+	})
 }
 func BenchmarkF32MulAdd(b *testing.B) {
-	bench32(b, func(a, c uint32, rm RoundingMode) (uint32, Flags) { return F32MulAdd(a, c, a^c, rm) })
+	withPaths(b, func(b *testing.B) {
+		bench32(b, func(a, c uint32, rm RoundingMode) (uint32, Flags) { return F32MulAdd(a, c, a^c, rm) })
+	})
 }
 
 // BenchmarkNativeF64Add is the host FPU baseline for the numbers above.

@@ -127,6 +127,7 @@ func Generate(f Format, frames int) *WAV {
 	w := &WAV{Format: f, Data: make([]byte, 0, frames*f.FrameBytes())}
 	x := uint32(0x9e3779b9) // xorshift32 state
 	freqs := []float64{440, 660, 550, 770, 330, 880, 220, 990}
+	var prev [8]int
 	for i := 0; i < frames; i++ {
 		silent := true
 		var fr [8]int
@@ -149,6 +150,11 @@ func Generate(f Format, frames int) *WAV {
 		if silent {
 			fr[0] = 1
 		}
+		if i > 0 && fr == prev {
+			// 8-bit samples repeat often; keep neighbours distinct.
+			fr[0] += 2
+		}
+		prev = fr
 		for c := 0; c < f.Channels; c++ {
 			if f.Bits == 8 {
 				w.Data = append(w.Data, byte(fr[c]+128))

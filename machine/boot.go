@@ -143,11 +143,13 @@ func (m *Machine) loadELF(what string, data []byte) (l loaded, err error) {
 	l.isELF = true
 	l.entry = f.Entry
 	n := 0
+	var total uint64
 	for i, p := range f.Progs {
 		if p.Type != elf.PT_LOAD || p.Memsz == 0 {
 			continue
 		}
-		if p.Filesz > p.Memsz || p.Memsz > m.Config.RAMSize {
+		total += p.Memsz
+		if p.Filesz > p.Memsz || p.Memsz > m.Config.RAMSize || total > m.Config.RAMSize {
 			return l, fmt.Errorf("machine: %s: segment %d has bad sizes (filesz %#x, memsz %#x)", what, i, p.Filesz, p.Memsz)
 		}
 		seg := make([]byte, p.Memsz)

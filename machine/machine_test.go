@@ -439,3 +439,17 @@ func fdtParse(t *testing.T, b []byte) *fdt.Node {
 		}
 	}
 }
+
+// FuzzLoad feeds arbitrary kernel images (ELF or raw) to the loader: it
+// must return an error or a machine, never panic.
+func FuzzLoad(f *testing.F) {
+	code := (&prog{}).finish(0x5555).bytes()
+	f.Add(elf64(code, RAMBase, map[string]uint64{"tohost": RAMBase + 0x1000}))
+	f.Add(code)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := New(Config{RAMSize: 16 << 20, BIOS: "none", Kernel: "fuzz", KernelData: data})
+		if err == nil && !bytes.Equal(m.DTB()[:4], []byte{0xd0, 0x0d, 0xfe, 0xed}) {
+			t.Errorf("machine built without a device tree")
+		}
+	})
+}

@@ -45,17 +45,27 @@ func (i streamIn) Close() { i.a.Remove(i.Stream) }
 
 // UseAudiodev connects the device to a and matches its pacing to the
 // backend: the DMA tick divides the backend's timer period (so device ticks
-// land just before every pull) and is at most 1 ms; a host sink (oto),
-// which pulls in its own periods, gets a 20 ms lead.
+// land just before every pull) and is at most 1 ms.
+//
+// With a deterministic clock and a clock-pulled sink (wav, none) that is
+// exact and needs no lead. A host sink (oto), or any sink on the real-time
+// clock, pulls late by host scheduling jitter, so playback keeps RealTimeLead
+// of audio ahead. That lead is visible in the DMA position: Linux's 50 ms
+// AC97 clock measurement then reads more than 60 kHz and rejects it (keeping
+// the nominal 48 kHz clock) instead of mistuning every rate, which a lead of
+// 1..10 ms would do.
 func (d *Device) UseAudiodev(a *audio.Audiodev) {
 	d.be = AudiodevBackend(a)
 	opt := a.Options()
 	d.Tick = TickFor(opt.TimerPeriod)
 	d.Lead = 0
-	if opt.Driver == "oto" {
-		d.Lead = int64(20 * time.Millisecond)
+	if opt.Driver == "oto" || !d.clk.Deterministic() {
+		d.Lead = RealTimeLead
 	}
 }
+
+// RealTimeLead is the playback lead for real-time sinks (see UseAudiodev).
+const RealTimeLead = int64(20 * time.Millisecond)
 
 // TickFor returns the largest step of at most 1 ms that divides period.
 func TickFor(period time.Duration) int64 {

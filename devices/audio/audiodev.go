@@ -162,6 +162,10 @@ func (a *Audiodev) openHost() error {
 	if err != nil {
 		return err
 	}
+	if err := got.Validate(); err != nil {
+		host.Close()
+		return fmt.Errorf("%w: driver plays %v", ErrNoAudio, err)
+	}
 	m := NewMixer(got)
 	a.out, a.mix, a.host, a.now = got, m, host, hostNow
 	a.hq = hostQueue{rate: int64(got.Freq), limit: int64(got.Freq) / 10}

@@ -14,6 +14,13 @@
 // guest-visible position only by the count Write returns, exactly like
 // hardware whose FIFO is full; nothing is dropped silently.
 //
+// Devices also call SetActive(false) when the guest stops a stream (so the
+// silence after the last frame is not reported as an underrun), SetVolume
+// for their volume/mute registers (1.0 = unity = bit-exact), and Remove when
+// they stop or reconfigure a voice. Remove is cheap and lossless: the ring's
+// frames still play, and a new output with the same name (AC97 changing its
+// DAC rate) starts exactly where they end.
+//
 // # Sinks (-audiodev DRIVER,id=ID,...; QEMU syntax and option meanings)
 //
 //   - wav,path=FILE: the mix is written to FILE as RIFF WAV, pulled by the
@@ -44,7 +51,13 @@
 // # Time
 //
 // With the wav and none sinks both ends of every ring run on the emulation
-// goroutine and in virtual time. With oto the sink runs in real time: if
+// goroutine and in virtual time. They pull on a fixed grid, anchor +
+// k*timer-period, where the anchor is the time the first voice opened, and
+// each pull takes the frames that were due one period earlier (PullGrid):
+// a device that ticks on its own grid, at least once per period, and writes
+// what is due at each tick never underruns. The default period is 1 ms
+// (DefaultTimerPeriod), so a device's Free() grows in steps of 1 ms of
+// audio and its guest-visible position moves smoothly. With oto the sink runs in real time: if
 // the clock is deterministic (-icount) and the emulator runs faster than
 // real time, rings fill, Free() reaches 0 and devices stall their DMA as
 // hardware with a full FIFO would (virtual time keeps running, so a guest
@@ -55,4 +68,15 @@
 // or silence) in virtual time at the voice's rate: a frame appears in the
 // ring only once virtual time has reached it, so a device can never hand a
 // guest data from the future, nor stale or zero frames.
+//
+// # Cost
+//
+// Measured with go test -bench . ./devices/audio/ (CPU time of the
+// benchmark thread, 2-core Xeon VM shared with other jobs): ring Write
+// 0.27 ns/frame, Fill 0.45 ns/frame, mixer plain copy 0.4 ns/frame, with
+// gain 8.5 ns/frame, resampling 44.1 -> 48 kHz stereo 62 ns/frame, 8 kHz
+// mono -> 48 kHz stereo 35 ns/frame. The whole path for one 48 kHz stereo
+// stream (device writes every 1 ms, clock timer, mixer, sink) costs
+// 0.015% of one core with none and 0.021-0.026% with wav; even resampled
+// from 44.1 kHz it stays near 0.3%, under the 0.5% budget.
 package audio

@@ -288,3 +288,22 @@ func TestMixerRateChangeFastPath(t *testing.T) {
 		t.Errorf("(-want +got)\n%s", d)
 	}
 }
+
+func TestTableCacheBounded(t *testing.T) {
+	first := tableFor(8001, 48000)
+	if tableFor(8001, 48000) != first {
+		t.Error("table not reused")
+	}
+	for r := 9000; r < 9000+3*tableCacheSize; r++ {
+		tableFor(r, 48000)
+	}
+	tableCache.Lock()
+	n := len(tableCache.list)
+	tableCache.Unlock()
+	if n != tableCacheSize {
+		t.Errorf("%d tables cached, want %d", n, tableCacheSize)
+	}
+	if tableFor(8001, 48000) == first {
+		t.Error("old table not evicted")
+	}
+}

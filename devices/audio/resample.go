@@ -38,7 +38,17 @@ type filterTable struct {
 	coef    []float64 // (phases+1) x taps
 }
 
-var tableCache sync.Map // [2]int{in,out} -> *filterTable
+// tableCache keeps the most recently used filter tables. It is bounded:
+// the rates come from the guest (AC97 accepts any rate from 1 kHz to
+// 65.5 kHz), and a guest cycling through thousands of rates must not make
+// the host build thousands of tables. Evicting a table does not affect the
+// voices already using it.
+var tableCache struct {
+	sync.Mutex
+	list []*filterTable // most recent last
+}
+
+const tableCacheSize = 16
 
 func gcd(a, b int) int {
 	for b != 0 {
@@ -64,13 +74,21 @@ func besselI0(x float64) float64 {
 
 // tableFor returns the (cached) filter for in -> out Hz.
 func tableFor(in, out int) *filterTable {
-	key := [2]int{in, out}
-	if t, ok := tableCache.Load(key); ok {
-		return t.(*filterTable)
+	c := &tableCache
+	c.Lock()
+	defer c.Unlock()
+	for i, t := range c.list {
+		if t.in == in && t.out == out {
+			c.list = append(append(c.list[:i:i], c.list[i+1:]...), t)
+			return t
+		}
 	}
 	t := newFilterTable(in, out)
-	v, _ := tableCache.LoadOrStore(key, t)
-	return v.(*filterTable)
+	if len(c.list) == tableCacheSize {
+		c.list = append(c.list[:0:0], c.list[1:]...)
+	}
+	c.list = append(c.list, t)
+	return t
 }
 
 func newFilterTable(in, out int) *filterTable {

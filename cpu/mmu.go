@@ -181,7 +181,6 @@ func (h *Hart) physLoad(pa uint64, size int) (uint64, bool) {
 	if pa >= h.ramBase && off < uint64(len(h.ram)) && uint64(size) <= uint64(len(h.ram))-off {
 		return readRAM(h.ram[off:], size), true
 	}
-	h.syncBus()
 	return h.bus.Load(pa, size)
 }
 
@@ -202,13 +201,8 @@ func (h *Hart) physStore(pa uint64, size int, v uint64) bool {
 		}
 		return true
 	}
-	h.syncBus()
 	return h.bus.Store(pa, size, v)
 }
-
-// syncBus is called before a device may run code (MMIO): nothing to do at the
-// moment, since all hart state lives in h.
-func (h *Hart) syncBus() {}
 
 func readRAM(b []byte, size int) uint64 {
 	switch size {

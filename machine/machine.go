@@ -29,7 +29,11 @@
 //     than once);
 //   - m.OnReset(fn) to reset device state when the guest resets the board;
 //   - m.AtExit(fn) to flush and close host resources (WAV files...) when Run
-//     returns, in reverse order of registration;
+//     returns, or when New fails after fn was registered, in reverse order
+//     of registration;
+//   - m.SetValue(key, v) / m.Value(key) for per-machine state (instead of
+//     global maps keyed by *Machine, which race when tests run machines in
+//     parallel);
 //   - m.Tracer(category) for -d tracing (nil when off); categories are
 //     declared with RegisterTrace from init().
 //
@@ -155,6 +159,7 @@ type Machine struct {
 	traceOut    io.Writer
 	traces      map[string]bool
 	exited      bool
+	values      map[any]any
 }
 
 type pendingAction struct {
@@ -210,6 +215,19 @@ func (m *Machine) OnReset(fn func()) { m.resetHooks = append(m.resetHooks, fn) }
 // AtExit registers fn to run when Run returns (last registered, first run).
 func (m *Machine) AtExit(fn func() error) { m.exitHooks = append(m.exitHooks, fn) }
 
+// SetValue stores per-machine state for code in other files of this
+// package (for example the PCI host or the open audio backends), so that
+// they need no global maps keyed by *Machine. Use an unexported key type.
+func (m *Machine) SetValue(key, v any) {
+	if m.values == nil {
+		m.values = map[any]any{}
+	}
+	m.values[key] = v
+}
+
+// Value returns what SetValue stored under key, or nil.
+func (m *Machine) Value(key any) any { return m.values[key] }
+
 // NewPhandle returns a device-tree phandle no other node uses.
 func (m *Machine) NewPhandle() uint32 {
 	m.phandle++
@@ -218,7 +236,7 @@ func (m *Machine) NewPhandle() uint32 {
 
 // New builds the board described by cfg, loads the firmware and kernel and
 // prepares the boot ROM. The hart starts at the ROM when Run is called.
-func New(cfg Config) (*Machine, error) {
+func New(cfg Config) (_ *Machine, err error) {
 	if cfg.RAMSize == 0 {
 		cfg.RAMSize = DefaultRAMSize
 	}
@@ -246,6 +264,12 @@ func New(cfg Config) (*Machine, error) {
 		return nil, errors.New("machine: no hart implementation linked in")
 	}
 	m.Hart = newHart(m.Bus, m.Clock, 0)
+	defer func() {
+		if err != nil {
+			// Close what board and device code opened (files...).
+			_ = m.finish()
+		}
+	}()
 	if cfg.Deterministic {
 		m.Clock.SetCounter(m.Hart.Instret)
 	}
@@ -402,14 +426,16 @@ func (m *Machine) finish() error {
 		return nil
 	}
 	m.exited = true
-	m.UART.Flush()
+	if m.UART != nil {
+		m.UART.Flush()
+	}
 	var errs []error
 	for i := len(m.exitHooks) - 1; i >= 0; i-- {
 		if err := m.exitHooks[i](); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if m.UART.Err != nil {
+	if m.UART != nil && m.UART.Err != nil {
 		errs = append(errs, fmt.Errorf("console output: %w", m.UART.Err))
 	}
 	return errors.Join(errs...)

@@ -453,3 +453,28 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestExitHooksOnFailedNew: what a board hook opened is closed when a later
+// step of New fails; SetValue/Value keep per-machine state.
+func TestExitHooksOnFailedNew(t *testing.T) {
+	type key struct{}
+	closed := 0
+	RegisterBoard("ztest-closer", func(m *Machine) error {
+		m.SetValue(key{}, "state")
+		if m.Value(key{}) != "state" {
+			t.Errorf("Value = %v", m.Value(key{}))
+		}
+		m.AtExit(func() error { closed++; return nil })
+		return nil
+	})
+	t.Cleanup(func() { delete(boards, "ztest-closer") })
+	d, _ := ParseDeviceOpt("nosuch")
+	cfg := bare((&prog{}).loop().bytes(), nil)
+	cfg.Devices = []DeviceOpt{d}
+	if _, err := New(cfg); err == nil {
+		t.Fatal("New succeeded with an unknown device")
+	}
+	if closed != 1 {
+		t.Errorf("exit hook ran %d times, want 1", closed)
+	}
+}

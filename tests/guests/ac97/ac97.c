@@ -22,6 +22,8 @@
  *   recrate=8000            capture rate
  *   recframes=2048          frames per capture (multiple of 256, <= 8192)
  *   dump=1                  print the recorded frames in hex
+ *   linger=0                ms to keep PCM out running (on silence) after
+ *                           the last buffer before stopping it
  *
  * Frame i of the segment played at rate R is L = ((i + R) mod 32767) + 1,
  * right = -L: never zero, every frame distinct within 32767 frames, so the
@@ -251,6 +253,11 @@ static struct {
 	volatile uint32_t queued; /* descriptors queued */
 } pb;
 
+/* linger_ms keeps PCM out enabled (halted, feeding silence) for a while
+ * after the last buffer: QEMU drops samples still queued in its mixer when a
+ * voice is disabled, so its compatibility run plays on into silence. */
+static uint32_t linger_ms;
+
 static volatile int rec_done;
 static volatile uint32_t rec_ioc;
 
@@ -294,7 +301,8 @@ static void handle_ac97(void)
 			}
 		}
 		if (sr & SR_LVBCI) {
-			wr8(nabm(PO + CR), 0); /* stop at once: no underrun fill */
+			if (!linger_ms)
+				wr8(nabm(PO + CR), 0); /* stop at once: no underrun fill */
 			pb.done = 1;
 		}
 		if (sr & SR_FIFOE)
@@ -469,6 +477,12 @@ static void play(uint32_t rate, uint32_t ms)
 		__asm__ volatile("wfi");
 	if (!pb.done)
 		fail("playback timed out");
+	if (linger_ms) {
+		set_timeout(linger_ms);
+		while (!timed_out)
+			__asm__ volatile("wfi");
+		wr8(nabm(PO + CR), 0);
+	}
 	while (!(rd16(nabm(PO + SR)) & SR_DCH))
 		;
 	wr8(nabm(PO + CR), CR_RR);
@@ -573,6 +587,10 @@ int main(uint64_t hartid, const void *fdt)
 		if (recframes == 0 || recframes > MAX_REC)
 			fail("recframes must be 256..8192");
 	}
+	if (opt(args, "linger", v, sizeof v)) {
+		const char *s = v;
+		linger_ms = parse_num(&s);
+	}
 	if (opt(args, "dump", v, sizeof v))
 		dump = v[0] != '0';
 
@@ -608,6 +626,11 @@ int main(uint64_t hartid, const void *fdt)
 		if (*s == ',')
 			s++;
 	}
+	/* Let the host's audio backend write out what is still queued (QEMU
+	 * exits at power-off without flushing its mixing buffer). */
+	set_timeout(100);
+	while (!timed_out)
+		__asm__ volatile("wfi");
 	uart_puts("ac97: done\n");
 	return 0;
 }

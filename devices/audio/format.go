@@ -207,13 +207,23 @@ func decode(sp Spec, p []byte, dst []float64) {
 	case F32LE:
 		for i := range dst {
 			v := float64(math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:])))
-			if v != v { // NaN from an untrusted guest: treat as silence
+			// Guest data is untrusted: NaN is silence, and infinities or
+			// huge values are limited to ±16 (24 dB over full scale) so
+			// that mixing and filtering stay finite.
+			switch {
+			case v != v:
 				v = 0
+			case v > f32Limit:
+				v = f32Limit
+			case v < -f32Limit:
+				v = -f32Limit
 			}
 			dst[i] = v
 		}
 	}
 }
+
+const f32Limit = 16
 
 // quant rounds x*scale to the nearest integer and clamps it to [lo, hi].
 func quant(x, scale float64, lo, hi int64) int64 {

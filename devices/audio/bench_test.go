@@ -120,3 +120,25 @@ func BenchmarkWholePath48k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHostRead is the oto side for one 48 kHz stereo stream: the
+// device writes 10 ms, oto's goroutine reads with a whole player buffer.
+func BenchmarkHostRead(b *testing.B) {
+	f := &fakeHost{}
+	RegisterHost("benchhost", f.open)
+	opt := Options{Driver: "benchhost", TimerPeriod: DefaultTimerPeriod, Out: Direction{Frequency: 48000}}
+	a, err := OpenOptions(opt, newVClock().clk, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := a.NewOutput("pcm", s16)
+	p := randomPCMSeed(s16, benchChunk, 3)
+	buf := make([]byte, 4*2400)
+	cpu := threadCPU()
+	cpu0 := cpu()
+	for b.Loop() {
+		st.Write(p)
+		f.read(buf)
+	}
+	perFrame(b, benchChunk, cpu, cpu0)
+}

@@ -282,16 +282,22 @@ func WriteSVG(w io.Writer, tls []Timeline) error {
 			c := float64(max(tl.Capacity, 1))
 			return y0 + panelH - math.Min(float64(f)/c, 1)*panelH
 		}
-		for i, p := range tl.Points {
-			if !p.Underrun {
+		// One red bar per run of consecutive underrun points.
+		for i := 0; i < len(tl.Points); i++ {
+			if !tl.Points[i].Underrun {
 				continue
 			}
-			x1 := x(p.T)
+			j := i
+			for j+1 < len(tl.Points) && tl.Points[j+1].Underrun {
+				j++
+			}
+			x1 := x(tl.Points[i].T)
 			x2 := x1 + 1
-			if i+1 < len(tl.Points) {
-				x2 = math.Max(x(tl.Points[i+1].T), x1+1)
+			if j+1 < len(tl.Points) {
+				x2 = math.Max(x(tl.Points[j+1].T), x1+1)
 			}
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.0f" fill="#f33" fill-opacity="0.5"/>`+"\n", x1, y0, x2-x1, panelH)
+			i = j
 		}
 		b.WriteString(`<polygon fill="#39f" fill-opacity="0.5" stroke="#06c" stroke-width="0.7" points="`)
 		for _, p := range tl.Points {

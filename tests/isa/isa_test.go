@@ -233,3 +233,67 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// tohostOnly is a riscv-tests-style program that reports only through
+// tohost (no UART, no finisher): gemu must watch the symbol by itself.
+const tohostOnly = `
+	.section .text.init, "ax", @progbits
+	.globl _start
+_start:
+	la t0, tohost
+	li t1, RESULT
+	sd t1, 0(t0)
+1:	j 1b
+	.section .tohost, "aw", @progbits
+	.balign 64
+	.globl tohost
+tohost: .dword 0
+	.globl fromhost
+fromhost: .dword 0
+`
+
+// TestGemuTohost checks the riscv-tests convention on its own: 1 = pass
+// (exit 0), (n<<1)|1 = test n failed (non-zero exit naming n).
+func TestGemuTohost(t *testing.T) {
+	build(t)
+	bin := gemu(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "tohost.S")
+	if err := os.WriteFile(src, []byte(tohostOnly), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		result int
+		code   int // expected exit status
+	}{
+		{"pass", 1, 0},
+		{"fail7", 7<<1 | 1, 7},
+		{"fail1", 1<<1 | 1, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			elf := filepath.Join(dir, tc.name+".elf")
+			args := append(append([]string{}, ccFlags...), fmt.Sprintf("-DRESULT=%d", tc.result), "-o", elf, src)
+			if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+				t.Fatalf("%v\n%s", err, msg)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, bin, "-bios", "none", "-kernel", elf, "-nographic").CombinedOutput()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.code, out)
+			}
+			if tc.code != 0 && !strings.Contains(string(out), fmt.Sprint(tc.code)) {
+				t.Errorf("failure message does not name test %d: %q", tc.code, out)
+			}
+		})
+	}
+}

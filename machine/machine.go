@@ -404,6 +404,11 @@ func (m *Machine) poke() {
 // host goroutine (the console reader); it waits while the queue is full.
 func (m *Machine) SendInput(p []byte) { m.UART.In.Push(p) }
 
+// TrySendInput queues what fits of p without waiting and returns how many
+// bytes were taken (an interactive console drops the rest, as a serial
+// line overruns, rather than stop reading its escapes).
+func (m *Machine) TrySendInput(p []byte) int { return m.UART.In.TryPush(p) }
+
 // CloseInput tells the machine no more console input will come, so a guest
 // waiting forever with no timer armed ends the run instead of hanging.
 func (m *Machine) CloseInput() {

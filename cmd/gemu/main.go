@@ -68,6 +68,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	if useStdio {
+		send := m.SendInput // piped input: wait for the guest, lose nothing
 		if f, ok := stdin.(*os.File); ok {
 			restore, err := rawMode(int(f.Fd()), !o.mux)
 			if err != nil {
@@ -76,13 +77,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			if restore != nil {
 				defer restore()
+				// A terminal: never block, so Ctrl-A x always works.
+				send = func(p []byte) { m.TrySendInput(p) }
 			}
 		}
 		var esc *escaper
 		if o.mux {
 			esc = &escaper{quit: m.Stop, help: stderr}
 		}
-		go readConsole(stdin, m.SendInput, m.CloseInput, esc)
+		go readConsole(stdin, send, m.CloseInput, esc)
 	} else {
 		m.CloseInput()
 	}

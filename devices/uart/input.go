@@ -43,6 +43,24 @@ func (q *Input) Push(p []byte) {
 	q.notify()
 }
 
+// TryPush appends as much of p as fits without waiting and returns how
+// many bytes it took. Producer side only. An interactive console uses it
+// so that a guest that stops reading cannot block the Ctrl-A escapes
+// typed after the overflow.
+func (q *Input) TryPush(p []byte) int {
+	t := q.tail.Load()
+	free := uint64(len(q.buf)) - (t - q.head.Load())
+	n := min(uint64(len(p)), free)
+	for i := uint64(0); i < n; i++ {
+		q.buf[(t+i)%uint64(len(q.buf))] = p[i]
+	}
+	q.tail.Store(t + n)
+	if n > 0 {
+		q.notify()
+	}
+	return int(n)
+}
+
 func (q *Input) notify() {
 	select {
 	case q.C <- struct{}{}:

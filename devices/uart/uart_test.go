@@ -224,3 +224,38 @@ func FuzzMMIO(f *testing.F) {
 		}
 	})
 }
+
+func TestInputQueue(t *testing.T) {
+	q := NewInput()
+	big := bytes.Repeat([]byte{'a'}, len(q.buf)+10)
+	if n := q.TryPush(big); n != len(q.buf) {
+		t.Errorf("TryPush took %d, want %d", n, len(q.buf))
+	}
+	if n := q.TryPush([]byte{'b'}); n != 0 {
+		t.Errorf("TryPush on a full ring took %d", n)
+	}
+	select {
+	case <-q.C:
+	default:
+		t.Errorf("no wake-up token after a push")
+	}
+	for i := 0; i < 10; i++ {
+		q.pop()
+	}
+	// Push waits for room: the consumer drains from another goroutine.
+	done := make(chan struct{})
+	go func() {
+		q.Push([]byte("xyz0123456789"))
+		close(done)
+	}()
+	got := 0
+	for got < len(q.buf)+3 {
+		if _, ok := q.pop(); ok {
+			got++
+		}
+	}
+	<-done
+	if q.Len() != 0 {
+		t.Errorf("queue holds %d after draining", q.Len())
+	}
+}

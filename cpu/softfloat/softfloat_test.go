@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -705,8 +706,12 @@ func testNativeRNE(t *testing.T) {
 		check("F32ToF64", xy[:1], d, math.Float64bits(float64(fx)), F64NaN, fx != fx)
 		s, _ = I32ToF32(a, RNE)
 		check("I32ToF32", ab[:1], uint64(s), uint64(math.Float32bits(float32(int32(a)))), 0, false)
-		s, _ = U64ToF32(a, RNE)
-		check("U64ToF32", ab[:1], uint64(s), uint64(math.Float32bits(float32(a))), 0, false)
+		if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
+			// Go's own uint64 to float32 conversion rounds twice (through
+			// float64) on some 32-bit ports, e.g. 386.
+			s, _ = U64ToF32(a, RNE)
+			check("U64ToF32", ab[:1], uint64(s), uint64(math.Float32bits(float32(a))), 0, false)
+		}
 	}
 }
 

@@ -30,8 +30,8 @@ func ExampleOpen() {
 	pos := 0                    // the device's guest-visible position, in frames
 	for pos < 4800 {
 		n := st.Write(pcm[4*pos : 4*min(4800, pos+st.Free())]) // back-pressure: at most Free
-		pos += n                                                // advance only by what was taken
-		instructions += 1_000_000                               // 1 ms of virtual time
+		pos += n                                               // advance only by what was taken
+		instructions += 1_000_000                              // 1 ms of virtual time
 		clk.RunDue()
 	}
 	st.SetActive(false) // the guest stopped the stream

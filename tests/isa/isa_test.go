@@ -49,6 +49,9 @@ func TestMain(m *testing.M) {
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	if gemuBin != "" {
+		os.RemoveAll(filepath.Dir(gemuBin))
+	}
 	os.Exit(code)
 }
 

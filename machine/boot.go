@@ -246,14 +246,14 @@ func (m *Machine) load() error {
 	}
 	var rsv []uint64
 	if haveFW {
-		// The firmware keeps running in M mode below the kernel.
-		rsv = []uint64{RAMBase, kernelStart - RAMBase}
-		if kernel == nil || kernelStart <= RAMBase {
-			rsv = []uint64{RAMBase, alignUp(fwEnd, 2<<20) - RAMBase}
-		}
+		// The firmware stays resident in M mode: reserve everything below
+		// the 2 MiB boundary where a raw kernel starts, so Linux never
+		// hands out its memory (OpenSBI also adds its own
+		// /reserved-memory node for the part it protects with PMP).
+		rsv = []uint64{RAMBase, alignUp(fwEnd, 2<<20) - RAMBase}
 	}
 	seed := m.seed()
-	var hasInitrd bool = initrd != nil
+	hasInitrd := initrd != nil
 	dtb, err := m.buildDTB(rsv, seed, hasInitrd, 0, 0)
 	if err != nil {
 		return err

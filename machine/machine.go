@@ -45,7 +45,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -445,5 +444,3 @@ func (m *Machine) finish() error {
 	}
 	return errors.Join(errs...)
 }
-
-var _ = os.Stderr

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -92,5 +91,3 @@ func readConsole(in io.Reader, send func([]byte), closeInput func(), esc *escape
 		}
 	}
 }
-
-var _ = os.Stdin

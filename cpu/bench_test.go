@@ -1,6 +1,12 @@
 package cpu
 
+//go:generate sh testdata/build.sh
+
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -115,3 +121,72 @@ func BenchmarkIntLoopSv39(b *testing.B) { benchLoop(b, sv39Hart(b, intLoop())) }
 
 // BenchmarkMemLoopSv39: loads and stores through the TLB with Sv39 on.
 func BenchmarkMemLoopSv39(b *testing.B) { benchLoop(b, sv39Hart(b, memLoop())) }
+
+// The C benchmark guest (testdata/bench.c): entry 0 runs CRC-32, entry 4
+// runs an insertion sort, both forever.
+const (
+	benchCRC  = 0
+	benchSort = 4
+)
+
+func benchImage(b *testing.B) []byte {
+	img, err := os.ReadFile("testdata/bench.bin")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return img
+}
+
+func benchGuest(b *testing.B, entry uint64, sv39 bool) {
+	img := benchImage(b)
+	words := make([]uint32, (len(img)+3)/4)
+	for i := range img {
+		words[i/4] |= uint32(img[i]) << (8 * (i % 4))
+	}
+	var h *Hart
+	if sv39 {
+		h = sv39Hart(b, words)
+		h.pc = 0x10000 + entry
+	} else {
+		h = testHart(b)
+		h.loadWords(ramBase, words...)
+		h.pc = ramBase + entry
+	}
+	benchLoop(b, h)
+	if h.csr.mcause != 0 || h.priv == PrivM && sv39 {
+		b.Fatalf("guest trapped: mcause %d mtval %#x", h.csr.mcause, h.csr.mtval)
+	}
+}
+
+// BenchmarkCRC32: gcc -O2 RV64GC code, bitwise CRC-32, paging off.
+func BenchmarkCRC32(b *testing.B) { benchGuest(b, benchCRC, false) }
+
+// BenchmarkSort: gcc -O2 RV64GC code, insertion sort, paging off.
+func BenchmarkSort(b *testing.B) { benchGuest(b, benchSort, false) }
+
+// BenchmarkCRC32Sv39 and BenchmarkSortSv39: the same in S mode under Sv39.
+func BenchmarkCRC32Sv39(b *testing.B) { benchGuest(b, benchCRC, true) }
+func BenchmarkSortSv39(b *testing.B)  { benchGuest(b, benchSort, true) }
+
+// TestBenchImageReproducible rebuilds testdata/bench.bin from its sources
+// and checks that the committed image is identical.
+func TestBenchImageReproducible(t *testing.T) {
+	if _, err := exec.LookPath("riscv64-unknown-elf-gcc"); err != nil {
+		t.Skip("riscv64-unknown-elf-gcc not installed")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("sh", "testdata/build.sh", dir).CombinedOutput(); err != nil {
+		t.Fatalf("build.sh: %v\n%s", err, out)
+	}
+	want, err := os.ReadFile("testdata/bench.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "bench.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("testdata/bench.bin differs from a rebuild: run go generate ./cpu/")
+	}
+}

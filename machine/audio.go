@@ -2,6 +2,8 @@ package machine
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -19,6 +21,56 @@ func init() {
 
 var audiodevs = map[*Machine]map[string]*audio.Audiodev{}
 
+// DemoAudiodevID names the audiodev ConfigureDemo adds. When its oto
+// backend finds no sound device, the demo's sound goes to DemoWAV instead,
+// and one line on stderr says so.
+const (
+	DemoAudiodevID = "demo"
+	DemoWAV        = "gemu-demo.wav"
+)
+
+// ConfigureDemo sets cfg up for the embedded sound demo (gemu's main job):
+// elf runs bare metal, and unless the command line already chose audio, an
+// AC97 plays through the host speakers (oto), or into DemoWAV where the
+// host has no audio device.
+func ConfigureDemo(cfg *Config, elf []byte) {
+	cfg.KernelData = elf
+	cfg.Kernel = "(embedded demo guest)"
+	cfg.BIOS = "none"
+	if len(cfg.Audiodevs) == 0 && len(cfg.Devices) == 0 {
+		cfg.Audiodevs = []string{"oto,id=" + DemoAudiodevID}
+		cfg.Devices = []DeviceOpt{{Name: "AC97", Keys: []string{"audiodev"},
+			Props: map[string]string{"audiodev": DemoAudiodevID}, Raw: "AC97,audiodev=" + DemoAudiodevID}}
+	}
+}
+
+// demoLog is where the demo's fallback notice goes (a variable for tests).
+var demoLog io.Writer = os.Stderr
+
+// openAudiodev opens one -audiodev; the demo's oto backend falls back to a
+// WAV file rather than to silence.
+func openAudiodev(m *Machine, arg string) (*audio.Audiodev, error) {
+	opt, err := audio.ParseOptions(arg)
+	if err != nil {
+		return nil, err
+	}
+	if opt.ID != DemoAudiodevID || opt.Driver != "oto" {
+		return audio.OpenOptions(opt, m.Clock, os.Stderr)
+	}
+	var why strings.Builder
+	a, err := audio.OpenOptions(opt, m.Clock, &why)
+	if err != nil || a.Options().Driver == "oto" {
+		return a, err
+	}
+	a.Close()
+	wav, err := audio.ParseOptions(fmt.Sprintf("wav,id=%s,path=%s,out.frequency=48000", DemoAudiodevID, DemoWAV))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(demoLog, "gemu: no audio output on this machine; the demo's sound goes to %s instead\n", DemoWAV)
+	return audio.OpenOptions(wav, m.Clock, os.Stderr)
+}
+
 // openAudiodevs opens every -audiodev on the machine clock; they are closed
 // (WAV files completed, statistics written) when Run returns.
 func openAudiodevs(m *Machine) error {
@@ -26,7 +78,7 @@ func openAudiodevs(m *Machine) error {
 	audiodevs[m] = devs
 	m.AtExit(func() error { delete(audiodevs, m); return nil })
 	for _, arg := range m.Config.Audiodevs {
-		a, err := audio.Open(arg, m.Clock)
+		a, err := openAudiodev(m, arg)
 		if err != nil {
 			return fmt.Errorf("-audiodev %s: %v", arg, err)
 		}

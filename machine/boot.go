@@ -165,6 +165,17 @@ func (m *Machine) loadELF(what string, data []byte) (l loaded, err error) {
 	if n == 0 {
 		return l, fmt.Errorf("machine: %s: ELF has no loadable segment", what)
 	}
+	// The hart starts with paging off, so a virtual entry point (a Linux
+	// vmlinux links at 0xffffffff80000000) is translated through the
+	// segment holding it to its physical address, as newer QEMU does.
+	if !m.Bus.InRAM(l.entry, 4) {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && l.entry-p.Vaddr < p.Memsz {
+				l.entry = p.Paddr + (l.entry - p.Vaddr)
+				break
+			}
+		}
+	}
 	syms, err := f.Symbols()
 	if err == nil {
 		for _, s := range syms {

@@ -478,3 +478,18 @@ func TestExitHooksOnFailedNew(t *testing.T) {
 		t.Errorf("exit hook ran %d times, want 1", closed)
 	}
 }
+
+// TestVirtualEntryELF: an ELF linked at virtual addresses (like vmlinux)
+// loads at its physical addresses and is entered at the physical alias of
+// its entry point.
+func TestVirtualEntryELF(t *testing.T) {
+	var out bytes.Buffer
+	img := elf64((&prog{}).puts("V").finish(0x5555).bytes(), RAMBase, nil)
+	const virt = 0xffffffff80000000
+	binary.LittleEndian.PutUint64(img[24:], virt)    // e_entry
+	binary.LittleEndian.PutUint64(img[64+16:], virt) // p_vaddr
+	ex, m := run(t, bare(img, &out))
+	if ex.Code != 0 || out.String() != "V" || m.Entry() != RAMBase {
+		t.Errorf("exit %+v console %q entry %#x", ex, out.String(), m.Entry())
+	}
+}

@@ -64,6 +64,9 @@ import (
 // DefaultRAMSize is QEMU's default -m for virt.
 const DefaultRAMSize = 128 << 20
 
+// MaxRAMSize is the largest -m accepted.
+const MaxRAMSize = 8 << 30
+
 // DefaultBIOS is Debian's build of OpenSBI (package opensbi), used when no
 // -bios is given, as QEMU uses its bundled OpenSBI.
 const DefaultBIOS = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -239,8 +242,10 @@ func New(cfg Config) (_ *Machine, err error) {
 	if cfg.RAMSize == 0 {
 		cfg.RAMSize = DefaultRAMSize
 	}
-	if cfg.RAMSize < 16<<20 || cfg.RAMSize > 64<<30 || cfg.RAMSize%(1<<12) != 0 {
-		return nil, fmt.Errorf("machine: RAM size %d bytes: want a multiple of 4 KiB between 16 MiB and 64 GiB", cfg.RAMSize)
+	// The upper bound keeps RAM below the 64-bit PCIe window at 16 GiB
+	// (PCIeHighMMIOBase), which this board does not move.
+	if cfg.RAMSize < 16<<20 || cfg.RAMSize > MaxRAMSize || cfg.RAMSize%(1<<12) != 0 {
+		return nil, fmt.Errorf("machine: RAM size %d bytes: want a multiple of 4 KiB between 16 MiB and 8 GiB", cfg.RAMSize)
 	}
 	if cfg.Deterministic && cfg.Shift > 20 {
 		return nil, fmt.Errorf("machine: icount shift %d is too large (at most 20)", cfg.Shift)

@@ -204,7 +204,7 @@ func scenarios() []scenario {
 func shellConsole() guest.Console {
 	state := 0
 	return func(text string, partial bool) (string, bool) {
-		prompt := strings.HasSuffix(text, "gemu# ")
+		prompt := guest.IsPrompt(text, "gemu# ")
 		switch {
 		case (state == 0 || state == 1) && prompt:
 			// At the first prompt, and again should the line get lost.

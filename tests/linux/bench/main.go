@@ -156,7 +156,7 @@ func measure(g *guest.Guest, bin string, extra []string, timeout time.Duration, 
 	start := time.Now()
 	tr := guest.Run(context.Background(), g.Argv(bin, "shell", "none,id=snd0", extra...), timeout,
 		func(text string, partial bool) (string, bool) {
-			if partial && strings.HasSuffix(text, "gemu# ") && prompt == 0 {
+			if partial && guest.IsPrompt(text, "gemu# ") && prompt == 0 {
 				prompt = time.Since(start)
 				return "exit\n", false
 			}

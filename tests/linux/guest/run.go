@@ -182,7 +182,7 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 			}
 			cur = append(cur, b)
 			// A prompt waits for input without a newline.
-			if r.Buffered() == 0 && (b == ' ' || b == '#' || b == '$') {
+			if r.Buffered() == 0 {
 				lines <- chunk{string(cur), true}
 			}
 		}
@@ -245,4 +245,31 @@ func (g *Guest) Argv(emulator, scenario, audiodev string, extra ...string) []str
 // that the emulator does not resample (QEMU's default is 44100 Hz).
 func WAVAudiodev(path string, rate int) string {
 	return fmt.Sprintf("wav,id=snd0,path=%s,out.frequency=%d,out.channels=2,out.format=s16", path, rate)
+}
+
+// IsPrompt says whether text (a console line so far) ends with prompt,
+// ignoring terminal escape sequences such as the cursor position query
+// (ESC [6n) busybox's line editor sends after the prompt.
+func IsPrompt(text, prompt string) bool {
+	return strings.HasSuffix(StripEscapes(text), prompt)
+}
+
+// StripEscapes removes ANSI CSI sequences (ESC [ params final-byte).
+func StripEscapes(s string) string {
+	if !strings.Contains(s, "\x1b") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = j
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

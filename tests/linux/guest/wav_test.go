@@ -193,3 +193,22 @@ func FuzzParseWAV(f *testing.F) {
 		}
 	})
 }
+
+func TestIsPrompt(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"gemu# ", true},
+		{"gemu# \x1b[6n", true},
+		{"\x1b[0mgemu# \x1b[6n\x1b[", true},
+		{"gemu# echo", false},
+		{"gemu#", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := IsPrompt(tc.text, "gemu# "); got != tc.want {
+			t.Errorf("IsPrompt(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}

@@ -25,7 +25,7 @@ import (
 	"gemu/machine"
 )
 
-const guestELF = "../guests/ac97/ac97.elf"
+const guestELF = "../guests/ac97/elf/ac97.elf"
 
 // frame is one stereo S16 frame.
 type frame [2]int16
@@ -245,7 +245,7 @@ func trimSilence(f []frame) []frame {
 	return f
 }
 
-// TestGuestReproducible rebuilds the committed ELF and requires identical
+// TestGuestReproducible rebuilds the committed ELFs and requires identical
 // bytes (the toolchain is installed by tests/setup.sh).
 func TestGuestReproducible(t *testing.T) {
 	if _, err := exec.LookPath("riscv64-unknown-elf-gcc"); err != nil {
@@ -256,15 +256,17 @@ func TestGuestReproducible(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make: %v\n%s", err, out)
 	}
-	a, err := os.ReadFile(guestELF)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "ac97.elf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
-		t.Errorf("committed %s differs from a fresh build (%d vs %d bytes): run make -C tests/guests/ac97", guestELF, len(a), len(b))
+	for _, name := range []string{"ac97.elf", "demo.elf"} {
+		a, err := os.ReadFile(filepath.Join("../guests/ac97/elf", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("committed %s differs from a fresh build (%d vs %d bytes): run make -C tests/guests/ac97", name, len(a), len(b))
+		}
 	}
 }

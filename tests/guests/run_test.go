@@ -71,3 +71,47 @@ func TestHelloOnQEMU(t *testing.T) {
 		t.Errorf("output %q lacks %q", out, helloLine)
 	}
 }
+
+// firmware is Debian's OpenSBI (package opensbi, installed by setup.sh).
+const firmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+// TestSBIHello boots OpenSBI with an S-mode payload (-bios FILE -kernel
+// ELF at 0x80200000) on QEMU and gemu: the payload prints through SBI,
+// probes SBI extensions and powers off with SBI system reset.
+func TestSBIHello(t *testing.T) {
+	requireTools(t)
+	if _, err := os.Stat(firmware); err != nil {
+		t.Fatalf("%s missing: run tests/setup.sh (package opensbi)", firmware)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("make", "-s", "O="+dir, "sbi").CombinedOutput(); err != nil {
+		t.Fatalf("make sbi: %v\n%s", err, out)
+	}
+	elf := filepath.Join(dir, "sbi", "hello_sbi.elf")
+	args := []string{"-machine", "virt", "-bios", firmware, "-kernel", elf, "-nographic"}
+	check := func(t *testing.T, out string) {
+		for _, want := range []string{"OpenSBI", "Hello from S-mode via SBI", "SBI OK"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	t.Run("qemu", func(t *testing.T) {
+		qemu, err := exec.LookPath("qemu-system-riscv64")
+		if err != nil {
+			t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
+		}
+		check(t, runEmu(t, qemu, append(args, "-monitor", "none", "-serial", "stdio")...))
+	})
+	t.Run("gemu", func(t *testing.T) {
+		if files, _ := filepath.Glob("../../cmd/gemu/*.go"); len(files) == 0 {
+			t.Skip("cmd/gemu has no Go files yet")
+		}
+		bin := filepath.Join(t.TempDir(), "gemu")
+		if msg, err := exec.Command("go", "build", "-o", bin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/gemu: %v\n%s", err, msg)
+		}
+		check(t, runEmu(t, bin, args...))
+		check(t, runEmu(t, bin, append([]string{"-icount", "auto"}, args...)...))
+	})
+}

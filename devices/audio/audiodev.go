@@ -79,12 +79,11 @@ type Audiodev struct {
 	files   map[string]*WAVWriter // per-stream files by voice name
 	fileSeq map[string]int
 
-	inputs   []*capture
-	live     []*Stream          // open or draining voices
-	retired  map[string]*record // statistics of finished voices, by name
-	names    []string           // voice names in order of first use
-	closed   bool
-	hostDone chan struct{}
+	inputs  []*capture
+	live    []*Stream          // open or draining voices
+	retired map[string]*record // statistics of finished voices, by name
+	names   []string           // voice names in order of first use
+	closed  bool
 }
 
 // Open parses an -audiodev argument (see ParseOptions) and starts the
@@ -104,6 +103,17 @@ func Open(arg string, clk *clock.Clock) (*Audiodev, error) {
 func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error) {
 	if clk == nil {
 		return nil, errors.New("audiodev: nil clock")
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	if opt.TimerPeriod <= 0 {
+		opt.TimerPeriod = DefaultTimerPeriod
+	}
+	for _, d := range []Direction{opt.Out, opt.In} {
+		if err := d.Spec().Validate(); err != nil {
+			return nil, fmt.Errorf("audiodev: %v", err)
+		}
 	}
 	a := &Audiodev{opt: opt, clk: clk, log: log, out: opt.Out.Spec(), now: clk.Now,
 		files: map[string]*WAVWriter{}, fileSeq: map[string]int{}}
@@ -145,18 +155,16 @@ func (a *Audiodev) openHost() error {
 	if d == nil {
 		return fmt.Errorf("%w: %s support is not built in (needs cgo and the otosink package)", ErrNoAudio, a.opt.Driver)
 	}
-	// The host may start pulling before the driver returns the spec it
-	// plays: until the mixer is published it gets short runs of silence.
+	// The host may start pulling before the driver has returned the spec
+	// it plays. Until the mixer is published it gets nothing (oto retries;
+	// that window is the few microseconds until this function returns),
+	// since not even the size and value of a silent frame are known yet.
 	var mix atomic.Pointer[Mixer]
-	var silence atomic.Int64 // bytes of 5 ms in the host's format
-	silence.Store(4)
 	read := func(p []byte) int {
 		if m := mix.Load(); m != nil {
 			return a.hostRead(m, p)
 		}
-		n := min(len(p), int(silence.Load()))
-		clear(p[:n])
-		return n
+		return 0
 	}
 	host, got, err := d(a.out, a.opt.Out.BufferLength, read)
 	if err != nil {
@@ -172,7 +180,6 @@ func (a *Audiodev) openHost() error {
 	if b, ok := host.(interface{ Buffering() time.Duration }); ok {
 		a.hq.limit = int64(got.BytesFor(b.Buffering()) / got.FrameBytes())
 	}
-	silence.Store(int64(got.BytesFor(5 * time.Millisecond)))
 	mix.Store(m)
 	return nil
 }

@@ -250,6 +250,23 @@ TEST_BEGIN
 	la t0, trap_m
 	csrw mtvec, t0
 	csrwi mie, 0
+
+	/* Sstc: S reaches stimecmp only with mcounteren.TM (and STCE) */
+	li t0, MENVCFG_STCE
+	csrs menvcfg, t0
+	TEST_CASE(57, 1, csrr a4, menvcfg; srli a4, a4, 63)
+	csrwi mcounteren, 0
+	GOTO_S(1f)
+1:	EXPECT_TRAP(2f)
+	li TESTNUM, 58
+	csrr a4, STIMECMP
+	j fail
+2:	CHECK_CAUSE(59, CAUSE_ILLEGAL)
+	TO_M
+	csrwi mcounteren, 2
+	GOTO_S(1f)
+1:	TEST_CASE(60, -1, csrr a4, STIMECMP)
+	TO_M
 TEST_END
 
 	.text

@@ -78,6 +78,11 @@ type Hart struct {
 	csr  csrFile
 
 	stimer *clock.Timer
+
+	// TrapHook, when set, is called for every trap taken (QEMU's -d int):
+	// cause has bit 63 set for interrupts; epc is the interrupted pc; from
+	// and to are the privilege levels before and after.
+	TrapHook func(cause, epc, tval uint64, from, to uint8)
 }
 
 const zeroSink = 32
@@ -184,4 +189,16 @@ func (h *Hart) Idle() bool {
 func (h *Hart) kick() {
 	h.event = true
 	h.curVPN = tlbInvalid
+}
+
+// ReadCSR returns CSR n as M mode sees it, for debuggers and traces; ok is
+// false for a CSR the hart does not implement (or FP CSRs while FS is Off).
+func (h *Hart) ReadCSR(n uint32) (v uint64, ok bool) {
+	priv := h.priv
+	h.priv = PrivM
+	h.steps++ // csrRead reports counters as seen by an instruction in flight
+	v, ok = h.csrRead(n & 0xfff)
+	h.steps--
+	h.priv = priv
+	return v, ok
 }

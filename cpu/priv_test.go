@@ -260,3 +260,29 @@ func TestInterruptPriority(t *testing.T) {
 		}
 	}
 }
+
+func TestTrapHookAndReadCSR(t *testing.T) {
+	h := testHart(t)
+	h.csr.mtvec = ramBase + 0x400
+	h.loadWords(ramBase, ecall)
+	h.priv = PrivU
+	type ev struct {
+		Cause, EPC, Tval uint64
+		From, To         uint8
+	}
+	var got []ev
+	h.TrapHook = func(cause, epc, tval uint64, from, to uint8) {
+		got = append(got, ev{cause, epc, tval, from, to})
+	}
+	h.Run(1)
+	want := []ev{{excEcallU, ramBase, 0, PrivU, PrivM}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("trap events (-want +got):\n%s", diff)
+	}
+	if v, ok := h.ReadCSR(csrMcause); !ok || v != excEcallU {
+		t.Errorf("ReadCSR(mcause) = %d, %v", v, ok)
+	}
+	if _, ok := h.ReadCSR(0x7c0); ok {
+		t.Error("ReadCSR of an unimplemented CSR succeeded")
+	}
+}

@@ -21,6 +21,9 @@ func (h *Hart) setPriv(p uint8) {
 // trap enters the handler for cause (an interrupt when intr), with epc = h.pc.
 func (h *Hart) trap(cause, tval uint64, intr bool) {
 	c := &h.csr
+	if h.TrapHook != nil {
+		defer h.traceTrap(cause, tval, intr, h.pc, h.priv)
+	}
 	deleg := c.medeleg
 	code := cause
 	if intr {
@@ -144,4 +147,11 @@ func (h *Hart) sret() {
 		h.flushTLB()
 	}
 	h.kick()
+}
+
+func (h *Hart) traceTrap(cause, tval uint64, intr bool, epc uint64, from uint8) {
+	if intr {
+		cause |= 1 << 63
+	}
+	h.TrapHook(cause, epc, tval, from, h.priv)
 }

@@ -15,7 +15,10 @@
  *    the handler then resumes at l (in the trapped-from mode, MPP/SPP
  *    unchanged). Any other trap fails the test. For interrupts the handler
  *    clears xPIE, so interrupts stay disabled after the return.
- *  - t0, t1, t5, t6 are scratch for the macros and handlers.
+ *  - Clobbered by the macros: t0, t1, t2, a4 (and a7 by EXPECT_TRAP,
+ *    a0 by the FP macros); by the trap handlers: nothing but t5/t6 are
+ *    touched and they are restored. TO_M needs ecall from the current mode
+ *    not to be delegated.
  */
 #ifndef GEMU_ISA_TEST_H
 #define GEMU_ISA_TEST_H

@@ -22,6 +22,8 @@
  *   recrate=8000            capture rate
  *   recframes=2048          frames per capture (multiple of 256, <= 8192)
  *   dump=1                  print the recorded frames in hex
+ *   idle=MS                 only wait MS milliseconds, then power off
+ *                           (the speed benchmark's baseline)
  *   linger=0                ms to keep PCM out running (on silence) after
  *                           the last buffer before stopping it
  *
@@ -597,6 +599,16 @@ int main(uint64_t hartid, const void *fdt)
 	setup_pci();
 	setup_codec();
 	irq_setup();
+
+	if (opt(args, "idle", v, sizeof v)) {
+		/* The speed benchmark's baseline: same set-up, then only WFI. */
+		const char *s = v;
+		set_timeout(parse_num(&s));
+		while (!timed_out)
+			__asm__ volatile("wfi");
+		uart_puts("ac97: idle done\n");
+		return 0;
+	}
 
 	if (!opt(args, "play", v, sizeof v)) {
 		const char *def = "48000,44100,8000";

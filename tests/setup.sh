@@ -44,19 +44,16 @@ if [ -z "$GOVERSION" ]; then
 	GOVERSION=go$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$here/../go.mod")
 fi
 gobin=
+usable=no
 for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go; do
-	if [ -n "$g" ] && [ -x "$g" ]; then
+	[ -n "$g" ] && [ -x "$g" ] || continue
+	minor=$("$g" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+	if [ -n "$minor" ] && [ "$minor" -ge 21 ]; then
 		gobin=$g
+		usable=yes
 		break
 	fi
 done
-usable=no
-if [ -n "$gobin" ]; then
-	minor=$("$gobin" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
-	if [ -n "$minor" ] && [ "$minor" -ge 21 ]; then
-		usable=yes
-	fi
-fi
 if [ "$usable" = no ]; then
 	arch=$(dpkg --print-architecture)
 	mod="v0.0.1-$GOVERSION.linux-$arch"

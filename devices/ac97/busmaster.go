@@ -330,6 +330,7 @@ func (c *channel) setActive(on bool) {
 	c.openVoice()
 	c.t0, c.frames = c.d.clk.Now(), 0
 	c.next = c.t0 + c.d.Tick
+	c.sync(c.t0) // with a Lead, the output gets it before anything pulls
 	c.timer.Set(c.next - 1)
 }
 

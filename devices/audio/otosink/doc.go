@@ -18,6 +18,13 @@
 //     those measurements (20 ms failed 1 run in 15). Output latency is then
 //     about 50 + 20 ms plus the voice ring, which a musician accepts for
 //     playback (not for live monitoring).
+//   - The reader hands oto only audio that exists: while a voice plays but
+//     its ring is momentarily empty it returns 0 bytes (oto retries after
+//     1 ms), so oto's player buffer holds real audio and absorbs producer
+//     jitter; only when nothing plays does it return 5 ms runs of silence.
+//     audio.Audiodev counts an underrun when, by the frames handed over and
+//     the time elapsed, oto must have run dry (Buffering reports how much
+//     oto holds).
 //   - oto's own volume stays 1 so integer samples reach ALSA exactly.
 //   - The context format follows out.format: u8 and s16 are passed as is,
 //     anything else is played as f32; channels are 1 or 2 (oto's limit).

@@ -41,7 +41,9 @@
 //     -audiodev wav,path=..., and the backend runs as none.
 //
 // Options: out.frequency, out.channels, out.format (u8 s8 u16 s16 s32 f32;
-// default 44100 Hz s16 stereo as in QEMU), out.buffer-length (µs; oto's
+// default 44100 Hz s16 stereo as in QEMU; the mix is bit-exact only for
+// voices whose spec equals it, so a test of a 48 kHz device sets
+// out.frequency=48000 or compares the per-stream files), out.buffer-length (µs; oto's
 // player buffer), timer-period (µs, default 1000; see DefaultTimerPeriod),
 // in.frequency/channels/format (accepted for QEMU compatibility), in.path
 // (capture WAV file), in.loop=on, in.tone=HZ, per-stream=on, stats=on

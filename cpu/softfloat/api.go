@@ -1,5 +1,7 @@
 package softfloat
 
+import "math"
+
 // The exported API: thin wrappers over the format-generic implementation.
 // The hart (package cpu) calls these names; do not rename them.
 
@@ -101,19 +103,47 @@ func F64Classify(a uint64) uint64 { return fmt64.classify(a) }
 
 // F64ToI32 converts a to int32 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F64ToI32(a uint64, rm RoundingMode) (uint64, Flags) { return fmt64.toInt(a, rm, kindI32) }
+func F64ToI32(a uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(math.Float64frombits(a), rm, math.MinInt32, math.MaxInt32); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt64.toInt(a, rm, kindI32)
+}
 
 // F64ToU32 converts a to uint32 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F64ToU32(a uint64, rm RoundingMode) (uint64, Flags) { return fmt64.toInt(a, rm, kindU32) }
+func F64ToU32(a uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(math.Float64frombits(a), rm, 0, math.MaxUint32); ok {
+			return sext32(uint64(i)), fl
+		}
+	}
+	return fmt64.toInt(a, rm, kindU32)
+}
 
 // F64ToI64 converts a to int64 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F64ToI64(a uint64, rm RoundingMode) (uint64, Flags) { return fmt64.toInt(a, rm, kindI64) }
+func F64ToI64(a uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(math.Float64frombits(a), rm, math.MinInt64, math.MaxInt64); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt64.toInt(a, rm, kindI64)
+}
 
 // F64ToU64 converts a to uint64 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F64ToU64(a uint64, rm RoundingMode) (uint64, Flags) { return fmt64.toInt(a, rm, kindU64) }
+func F64ToU64(a uint64, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(math.Float64frombits(a), rm, 0, math.MaxInt64); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt64.toInt(a, rm, kindU64)
+}
 
 // I32ToF64 converts the int32 in the low 32 bits of a to binary64 under rm.
 func I32ToF64(a uint64, rm RoundingMode) (uint64, Flags) {
@@ -239,19 +269,47 @@ func F32Classify(a uint32) uint64 { return fmt32.classify(uint64(a)) }
 
 // F32ToI32 converts a to int32 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F32ToI32(a uint32, rm RoundingMode) (uint64, Flags) { return fmt32.toInt(uint64(a), rm, kindI32) }
+func F32ToI32(a uint32, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(f32to64(a), rm, math.MinInt32, math.MaxInt32); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt32.toInt(uint64(a), rm, kindI32)
+}
 
 // F32ToU32 converts a to uint32 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F32ToU32(a uint32, rm RoundingMode) (uint64, Flags) { return fmt32.toInt(uint64(a), rm, kindU32) }
+func F32ToU32(a uint32, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(f32to64(a), rm, 0, math.MaxUint32); ok {
+			return sext32(uint64(i)), fl
+		}
+	}
+	return fmt32.toInt(uint64(a), rm, kindU32)
+}
 
 // F32ToI64 converts a to int64 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F32ToI64(a uint32, rm RoundingMode) (uint64, Flags) { return fmt32.toInt(uint64(a), rm, kindI64) }
+func F32ToI64(a uint32, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(f32to64(a), rm, math.MinInt64, math.MaxInt64); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt32.toInt(uint64(a), rm, kindI64)
+}
 
 // F32ToU64 converts a to uint64 under rm; 32-bit results are sign-extended
 // to 64 bits. NaN and +overflow give the largest value, -overflow the smallest, with NV.
-func F32ToU64(a uint32, rm RoundingMode) (uint64, Flags) { return fmt32.toInt(uint64(a), rm, kindU64) }
+func F32ToU64(a uint32, rm RoundingMode) (uint64, Flags) {
+	if fastPath {
+		if i, fl, ok := toIntFast(f32to64(a), rm, 0, math.MaxInt64); ok {
+			return uint64(i), fl
+		}
+	}
+	return fmt32.toInt(uint64(a), rm, kindU64)
+}
 
 // I32ToF32 converts the int32 in the low 32 bits of a to binary32 under rm.
 func I32ToF32(a uint64, rm RoundingMode) (uint32, Flags) {

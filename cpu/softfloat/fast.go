@@ -294,3 +294,47 @@ func mulAdd64Fast(a, b, c uint64, rm RoundingMode) (uint64, Flags, bool) {
 	r, fl := finish64(r1, dir, tie, rm)
 	return r, fl, true
 }
+
+// toIntFast converts a binary64 value f with |f| < 2^62 to an integer under rm
+// using the host's truncating conversion: i = trunc(f) is exact, and so is the
+// fraction f - i (both are multiples of f's ulp and smaller than f), which
+// decides the rounding exactly. ok is false for NaN, infinities, large
+// magnitudes and results outside [lo, hi]; the integer path handles those.
+func toIntFast(f float64, rm RoundingMode, lo, hi int64) (int64, Flags, bool) {
+	if !(f > -0x1p62 && f < 0x1p62) { // also false for NaN
+		return 0, 0, false
+	}
+	i := int64(f)
+	fr := f - float64(i)
+	var fl Flags
+	if fr != 0 {
+		fl = NX
+		switch rm {
+		case RDN:
+			if fr < 0 {
+				i--
+			}
+		case RUP:
+			if fr > 0 {
+				i++
+			}
+		case RMM:
+			if fr >= 0.5 {
+				i++
+			} else if fr <= -0.5 {
+				i--
+			}
+		case RTZ:
+		default: // RNE
+			if fr > 0.5 || fr == 0.5 && i&1 != 0 {
+				i++
+			} else if fr < -0.5 || fr == -0.5 && i&1 != 0 {
+				i--
+			}
+		}
+	}
+	if i < lo || i > hi {
+		return 0, 0, false
+	}
+	return i, fl, true
+}

@@ -532,7 +532,9 @@ func TestCompareMinMaxClassify(t *testing.T) {
 	}
 }
 
-func TestToIntAgainstReference(t *testing.T) {
+func TestToIntAgainstReference(t *testing.T) { bothPaths(t, testToIntAgainstReference) }
+
+func testToIntAgainstReference(t *testing.T) {
 	for _, im := range impls {
 		convs := []struct {
 			name   string

@@ -10,7 +10,7 @@ import (
 // results near rounding boundaries. It also counts how often each fast path
 // actually ran and was inexact, so that the comparison cannot pass vacuously.
 func TestFastMatchesInteger(t *testing.T) {
-	n := 400000
+	n := 300000
 	if testing.Short() {
 		n = 30000
 	}

@@ -402,7 +402,7 @@ func casesPer() int {
 	if testing.Short() {
 		return 3000
 	}
-	return 40000
+	return 30000
 }
 
 func TestBinaryOpsAgainstReference(t *testing.T) { bothPaths(t, testBinaryOpsAgainstReference) }
@@ -644,7 +644,7 @@ func TestConvertFormats(t *testing.T) {
 func TestNativeRNE(t *testing.T) { bothPaths(t, testNativeRNE) }
 
 func testNativeRNE(t *testing.T) {
-	n := 1500000
+	n := 1000000
 	if testing.Short() {
 		n = 20000
 	}

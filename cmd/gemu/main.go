@@ -5,6 +5,9 @@
 // 0x5555 (or Linux's poweroff), the code of a 0x3333|code<<16 failure, 0
 // for a riscv-tests tohost pass and the failing test number (at most 255)
 // for a tohost failure. Host errors exit with status 1.
+//
+// GEMU_CPUPROFILE=FILE in the environment writes a pprof CPU profile of
+// the run to FILE.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"gemu/machine"
@@ -98,6 +102,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 
+	if path := os.Getenv("GEMU_CPUPROFILE"); path != "" {
+		// Not a flag, to keep the command line QEMU's: a pprof CPU
+		// profile of the run, for finding where boot time goes.
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "gemu: GEMU_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "gemu: GEMU_CPUPROFILE: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ex, err := m.Run()
 	switch {
 	case errors.Is(err, machine.ErrDeadlock):

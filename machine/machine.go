@@ -34,6 +34,8 @@
 //   - m.SetValue(key, v) / m.Value(key) for per-machine state (instead of
 //     global maps keyed by *Machine, which race when tests run machines in
 //     parallel);
+//   - m.OnPoll(fn), m.Wake() and m.AddHostInput() for devices fed by host
+//     goroutines (see their comments);
 //   - m.Tracer(category) for -d tracing (nil when off); categories are
 //     declared with RegisterTrace from init().
 //
@@ -158,6 +160,8 @@ type Machine struct {
 	stopReq     atomic.Bool
 	wake        chan struct{}
 	inputClosed atomic.Bool
+	hostInputs  atomic.Int64 // open host input sources besides the console
+	pollers     []func()
 	traceOut    io.Writer
 	traces      map[string]bool
 	exited      bool
@@ -407,6 +411,32 @@ func (m *Machine) poke() {
 // SendInput queues console bytes for the UART. It is safe to call from one
 // host goroutine (the console reader); it waits while the queue is full.
 func (m *Machine) SendInput(p []byte) { m.UART.In.Push(p) }
+
+// OnPoll registers fn to run on the emulation goroutine after every batch
+// of instructions and after every wake-up from idle: the place for a device
+// to drain a lock-free queue filled by a host goroutine (a socket, a
+// capture thread) and raise its interrupt.
+func (m *Machine) OnPoll(fn func()) { m.pollers = append(m.pollers, fn) }
+
+// Wake makes an idle machine (hart in WFI, real-time clock) run its pollers
+// at once instead of sleeping until the next timer. Safe from any
+// goroutine; host goroutines call it after queueing input for a device.
+func (m *Machine) Wake() { m.poke() }
+
+// AddHostInput declares a host input source (besides the console) that may
+// still wake the guest, so a hart waiting with no timer armed is not
+// reported as deadlocked while it is open. Call the returned function when
+// the source is closed for good.
+func (m *Machine) AddHostInput() (closed func()) {
+	m.hostInputs.Add(1)
+	var once atomic.Bool
+	return func() {
+		if once.CompareAndSwap(false, true) {
+			m.hostInputs.Add(-1)
+			m.poke()
+		}
+	}
+}
 
 // TrySendInput queues what fits of p without waiting and returns how many
 // bytes were taken (an interactive console drops the rest, as a serial

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -583,5 +584,46 @@ func TestVirtualEntryELF(t *testing.T) {
 	ex, m := run(t, bare(img, &out))
 	if ex.Code != 0 || out.String() != "V" || m.Entry() != RAMBase {
 		t.Errorf("exit %+v console %q entry %#x", ex, out.String(), m.Entry())
+	}
+}
+
+// TestHostInputWakesIdleHart: a device fed by a host goroutine (OnPoll,
+// Wake, AddHostInput) raises a PLIC line that wakes a hart waiting in WFI
+// with no timer armed, in both clock modes.
+func TestHostInputWakesIdleHart(t *testing.T) {
+	const src = 5
+	p := &prog{}
+	p.lui(t0, PLICBase>>12).li(t1, 1).sw(t1, t0, 4*src)           // priority 1
+	p.lui(t0, (PLICBase+0x2000)>>12).li(t1, 1<<src).sw(t1, t0, 0) // enable, context 0
+	p.li(t4, 1<<11).csrw(0x304, t4)                               // mie = MEIE
+	p.wfi().puts("W").finish(0x5555)
+	for _, det := range []bool{false, true} {
+		var out bytes.Buffer
+		cfg := bare(p.bytes(), &out)
+		cfg.Deterministic = det
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.CloseInput()
+		var pending atomic.Bool
+		m.OnPoll(func() {
+			if pending.Load() {
+				m.PLIC.SetLevel(src, true)
+			}
+		})
+		done := m.AddHostInput()
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			pending.Store(true)
+			m.Wake()
+			done()
+		}()
+		watchdog := time.AfterFunc(20*time.Second, m.Stop)
+		ex, err := m.Run()
+		watchdog.Stop()
+		if err != nil || ex.Code != 0 || out.String() != "W" {
+			t.Errorf("deterministic=%v: exit %+v err %v console %q", det, ex, err, out.String())
+		}
 	}
 }

@@ -53,8 +53,7 @@ func (m *Machine) Run() (ex Exit, err error) {
 			h.Run(max)
 		}
 		clk.RunDue()
-		m.UART.Poll()
-		m.UART.Flush()
+		m.poll()
 
 		if m.action.set {
 			a := m.action
@@ -116,7 +115,7 @@ func (m *Machine) idle(sleeper **time.Timer) error {
 		clk.RunDue()
 		return nil
 	}
-	if !ok && m.inputClosed.Load() && m.UART.In.Len() == 0 {
+	if !ok && m.inputClosed.Load() && m.UART.In.Len() == 0 && m.hostInputs.Load() == 0 {
 		return ErrDeadlock
 	}
 	var tc <-chan time.Time
@@ -140,5 +139,15 @@ func (m *Machine) idle(sleeper **time.Timer) error {
 	case <-m.wake:
 	}
 	clk.RunDue()
+	m.poll()
 	return nil
+}
+
+// poll takes host input into the devices and flushes console output.
+func (m *Machine) poll() {
+	m.UART.Poll()
+	for _, fn := range m.pollers {
+		fn()
+	}
+	m.UART.Flush()
 }

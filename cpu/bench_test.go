@@ -190,3 +190,33 @@ func TestBenchImageReproducible(t *testing.T) {
 		t.Fatal("testdata/bench.bin differs from a rebuild: run go generate ./cpu/")
 	}
 }
+
+// BenchmarkSyscall: a U-mode loop touching 8 data pages and doing ECALL to an
+// S-mode handler that returns with SRET (Sv39 on): the cost of privilege
+// switches and the TLB refills they cause.
+func BenchmarkSyscall(b *testing.B) {
+	h := testHart(b)
+	p := newPageTables(h, 3)
+	for off := uint64(0); off < 0x10000; off += 4096 {
+		p.mapPage(0x10000+off, ramBase+off, pteR|pteW|pteX|pteA|pteD|pteU, 0)
+		p.mapPage(0x100000+off, ramBase+off, pteR|pteW|pteX|pteA|pteD, 0)
+	}
+	p.enable(h)
+	prog := []uint32{
+		lui(1, 0x18000),
+		ld(2, 1, 0), ld(2, 1, 0x1000-8), ld(2, 1, 0x2000-8), ld(2, 1, 0x3000-8),
+		sd(2, 1, 0x400), sd(2, 1, 0x1400), sd(2, 1, 0x2400), sd(2, 1, 0x3400),
+		ecall,
+		jal(0, -9*4),
+	}
+	h.loadWords(ramBase, prog...)
+	// S handler at virtual 0x100000+0x800: sepc += 4; sret
+	h.loadWords(ramBase+0x800, csrrs(5, csrSepc, 0), addi(5, 5, 4), csrrw(0, csrSepc, 5), sretW)
+	h.csr.stvec = 0x100800
+	h.csr.medeleg = 1 << excEcallU
+	h.priv, h.pc = PrivU, 0x10000
+	benchLoop(b, h)
+	if h.csr.mcause != 0 {
+		b.Fatalf("mcause %d", h.csr.mcause)
+	}
+}

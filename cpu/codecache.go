@@ -174,10 +174,13 @@ func (cc *codeCache) breakReservations(off, n uint64) {
 
 // dropWriteTLBPage removes the write translations that lead to RAM page p.
 func (h *Hart) dropWriteTLBPage(p uint64) {
-	for i := range h.tlbW {
-		e := &h.tlbW[i]
-		if e.tag != tlbInvalid && (e.tag+e.add)>>12 == p {
-			e.tag = tlbInvalid
+	for s := range h.sets {
+		w := &h.sets[s].w
+		for i := range w {
+			e := &w[i]
+			if e.tag != tlbInvalid && (e.tag+e.add)>>12 == p {
+				e.tag = tlbInvalid
+			}
 		}
 	}
 }

@@ -438,9 +438,14 @@ func (h *Hart) writeMstatus(v uint64) {
 		n &^= mstatusMPP // MPP is WARL: the reserved level reads as U
 	}
 	c.mstatus = n
-	const vm = mstatusMPRV | mstatusSUM | mstatusMXR | mstatusMPP
-	if (old^n)&vm != 0 {
+	switch {
+	case (old^n)&mstatusMXR != 0:
 		h.flushTLB()
+	case old&^n&mstatusSUM != 0:
+		h.sumCleared()
+	}
+	if (old^n)&(mstatusMPRV|mstatusMPP) != 0 {
+		h.selectTLB()
 	}
 	h.kick()
 }

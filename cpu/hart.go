@@ -75,7 +75,12 @@ type Hart struct {
 	curOff  uint64 // RAM offset of the current code page, or noPage
 	tmpInst dinst  // for instructions that cannot be cached (MMIO, page-crossing)
 
-	tlbR, tlbW, tlbX [tlbSize]tlbEntry
+	// Software TLBs, one set per privilege level so that traps and xRETs
+	// switch sets instead of flushing (mmu.go). tlbR/tlbW point into the
+	// set of the data-access privilege (MPRV), tlbX into the fetch one.
+	sets             [4]tlbSet
+	tlbR, tlbW, tlbX *[tlbSize]tlbEntry
+	lastU            bool // the last translate went through a U=1 leaf
 
 	// LR/SC reservation: RAM offset of the reserved 8-byte granule, or noRes.
 	resOff uint64

@@ -69,22 +69,58 @@ const (
 	noRes      = ^uint64(0)
 )
 
-// flushTLB drops every translation and the fetch page cache.
-func (h *Hart) flushTLB() {
-	for i := range h.tlbR {
-		h.tlbR[i].tag = tlbInvalid
-		h.tlbW[i].tag = tlbInvalid
-		h.tlbX[i].tag = tlbInvalid
+type tlbSet struct {
+	r, w, x [tlbSize]tlbEntry
+	// user is set when this set (S mode's) holds a load/store translation
+	// of a U=1 page, made with mstatus.SUM=1: clearing SUM must drop it.
+	user bool
+}
+
+func flushEntries(t *[tlbSize]tlbEntry) {
+	for i := range t {
+		t[i].tag = tlbInvalid
 	}
+}
+
+// flushTLB drops every translation of every set and the fetch page cache
+// (satp writes, SFENCE.VMA, MXR changes).
+func (h *Hart) flushTLB() {
+	for i := range h.sets {
+		s := &h.sets[i]
+		flushEntries(&s.r)
+		flushEntries(&s.w)
+		flushEntries(&s.x)
+		s.user = false
+	}
+	h.selectTLB()
+}
+
+// selectTLB points tlbR/tlbW at the set of the privilege that loads and
+// stores use (MPRV may make it MPP) and tlbX at the current privilege's set.
+func (h *Hart) selectTLB() {
+	d := &h.sets[h.dataPriv()&3]
+	h.tlbR, h.tlbW = &d.r, &d.w
+	h.tlbX = &h.sets[h.priv&3].x
 	h.curVPN = tlbInvalid
 	h.curPage = nil
 }
 
-// flushWriteTLB drops the write translations only (a page became a code page
-// and stores to it must now take the slow path).
+// sumCleared is called when mstatus.SUM goes from 1 to 0: S-mode
+// translations of user pages are no longer allowed.
+func (h *Hart) sumCleared() {
+	s := &h.sets[PrivS]
+	if s.user {
+		flushEntries(&s.r)
+		flushEntries(&s.w)
+		s.user = false
+	}
+}
+
+// flushWriteTLB drops the write translations of every set (a page became a
+// code page and stores to it must now take the slow path).
 func (h *Hart) flushWriteTLB() {
-	for i := range h.tlbW {
-		h.tlbW[i].tag = tlbInvalid
+	for i := range h.sets {
+		flushEntries(&h.sets[i].w)
 	}
 }
 
@@ -105,6 +141,7 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 		priv = h.dataPriv()
 	}
 	mode := h.csr.satp >> 60
+	h.lastU = false
 	if priv == PrivM || mode == satpBare {
 		return va, excNone
 	}
@@ -133,6 +170,7 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 			continue
 		}
 		// Leaf: permissions.
+		h.lastU = pte&pteU != 0
 		if priv == PrivU {
 			if pte&pteU == 0 {
 				return 0, pageFault[acc]
@@ -246,6 +284,9 @@ func (h *Hart) fill(va, pa uint64, acc int) {
 	off, ok := h.ramPage(pa)
 	if !ok {
 		return
+	}
+	if acc != accX && h.lastU && h.dataPriv() == PrivS {
+		h.sets[PrivS].user = true
 	}
 	var e *tlbEntry
 	switch acc {

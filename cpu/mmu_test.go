@@ -286,3 +286,31 @@ func TestGigapageSv48(t *testing.T) {
 		t.Fatalf("got %#x mcause %d mtval %#x", h.X(2), h.csr.mcause, h.csr.mtval)
 	}
 }
+
+func TestTLBSetsFollowPrivilegeAndSUM(t *testing.T) {
+	// S mode with SUM=1 reads a U page (the S TLB set caches it); after
+	// clearing SUM the same load must fault.
+	h, _, _ := pagedHart(t, 3, pteR|pteU,
+		lui(1, 0x40000000), ld(2, 1, 0), csrrc(0, csrSstatus, 3), ld(2, 1, 0))
+	h.csr.mstatus |= mstatusSUM
+	h.SetX(3, mstatusSUM)
+	h.Run(3)
+	if h.csr.mcause != 0 {
+		t.Fatalf("load with SUM=1 trapped: %d", h.csr.mcause)
+	}
+	h.Run(1)
+	if h.csr.mcause != excLoadPage {
+		t.Fatalf("load after clearing SUM: mcause %d, want load page fault", h.csr.mcause)
+	}
+
+	// S mode reads a supervisor page (cached in the S set), then SRET to
+	// U mode: the same load from U must fault.
+	h, p, _ := pagedHart(t, 3, pteR, lui(1, 0x40000000), ld(2, 1, 0), sretW)
+	p.mapPage(0x20000, ramBase+0x20000, pteR|pteX|pteU, 0)
+	h.loadWords(ramBase+0x20000, ld(2, 1, 0))
+	h.csr.sepc = 0x20000 // SPP=0: return to U
+	h.Run(4)
+	if h.csr.mcause != excLoadPage || h.csr.mepc != 0x20000 {
+		t.Fatalf("U-mode load of an S page: mcause %d mepc %#x", h.csr.mcause, h.csr.mepc)
+	}
+}

@@ -20,6 +20,7 @@ func (h *Hart) Run(max uint64) uint64 {
 		}
 		h.wfi = false
 	}
+	h.selectTLB() // in case priv was set directly (tests, debuggers)
 	h.kick()
 	x := &h.x
 	// pc and steps live in registers; h.pc and h.steps are brought up to

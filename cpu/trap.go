@@ -10,11 +10,11 @@ func (h *Hart) exception(cause, tval uint64) {
 	h.trap(cause, tval, false)
 }
 
-// setPriv changes the privilege level; translations depend on it.
+// setPriv changes the privilege level and with it the TLB set.
 func (h *Hart) setPriv(p uint8) {
 	if p != h.priv {
 		h.priv = p
-		h.flushTLB()
+		h.selectTLB()
 	}
 }
 
@@ -57,7 +57,7 @@ func (h *Hart) trap(cause, tval uint64, intr bool) {
 		h.pc = tvecTarget(c.mtvec, cause, intr)
 		h.setPriv(PrivM)
 		if s&mstatusMPRV != 0 {
-			h.flushTLB() // MPP, the effective data privilege, changed
+			h.selectTLB() // MPP, the effective data privilege, changed
 		}
 	}
 	h.kick()
@@ -124,7 +124,7 @@ func (h *Hart) mret() {
 	h.pc = c.mepc
 	h.setPriv(mpp)
 	if (old^s)&(mstatusMPRV|mstatusMPP) != 0 && old&mstatusMPRV != 0 {
-		h.flushTLB() // the effective data privilege changed
+		h.selectTLB() // the effective data privilege changed
 	}
 	h.kick()
 }
@@ -144,7 +144,7 @@ func (h *Hart) sret() {
 	h.pc = c.sepc
 	h.setPriv(spp)
 	if old&mstatusMPRV != 0 {
-		h.flushTLB()
+		h.selectTLB()
 	}
 	h.kick()
 }

@@ -28,6 +28,7 @@ var flagSpec = map[string]bool{
 	"object": true, "chardev": true, "icount": true, "smp": true, "d": true,
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
+	"no-user-config": false, "nodefaults": false, "name": true,
 }
 
 const usage = `usage: gemu [options]
@@ -56,6 +57,7 @@ With no -kernel and no -bios, gemu runs its embedded demo guest.
 func parseArgs(args []string) (*options, error) {
 	o := &options{serial: "mon:stdio", mux: true}
 	cfg := &o.cfg
+	serialSet, nodefaults := false, false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "-") || a == "-" {
@@ -97,6 +99,7 @@ func parseArgs(args []string) (*options, error) {
 			// multiplexes the monitor there, hence the Ctrl-A escapes.
 			o.mux = true
 		case "serial":
+			serialSet = true
 			switch val {
 			case "mon:stdio":
 				o.serial, o.mux = val, true
@@ -154,10 +157,17 @@ func parseArgs(args []string) (*options, error) {
 			cfg.NoReboot = true
 		case "rtc":
 			err = o.rtc(val)
+		case "no-user-config", "name":
+			// No configuration files are read; the name is cosmetic.
+		case "nodefaults":
+			nodefaults = true
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %v", a, val, err)
 		}
+	}
+	if nodefaults && !serialSet {
+		o.serial = "none" // QEMU: no default serial port either
 	}
 	return o, nil
 }

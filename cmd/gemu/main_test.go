@@ -36,6 +36,8 @@ func TestParseArgs(t *testing.T) {
 				Audiodevs: []string{"wav,id=a,path=o.wav"}, Objects: []string{"o1"}, Chardevs: []string{"c1"},
 				Devices: []machine.DeviceOpt{{Name: "AC97", Keys: []string{"audiodev"},
 					Props: map[string]string{"audiodev": "a"}, Raw: "AC97,audiodev=a"}}}}},
+		{[]string{"-nodefaults", "-no-user-config", "-name", "vm1"}, options{serial: "none", mux: true}},
+		{[]string{"-nodefaults", "-serial", "stdio"}, options{serial: "stdio"}},
 		{[]string{"-rtc", "base=2020-01-02T03:04:05"},
 			options{serial: "mon:stdio", mux: true, cfg: machine.Config{RTCBase: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)}}},
 	}

@@ -27,7 +27,8 @@
 //     PhandlePLIC; m.NewPhandle() hands out unused phandles (take them when
 //     the device is created, not inside the function, which may run more
 //     than once);
-//   - m.OnReset(fn) to reset device state when the guest resets the board;
+//   - m.OnReset(fn) to reset device state: at power-on (the end of New) and
+//     whenever the guest resets the board;
 //   - m.AtExit(fn) to flush and close host resources (WAV files...) when Run
 //     returns, or when New fails after fn was registered, in reverse order
 //     of registration;
@@ -39,8 +40,9 @@
 //   - m.Tracer(category) for -d tracing (nil when off); categories are
 //     declared with RegisterTrace from init().
 //
-// Everything runs on the emulation goroutine (the one calling New and Run);
-// see ../../shared architecture notes: devices schedule work on m.Clock only.
+// Everything runs on the emulation goroutine (the one calling New and Run):
+// devices keep their registers without locks and schedule work on m.Clock
+// only, never on host timers.
 package machine
 
 import (

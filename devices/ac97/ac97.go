@@ -6,8 +6,10 @@
 // The controller is a PCI function with two I/O BARs:
 //
 //	BAR0 NAMBAR  (1024 ports) codec mixer registers        mixer.go
-//	BAR1 NABMBAR ( 256 ports) bus-master DMA engines PI/PO/MC
+//	BAR1 NABMBAR ( 256 ports) bus-master registers PI/PO/MC
 //	                          and global control/status    busmaster.go
+//	descriptor walking and data movement                  dma.go
+//	voices on an -audiodev (audio.Audiodev)               backend.go
 //
 // Playback (PO) reads the guest's buffer descriptor list by DMA and pushes
 // S16LE stereo frames into an audio output at the DAC rate; the guest-visible
@@ -15,8 +17,11 @@
 // Capture (PI: PCM in, MC: microphone) pulls frames from an audio input and
 // writes them to guest buffers; it never writes frames the source has not
 // produced. The engines are paced by clock timers in steps of Tick (1 ms by
-// default), and a guest that reads CIV or PICB first brings its channel up to
-// the current time, so positions move smoothly rather than in 10 ms bursts.
+// default), and a guest that reads CIV, SR or PICB first brings its channel
+// up to the current time, so positions move smoothly rather than in 10 ms
+// bursts. A descriptor or buffer the device cannot reach (outside RAM, or
+// bus mastering off) sets FIFOE and halts the channel; nothing a guest
+// writes can make the device touch memory outside guest RAM.
 //
 // References: Intel 82801AA/AB I/O Controller Hub datasheet (section 11, AC'97
 // audio); Intel ICH AC'97 Programmer's Reference Manual; AC'97 Component

@@ -3,7 +3,8 @@
  * so a TLB that caches translations must re-check them: SUM 1 -> 0 and
  * MXR 1 -> 0 revoke access at once; a U page that U just used stays closed
  * to S without SUM; an S page that S just used stays closed to U; under
- * MPRV, changing MPP from S to U changes the effective privilege. */
+ * MPRV, changing MPP from S to U changes the effective privilege. And
+ * an SFENCE.VMA executed in S also drops what U had cached. */
 #include "test.h"
 #include "vm.h"
 
@@ -93,6 +94,34 @@ TEST_BEGIN
 2:	li t0, MSTATUS_MPRV
 	csrc mstatus, t0
 	CHECK_CAUSE(16, CAUSE_LOAD_PAGE)
+	/* SFENCE.VMA in S flushes what U cached: U reads VA_U, the PTE is
+	 * pointed at page2, S fences that address, U reads again */
+	EXPECT_TRAP_M(2f)
+	li TESTNUM, 17
+	li a1, VA_U
+	li t0, MSTATUS_MPP
+	csrc mstatus, t0
+	li t0, 0x40003000
+	csrw mepc, t0
+	mret
+2:	TEST_CASE(18, 0x7777, mv a4, a5)
+	la s0, page2
+	li a1, 0x8888
+	sd a1, 0(s0)
+	PTE_SYM(l0, 1, page2, PTE_V | PTE_R | PTE_W | PTE_U | PTE_A | PTE_D)
+	GOTO_S(1f)
+1:	li a1, VA_U
+	sfence.vma a1, x0
+	TO_M
+	EXPECT_TRAP_M(2f)
+	li TESTNUM, 19
+	li a1, VA_U
+	li t0, MSTATUS_MPP
+	csrc mstatus, t0
+	li t0, 0x40003000
+	csrw mepc, t0
+	mret
+2:	TEST_CASE(20, 0x8888, mv a4, a5)
 	csrwi satp, 0
 TEST_END
 
@@ -108,3 +137,4 @@ l2:	.fill 512, 8, 0
 l1:	.fill 512, 8, 0
 l0:	.fill 512, 8, 0
 page:	.fill 512, 8, 0
+page2:	.fill 512, 8, 0

@@ -92,7 +92,7 @@ func (n nabm) Read(off uint64, size int) uint64 {
 			d.cas = 1 // the semaphore is now owned by whoever read 0
 		}
 	}
-	d.tracef("nabm read %#x/%d -> %#x", off, size, v)
+	d.tracef("read  %s/%d -> %#x", busMasterName(off), size, v)
 	return v
 }
 
@@ -135,7 +135,7 @@ func (n nabm) Write(off uint64, size int, val uint64) {
 		return
 	}
 	d := n.d
-	d.tracef("nabm write %#x/%d <- %#x", off, size, val)
+	d.tracef("write %s/%d <- %#x", busMasterName(off), size, val&ones(size))
 	end := off + uint64(size)
 	// lane returns the written byte at register offset r (and whether the
 	// access covered it).

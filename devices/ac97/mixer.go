@@ -55,7 +55,7 @@ func (n nam) Read(off uint64, size int) uint64 {
 		return ones(size)
 	}
 	v := d.mixerLoad(off)
-	d.tracef("nam read %#x -> %#04x", off, v)
+	d.tracef("read  %s -> %#04x", codecName(off), v)
 	return uint64(v)
 }
 
@@ -65,7 +65,7 @@ func (n nam) Write(off uint64, size int, val uint64) {
 	if size != 2 {
 		return
 	}
-	d.tracef("nam write %#x <- %#04x", off, uint16(val))
+	d.tracef("write %s <- %#04x", codecName(off), uint16(val))
 	d.codecWrite(off, uint16(val))
 }
 

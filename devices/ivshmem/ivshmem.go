@@ -1,0 +1,296 @@
+// Package ivshmem models QEMU's inter-VM shared memory device (PCI
+// 1af4:1110, hw/misc/ivshmem.c; QEMU docs/specs/ivshmem-spec.rst;
+// device-reference.md section 3) in its two variants:
+//
+//   - ivshmem-plain: BAR0 registers and BAR2 = a host file mapped shared
+//     (memory-backend-file,share=on), no interrupts;
+//   - ivshmem-doorbell: the memory and interrupt eventfds come from an
+//     ivshmem-server over a UNIX socket (client.go, protocol.go); BAR1
+//     holds the MSI-X table.
+//
+// Interrupts on this board: QEMU's doorbell device (revision 1) signals
+// only through MSI-X, and QEMU's virt machine without AIA has no MSI
+// target, so on QEMU such a guest gets no doorbell interrupts at all
+// (device-reference 0.2, 3.4). gemu keeps QEMU's BAR1/MSI-X layout (the
+// guest can program the table; nothing is delivered through it) and
+// delivers every doorbell as a latched bit in IntrStatus: vector v sets
+// bit v, and IntrStatus is read-to-clear, so a guest can poll it. With the
+// gemu extension option intx=on the function also has interrupt pin INTA
+// (QEMU's revision 0 behaviour) and holds it asserted while IntrStatus &
+// IntrMask is non-zero. intx is off by default so that configuration space
+// stays exactly QEMU's. Justification: polling IntrStatus works with the
+// same driver on QEMU and gemu (on QEMU it stays 0), and INTx is the only
+// interrupt a PLIC-only board can deliver; it must not change what a
+// QEMU-compatible guest sees unless asked for.
+//
+// Audio (gemu extension, audiodev=ID): a ring at the start of the shared
+// memory (ring.go) is played into an audio stream by a Player.
+package ivshmem
+
+import (
+	"fmt"
+
+	"gemu/devices/pci"
+)
+
+// PCI identity (device-reference.md 3.1).
+const (
+	VendorRedHat = 0x1af4
+	DeviceID     = 0x1110
+	Revision     = 1
+	ClassRAM     = 0x050000
+	RegsSize     = 256  // BAR0
+	MSIXBARSize  = 4096 // BAR1 (doorbell only)
+	msixPBAOff   = 0x800
+	capMSIX      = 0x11
+)
+
+// BAR0 registers (device-reference.md 3.1).
+const (
+	RegIntrMask   = 0x00
+	RegIntrStatus = 0x04
+	RegIVPosition = 0x08
+	RegDoorbell   = 0x0c
+)
+
+// Doorbell is the subset of Client the device needs (an interface so unit
+// tests can watch doorbells without a server).
+type Doorbell interface {
+	Ring(peer, vector int) error
+	TakePending() uint32
+}
+
+// Config selects the variant.
+type Config struct {
+	Mem *Memory
+	// Doorbell variant: the server connection, our ID and vector count.
+	Bell    Doorbell
+	ID      int
+	Vectors int
+	// INTx makes doorbell interrupts assert INTA (gemu extension intx=on).
+	INTx bool
+}
+
+// Device is one ivshmem PCI function.
+type Device struct {
+	fn   *pci.Function
+	cfg  Config
+	mem  *Memory
+	msix [MSIXBARSize]byte
+
+	intrMask, intrStatus uint32
+	irq                  bool
+
+	// Player is the audio ring consumer, when the device plays audio.
+	Player *Player
+	// Trace receives register accesses and doorbell events, when set.
+	Trace func(string)
+	// Stats.
+	Rung, Received, BadDoorbells uint64
+}
+
+// New creates the function. A doorbell device needs cfg.Bell and 1..32
+// vectors.
+func New(cfg Config) (*Device, error) {
+	if cfg.Mem == nil {
+		return nil, fmt.Errorf("ivshmem: no shared memory")
+	}
+	if err := CheckSize(cfg.Mem.Size()); err != nil {
+		return nil, err
+	}
+	doorbell := cfg.Bell != nil
+	if doorbell && (cfg.Vectors < 1 || cfg.Vectors > MaxVectors) {
+		return nil, fmt.Errorf("ivshmem: vectors=%d: want 1..%d", cfg.Vectors, MaxVectors)
+	}
+	if !doorbell {
+		cfg.INTx, cfg.ID, cfg.Vectors = false, 0, 0
+	}
+	d := &Device{cfg: cfg, mem: cfg.Mem}
+	id := pci.ID{Vendor: VendorRedHat, Device: DeviceID, Revision: Revision, Class: ClassRAM}
+	if cfg.INTx {
+		id.IntPin = 1
+	}
+	d.fn = pci.NewFunction(id)
+	if err := d.fn.SetBAR(0, pci.BAR{Kind: pci.BARMem32, Size: RegsSize, Dev: regs{d}}); err != nil {
+		return nil, err
+	}
+	if doorbell {
+		if err := d.fn.SetBAR(1, pci.BAR{Kind: pci.BARMem32, Size: MSIXBARSize, Dev: msixBAR{d}}); err != nil {
+			return nil, err
+		}
+		// MSI-X capability (PCI Local Bus 3.0, 6.8.2): message control =
+		// table size - 1, table at BAR1+0, PBA at BAR1+0x800 (QEMU's
+		// msix_init_exclusive_bar layout for few vectors).
+		off, err := d.fn.AddCapability(capMSIX, 12)
+		if err != nil {
+			return nil, err
+		}
+		c := d.fn.Config()
+		c[off+2] = byte(cfg.Vectors - 1)
+		c[off+4] = 1 // table BIR 1, offset 0
+		c[off+8] = byte(msixPBAOff&0xff | 1)
+		c[off+9] = msixPBAOff >> 8
+		d.fn.SetWritable(off+3, 0xc0) // MSI-X enable, function mask
+		d.fn.SaveResetState()
+	}
+	if err := d.fn.SetBAR(2, pci.BAR{Kind: pci.BARMem64, Prefetch: true, Size: cfg.Mem.Size(), Dev: cfg.Mem}); err != nil {
+		return nil, err
+	}
+	// QEMU sets I/O and memory decoding at realize (device-reference 3.1),
+	// but its system reset, which runs before the guest starts, clears the
+	// writable command bits (hw/pci/pci.c pci_do_device_reset): a guest
+	// sees Command = 0 and must enable memory decoding itself (Linux: the
+	// sysfs "enable" file, linux-guest-notes 5). pci.Function does the same.
+	d.fn.SaveResetState()
+	d.fn.OnReset = d.Reset
+	return d, nil
+}
+
+// PCI returns the function, to attach to a pci.Host.
+func (d *Device) PCI() *pci.Function { return d.fn }
+
+// Memory returns the shared memory.
+func (d *Device) Memory() *Memory { return d.mem }
+
+// Reset is the system reset: registers to 0 (the memory keeps its
+// contents: it belongs to the host file).
+func (d *Device) Reset() {
+	d.intrMask, d.intrStatus = 0, 0
+	clear(d.msix[:])
+	d.updateIRQ()
+	if d.Player != nil {
+		d.Player.Reset()
+	}
+}
+
+func (d *Device) tracef(format string, args ...any) {
+	if d.Trace != nil {
+		d.Trace(fmt.Sprintf("ivshmem: "+format, args...))
+	}
+}
+
+// Poll takes doorbells that arrived from peers (called on the emulation
+// goroutine after every batch and wake-up).
+func (d *Device) Poll() {
+	if d.cfg.Bell == nil {
+		return
+	}
+	bits := d.cfg.Bell.TakePending()
+	if bits == 0 {
+		return
+	}
+	d.Received++
+	d.tracef("interrupt from peer, vectors %#x", bits)
+	d.intrStatus |= bits
+	d.updateIRQ()
+}
+
+// updateIRQ drives INTA (intx=on only) from IntrStatus & IntrMask.
+func (d *Device) updateIRQ() {
+	level := d.cfg.INTx && d.intrStatus&d.intrMask != 0
+	if level != d.irq {
+		d.irq = level
+		d.fn.SetIRQ(level)
+	}
+}
+
+// IRQ reports the INTx level (tests).
+func (d *Device) IRQ() bool { return d.irq }
+
+// regs is BAR0. QEMU implements 32-bit accesses (address & 0xfc); other
+// sizes are served from the enclosing dword so that byte reads of a
+// register still work, and 64-bit accesses are split.
+type regs struct{ d *Device }
+
+func (r regs) Read(off uint64, size int) uint64 {
+	if size == 8 {
+		return r.Read(off, 4) | r.Read(off+4, 4)<<32
+	}
+	v := r.d.readReg(off &^ 3)
+	sh := (off & 3) * 8
+	return uint64(v>>sh) & (1<<(8*uint(size)) - 1)
+}
+
+func (r regs) Write(off uint64, size int, val uint64) {
+	if size == 8 {
+		r.Write(off, 4, val&0xffffffff)
+		r.Write(off+4, 4, val>>32)
+		return
+	}
+	if size != 4 || off&3 != 0 {
+		// Partial writes: QEMU's ops are 4-byte only and it would widen
+		// them; a partial doorbell makes no sense, so ignore them.
+		r.d.tracef("ignored %d-byte write at %#x", size, off)
+		return
+	}
+	r.d.writeReg(off, uint32(val))
+}
+
+func (d *Device) readReg(off uint64) uint32 {
+	var v uint32
+	switch off {
+	case RegIntrMask:
+		v = d.intrMask
+	case RegIntrStatus:
+		v = d.intrStatus
+		d.intrStatus = 0 // read-to-clear
+		d.updateIRQ()
+	case RegIVPosition:
+		v = uint32(d.cfg.ID)
+	}
+	d.tracef("read %#x = %#x", off, v)
+	return v
+}
+
+func (d *Device) writeReg(off uint64, v uint32) {
+	d.tracef("write %#x <- %#x", off, v)
+	switch off {
+	case RegIntrMask:
+		d.intrMask = v
+		d.updateIRQ()
+	case RegIntrStatus:
+		d.intrStatus = v
+		d.updateIRQ()
+	case RegDoorbell:
+		d.ring(int(v>>16), int(v&0xff))
+	}
+}
+
+// ring sends a doorbell: bits 31:16 peer, 7:0 vector (QEMU ignores bits
+// 15:8). Unknown peers or vectors, or a plain device, are ignored.
+func (d *Device) ring(peer, vector int) {
+	if d.cfg.Bell == nil {
+		return
+	}
+	if err := d.cfg.Bell.Ring(peer, vector); err != nil {
+		d.BadDoorbells++
+		d.tracef("doorbell to peer %d vector %d: %v", peer, vector, err)
+		return
+	}
+	d.Rung++
+}
+
+// msixBAR is BAR1: the MSI-X table (16 bytes per vector) and PBA. The guest
+// may program it; with no MSI target on this board nothing is sent.
+type msixBAR struct{ d *Device }
+
+func (m msixBAR) Read(off uint64, size int) uint64 {
+	if off >= MSIXBARSize || uint64(size) > MSIXBARSize-off {
+		return 0
+	}
+	var v uint64
+	for i := size - 1; i >= 0; i-- {
+		v = v<<8 | uint64(m.d.msix[off+uint64(i)])
+	}
+	return v
+}
+
+func (m msixBAR) Write(off uint64, size int, val uint64) {
+	// Only the table is writable; the PBA is read-only.
+	if off >= uint64(m.d.cfg.Vectors)*16 || uint64(size) > uint64(m.d.cfg.Vectors)*16-off {
+		return
+	}
+	for i := 0; i < size; i++ {
+		m.d.msix[off+uint64(i)] = byte(val >> (8 * i))
+	}
+}

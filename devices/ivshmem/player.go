@@ -1,0 +1,301 @@
+package ivshmem
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"gemu/clock"
+	"gemu/devices/audio"
+)
+
+// Output is the producer side of an audio stream (an audio.Stream).
+type Output interface {
+	Free() int          // frames that fit now
+	Write(p []byte) int // whole frames taken
+	SetActive(on bool)
+	Close()
+}
+
+// Backend opens the ring's voice.
+type Backend interface {
+	OpenOutput(name string, spec audio.Spec) (Output, error)
+}
+
+// AudiodevBackend adapts an -audiodev to the player.
+func AudiodevBackend(a *audio.Audiodev) Backend { return audiodev{a} }
+
+type audiodev struct{ a *audio.Audiodev }
+
+func (b audiodev) OpenOutput(name string, spec audio.Spec) (Output, error) {
+	s, err := b.a.NewOutput(name, spec)
+	if err != nil {
+		return nil, err
+	}
+	return streamOut{b.a, s}, nil
+}
+
+type streamOut struct {
+	a *audio.Audiodev
+	*audio.Stream
+}
+
+func (o streamOut) Close() { o.a.Remove(o.Stream) }
+
+// VoiceName is the name of the ring's audio voice (per-stream WAV files are
+// called PATH-ivshmem.ring.wav).
+const VoiceName = "ivshmem.ring"
+
+// Player consumes the audio ring in shared memory (ring.go) and plays it,
+// paced like a DAC: every Tick of virtual time it moves the frames due at
+// the ring's rate since the stream started, at most what the ring holds and
+// what the output accepts (back-pressure as in devices/ac97: the read index
+// advances only by what the stream took). It runs on the emulation
+// goroutine, on clock timers.
+type Player struct {
+	mem *Memory
+	clk *clock.Clock
+	be  Backend
+
+	// Tick is the pacing step in ns while playing; IdleTick how often an
+	// idle or broken ring is looked at.
+	Tick, IdleTick int64
+	// Lead is how far ahead of virtual time playback may run (real-time
+	// sinks want a cushion; see ac97.UseAudiodev).
+	Lead int64
+	// Trace receives one line per state change, when set.
+	Trace func(string)
+
+	timer  *clock.Timer
+	state  int
+	reason Reason
+	hdr    Header
+	format [formatEnd - OffRate]byte // format fields as attached
+	epoch  uint32
+	read   uint64
+	out    Output
+	t0     int64
+	frames int64
+	buf    []byte
+
+	// Counters (also mirrored into the header's consumer words).
+	Errors   uint64 // rings found broken
+	Starved  uint64 // ticks on which the ring held less than was due
+	Consumed uint64 // frames played
+}
+
+// NewPlayer starts watching mem for a ring. be may be nil (frames are then
+// consumed at the ring's rate and discarded).
+func NewPlayer(mem *Memory, clk *clock.Clock, be Backend) *Player {
+	p := &Player{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond), IdleTick: int64(10 * time.Millisecond)}
+	p.timer = clk.NewTimer(p.tick)
+	p.timer.Set(clk.Now() + p.IdleTick)
+	return p
+}
+
+// UseAudiodev connects the player to a and matches its pacing to the
+// backend as the AC97 does: a tick dividing the backend's timer period,
+// and a lead for real-time sinks.
+func (p *Player) UseAudiodev(a *audio.Audiodev) {
+	p.be = AudiodevBackend(a)
+	opt := a.Options()
+	p.Tick = tickFor(opt.TimerPeriod)
+	p.Lead = 0
+	if opt.Driver == "oto" || !p.clk.Deterministic() {
+		p.Lead = int64(20 * time.Millisecond)
+	}
+}
+
+// tickFor returns the largest step of at most 1 ms that divides period.
+func tickFor(period time.Duration) int64 {
+	p := int64(period)
+	ms := int64(time.Millisecond)
+	if p <= 0 {
+		return ms
+	}
+	for n := (p + ms - 1) / ms; n < p; n++ {
+		if p%n == 0 {
+			return p / n
+		}
+	}
+	return 1
+}
+
+// State returns RingIdle, RingPlaying or RingBroken, and the reason.
+func (p *Player) State() (int, Reason) { return p.state, p.reason }
+
+func (p *Player) tracef(format string, args ...any) {
+	if p.Trace != nil {
+		p.Trace(fmt.Sprintf("ivshmem: ring: "+format, args...))
+	}
+}
+
+// Reset stops playback and forgets the ring (board reset); the ring is
+// looked for again from the next tick.
+func (p *Player) Reset() {
+	p.stop()
+	p.state, p.reason = RingIdle, ReasonNone
+	p.timer.Set(p.clk.Now() + p.IdleTick)
+}
+
+// Close stops playback and the timer.
+func (p *Player) Close() {
+	p.stop()
+	p.timer.Stop()
+}
+
+// maxLagNs bounds catching up after the ring or the output ran short: older
+// debt is forgiven rather than played in a burst (as in devices/ac97).
+const maxLagNs = 50_000_000
+
+func (p *Player) tick() {
+	now := p.clk.Now()
+	switch p.state {
+	case RingPlaying:
+		p.play(now)
+	default:
+		p.look(now)
+	}
+	if p.state == RingPlaying {
+		// Stay on the grid started at t0, 1 ns before each point (as the
+		// AC97 engine does, so a sink pulling at the point finds the data).
+		next := p.t0 + ((now-p.t0)/p.Tick+1)*p.Tick - 1
+		if next <= now {
+			next += p.Tick
+		}
+		p.timer.Set(next)
+		return
+	}
+	p.timer.Set(now + p.IdleTick)
+}
+
+// look examines an idle or broken ring and attaches when it is active.
+func (p *Player) look(now int64) {
+	h, ok, err := ParseHeader(p.mem.b, p.mem.Size())
+	if !ok {
+		p.state, p.reason = RingIdle, ReasonNone
+		return
+	}
+	if p.state == RingBroken && h.Epoch == p.epoch && h.Active {
+		return // wait for a restart
+	}
+	if !h.Active {
+		p.setState(RingIdle, ReasonNone)
+		return
+	}
+	p.epoch = h.Epoch
+	if err != nil {
+		p.broken(err)
+		return
+	}
+	read := p.mem.Read(OffRead, 8)
+	if _, err := CheckIndices(p.mem.Read(OffWrite, 8), read, h.Capacity); err != nil {
+		p.broken(err)
+		return
+	}
+	p.hdr, p.read = h, read
+	copy(p.format[:], p.mem.b[OffRate:formatEnd])
+	if p.be != nil {
+		out, err := p.be.OpenOutput(VoiceName, h.Spec)
+		if err != nil {
+			p.tracef("cannot open voice %v: %v", h.Spec, err)
+		} else {
+			out.SetActive(true)
+			p.out = out
+		}
+	}
+	p.t0, p.frames = now, 0
+	p.setState(RingPlaying, ReasonNone)
+	p.tracef("playing %v, %d-byte ring at %#x, epoch %d, read index %d", h.Spec, h.Capacity, h.DataOffset, h.Epoch, read)
+	p.play(now)
+}
+
+func (p *Player) setState(s int, r Reason) {
+	p.state, p.reason = s, r
+	p.mem.Write(OffStatus, 4, uint64(s)|uint64(r)<<8)
+}
+
+func (p *Player) broken(err error) {
+	p.stop()
+	r := ReasonNone
+	var re *RingError
+	if errors.As(err, &re) {
+		r = re.Reason
+	}
+	p.Errors++
+	p.mem.Write(OffErrors, 4, p.Errors)
+	p.setState(RingBroken, r)
+	p.tracef("broken: %v", err)
+}
+
+func (p *Player) stop() {
+	if p.out != nil {
+		p.out.SetActive(false)
+		p.out.Close()
+		p.out = nil
+	}
+}
+
+// play moves the frames due at now (plus Lead).
+func (p *Player) play(now int64) {
+	m := p.mem
+	if m.Read(OffMagic, 4) != RingMagic || m.Read(OffActive, 4) == 0 || uint32(m.Read(OffEpoch, 4)) != p.epoch {
+		p.stop()
+		p.setState(RingIdle, ReasonNone)
+		p.tracef("stopped after %d frames", p.Consumed)
+		p.look(now) // a restart (new epoch) attaches at once
+		return
+	}
+	if string(m.b[OffRate:formatEnd]) != string(p.format[:]) {
+		p.broken(&RingError{ReasonFormatChanged, "while active"})
+		return
+	}
+	write := m.Read(OffWrite, 8)
+	fill, err := CheckIndices(write, p.read, p.hdr.Capacity)
+	if err != nil {
+		p.broken(err)
+		return
+	}
+	rate := int64(p.hdr.Spec.Freq)
+	due := (now + p.Lead - p.t0) * rate / 1e9
+	budget := due - p.frames
+	if maxLag := maxLagNs * rate / 1e9; budget > maxLag {
+		p.frames = due - maxLag
+		budget = maxLag
+	}
+	if budget <= 0 {
+		return
+	}
+	fb := uint64(p.hdr.FrameBytes)
+	n := min(uint64(budget), fill/fb)
+	if n < uint64(budget) {
+		p.Starved++
+		m.Write(OffStarved, 4, p.Starved)
+	}
+	if p.out != nil {
+		n = min(n, uint64(p.out.Free()))
+	}
+	if n == 0 {
+		return
+	}
+	data := p.scratch(int(n * fb))
+	base := p.hdr.DataOffset
+	pos := p.read & (p.hdr.Capacity - 1)
+	k := copy(data, m.b[base+pos:base+p.hdr.Capacity])
+	copy(data[k:], m.b[base:])
+	w := n
+	if p.out != nil {
+		w = uint64(p.out.Write(data))
+	}
+	p.read += w * fb
+	m.Write(OffRead, 8, p.read)
+	p.frames += int64(w)
+	p.Consumed += w
+}
+
+func (p *Player) scratch(n int) []byte {
+	if cap(p.buf) < n {
+		p.buf = make([]byte, n)
+	}
+	return p.buf[:n]
+}

@@ -1,0 +1,19 @@
+// Package virtio is gemu's virtio layer: split virtqueues (queue.go), the
+// virtio-mmio version 2 transport of the virt board's eight slots
+// (mmio.go), and device models behind it — the virtio sound card
+// (sound.go, pcm.go).
+//
+// Everything a guest writes is untrusted. Descriptor tables, ring indexes,
+// buffer addresses and lengths are checked on every use and reach guest RAM
+// only through the bus's bounds-checked accessors; a malformed queue puts
+// the device into DEVICE_NEEDS_RESET (status bit 64) with a configuration
+// change interrupt, and a malformed sound request is answered BAD_MSG or
+// NOT_SUPP. Nothing a guest does panics the emulator.
+//
+// Like every device, the package runs on the emulation goroutine and
+// schedules its work on the machine clock only.
+//
+// References: Virtual I/O Device (VIRTIO) Version 1.2, sections 2 (basic
+// facilities: status, feature bits, split virtqueues), 4.2 (virtio over
+// MMIO) and 5.14 (sound device); gemu device-reference.md section 2.
+package virtio

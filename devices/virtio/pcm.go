@@ -1,0 +1,394 @@
+package virtio
+
+import (
+	"fmt"
+
+	"gemu/clock"
+	"gemu/devices/audio"
+)
+
+// pcmState is a stream's place in the command lifecycle (5.14.6.6.1).
+type pcmState int
+
+const (
+	stateInitial  pcmState = iota // never configured
+	stateParams                   // SET_PARAMS done
+	statePrepared                 // PREPARE done
+	stateStarted                  // START done: data flows
+	stateStopped                  // STOP done
+	stateReleased                 // RELEASE done
+)
+
+func (p pcmState) String() string {
+	switch p {
+	case stateInitial:
+		return "initial"
+	case stateParams:
+		return "params"
+	case statePrepared:
+		return "prepared"
+	case stateStarted:
+		return "started"
+	case stateStopped:
+		return "stopped"
+	case stateReleased:
+		return "released"
+	}
+	return fmt.Sprintf("pcmState(%d)", int(p))
+}
+
+// legal lists, per request, the states it may be sent in (5.14.6.6.1's
+// lifecycle diagram; device-reference.md 2.4). A duplicate START or STOP is
+// answered OK as a no-op rather than refused (QEMU and Linux tolerate it;
+// NuttX needed that).
+var legal = map[uint32][]pcmState{
+	reqPCMSetParams: {stateInitial, stateParams, statePrepared, stateReleased},
+	reqPCMPrepare:   {stateParams, statePrepared, stateReleased},
+	reqPCMStart:     {statePrepared, stateStopped, stateStarted},
+	reqPCMStop:      {stateStarted, stateStopped},
+	reqPCMRelease:   {statePrepared, stateStopped},
+}
+
+// ioMsg is one tx or rx message held by the device.
+type ioMsg struct {
+	Chain
+	q   *Queue
+	off uint64 // PCM bytes consumed (tx, after the header) or written (rx)
+}
+
+// pcmStream is one PCM stream with its parameters, voice and messages.
+type pcmStream struct {
+	s     *Sound
+	id    int
+	dir   uint8
+	state pcmState
+
+	bufferBytes, periodBytes, features uint32
+	spec                               audio.Spec
+	fb                                 int // bytes per frame
+
+	out Output
+	in  Input
+
+	pending []*ioMsg // FIFO of messages not yet returned
+	timer   *clock.Timer
+	t0      int64 // pacing origin (ns)
+	next    int64 // grid point of the next tick
+	frames  int64 // frames moved (or skipped) since t0
+	carry   [16]byte
+	ncarry  int // bytes of a frame split across tx messages
+	scratch []byte
+}
+
+func (st *pcmStream) name() string {
+	if st.dir == dirOutput {
+		return st.s.Name + ".out"
+	}
+	return st.s.Name + ".in"
+}
+
+// reset drops everything: voice closed, messages forgotten (the transport
+// reset already took the queues away), state initial.
+func (st *pcmStream) reset() {
+	st.stop()
+	st.pending = nil
+	st.state = stateInitial
+	st.ncarry = 0
+	st.spec = audio.Spec{}
+}
+
+// pcmInfo fills a virtio_snd_pcm_info (5.14.6.6.2) of len(p) >= 32 bytes.
+func (st *pcmStream) pcmInfo(p []byte) {
+	put32(p[0:], 0) // hda_fn_nid: Linux uses it as the ALSA device number
+	put32(p[4:], 0) // no stream features (no MSG_POLLING, no EVT_XRUNS)
+	put64(p[8:], formatMask())
+	put64(p[16:], rateMask())
+	p[24] = st.dir
+	p[25] = channelsMin
+	p[26] = channelsMax
+}
+
+// chmapInfo fills a virtio_snd_chmap_info (5.14.6.7.1): stereo FL, FR.
+func (st *pcmStream) chmapInfo(p []byte) {
+	put32(p[0:], 0)
+	p[4] = st.dir
+	p[5] = 2
+	p[6], p[7] = 3, 4 // VIRTIO_SND_CHMAP_FL, _FR
+}
+
+// request applies one PCM control request and returns its status.
+func (st *pcmStream) request(code uint32, req []byte) uint32 {
+	ok := false
+	for _, s := range legal[code] {
+		ok = ok || s == st.state
+	}
+	if !ok {
+		return sndNotSupp
+	}
+	switch code {
+	case reqPCMSetParams:
+		return st.setParams(req)
+	case reqPCMPrepare:
+		st.state = statePrepared
+	case reqPCMStart:
+		if st.state != stateStarted {
+			st.start()
+		}
+	case reqPCMStop:
+		if st.state == stateStarted {
+			st.sync(st.s.clk.Now())
+			st.stop()
+			st.state = stateStopped
+		}
+	case reqPCMRelease:
+		// Every pending message is returned before RELEASE completes
+		// (5.14.6.6.5.1).
+		st.flush()
+		st.ncarry = 0
+		st.state = stateReleased
+	}
+	return sndOK
+}
+
+// setParams checks and stores virtio_snd_pcm_set_params (5.14.6.6.3): a
+// malformed request (sizes zero or inconsistent, padding set) is BAD_MSG,
+// a well-formed one the device cannot do is NOT_SUPP.
+func (st *pcmStream) setParams(req []byte) uint32 {
+	buffer, period, features := le32(req[8:]), le32(req[12:]), le32(req[16:])
+	channels, fmtBit, rateBit, pad := req[20], req[21], req[22], req[23]
+	f, okFmt := formatBits[fmtBit]
+	switch {
+	case pad != 0 || buffer == 0 || period == 0 || buffer%period != 0:
+		return sndBadMsg
+	case !okFmt || int(rateBit) >= len(rateBits) || features != 0 ||
+		channels < channelsMin || channels > channelsMax:
+		return sndNotSupp
+	}
+	spec := audio.Spec{Freq: rateBits[rateBit], Format: f, Channels: int(channels)}
+	if spec.Validate() != nil {
+		return sndNotSupp
+	}
+	if period%uint32(spec.FrameBytes()) != 0 {
+		return sndBadMsg
+	}
+	st.bufferBytes, st.periodBytes, st.features = buffer, period, features
+	st.spec, st.fb = spec, spec.FrameBytes()
+	st.state = stateParams
+	return sndOK
+}
+
+// start opens the voice and starts the pacing clock, as an AC97 channel
+// does when its DMA starts: the backend's sink and source are anchored at
+// the same moment as the stream.
+func (st *pcmStream) start() {
+	st.state = stateStarted
+	st.open()
+	clk := st.s.clk
+	st.t0, st.frames = clk.Now(), 0
+	st.next = st.t0 + st.s.Tick
+	st.sync(st.t0)
+	st.timer.Set(st.next - 1)
+}
+
+// stop closes the voice (buffered output still plays) and stops the clock.
+func (st *pcmStream) stop() {
+	st.timer.Stop()
+	if st.out != nil {
+		st.out.SetActive(false)
+		st.out.Close()
+		st.out = nil
+	}
+	if st.in != nil {
+		st.in.SetActive(false)
+		st.in.Close()
+		st.in = nil
+	}
+}
+
+func (st *pcmStream) open() {
+	be := st.s.be
+	if be == nil {
+		return
+	}
+	var err error
+	if st.dir == dirOutput {
+		st.out, err = be.OpenOutput(st.name(), st.spec)
+		if err == nil {
+			st.out.SetActive(true)
+		} else {
+			st.out = nil
+		}
+	} else {
+		st.in, err = be.OpenInput(st.name(), st.spec)
+		if err == nil {
+			st.in.SetActive(true)
+		} else {
+			st.in = nil
+		}
+	}
+	if err != nil {
+		st.s.tracef("stream %d: cannot open voice %v: %v", st.id, st.spec, err)
+	}
+}
+
+// tick is the stream's clock: ticks fire 1 ns before each grid point of
+// Tick from START and move what is due at the grid point (see AC97's
+// channel.tick for why).
+func (st *pcmStream) tick() {
+	now := st.s.clk.Now()
+	at := max(now, st.next)
+	st.sync(at)
+	if st.next <= at {
+		st.next += ((at-st.next)/st.s.Tick + 1) * st.s.Tick
+	}
+	if st.state == stateStarted {
+		st.timer.Set(st.next - 1)
+	}
+}
+
+// maxLagNs bounds the catching up after back-pressure: older debt is
+// forgiven rather than played in a burst.
+const maxLagNs = 50_000_000
+
+// sync moves the data due at time at.
+func (st *pcmStream) sync(at int64) {
+	if st.state != stateStarted || !st.s.live() {
+		return
+	}
+	if st.dir == dirInput {
+		st.capture()
+		return
+	}
+	at += st.s.Lead
+	rate := int64(st.spec.Freq)
+	due := (at - st.t0) * rate / 1_000_000_000
+	budget := due - st.frames
+	if maxLag := maxLagNs * rate / 1_000_000_000; budget > maxLag {
+		st.frames = due - maxLag
+		budget = maxLag
+	}
+	if budget <= 0 {
+		return
+	}
+	moved, starved := st.play(int(budget))
+	if starved {
+		// No message queued: the time passes in silence (an underrun the
+		// sink counts); later messages play from then on, not in a burst.
+		st.frames = due
+	} else {
+		st.frames += int64(moved)
+	}
+}
+
+func (st *pcmStream) buf(n int) []byte {
+	if cap(st.scratch) < n {
+		st.scratch = make([]byte, n)
+	}
+	return st.scratch[:n]
+}
+
+// play hands up to n frames from the pending tx messages to the output and
+// returns the frames taken, and whether it ran out of messages. A message
+// is returned when its last byte has been taken (5.14.6.8.1.1: "totally
+// consumed"), with latency_bytes = what the output still holds.
+func (st *pcmStream) play(n int) (moved int, starved bool) {
+	b := st.s.t.Bus()
+	fb := st.fb
+	if st.out != nil {
+		n = min(n, st.out.Free())
+	}
+	for n > 0 {
+		if len(st.pending) == 0 {
+			return moved, true
+		}
+		m := st.pending[0]
+		remain := m.RLen - xferSize - m.off
+		want := min(remain, uint64(n*fb-st.ncarry))
+		data := st.buf(st.ncarry + int(want))
+		copy(data, st.carry[:st.ncarry])
+		if _, err := m.ReadAt(b, data[st.ncarry:], xferSize+m.off); err != nil {
+			st.s.fail(err)
+			return moved, false
+		}
+		nf := len(data) / fb
+		w := nf
+		if st.out != nil && nf > 0 {
+			w = st.out.Write(data[:nf*fb])
+		}
+		blocked := w < nf
+		if !blocked {
+			m.off += want
+			st.ncarry = copy(st.carry[:], data[nf*fb:])
+		} else {
+			m.off += uint64(w*fb - st.ncarry)
+			st.ncarry = 0
+		}
+		n -= w
+		moved += w
+		if m.off == m.RLen-xferSize {
+			st.pending = st.pending[1:]
+			st.complete(m, 0)
+		}
+		if blocked {
+			break
+		}
+	}
+	return moved, false
+}
+
+// complete returns a message with status OK.
+func (st *pcmStream) complete(m *ioMsg, pcm uint64) {
+	latency := 0
+	switch {
+	case st.out != nil:
+		latency = st.out.Buffered() * st.fb
+	case st.in != nil:
+		latency = st.in.Buffered() * st.fb
+	}
+	st.s.completeIO(m.q, m, sndOK, uint32(latency), pcm)
+}
+
+// capture fills the pending rx messages, in order, with the frames the
+// source has produced; a message is returned when its PCM area is full
+// (5.14.6.8.2.1). The status goes at the end of the writable part, after
+// the data.
+func (st *pcmStream) capture() {
+	b := st.s.t.Bus()
+	fb := uint64(st.fb)
+	for len(st.pending) > 0 {
+		m := st.pending[0]
+		room := (m.WLen - pcmStatusSize - m.off) / fb
+		if room > 0 && st.in != nil {
+			k := min(room, uint64(st.in.Buffered()))
+			if k > 0 {
+				data := st.buf(int(k * fb))
+				got := uint64(st.in.Read(data))
+				if _, err := m.WriteAt(b, data[:got*fb], m.off); err != nil {
+					st.s.fail(err)
+					return
+				}
+				m.off += got * fb
+				room -= got
+			}
+		}
+		if room > 0 {
+			return
+		}
+		st.pending = st.pending[1:]
+		st.complete(m, m.off)
+	}
+}
+
+// flush returns every pending message (RELEASE): tx messages unplayed, rx
+// messages with what they hold.
+func (st *pcmStream) flush() {
+	for len(st.pending) > 0 {
+		m := st.pending[0]
+		st.pending = st.pending[1:]
+		pcm := uint64(0)
+		if st.dir == dirInput {
+			pcm = m.off
+		}
+		st.complete(m, pcm)
+	}
+}

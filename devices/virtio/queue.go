@@ -1,0 +1,301 @@
+package virtio
+
+import (
+	"errors"
+	"fmt"
+
+	"gemu/bus"
+)
+
+// Split virtqueues (VirtIO 1.2 section 2.7). Everything in the three rings
+// is written by the guest and is checked before use: a bad index, address,
+// length or chain shape is a *QueueError, which the transport turns into
+// DEVICE_NEEDS_RESET (section 2.1.1). Nothing here panics on guest data, and
+// every access goes through the bounds-checked bus accessors.
+
+// Descriptor flags (2.7.5).
+const (
+	descNext     = 1
+	descWrite    = 2
+	descIndirect = 4
+)
+
+// Ring flags: avail.flags bit 0 asks the device not to interrupt (2.7.7),
+// used.flags bit 0 asks the driver not to notify (2.7.10).
+const (
+	availNoInterrupt = 1
+)
+
+// ErrQueue is wrapped by every error about a malformed virtqueue.
+var ErrQueue = errors.New("virtio: malformed virtqueue")
+
+// QueueError says what was wrong with a queue and where.
+type QueueError struct {
+	Queue int
+	What  string
+}
+
+func (e *QueueError) Error() string { return fmt.Sprintf("virtio: queue %d: %s", e.Queue, e.What) }
+func (e *QueueError) Unwrap() error { return ErrQueue }
+
+// Seg is one buffer of a descriptor chain: Len bytes of guest RAM at Addr
+// (checked to lie inside RAM when the chain was popped).
+type Seg struct {
+	Addr uint64
+	Len  uint32
+}
+
+// Chain is one available descriptor chain: the device-readable buffers in
+// order, then the device-writable ones (2.7.4.2 requires that order).
+type Chain struct {
+	Head     uint16
+	Readable []Seg
+	Writable []Seg
+	RLen     uint64 // total readable bytes
+	WLen     uint64 // total writable bytes
+}
+
+func (c *Chain) reset(head uint16) {
+	c.Head = head
+	c.Readable = c.Readable[:0]
+	c.Writable = c.Writable[:0]
+	c.RLen, c.WLen = 0, 0
+}
+
+// ReadAt copies readable bytes starting at byte offset off of the chain's
+// readable part (a byte stream across descriptors) into p and returns how
+// many were copied (less than len(p) only at the end of the readable part).
+func (c *Chain) ReadAt(b *bus.Bus, p []byte, off uint64) (int, error) {
+	return chainIO(b, c.Readable, p, off, false)
+}
+
+// WriteAt copies p into the writable part at byte offset off and returns how
+// many bytes fitted.
+func (c *Chain) WriteAt(b *bus.Bus, p []byte, off uint64) (int, error) {
+	return chainIO(b, c.Writable, p, off, true)
+}
+
+func chainIO(b *bus.Bus, segs []Seg, p []byte, off uint64, write bool) (int, error) {
+	n := 0
+	for _, s := range segs {
+		if len(p) == 0 {
+			break
+		}
+		if off >= uint64(s.Len) {
+			off -= uint64(s.Len)
+			continue
+		}
+		k := min(uint64(len(p)), uint64(s.Len)-off)
+		var err error
+		if write {
+			err = b.WriteDMA(s.Addr+off, p[:k])
+		} else {
+			err = b.ReadDMA(s.Addr+off, p[:k])
+		}
+		if err != nil {
+			return n, err
+		}
+		n += int(k)
+		p = p[k:]
+		off = 0
+	}
+	return n, nil
+}
+
+// Queue is one split virtqueue as the device sees it.
+type Queue struct {
+	Index int
+	Max   uint16 // QueueNumMax
+
+	// Driver-programmed, through the transport.
+	Num    uint16
+	Ready  bool
+	Desc   uint64
+	Driver uint64 // available ring
+	Device uint64 // used ring
+
+	lastAvail uint16 // next available entry the device will take
+	usedIdx   uint16 // next used entry the device will write
+	indirect  bool   // VIRTIO_F_INDIRECT_DESC negotiated
+
+	bus       *bus.Bus
+	interrupt func() // raise the used-buffer interrupt
+}
+
+// reset puts the queue back to its state after device reset (2.1 / 4.2.2:
+// QueueReady reads 0, addresses 0).
+func (q *Queue) reset() {
+	q.Num, q.Ready = 0, false
+	q.Desc, q.Driver, q.Device = 0, 0, 0
+	q.lastAvail, q.usedIdx = 0, 0
+}
+
+func (q *Queue) errorf(format string, args ...any) error {
+	return &QueueError{Queue: q.Index, What: fmt.Sprintf(format, args...)}
+}
+
+// enable checks the driver's layout when it sets QueueReady (2.7: sizes and
+// alignments of the three areas; 4.2.2: QueueNum a power of two no larger
+// than QueueNumMax).
+func (q *Queue) enable() error {
+	n := uint64(q.Num)
+	switch {
+	case q.Num == 0 || q.Num > q.Max || q.Num&(q.Num-1) != 0:
+		return q.errorf("size %d is not a power of two in 1..%d", q.Num, q.Max)
+	case q.Desc%16 != 0 || q.Driver%2 != 0 || q.Device%4 != 0:
+		return q.errorf("misaligned rings (desc %#x, avail %#x, used %#x)", q.Desc, q.Driver, q.Device)
+	case !q.bus.InRAM(q.Desc, 16*n):
+		return q.errorf("descriptor table [%#x,+%#x) outside RAM", q.Desc, 16*n)
+	case !q.bus.InRAM(q.Driver, 6+2*n):
+		return q.errorf("available ring [%#x,+%#x) outside RAM", q.Driver, 6+2*n)
+	case !q.bus.InRAM(q.Device, 6+8*n):
+		return q.errorf("used ring [%#x,+%#x) outside RAM", q.Device, 6+8*n)
+	}
+	q.Ready = true
+	return nil
+}
+
+// Pop takes the next available chain into c (reusing its slices). ok is
+// false when the ring is empty or the queue is not ready. Every descriptor
+// is checked: index below the table size, buffer inside RAM, no readable
+// buffer after a writable one, no loop (a chain visits at most Num
+// descriptors, 2.7.5.3.1), indirect tables well formed and not nested
+// (2.7.5.3).
+func (q *Queue) Pop(c *Chain) (ok bool, err error) {
+	if !q.Ready {
+		return false, nil
+	}
+	idx, err := q.bus.Read16(q.Driver + 2)
+	if err != nil {
+		return false, q.errorf("avail.idx: %v", err)
+	}
+	pending := idx - q.lastAvail
+	if pending == 0 {
+		return false, nil
+	}
+	if pending > q.Num {
+		return false, q.errorf("avail.idx %d is %d entries ahead of the device (queue size %d)", idx, pending, q.Num)
+	}
+	head, err := q.bus.Read16(q.Driver + 4 + 2*uint64(q.lastAvail%q.Num))
+	if err != nil {
+		return false, q.errorf("avail.ring: %v", err)
+	}
+	if head >= q.Num {
+		return false, q.errorf("avail.ring[%d] = %d is not below the queue size %d", q.lastAvail%q.Num, head, q.Num)
+	}
+	c.reset(head)
+	if err := q.walk(c, head); err != nil {
+		return false, err
+	}
+	q.lastAvail++
+	return true, nil
+}
+
+// walk follows the chain starting at descriptor head.
+func (q *Queue) walk(c *Chain, head uint16) error {
+	table, size := q.Desc, uint32(q.Num)
+	i := uint32(head)
+	total := 0 // buffers collected, across direct and indirect descriptors
+	seen := 0  // descriptors visited in the current table
+	inIndirect := false
+	for {
+		seen++
+		if seen > int(size) {
+			return q.errorf("descriptor chain from %d loops or is longer than its table (%d)", head, size)
+		}
+		var d [16]byte
+		if err := q.bus.ReadDMA(table+16*uint64(i), d[:]); err != nil {
+			return q.errorf("descriptor %d: %v", i, err)
+		}
+		addr := le64(d[0:])
+		length := le32(d[8:])
+		flags := le16(d[12:])
+		next := le16(d[14:])
+		if flags&descIndirect != 0 {
+			switch {
+			case !q.indirect:
+				return q.errorf("descriptor %d is indirect but VIRTIO_F_INDIRECT_DESC was not negotiated", i)
+			case inIndirect:
+				return q.errorf("nested indirect descriptor %d", i)
+			case flags&descNext != 0:
+				return q.errorf("indirect descriptor %d also has NEXT set", i)
+			case length == 0 || length%16 != 0 || length/16 > uint32(q.Num):
+				return q.errorf("indirect table length %d is not a multiple of 16 in 16..%d", length, 16*uint32(q.Num))
+			case addr%16 != 0 || !q.bus.InRAM(addr, uint64(length)):
+				return q.errorf("indirect table [%#x,+%#x) misaligned or outside RAM", addr, length)
+			}
+			table, size, i, seen, inIndirect = addr, length/16, 0, 0, true
+			continue
+		}
+		if !q.bus.InRAM(addr, uint64(length)) {
+			return q.errorf("descriptor %d buffer [%#x,+%#x) outside RAM", i, addr, length)
+		}
+		total++
+		if total > int(q.Num) {
+			return q.errorf("descriptor chain from %d is longer than the queue size %d", head, q.Num)
+		}
+		if flags&descWrite != 0 {
+			c.Writable = append(c.Writable, Seg{addr, length})
+			c.WLen += uint64(length)
+		} else {
+			if len(c.Writable) > 0 {
+				return q.errorf("descriptor %d is device-readable after a device-writable one", i)
+			}
+			c.Readable = append(c.Readable, Seg{addr, length})
+			c.RLen += uint64(length)
+		}
+		if flags&descNext == 0 {
+			return nil
+		}
+		if uint32(next) >= size {
+			return q.errorf("descriptor %d: next %d is not below the table size %d", i, next, size)
+		}
+		i = uint32(next)
+	}
+}
+
+// Push returns a chain to the driver with written bytes of its writable
+// part filled (2.7.8), then raises the used-buffer interrupt unless the
+// driver suppressed it (avail.flags NO_INTERRUPT, 2.7.7). The element is
+// written before used.idx, so the driver never sees an index ahead of its
+// element.
+func (q *Queue) Push(head uint16, written uint32) error {
+	if !q.Ready {
+		return nil // the queue was reset: the chain is simply dropped
+	}
+	e := q.Device + 4 + 8*uint64(q.usedIdx%q.Num)
+	var b [8]byte
+	put32(b[0:], uint32(head))
+	put32(b[4:], written)
+	if err := q.bus.WriteDMA(e, b[:]); err != nil {
+		return q.errorf("used.ring: %v", err)
+	}
+	q.usedIdx++
+	if err := q.bus.Write16(q.Device+2, q.usedIdx); err != nil {
+		return q.errorf("used.idx: %v", err)
+	}
+	flags, err := q.bus.Read16(q.Driver)
+	if err != nil {
+		return q.errorf("avail.flags: %v", err)
+	}
+	if flags&availNoInterrupt == 0 && q.interrupt != nil {
+		q.interrupt()
+	}
+	return nil
+}
+
+func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
+func put16(b []byte, v uint16) {
+	b[0], b[1] = byte(v), byte(v>>8)
+}
+func put32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+func put64(b []byte, v uint64) {
+	put32(b, uint32(v))
+	put32(b[4:], uint32(v>>32))
+}

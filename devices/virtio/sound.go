@@ -1,0 +1,526 @@
+package virtio
+
+import (
+	"fmt"
+	"time"
+
+	"gemu/clock"
+	"gemu/devices/audio"
+)
+
+// The virtio sound device (VirtIO 1.2 section 5.14; device-reference.md 2):
+// device ID 25, four queues (control, event, tx, rx), two PCM streams
+// (stream 0 plays, stream 1 records), no jacks, optionally one channel map
+// per stream. Control requests are answered synchronously when the driver
+// kicks the control queue (Linux waits at most 1 s for each). PCM data
+// moves on the machine clock: tx buffers go into an audio output as fast as
+// the audio is due and each is returned only once its last frame has been
+// accepted by the output (5.14.6.8); rx buffers are returned only when full
+// of frames the capture source has produced.
+
+// SoundDeviceID is the virtio device type of a sound card (5, table of
+// device IDs).
+const SoundDeviceID = 25
+
+// Queue indexes (5.14.2).
+const (
+	QueueControl = 0
+	QueueEvent   = 1
+	QueueTx      = 2
+	QueueRx      = 3
+)
+
+// SoundQueueSize is QueueNumMax of every queue (QEMU's value; virtio-drivers
+// needs at least 32).
+const SoundQueueSize = 64
+
+// Request codes (5.14.6.1).
+const (
+	reqJackInfo     = 0x0001
+	reqJackRemap    = 0x0002
+	reqPCMInfo      = 0x0100
+	reqPCMSetParams = 0x0101
+	reqPCMPrepare   = 0x0102
+	reqPCMRelease   = 0x0103
+	reqPCMStart     = 0x0104
+	reqPCMStop      = 0x0105
+	reqChmapInfo    = 0x0200
+)
+
+// Status codes (5.14.6.1).
+const (
+	sndOK      = 0x8000
+	sndBadMsg  = 0x8001
+	sndNotSupp = 0x8002
+	sndIOErr   = 0x8003
+)
+
+// Stream directions (5.14.6.6.2).
+const (
+	dirOutput = 0
+	dirInput  = 1
+)
+
+// Structure sizes (5.14.6).
+const (
+	hdrSize        = 4
+	queryInfoSize  = 16
+	pcmHdrSize     = 8
+	setParamsSize  = 24
+	pcmInfoSize    = 32
+	chmapInfoSize  = 24
+	xferSize       = 4
+	pcmStatusSize  = 8
+	maxInfoItem    = 4096 // largest info item size a driver may ask for
+	maxRequestSize = 64
+)
+
+// formatBits maps the PCM format bit indexes the device offers (5.14.6.6.3)
+// to host sample formats.
+var formatBits = map[uint8]audio.Format{
+	3:  audio.S8,
+	4:  audio.U8,
+	5:  audio.S16LE,
+	6:  audio.U16LE,
+	17: audio.S32LE,
+	19: audio.F32LE,
+}
+
+// rateBits lists the frame rates by bit index (5.14.6.6.3); Linux knows bits
+// 0..12, all of which the host mixer converts.
+var rateBits = []int{5512, 8000, 11025, 16000, 22050, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000}
+
+// Channel range offered for both streams.
+const (
+	channelsMin = 1
+	channelsMax = 2
+)
+
+func formatMask() uint64 {
+	var m uint64
+	for b := range formatBits {
+		m |= 1 << b
+	}
+	return m
+}
+
+func rateMask() uint64 { return 1<<len(rateBits) - 1 }
+
+// Output is where a playback stream's frames go: the producer side of an
+// audio.Stream.
+type Output interface {
+	Free() int
+	Write(p []byte) int
+	Buffered() int
+	SetActive(on bool)
+	Close()
+}
+
+// Input is where a capture stream's frames come from: the consumer side of
+// an audio.Stream fed by a capture source.
+type Input interface {
+	Buffered() int
+	Read(p []byte) int
+	SetActive(on bool)
+	Close()
+}
+
+// Backend opens the device's voices (QEMU's AUD_open_out/AUD_open_in on an
+// -audiodev). When it fails the stream still runs at its rate and moves no
+// data: playback is discarded, capture produces nothing.
+type Backend interface {
+	OpenOutput(name string, spec audio.Spec) (Output, error)
+	OpenInput(name string, spec audio.Spec) (Input, error)
+}
+
+// Sound is the virtio-sound device model.
+type Sound struct {
+	t   *MMIO
+	clk *clock.Clock
+	be  Backend
+
+	// Name prefixes the voice names (NAME.out, NAME.in).
+	Name string
+	// Chmaps, when set, makes the device report one channel map per stream
+	// (config chmaps = 2) and answer CHMAP_INFO; QEMU reports none.
+	Chmaps bool
+	// Tick is the pacing step of the streams in ns (default 1 ms).
+	Tick int64
+	// Lead is how far playback runs ahead of its due time, in ns (0 for
+	// sinks pulled by the machine clock; see UseAudiodev).
+	Lead int64
+	// Trace, when set, receives one line per control request and I/O event.
+	Trace func(string)
+
+	streams [2]*pcmStream
+	chain   Chain
+	req     [maxRequestSize]byte
+	resp    []byte
+
+	// Errors counts malformed messages answered with BAD_MSG or dropped.
+	Errors uint64
+}
+
+// NewSound creates the device; be may be nil (no audio).
+func NewSound(clk *clock.Clock, be Backend) *Sound {
+	s := &Sound{clk: clk, be: be, Name: "virtio-snd", Tick: int64(time.Millisecond)}
+	for i := range s.streams {
+		st := &pcmStream{s: s, id: i, dir: uint8(i)}
+		st.timer = clk.NewTimer(st.tick)
+		s.streams[i] = st
+	}
+	return s
+}
+
+// UseAudiodev plays and records through a, with pacing matched to it as
+// for AC97: the tick divides the backend's timer period, and real-time
+// sinks (oto, or any sink on the real-time clock) get RealTimeLead.
+func (s *Sound) UseAudiodev(a *audio.Audiodev) {
+	s.be = AudiodevBackend(a)
+	opt := a.Options()
+	s.Tick = tickFor(opt.TimerPeriod)
+	s.Lead = 0
+	if opt.Driver == "oto" || !s.clk.Deterministic() {
+		s.Lead = RealTimeLead
+	}
+}
+
+// RealTimeLead is the playback lead for real-time sinks: enough audio
+// queued ahead to ride out host scheduling jitter.
+const RealTimeLead = int64(20 * time.Millisecond)
+
+// tickFor returns the largest step of at most 1 ms that divides period.
+func tickFor(period time.Duration) int64 {
+	p := int64(period)
+	ms := int64(time.Millisecond)
+	if p <= 0 {
+		return ms
+	}
+	for n := (p + ms - 1) / ms; n < p; n++ {
+		if p%n == 0 {
+			return p / n
+		}
+	}
+	return 1
+}
+
+// Transport returns the virtio-mmio slot the device is attached to.
+func (s *Sound) Transport() *MMIO { return s.t }
+
+// DeviceID implements Device.
+func (s *Sound) DeviceID() uint32 { return SoundDeviceID }
+
+// Features implements Device: no sound feature bits (VIRTIO_SND_F_CTLS is
+// not implemented).
+func (s *Sound) Features() uint64 { return 0 }
+
+// QueueSizes implements Device.
+func (s *Sound) QueueSizes() []uint16 {
+	return []uint16{SoundQueueSize, SoundQueueSize, SoundQueueSize, SoundQueueSize}
+}
+
+// Attach implements Device.
+func (s *Sound) Attach(t *MMIO) { s.t = t }
+
+// config returns the configuration space (5.14.4): jacks, streams, chmaps.
+func (s *Sound) config() [12]byte {
+	var c [12]byte
+	put32(c[4:], uint32(len(s.streams)))
+	if s.Chmaps {
+		put32(c[8:], uint32(len(s.streams)))
+	}
+	return c
+}
+
+// ReadConfig implements Device.
+func (s *Sound) ReadConfig(off uint64, size int) uint64 {
+	c := s.config()
+	var v uint64
+	for i := size - 1; i >= 0; i-- {
+		v <<= 8
+		if o := off + uint64(i); o < uint64(len(c)) {
+			v |= uint64(c[o])
+		}
+	}
+	return v
+}
+
+// WriteConfig implements Device: the configuration is read-only.
+func (s *Sound) WriteConfig(off uint64, size int, val uint64) {}
+
+// Reset implements Device: every stream back to its initial state, its
+// voice closed and its messages dropped.
+func (s *Sound) Reset() {
+	for _, st := range s.streams {
+		st.reset()
+	}
+}
+
+// Close releases the device's voices.
+func (s *Sound) Close() { s.Reset() }
+
+func (s *Sound) tracef(format string, args ...any) {
+	if s.Trace != nil {
+		s.Trace(fmt.Sprintf("virtio-snd: "+format, args...))
+	}
+}
+
+// Notify implements Device.
+func (s *Sound) Notify(q int) {
+	switch q {
+	case QueueControl:
+		s.drainControl()
+	case QueueTx, QueueRx:
+		s.drainIO(q)
+	}
+	// Event queue buffers stay available until there is an event to
+	// report; this device generates none (as QEMU).
+}
+
+// fail puts the device into NEEDS_RESET.
+func (s *Sound) fail(err error) {
+	s.Errors++
+	if s.t != nil {
+		s.t.Fail(err)
+	}
+}
+
+func (s *Sound) live() bool { return s.t != nil && s.t.Live() }
+
+// drainControl answers every available control request, in order.
+func (s *Sound) drainControl() {
+	q := s.t.Queue(QueueControl)
+	for s.live() {
+		ok, err := q.Pop(&s.chain)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if !ok {
+			return
+		}
+		n := s.control(&s.chain)
+		if err := q.Push(s.chain.Head, n); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// control handles one request chain and returns the bytes written into
+// its response. A request too short for its code, or an unknown stream or
+// item, is BAD_MSG; an unknown code or an illegal state transition is
+// NOT_SUPP (5.14.6.1; device-reference.md 2.4).
+func (s *Sound) control(c *Chain) uint32 {
+	b := s.t.Bus()
+	if c.WLen < hdrSize {
+		s.Errors++
+		s.tracef("control message without room for a response: dropped")
+		return 0
+	}
+	n, err := c.ReadAt(b, s.req[:], 0)
+	if err != nil {
+		return s.respond(c, sndIOErr, nil)
+	}
+	req := s.req[:n]
+	if n < hdrSize {
+		return s.respond(c, sndBadMsg, nil)
+	}
+	code := le32(req)
+	switch code {
+	case reqJackInfo, reqPCMInfo, reqChmapInfo:
+		return s.info(c, code, req)
+	case reqJackRemap:
+		// There are no jacks, so no jack id is valid.
+		return s.respond(c, sndBadMsg, nil)
+	case reqPCMSetParams, reqPCMPrepare, reqPCMRelease, reqPCMStart, reqPCMStop:
+		if n < pcmHdrSize || code == reqPCMSetParams && n < setParamsSize {
+			return s.respond(c, sndBadMsg, nil)
+		}
+		id := le32(req[4:])
+		if id >= uint32(len(s.streams)) {
+			s.tracef("%s: no stream %d", reqName(code), id)
+			return s.respond(c, sndBadMsg, nil)
+		}
+		st := s.streams[id]
+		status := st.request(code, req)
+		s.tracef("%s stream %d -> %s (state %v)", reqName(code), id, statusName(status), st.state)
+		return s.respond(c, status, nil)
+	}
+	s.tracef("unknown request %#x", code)
+	return s.respond(c, sndNotSupp, nil)
+}
+
+// respond writes the status header and payload into the writable part
+// (across as many descriptors as the driver gave) and returns the length.
+func (s *Sound) respond(c *Chain, status uint32, payload []byte) uint32 {
+	if status == sndBadMsg {
+		s.Errors++
+	}
+	s.resp = append(s.resp[:0], 0, 0, 0, 0)
+	put32(s.resp, status)
+	s.resp = append(s.resp, payload...)
+	n, err := c.WriteAt(s.t.Bus(), s.resp, 0)
+	if err != nil {
+		s.fail(err)
+	}
+	return uint32(n)
+}
+
+// info answers JACK_INFO, PCM_INFO and CHMAP_INFO (5.14.6.1.1): count items
+// from start_id, each padded with zeros to the driver's item size.
+func (s *Sound) info(c *Chain, code uint32, req []byte) uint32 {
+	if len(req) < queryInfoSize {
+		return s.respond(c, sndBadMsg, nil)
+	}
+	start, count, size := le32(req[4:]), le32(req[8:]), le32(req[12:])
+	var total uint32
+	var item int
+	switch code {
+	case reqJackInfo:
+		total, item = 0, 24
+	case reqPCMInfo:
+		total, item = uint32(len(s.streams)), pcmInfoSize
+	case reqChmapInfo:
+		if s.Chmaps {
+			total = uint32(len(s.streams))
+		}
+		item = chmapInfoSize
+	}
+	switch {
+	case uint64(start)+uint64(count) > uint64(total):
+		s.tracef("%s %d+%d: only %d items", reqName(code), start, count, total)
+		return s.respond(c, sndBadMsg, nil)
+	case count > 0 && (size < uint32(item) || size > maxInfoItem):
+		s.tracef("%s item size %d, want %d..%d", reqName(code), size, item, maxInfoItem)
+		return s.respond(c, sndBadMsg, nil)
+	case hdrSize+uint64(count)*uint64(size) > c.WLen:
+		s.tracef("%s: response needs %d bytes, buffers hold %d", reqName(code), hdrSize+uint64(count)*uint64(size), c.WLen)
+		return s.respond(c, sndBadMsg, nil)
+	}
+	payload := make([]byte, int(count)*int(size))
+	for i := uint32(0); i < count; i++ {
+		p := payload[int(i)*int(size):]
+		switch code {
+		case reqPCMInfo:
+			s.streams[start+i].pcmInfo(p)
+		case reqChmapInfo:
+			s.streams[start+i].chmapInfo(p)
+		}
+	}
+	s.tracef("%s %d+%d", reqName(code), start, count)
+	return s.respond(c, sndOK, payload)
+}
+
+// drainIO takes every available tx or rx message: each is checked and
+// queued on its stream (or answered at once with BAD_MSG), then the
+// streams move what data is due.
+func (s *Sound) drainIO(qi int) {
+	q := s.t.Queue(qi)
+	b := s.t.Bus()
+	for s.live() {
+		m := &ioMsg{}
+		ok, err := q.Pop(&m.Chain)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if !ok {
+			break
+		}
+		if m.WLen < pcmStatusSize {
+			// No room for a status: the message cannot be answered
+			// properly; return it empty.
+			s.Errors++
+			s.tracef("I/O message %d without room for a status: returned empty", m.Head)
+			if err := q.Push(m.Head, 0); err != nil {
+				s.fail(err)
+			}
+			continue
+		}
+		var hdr [xferSize]byte
+		n, err := m.ReadAt(b, hdr[:], 0)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		want := uint32(dirOutput)
+		if qi == QueueRx {
+			want = dirInput
+		}
+		id := le32(hdr[:])
+		if n < xferSize || id >= uint32(len(s.streams)) || s.streams[id].dir != uint8(want) {
+			s.tracef("I/O message %d for stream %d on queue %d: BAD_MSG", m.Head, id, qi)
+			s.Errors++
+			s.completeIO(q, m, sndBadMsg, 0, 0)
+			continue
+		}
+		st := s.streams[id]
+		if st.state != statePrepared && st.state != stateStarted && st.state != stateStopped {
+			s.tracef("I/O message %d for stream %d in state %v: BAD_MSG", m.Head, id, st.state)
+			s.Errors++
+			s.completeIO(q, m, sndBadMsg, 0, 0)
+			continue
+		}
+		m.q = q
+		st.pending = append(st.pending, m)
+	}
+	for _, st := range s.streams {
+		if st.state == stateStarted {
+			st.sync(s.clk.Now())
+		}
+	}
+}
+
+// completeIO writes the status (at the end of the writable part) and
+// returns the message with used length = PCM bytes written + status.
+func (s *Sound) completeIO(q *Queue, m *ioMsg, status, latency uint32, pcm uint64) {
+	var st [pcmStatusSize]byte
+	put32(st[0:], status)
+	put32(st[4:], latency)
+	if _, err := m.WriteAt(s.t.Bus(), st[:], m.WLen-pcmStatusSize); err != nil {
+		s.fail(err)
+		return
+	}
+	if err := q.Push(m.Head, uint32(pcm)+pcmStatusSize); err != nil {
+		s.fail(err)
+	}
+}
+
+func reqName(code uint32) string {
+	switch code {
+	case reqJackInfo:
+		return "JACK_INFO"
+	case reqJackRemap:
+		return "JACK_REMAP"
+	case reqPCMInfo:
+		return "PCM_INFO"
+	case reqPCMSetParams:
+		return "PCM_SET_PARAMS"
+	case reqPCMPrepare:
+		return "PCM_PREPARE"
+	case reqPCMRelease:
+		return "PCM_RELEASE"
+	case reqPCMStart:
+		return "PCM_START"
+	case reqPCMStop:
+		return "PCM_STOP"
+	case reqChmapInfo:
+		return "CHMAP_INFO"
+	}
+	return fmt.Sprintf("request %#x", code)
+}
+
+func statusName(s uint32) string {
+	switch s {
+	case sndOK:
+		return "OK"
+	case sndBadMsg:
+		return "BAD_MSG"
+	case sndNotSupp:
+		return "NOT_SUPP"
+	case sndIOErr:
+		return "IO_ERR"
+	}
+	return fmt.Sprintf("%#x", s)
+}

@@ -499,3 +499,71 @@ func BenchmarkPlayback48k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/s-of-audio")
 }
+
+// TestXV6Sequence follows xv6-mp3's kernel/ac97.c (device-reference.md 1.9):
+// 16-bit GLOB_STA poll, a byte write to GLOB_CNT, the DAC rate written
+// without touching VRA, 32 descriptors of 0x1000 samples with IOC, LVI 31,
+// CR = RPBM|LVBIE only; on the LVBCI interrupt a 16-bit SR read and
+// write-back, then CR = 0x05 again, which must restart at descriptor 0.
+func TestXV6Sequence(t *testing.T) {
+	r := newRig(t)
+	r.setBM(regGlobCnt, 1, 0x02)
+	if r.bm(regGlobSta, 2)&0x100 == 0 {
+		t.Fatal("16-bit GLOB_STA read lacks codec ready")
+	}
+	r.setMixer(regMasterVol, 0x8000)
+	if r.mixer(regMasterVol) != 0x8000 {
+		t.Fatal("master volume does not hold 0x8000")
+	}
+	r.setMixer(regMasterVol, 0)
+	r.setMixer(regPCMOutVol, 0)
+	r.setBM(0x1b, 1, 0)
+	r.setMixer(regFrontDACRate, 44100)
+	r.setMixer(regSurrDACRate, 44100)
+	r.setMixer(regLFEDACRate, 44100)
+	const list, buf = ramBase + 0x1000, ramBase + 0x10000
+	round := func(seed int) []byte {
+		pcm := pattern(seed, 32*0x800)
+		r.bus.WriteDMA(buf, pcm)
+		for i := 0; i < 32; i++ {
+			r.bd(list, i, uint32(buf+uint64(i)*0x2000), 0x1000, bdIOC)
+		}
+		return pcm
+	}
+	first := round(1)
+	r.setBM(0x10, 4, list)
+	r.setBM(0x15, 1, 0x1f)
+	r.setBM(0x1b, 1, 0x05)
+	out := r.be.out()
+	for i := 0; i < 3000 && !r.plic.level[33]; i++ {
+		r.run(1_000_000)
+	}
+	if !r.plic.level[33] {
+		t.Fatal("no LVBCI interrupt after 32 buffers")
+	}
+	sr := r.bm(0x16, 2)
+	r.setBM(0x16, 2, sr)
+	if r.plic.level[33] {
+		t.Error("interrupt still pending after the 16-bit SR write-back")
+	}
+	if !bytes.Equal(out.data[:len(first)], first) {
+		t.Fatalf("first round differs at byte %d", firstDiff(first, out.data))
+	}
+	second := round(500)
+	n := len(out.data)
+	r.setBM(0x1b, 1, 0x05)
+	if civ := r.bm(0x14, 1); civ != 0 {
+		t.Errorf("restart at CIV %d, want 0", civ)
+	}
+	for i := 0; i < 3000 && !r.plic.level[33]; i++ {
+		r.run(1_000_000)
+	}
+	// Between the rounds the halted engine fed silence (BUP clear).
+	got := out.data[n:]
+	if len(got) < len(second) || !bytes.Equal(got[:len(second)], second) {
+		t.Fatalf("second round differs at byte %d", firstDiff(second, got))
+	}
+	if gap := out.data[len(first):n]; !bytes.Equal(gap, make([]byte, len(gap))) {
+		t.Error("non-silent gap between the rounds")
+	}
+}

@@ -3,8 +3,7 @@
  * drops its line first (RISC-V PLIC spec, "Interrupt Gateways" and
  * "Interrupt Pending Bits"). Here the UART's request is masked by the
  * threshold, the UART goes quiet, the threshold drops: MEIP must be set and
- * the claim must return the UART.
- * gemu: known-bug devices/plic drops the pending bit when the line falls */
+ * the claim must return the UART. */
 #include "test.h"
 
 #define PLIC 0x0c000000

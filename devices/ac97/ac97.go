@@ -55,11 +55,10 @@ type Output interface {
 }
 
 // Input is where capture frames come from: a consumer-side view of an
-// audio.Stream fed by a capture source.
+// audio.Stream fed by a capture source, which starts when the voice opens.
 type Input interface {
 	Buffered() int     // frames available
 	Read(p []byte) int // whole frames read
-	SetActive(on bool) // the device is recording (sources may start/stop)
 	Close()
 }
 

@@ -362,9 +362,6 @@ func (c *channel) openVoice() {
 		}
 	} else {
 		c.in, err = c.d.be.OpenInput(voiceNames[c.idx], spec)
-		if err == nil {
-			c.in.SetActive(true)
-		}
 	}
 	if err != nil {
 		c.d.tracef("%s: cannot open voice at %d Hz: %v", voiceNames[c.idx], c.rate, err)
@@ -379,7 +376,6 @@ func (c *channel) closeVoice() {
 		c.out = nil
 	}
 	if c.in != nil {
-		c.in.SetActive(false)
 		c.in.Close()
 		c.in = nil
 	}

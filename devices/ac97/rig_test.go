@@ -62,8 +62,7 @@ func (i *fakeIn) Read(p []byte) int {
 	i.avail = i.avail[n*4:]
 	return n
 }
-func (i *fakeIn) SetActive(on bool) { i.active = on }
-func (i *fakeIn) Close()            { i.closed = true }
+func (i *fakeIn) Close() { i.closed = true }
 
 type fakeBackend struct {
 	outCap int
@@ -82,7 +81,7 @@ func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (Input, error) {
 	if b.noIn {
 		return nil, errNoInput
 	}
-	in := &fakeIn{spec: spec}
+	in := &fakeIn{spec: spec, active: true}
 	b.ins[name] = append(b.ins[name], in)
 	return in, nil
 }

@@ -63,6 +63,10 @@ type emulator struct {
 	bin     string   // path to the binary
 	extra   []string // flags after the common ones
 	timeout time.Duration
+	// captureFile: the audiodev takes gemu's in.path=WAV,in.loop=on, so a
+	// recording can be checked against known samples (QEMU's wav audiodev
+	// cannot capture; notes 5: it records silence from audiodev none).
+	captureFile bool
 }
 
 var (
@@ -114,7 +118,7 @@ func emulators(t *testing.T) []emulator {
 			shift = "3"
 		}
 		es = append(es, emulator{name: "gemu", bin: buildGemu(t),
-			extra: []string{"-icount", "shift=" + shift}, timeout: timeout(10 * time.Minute)})
+			extra: []string{"-icount", "shift=" + shift}, timeout: timeout(10 * time.Minute), captureFile: true})
 	} else {
 		t.Log("gemu Linux runs disabled (set GEMU_LINUX=1 to enable)")
 	}
@@ -274,7 +278,16 @@ func checkExact(t *testing.T, out *guest.WAV, file string) {
 // checkRecord decodes the recording /init dumped in base64: a 48000 Hz
 // stereo S16_LE WAV of 24000 frames. With audiodev none the capture source
 // is silence, so every frame must be zero (and none missing).
-func checkRecord(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
+func checkRecord(t *testing.T, tr *guest.Transcript, _ *guest.WAV) { checkRecordOf(t, tr, nil) }
+
+// checkRecordOf checks the recording against a looped capture source: it
+// must be a contiguous run of the source's frames, starting with a source
+// frame (no stale or zero frames ahead of the data). With src nil, the
+// source is silence.
+func checkRecordOf(t *testing.T, tr *guest.Transcript, src [][2]int16) {
+	if m, ok := tr.Mark("capture-unmuted"); !ok || m.Details != "rc=0" {
+		t.Errorf("amixer capture unmute: %+v", m)
+	}
 	if m, ok := tr.Mark("record-done"); !ok || !strings.HasPrefix(m.Details, "rc=0 ") {
 		t.Fatalf("arecord: %+v (present %v)", m, ok)
 	}
@@ -296,11 +309,46 @@ func checkRecord(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
 	if w.Frames() != 24000 {
 		t.Errorf("recording has %d frames, want 24000", w.Frames())
 	}
-	for i, b := range w.Data {
-		if b != 0 {
-			t.Errorf("recording of silence has a non-zero byte at %d", i)
-			break
+	if src == nil {
+		for i, b := range w.Data {
+			if b != 0 {
+				t.Errorf("recording of silence has a non-zero byte at %d", i)
+				break
+			}
 		}
+		return
+	}
+	rec, _ := guest.Stereo16(w)
+	if len(rec) == 0 {
+		return
+	}
+	best, bestBad := -1, len(rec)+1
+	for k := range src {
+		if src[k] != rec[0] {
+			continue
+		}
+		bad := 0
+		for i := range rec {
+			if rec[i] != src[(k+i)%len(src)] {
+				bad++
+			}
+		}
+		if bad < bestBad {
+			best, bestBad = k, bad
+		}
+	}
+	switch {
+	case best < 0:
+		zeros := 0
+		for zeros < len(rec) && rec[zeros] == [2]int16{} {
+			zeros++
+		}
+		t.Errorf("the first recorded frame %v is not a frame of the capture source (%d leading silent frames of %d; %s)",
+			rec[0], zeros, len(rec), describeFrom(rec, zeros, src))
+	case bestBad > 0:
+		t.Errorf("recording starts at source frame %d, but %d of %d frames differ from the source", best, bestBad, len(rec))
+	default:
+		t.Logf("recording: %d frames bit-exact from source frame %d", len(rec), best)
 	}
 }
 
@@ -330,6 +378,16 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		audiodev = guest.WAVAudiodev(wavPath, sc.rate)
 	} else if os.Getenv("GEMU_LINUX_NO_AC97") == "1" {
 		audiodev = "" // bring-up aid: boot without the sound card
+	}
+	if sc.name == "record" && em.captureFile {
+		src := filepath.Join(dir, "capture.wav")
+		w := guest.Generate(guest.Format{Rate: 48000, Channels: 2, Bits: 16}, 48000)
+		if err := os.WriteFile(src, w.Encode(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		audiodev = guest.WAVAudiodev(wavPath, 48000) + ",in.path=" + src + ",in.loop=on"
+		want, _ := guest.Stereo16(w)
+		sc.check = func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) { checkRecordOf(t, tr, want) }
 	}
 	argv := g.Argv(em.bin, sc.name, audiodev, em.extra...)
 	var echo io.Writer
@@ -379,4 +437,24 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		}
 	}
 	sc.check(t, tr, out)
+}
+
+// describeFrom says whether rec[from:] is a run of the looped source.
+func describeFrom(rec [][2]int16, from int, src [][2]int16) string {
+	if from >= len(rec) {
+		return "nothing after them"
+	}
+	for k := range src {
+		if src[k] != rec[from] {
+			continue
+		}
+		bad := 0
+		for i := from; i < len(rec); i++ {
+			if rec[i] != src[(k+i-from)%len(src)] {
+				bad++
+			}
+		}
+		return fmt.Sprintf("after them, source frame %d onwards with %d differing frames", k, bad)
+	}
+	return fmt.Sprintf("frame %d (%v) after them is not a source frame either", from, rec[from])
 }

@@ -58,6 +58,10 @@ play() { # device file
 }
 
 record() { # device frames
+	# Record Gain starts muted; 100% is gain field 15, unity in QEMU's AC97
+	# (its input level is 255*v/15), so the samples pass unchanged.
+	amixer -q -c 0 sset Capture 100% cap
+	mark capture-unmuted "rc=$?"
 	mark record-start "$1"
 	arecord -q -D "$1" -s "$2" -f S16_LE -r 48000 -c 2 /tmp/rec.wav
 	rc=$?

@@ -134,11 +134,24 @@ func (c *Client) serve() {
 	defer c.wg.Done()
 	for {
 		m, err := readMsg(c.conn)
+		if errors.Is(err, errBadMsg) {
+			c.errs.Add(1)
+			c.log(err.Error())
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) {
 				c.log(fmt.Sprintf("ivshmem: server connection ended (%v); peers keep working, none can join", err))
 			}
 			return
+		}
+		if m.FD >= 0 && m.Val >= 0 && !isEventfd(m.FD) {
+			// Vectors must be eventfds: a regular file would read as
+			// an endless stream of interrupts.
+			closeFD(m.FD)
+			c.errs.Add(1)
+			c.log(fmt.Sprintf("ivshmem-server: descriptor for peer %d is not an eventfd (closed)", m.Val))
+			continue
 		}
 		ev, err := c.proto.Handle(m)
 		if err != nil {
@@ -269,24 +282,24 @@ func (c *Client) Close() error {
 
 // readMsg reads one 8-byte message and the descriptors that came with it.
 // A stream socket may split or merge messages, so bytes are gathered up to
-// 8; descriptors received while gathering belong to this message. More than
-// one descriptor on a message is a protocol error: all are closed.
+// 8; descriptors received while gathering belong to this message. A
+// message with more than one descriptor (or with descriptors the kernel
+// had to drop) is read whole, its descriptors closed, and errBadMsg
+// returned, so the stream stays in step.
 func readMsg(conn *net.UnixConn) (Msg, error) {
 	var buf [8]byte
 	oob := make([]byte, unix.CmsgSpace(4*8))
 	have := 0
 	var fds []int
+	truncated := false
 	for have < 8 {
 		n, oobn, flags, _, err := conn.ReadMsgUnix(buf[have:], oob)
 		if oobn > 0 {
-			got, perr := parseRights(oob[:oobn])
+			got, _ := parseRights(oob[:oobn])
 			fds = append(fds, got...)
-			if perr != nil && err == nil {
-				err = perr
-			}
 		}
-		if err == nil && flags&unix.MSG_CTRUNC != 0 {
-			err = errors.New("ivshmem-server: too many descriptors in one message")
+		if flags&unix.MSG_CTRUNC != 0 {
+			truncated = true
 		}
 		if err == nil && n == 0 {
 			err = errors.New("ivshmem-server: connection closed")
@@ -300,17 +313,29 @@ func readMsg(conn *net.UnixConn) (Msg, error) {
 		have += n
 	}
 	m := Msg{Val: int64(binary.LittleEndian.Uint64(buf[:])), FD: -1}
-	switch len(fds) {
-	case 0:
-	case 1:
+	if len(fds) == 1 && !truncated {
 		m.FD = fds[0]
-	default:
-		for _, fd := range fds {
-			closeFD(fd)
-		}
-		return Msg{}, fmt.Errorf("ivshmem-server: %d descriptors on one message", len(fds))
+		return m, nil
 	}
-	return m, nil
+	if len(fds) == 0 && !truncated {
+		return m, nil
+	}
+	for _, fd := range fds {
+		closeFD(fd)
+	}
+	return Msg{}, fmt.Errorf("%w: value %d with %d descriptors (truncated: %v; closed)", errBadMsg, m.Val, len(fds), truncated)
+}
+
+// errBadMsg marks a message that was read whole but cannot be used; the
+// connection goes on.
+var errBadMsg = errors.New("ivshmem-server: bad message")
+
+// isEventfd reports whether fd is an eventfd (Linux names its anonymous
+// inode "anon_inode:[eventfd]").
+func isEventfd(fd int) bool {
+	var buf [64]byte
+	n, err := unix.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd), buf[:])
+	return err == nil && string(buf[:n]) == "anon_inode:[eventfd]"
 }
 
 // parseRights extracts SCM_RIGHTS descriptors from control messages.

@@ -1,7 +1,7 @@
 // Command bench times the Debian Linux guest on gemu and on QEMU 7.2, on
 // the same kernel, initramfs and firmware, in the same run:
 //
-//	go run ./tests/linux/bench [-runs 2] [-shift 3] [-realtime] [-cpuprofile boot.prof]
+//	go run ./tests/linux/bench [-runs 2] [-shift 3[,0,...]] [-realtime] [-cpuprofile boot.prof]
 //
 // For each emulator it prints the wall time from process start to the
 // first kernel message, to /init, to the shell prompt (shell scenario),
@@ -37,7 +37,7 @@ type result struct {
 
 func main() {
 	runs := flag.Int("runs", 1, "runs per emulator and scenario (best is reported)")
-	shift := flag.String("shift", "3", "gemu -icount shift (deterministic mode)")
+	shift := flag.String("shift", "3", "gemu -icount shift (deterministic mode); a comma-separated list times each")
 	realtime := flag.Bool("realtime", false, "also time gemu in real-time mode")
 	gemuPath := flag.String("gemu", "", "gemu binary (default: go build ./cmd/gemu)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "per run")
@@ -51,7 +51,7 @@ func main() {
 		log.Fatal(err)
 	}
 	if *cpuprofile != "" {
-		if err := profile(g, *cpuprofile, *shift); err != nil {
+		if err := profile(g, *cpuprofile, strings.Split(*shift, ",")[0]); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -76,7 +76,9 @@ func main() {
 	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
 		emus = append(emus, emu{"qemu-7.2", p, nil})
 	}
-	emus = append(emus, emu{"gemu -icount shift=" + *shift, *gemuPath, []string{"-icount", "shift=" + *shift}})
+	for _, sh := range strings.Split(*shift, ",") {
+		emus = append(emus, emu{"gemu -icount shift=" + sh, *gemuPath, []string{"-icount", "shift=" + sh}})
+	}
 	if *realtime {
 		emus = append(emus, emu{"gemu realtime", *gemuPath, nil})
 	}

@@ -32,6 +32,7 @@ mark scenario "$scenario"
 # Deps first, in modules.dep order (computed when the image was built).
 while read -r m; do
 	insmod "$m" || mark insmod-failed "$m"
+	mark insmod "${m##*/}"
 done </etc/gemu/modules
 for m in $extra; do
 	modprobe "$m" || mark modprobe-failed "$m"

@@ -109,7 +109,7 @@ func TestCheckIndices(t *testing.T) {
 		{64, 0, 64, 64, false},
 		{65, 0, 64, 0, true},
 		{3, ^uint64(0) - 4, 64, 8, false}, // wrapped free-running counters
-		{0, 1, 64, 0, true},              // read ahead of write
+		{0, 1, 64, 0, true},               // read ahead of write
 	}
 	for _, tc := range tests {
 		fill, err := CheckIndices(tc.w, tc.r, tc.c)
@@ -381,4 +381,3 @@ func BenchmarkPlayer(b *testing.B) {
 		b.Fatalf("consumer fell behind: read %d, write %d", r.mem.Read(OffRead, 8), r.w)
 	}
 }
-

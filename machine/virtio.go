@@ -1,0 +1,147 @@
+package machine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gemu/bus"
+	"gemu/devices/virtio"
+	"gemu/machine/fdt"
+)
+
+// The eight virtio-mmio slots of virt (0x10001000 + n*0x1000, PLIC source
+// 1+n) and the devices that plug into them: -device virtio-sound-device
+// (QEMU 8.2+'s name for the mmio variant of virtio-sound).
+//
+// As on QEMU, every slot exists and is in the device tree even when empty;
+// an empty slot reads the virtio magic with device ID 0, which drivers skip.
+// A device goes into the slot its bus=virtio-mmio-bus.N option names, or
+// else into the free slot QEMU would pick: QEMU's bus search meets the
+// slots newest first, so the first device lands in slot 7 (0x10008000),
+// the next in slot 6, and so on. Bare-metal guests that hard-code slot 0
+// (xv6) pass bus=virtio-mmio-bus.0, as they must on QEMU.
+
+func init() {
+	RegisterTrace("virtio", "virtio-mmio register accesses, queue errors, virtio-sound requests and I/O")
+	RegisterBoard("virtio-mmio", addVirtioSlots)
+	RegisterDevice("virtio-sound-device", addVirtioSound)
+}
+
+// virtioSlot is one slot's MMIO window; the transport behind it is
+// replaced when a device is plugged in.
+type virtioSlot struct {
+	t    *virtio.MMIO
+	used bool
+}
+
+func (s *virtioSlot) Read(off uint64, size int) uint64     { return s.t.Read(off, size) }
+func (s *virtioSlot) Write(off uint64, size int, v uint64) { s.t.Write(off, size, v) }
+
+type virtioSlotsKey struct{}
+
+// VirtioSlot returns the transport in slot n (0..7), for tests and
+// debuggers, or nil.
+func (m *Machine) VirtioSlot(n int) *virtio.MMIO {
+	slots, _ := m.Value(virtioSlotsKey{}).([]*virtioSlot)
+	if n < 0 || n >= len(slots) {
+		return nil
+	}
+	return slots[n].t
+}
+
+func addVirtioSlots(m *Machine) error {
+	slots := make([]*virtioSlot, VirtioCount)
+	for i := range slots {
+		s := &virtioSlot{t: virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + i}, nil)}
+		slots[i] = s
+		base := uint64(VirtioBase + i*VirtioStride)
+		if err := m.Bus.Map(base, VirtioStride, s, fmt.Sprintf("virtio-mmio.%d", i)); err != nil {
+			return err
+		}
+		m.OnReset(func() { s.t.Reset() })
+	}
+	m.SetValue(virtioSlotsKey{}, slots)
+	m.AddFDTNode(func(root *fdt.Node) {
+		soc := root.Lookup("/soc")
+		if soc == nil {
+			soc = root
+		}
+		// QEMU 7.2's create_fdt_virtio: same names and properties; its
+		// dump lists the slots from the highest address down.
+		for i := VirtioCount - 1; i >= 0; i-- {
+			base := uint64(VirtioBase + i*VirtioStride)
+			n := soc.AddNode(fmt.Sprintf("virtio_mmio@%x", base))
+			n.SetU32("interrupts", uint32(VirtioIRQ+i))
+			n.SetU32("interrupt-parent", PhandlePLIC)
+			n.SetU64("reg", base, VirtioStride)
+			n.SetString("compatible", "virtio,mmio")
+		}
+	})
+	return nil
+}
+
+// plugVirtio puts dev into the slot named by bus=virtio-mmio-bus.N, or the
+// free slot QEMU would choose, and returns its transport.
+func (m *Machine) plugVirtio(opt DeviceOpt, dev virtio.Device) (*virtio.MMIO, int, error) {
+	slots, _ := m.Value(virtioSlotsKey{}).([]*virtioSlot)
+	if len(slots) == 0 {
+		return nil, 0, fmt.Errorf("-device %s: this board has no virtio-mmio slots", opt.Raw)
+	}
+	n := -1
+	if b, ok := opt.Get("bus"); ok {
+		v, err := strconv.Atoi(strings.TrimPrefix(b, "virtio-mmio-bus."))
+		if !strings.HasPrefix(b, "virtio-mmio-bus.") || err != nil || v < 0 || v >= len(slots) {
+			return nil, 0, fmt.Errorf("-device %s: bus=%s: want virtio-mmio-bus.N with N in 0..%d", opt.Raw, b, len(slots)-1)
+		}
+		if slots[v].used {
+			return nil, 0, fmt.Errorf("-device %s: bus %s already holds a device", opt.Raw, b)
+		}
+		n = v
+	} else {
+		for i := len(slots) - 1; i >= 0; i-- {
+			if !slots[i].used {
+				n = i
+				break
+			}
+		}
+		if n < 0 {
+			return nil, 0, fmt.Errorf("-device %s: all %d virtio-mmio slots are in use", opt.Raw, len(slots))
+		}
+	}
+	t := virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + n}, dev)
+	if tr := m.Tracer("virtio"); tr != nil {
+		t.Trace = func(s string) { tr("slot %d: %s", n, s) }
+	}
+	slots[n].t, slots[n].used = t, true
+	return t, n, nil
+}
+
+// addVirtioSound is `-device virtio-sound-device,audiodev=ID[,bus=virtio-mmio-bus.N]`.
+func addVirtioSound(m *Machine, opt DeviceOpt) error {
+	if err := opt.Check("audiodev", "bus", "id"); err != nil {
+		return err
+	}
+	a, err := m.deviceAudiodev(opt)
+	if err != nil {
+		return err
+	}
+	d := virtio.NewSound(m.Clock, nil)
+	d.UseAudiodev(a)
+	if tr := m.Tracer("virtio"); tr != nil {
+		d.Trace = func(s string) { tr("%s", s) }
+	}
+	if _, _, err := m.plugVirtio(opt, d); err != nil {
+		return err
+	}
+	// Voice names (per-stream WAV files, statistics): virtio-snd, then
+	// virtio-snd1, virtio-snd2, ... for further sound devices.
+	type soundsKey struct{}
+	k, _ := m.Value(soundsKey{}).(int)
+	if k > 0 {
+		d.Name = fmt.Sprintf("virtio-snd%d", k)
+	}
+	m.SetValue(soundsKey{}, k+1)
+	m.AtExit(func() error { d.Close(); return nil })
+	return nil
+}

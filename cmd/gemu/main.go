@@ -20,7 +20,7 @@ import (
 	"syscall"
 
 	"gemu/machine"
-	"gemu/tests/guests"
+	demo "gemu/tests/guests/ac97/elf"
 )
 
 func main() {
@@ -39,10 +39,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg := o.cfg
 	if cfg.Kernel == "" && cfg.BIOS == "" {
-		// The main job: the embedded demo guest, bare metal.
-		cfg.KernelData = guests.Default
-		cfg.Kernel = "(embedded demo guest)"
-		cfg.BIOS = "none"
+		// The main job: the embedded demo guest, bare metal, playing music
+		// through AC97 on the speakers (or into a WAV file it names when the
+		// host has no audio device).
+		machine.ConfigureDemo(&cfg, demo.Demo)
 	}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"gemu/devices/audio"
 	"strings"
 	"testing"
 	"time"
@@ -110,12 +111,33 @@ func TestEscaper(t *testing.T) {
 	}
 }
 
-// TestRunEmbedded runs the embedded demo guest end to end.
+// TestRunEmbedded runs the main job, the embedded sound demo, end to end in
+// deterministic time. The test machine has no speakers, so the demo must say
+// so and leave its music in gemu-demo.wav in the working directory.
 func TestRunEmbedded(t *testing.T) {
+	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
 	code := run([]string{"-nographic", "-icount", "auto"}, strings.NewReader(""), &out, &errOut)
-	if code != 0 || !strings.Contains(out.String(), "Hello") {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and a greeting", code, out.String(), errOut.String())
+	if code != 0 || !strings.Contains(out.String(), "gemu demo: done") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and the demo's last line", code, out.String(), errOut.String())
+	}
+	spec, data, err := audio.ReadWAVFile(machine.DemoWAV)
+	if err != nil {
+		t.Fatalf("demo output: %v", err)
+	}
+	// The tune lasts about 15 s; anything under 10 s means playback stopped early.
+	if secs := len(data) / spec.FrameBytes() / spec.Freq; secs < 10 {
+		t.Errorf("%s holds %d s of audio, want the whole tune", machine.DemoWAV, secs)
+	}
+	silent := true
+	for _, b := range data {
+		if b != 0 {
+			silent = false
+			break
+		}
+	}
+	if silent {
+		t.Errorf("%s is all silence", machine.DemoWAV)
 	}
 }
 

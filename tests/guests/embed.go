@@ -1,5 +1,6 @@
-// Package guests holds the freestanding guest programs that gemu embeds for
-// its main job. The ELFs are committed, built from the sources beside them
+// Package guests holds freestanding guest programs that gemu's tests and
+// examples embed (the sound demo that is gemu's main job lives with its
+// driver in tests/guests/ac97). The ELFs are committed, built from the sources beside them
 // by the Makefile in this directory; guests_test.go rebuilds them and checks
 // the committed bytes are reproducible.
 package guests
@@ -11,7 +12,3 @@ import _ "embed"
 //
 //go:embed hello/hello.elf
 var Hello []byte
-
-// Default is the guest `gemu` runs when no -kernel or -bios is given.
-// For now it is Hello; the sound demo replaces it later.
-var Default = Hello

@@ -70,7 +70,6 @@ func TestEmbedded(t *testing.T) {
 		path string
 	}{
 		{"Hello", Hello, "hello/hello.elf"},
-		{"Default", Default, "hello/hello.elf"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,9 +29,22 @@ for a in $(cat /proc/cmdline); do
 done
 mark scenario "$scenario"
 
+# modopts NAME: the NAME.key=value items of the kernel command line, as
+# modprobe would pass them (busybox insmod does not read /proc/cmdline).
+modopts() {
+	for a in $(cat /proc/cmdline); do
+		case "$a" in
+		"$1".*=*) echo "${a#"$1".}" ;;
+		esac
+	done
+}
+
 # Deps first, in modules.dep order (computed when the image was built).
 while read -r m; do
-	insmod "$m" || mark insmod-failed "$m"
+	n=${m##*/}
+	n=$(echo "${n%%.ko*}" | tr - _)
+	# shellcheck disable=SC2046
+	insmod "$m" $(modopts "$n") || mark insmod-failed "$m"
 	mark insmod "${m##*/}"
 done </etc/gemu/modules
 for m in $extra; do
@@ -84,6 +97,13 @@ shell)
 	;;
 play48) cards; unmute; play hw:0,0 /wav/s16-48000.wav ;;
 play44) cards; unmute; play hw:0,0 /wav/s16-44100.wav ;;
+clock)
+	# Booted with snd_intel8x0.ac97_clock=1: the driver measured the AC97
+	# clock at probe (it skips that on QEMU's subsystem ID otherwise).
+	dmesg | grep -E 'measure|clocking|rejected' | sed 's/^/@@gemu-clock /'
+	unmute
+	play hw:0,0 /wav/s16-48000.wav
+	;;
 playmono) unmute; play plughw:0,0 /wav/mono-48000.wav ;;
 playu8) unmute; play plughw:0,0 /wav/u8-48000.wav ;;
 mute)

@@ -229,7 +229,8 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 }
 
 // Argv is the QEMU-style command line that boots g with the given
-// scenario, an AC97 on audiodev (e.g. "wav,id=snd0,path=out.wav,..."), and
+// scenario (its name, optionally followed by more kernel parameters such
+// as "snd_intel8x0.ac97_clock=1", which /init hands to insmod), an AC97 on audiodev (e.g. "wav,id=snd0,path=out.wav,..."), and
 // any extra flags (e.g. "-icount", "shift=3").
 func (g *Guest) Argv(emulator, scenario, audiodev string, extra ...string) []string {
 	a := []string{emulator, "-machine", "virt", "-m", "512M", "-nographic",

@@ -16,6 +16,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 //go:embed init.sh
@@ -86,6 +87,20 @@ func Build(ctx context.Context, opt Options) (*Guest, error) {
 	if opt.CacheDir == "" {
 		opt.CacheDir = DefaultCacheDir()
 	}
+	if err := os.MkdirAll(opt.CacheDir, 0o755); err != nil {
+		return nil, err
+	}
+	// Several test processes may build at once (go test ./... runs
+	// packages in parallel; people share machines): one at a time.
+	lock, err := os.OpenFile(filepath.Join(opt.CacheDir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("guest: locking %s: %w", lock.Name(), err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	b := &builder{opt: opt, apt: &Apt{Dir: filepath.Join(opt.CacheDir, "apt"), Log: opt.Log}, g: &Guest{}}
 	if err := b.resolve(ctx); err != nil {
 		return nil, err

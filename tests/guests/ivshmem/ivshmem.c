@@ -1,0 +1,230 @@
+/* ivshmem: a freestanding producer for gemu's audio ring in ivshmem shared
+ * memory, on the QEMU/gemu virt board.
+ *
+ *   1. scan ECAM bus 0 for 1af4:1110; size BAR0 (32-bit registers) and BAR2
+ *      (64-bit prefetchable shared memory); put BAR0 at 0x40000000 in the
+ *      32-bit window and BAR2 at 0x400000000, the base of the 64-bit window
+ *      for up to 14 GiB of RAM (end of RAM rounded up to 16 GiB); enable
+ *      memory decoding (Command bit 1: QEMU's reset leaves it off);
+ *   2. check the registers: IVPosition 0 (plain), IntrStatus 0;
+ *   3. write a check pattern into the last 4 KiB of the shared memory;
+ *   4. set up the ring (devices/ivshmem/ring.go: header, 16 KiB of data at
+ *      0x100) and produce NFRAMES frames of 48 kHz S16LE stereo, as much as
+ *      the consumer frees, publishing the write index after the samples
+ *      (fence w,w); when everything is consumed, clear active and power off;
+ *   5. with no consumer (QEMU, or gemu without audiodev=): when the read
+ *      index has not moved for 200 ms, say so and power off; the shared
+ *      memory then holds the pattern, the header and the first 16 KiB of
+ *      PCM, which the host test compares between QEMU and gemu.
+ *
+ * Frame i: left = (13 i mod 32749) + 1, right = -((7 i mod 32749) + 1):
+ * never zero, so the host can check every sample.
+ *
+ * Register facts: gemu device-reference.md 0.2 and 3; no interrupts. */
+#include "../common/virt.h"
+
+#define ECAM_BASE 0x30000000UL
+#define CLINT_MTIME 0x0200bff8UL
+#define TIMEBASE_HZ 10000000UL
+
+#define BAR0_ADDR 0x40000000UL
+#define BAR2_ADDR 0x400000000UL
+
+#define REG_INTR_MASK 0x00
+#define REG_INTR_STATUS 0x04
+#define REG_IV_POSITION 0x08
+
+/* Ring header (devices/ivshmem/ring.go). */
+#define RING_MAGIC 0x44554147u /* "GAUD" */
+#define OFF_MAGIC 0x00
+#define OFF_VERSION 0x04
+#define OFF_RATE 0x08
+#define OFF_CHANNELS 0x0c
+#define OFF_FORMAT 0x0e
+#define OFF_FRAME_BYTES 0x10
+#define OFF_DATA 0x14
+#define OFF_CAPACITY 0x18
+#define OFF_WRITE 0x20
+#define OFF_READ 0x40
+#define OFF_STATUS 0x48
+#define OFF_EPOCH 0x60
+#define OFF_ACTIVE 0x64
+#define FORMAT_S16LE 2
+#define DATA_OFF 0x100
+#define CAPACITY 16384u
+
+#define RATE 48000
+#define NFRAMES 12000 /* 250 ms */
+#define PATTERN_WORDS 1024
+
+static void put_hex(uint64_t v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--)
+		uart_putc("0123456789abcdef"[(v >> (4 * i)) & 15]);
+}
+
+static void put_dec(uint64_t v)
+{
+	char b[24];
+	int i = 0;
+	do {
+		b[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		uart_putc(b[--i]);
+}
+
+void poweroff(int status)
+{
+	volatile uint32_t *test = (volatile uint32_t *)TEST_BASE;
+	if (status == 0)
+		*test = TEST_PASS;
+	else
+		*test = ((uint32_t)status << 16) | TEST_FAIL;
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+static void fail(const char *why)
+{
+	uart_puts("ivshmem: FAIL: ");
+	uart_puts(why);
+	uart_puts("\n");
+	poweroff(1);
+}
+
+static inline uint32_t rd32(uintptr_t a) { return *(volatile uint32_t *)a; }
+static inline void wr32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline uint64_t rd64(uintptr_t a) { return *(volatile uint64_t *)a; }
+static inline void wr64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
+static inline void wr16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
+static uint64_t mtime(void) { return *(volatile uint64_t *)CLINT_MTIME; }
+
+static uintptr_t cfg_addr(int slot, int reg)
+{
+	return ECAM_BASE + ((uintptr_t)slot << 15) + (uintptr_t)reg;
+}
+
+static int find_device(void)
+{
+	for (int slot = 0; slot < 32; slot++)
+		if (rd32(cfg_addr(slot, 0)) == 0x11101af4u)
+			return slot;
+	return -1;
+}
+
+/* frame returns sample frame i as one 32-bit word (left in the low half). */
+static uint32_t frame(uint32_t i)
+{
+	uint16_t l = (uint16_t)((13 * i) % 32749 + 1);
+	uint16_t r = (uint16_t)-(int32_t)((7 * i) % 32749 + 1);
+	return (uint32_t)l | (uint32_t)r << 16;
+}
+
+static uint32_t pattern(uint32_t i) { return i * 0x9e3779b9u ^ 0xa5a5a5a5u; }
+
+int main(void)
+{
+	int slot = find_device();
+	if (slot < 0)
+		fail("no 1af4:1110 on bus 0");
+	uint32_t class = rd32(cfg_addr(slot, 0x08)) >> 8;
+	if (class != 0x050000)
+		fail("class is not 0x050000");
+
+	/* BAR0: 32-bit memory. */
+	wr32(cfg_addr(slot, 0x10), 0xffffffffu);
+	uint32_t size0 = ~(rd32(cfg_addr(slot, 0x10)) & ~0xfu) + 1;
+	/* BAR2/3: 64-bit prefetchable memory (type bits 0xc). */
+	uint32_t t2 = rd32(cfg_addr(slot, 0x18));
+	if ((t2 & 0xf) != 0xc)
+		fail("BAR2 is not 64-bit prefetchable memory");
+	wr32(cfg_addr(slot, 0x18), 0xffffffffu);
+	wr32(cfg_addr(slot, 0x1c), 0xffffffffu);
+	uint64_t mask = (uint64_t)rd32(cfg_addr(slot, 0x1c)) << 32 | (rd32(cfg_addr(slot, 0x18)) & ~0xfu);
+	uint64_t size2 = ~mask + 1;
+	if (size2 < 0x10000 || (size2 & (size2 - 1)))
+		fail("BAR2 size is not a power of two of at least 64 KiB");
+	wr32(cfg_addr(slot, 0x10), (uint32_t)BAR0_ADDR);
+	wr32(cfg_addr(slot, 0x18), (uint32_t)BAR2_ADDR);
+	wr32(cfg_addr(slot, 0x1c), (uint32_t)(BAR2_ADDR >> 32));
+	*(volatile uint16_t *)cfg_addr(slot, 0x04) = 0x0002; /* memory space */
+
+	uart_puts("ivshmem: 00:");
+	put_hex((uint64_t)slot, 2);
+	uart_puts(".0 BAR0 ");
+	put_hex(BAR0_ADDR, 8);
+	uart_puts("/");
+	put_hex(size0, 3);
+	uart_puts(" BAR2 ");
+	put_hex(BAR2_ADDR, 9);
+	uart_puts("/");
+	put_hex(size2, 8);
+	uart_puts("\n");
+
+	if (rd32(BAR0_ADDR + REG_IV_POSITION) != 0)
+		fail("IVPosition of ivshmem-plain is not 0");
+	wr32(BAR0_ADDR + REG_INTR_MASK, 0xffffffffu);
+	if (rd32(BAR0_ADDR + REG_INTR_STATUS) != 0)
+		fail("IntrStatus is not 0");
+
+	uintptr_t shm = BAR2_ADDR;
+	uintptr_t pat = shm + size2 - 4 * PATTERN_WORDS;
+	for (uint32_t i = 0; i < PATTERN_WORDS; i++)
+		wr32(pat + 4 * i, pattern(i));
+	for (uint32_t i = 0; i < PATTERN_WORDS; i++)
+		if (rd32(pat + 4 * i) != pattern(i))
+			fail("pattern does not read back");
+
+	/* The ring: indices first, magic last (ring.go "Starting"). */
+	wr32(shm + OFF_MAGIC, 0);
+	wr64(shm + OFF_WRITE, 0);
+	wr64(shm + OFF_READ, 0);
+	wr32(shm + OFF_VERSION, 1);
+	wr32(shm + OFF_RATE, RATE);
+	wr16(shm + OFF_CHANNELS, 2);
+	wr16(shm + OFF_FORMAT, FORMAT_S16LE);
+	wr32(shm + OFF_FRAME_BYTES, 4);
+	wr32(shm + OFF_DATA, DATA_OFF);
+	wr32(shm + OFF_CAPACITY, CAPACITY);
+	wr32(shm + OFF_EPOCH, 1);
+	wr32(shm + OFF_ACTIVE, 1);
+	__asm__ volatile("fence w,w" ::: "memory");
+	wr32(shm + OFF_MAGIC, RING_MAGIC);
+
+	uint64_t w = 0, last_read = 0;
+	uint64_t last_move = mtime();
+	const uint64_t total = (uint64_t)NFRAMES * 4;
+	for (;;) {
+		uint64_t r = rd64(shm + OFF_READ);
+		__asm__ volatile("fence r,rw" ::: "memory");
+		if (r != last_read) {
+			last_read = r;
+			last_move = mtime();
+		}
+		if ((rd32(shm + OFF_STATUS) & 0xff) == 2)
+			fail("consumer marked the ring broken");
+		if (r == total)
+			break;
+		if (mtime() - last_move > TIMEBASE_HZ / 5) {
+			uart_puts("ivshmem: no consumer; wrote ");
+			put_dec(w / 4);
+			uart_puts(" frames\n");
+			poweroff(0);
+		}
+		uint64_t free = CAPACITY - (w - r);
+		if (free < 1024 && w < total)
+			continue;
+		/* Write up to 256 frames, then publish them. */
+		for (int k = 0; k < 256 && w < total && w - r < CAPACITY; k++, w += 4)
+			wr32(shm + DATA_OFF + (w & (CAPACITY - 1)), frame((uint32_t)(w / 4)));
+		__asm__ volatile("fence w,w" ::: "memory");
+		wr64(shm + OFF_WRITE, w);
+	}
+	wr32(shm + OFF_ACTIVE, 0);
+	uart_puts("ivshmem: played ");
+	put_dec(total / 4);
+	uart_puts(" frames\n");
+	return 0;
+}

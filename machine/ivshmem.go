@@ -83,12 +83,21 @@ func parseOnOff(key, v string) (bool, error) {
 // parseMemoryBackend parses one -object argument; ok is false for other
 // object types.
 func parseMemoryBackend(arg string) (id string, b *memBackend, ok bool, err error) {
-	opt, err := ParseDeviceOpt(arg) // same option syntax; the "name" is qom-type
-	if err != nil {
-		return "", nil, false, fmt.Errorf("-object %s: %v", arg, strings.TrimPrefix(err.Error(), "-device "+arg+": "))
+	// The same option syntax as -device, with the type first or given as
+	// qom-type=TYPE anywhere.
+	opt, err := ParseDeviceOpt(arg)
+	if strings.Contains(arg, "qom-type=") {
+		opt, err = ParseDeviceOpt("_," + arg)
+		if t, has := opt.Get("qom-type"); has && err == nil {
+			opt.Name = t
+		}
 	}
-	if t, has := opt.Get("qom-type"); has && opt.Name == "" {
-		opt.Name = t
+	if err != nil {
+		msg := err.Error() // "-device ARG: why"
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return "", nil, false, fmt.Errorf("-object %s: %s", arg, msg)
 	}
 	kind, isMem := strings.CutPrefix(opt.Name, "memory-backend-")
 	if !isMem {

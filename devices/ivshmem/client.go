@@ -28,7 +28,9 @@ type Client struct {
 	Mem *Memory // the server's shared memory
 
 	conn    *net.UnixConn
+	rd      msgReader
 	proto   Proto
+	early   []Event // own vectors received before Start
 	peers   atomic.Pointer[peerTable]
 	pending atomic.Uint32
 	own     []*os.File
@@ -67,11 +69,11 @@ func Dial(path string, vectors int, log func(string)) (*Client, error) {
 	if log == nil {
 		log = func(string) {}
 	}
-	c := &Client{conn: conn, proto: Proto{Vectors: vectors}, log: log}
+	c := &Client{conn: conn, rd: msgReader{conn: conn}, proto: Proto{Vectors: vectors}, log: log}
 	c.peers.Store(&peerTable{})
 	_ = conn.SetReadDeadline(time.Now().Add(HandshakeTimeout))
 	for !c.proto.Ready() {
-		m, err := readMsg(conn)
+		m, err := c.rd.read()
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("ivshmem: %s: %w", path, err)
@@ -90,10 +92,27 @@ func Dial(path string, vectors int, log func(string)) (*Client, error) {
 			}
 		}
 	}
-	_ = conn.SetReadDeadline(time.Time{})
 	c.ID = c.proto.ID()
+	// Settle: the server sends the peers that already exist and then our
+	// own vectors right after the memory (contrib/ivshmem-server order).
+	// Taking them now means a guest's first doorbell to an existing peer
+	// is not lost to the start-up race QEMU has (it reads them later, and
+	// drops doorbells to peers it does not know yet). Stop at our last
+	// vector, or when the server pauses.
+	for c.proto.own < vectors {
+		_ = conn.SetReadDeadline(time.Now().Add(SettleTimeout))
+		m, err := c.rd.read()
+		if errors.Is(err, os.ErrDeadlineExceeded) || !c.handle(m, err) {
+			break
+		}
+	}
+	_ = conn.SetReadDeadline(time.Time{})
 	return c, nil
 }
+
+// SettleTimeout is how long Dial waits for each message after the
+// handshake while collecting the existing peers and its own vectors.
+const SettleTimeout = 200 * time.Millisecond
 
 // mapServerMemory maps the memory fd (its size from fstat) and closes it.
 func mapServerMemory(fd int) (*Memory, error) {
@@ -112,6 +131,10 @@ func (c *Client) Start(notify func()) {
 		notify = func() {}
 	}
 	c.notify = notify
+	for _, ev := range c.early {
+		c.apply(ev)
+	}
+	c.early = nil
 	c.wg.Add(1)
 	go c.serve()
 }
@@ -133,41 +156,54 @@ func (c *Client) Peers() map[int]int {
 func (c *Client) serve() {
 	defer c.wg.Done()
 	for {
-		m, err := readMsg(c.conn)
-		if errors.Is(err, errBadMsg) {
-			c.errs.Add(1)
-			c.log(err.Error())
-			continue
-		}
-		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				c.log(fmt.Sprintf("ivshmem: server connection ended (%v); peers keep working, none can join", err))
-			}
+		m, err := c.rd.read()
+		if !c.handle(m, err) {
 			return
 		}
-		if m.FD >= 0 && m.Val >= 0 && !isEventfd(m.FD) {
-			// Vectors must be eventfds: a regular file would read as
-			// an endless stream of interrupts.
-			closeFD(m.FD)
-			c.errs.Add(1)
-			c.log(fmt.Sprintf("ivshmem-server: descriptor for peer %d is not an eventfd (closed)", m.Val))
-			continue
-		}
-		ev, err := c.proto.Handle(m)
-		if err != nil {
-			c.errs.Add(1)
-			c.log(err.Error())
-			closeFD(ev.FD)
-			continue
-		}
-		c.apply(ev)
 	}
+}
+
+// handle applies one message (or read error); it returns false when the
+// connection has ended.
+func (c *Client) handle(m Msg, err error) bool {
+	if errors.Is(err, errBadMsg) {
+		c.errs.Add(1)
+		c.log(err.Error())
+		return true
+	}
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			c.log(fmt.Sprintf("ivshmem: server connection ended (%v); peers keep working, none can join", err))
+		}
+		return false
+	}
+	if m.FD >= 0 && m.Val >= 0 && !isEventfd(m.FD) {
+		// Vectors must be eventfds: a regular file would read as an
+		// endless stream of interrupts.
+		closeFD(m.FD)
+		c.errs.Add(1)
+		c.log(fmt.Sprintf("ivshmem-server: descriptor for peer %d is not an eventfd (closed)", m.Val))
+		return true
+	}
+	ev, err := c.proto.Handle(m)
+	if err != nil {
+		c.errs.Add(1)
+		c.log(err.Error())
+		closeFD(ev.FD)
+		return true
+	}
+	c.apply(ev)
+	return true
 }
 
 // apply carries out one event on the socket goroutine.
 func (c *Client) apply(ev Event) {
 	switch ev.Kind {
 	case EvOwnVector:
+		if c.notify == nil { // Dial is still settling: watch from Start on
+			c.early = append(c.early, ev)
+			return
+		}
 		if err := unix.SetNonblock(ev.FD, true); err != nil {
 			closeFD(ev.FD)
 			return
@@ -267,6 +303,9 @@ func (c *Client) Close() error {
 	c.closed = true // from now on apply adds no own vector
 	own := c.own
 	c.mu.Unlock()
+	for _, ev := range c.early { // never started
+		closeFD(ev.FD)
+	}
 	c.conn.Close()
 	for _, f := range own {
 		f.Close() // ends its watch goroutine
@@ -280,50 +319,69 @@ func (c *Client) Close() error {
 	return c.Mem.Close()
 }
 
-// readMsg reads one 8-byte message and the descriptors that came with it.
-// A stream socket may split or merge messages, so bytes are gathered up to
-// 8; descriptors received while gathering belong to this message. A
+// msgReader reads 8-byte messages and the descriptors that came with
+// them. A stream socket may split or merge messages, so bytes are gathered
+// up to 8; descriptors received while gathering belong to this message. A
 // message with more than one descriptor (or with descriptors the kernel
 // had to drop) is read whole, its descriptors closed, and errBadMsg
-// returned, so the stream stays in step.
-func readMsg(conn *net.UnixConn) (Msg, error) {
-	var buf [8]byte
-	oob := make([]byte, unix.CmsgSpace(4*8))
-	have := 0
-	var fds []int
-	truncated := false
-	for have < 8 {
-		n, oobn, flags, _, err := conn.ReadMsgUnix(buf[have:], oob)
+// returned, so the stream stays in step. A read deadline that expires in
+// the middle of a message keeps what was gathered for the next call.
+type msgReader struct {
+	conn      *net.UnixConn
+	buf       [8]byte
+	have      int
+	fds       []int
+	truncated bool
+	oob       []byte
+}
+
+func (r *msgReader) read() (Msg, error) {
+	if r.oob == nil {
+		r.oob = make([]byte, unix.CmsgSpace(4*8))
+	}
+	for r.have < 8 {
+		n, oobn, flags, _, err := r.conn.ReadMsgUnix(r.buf[r.have:], r.oob)
 		if oobn > 0 {
-			got, _ := parseRights(oob[:oobn])
-			fds = append(fds, got...)
+			got, _ := parseRights(r.oob[:oobn])
+			r.fds = append(r.fds, got...)
 		}
 		if flags&unix.MSG_CTRUNC != 0 {
-			truncated = true
+			r.truncated = true
+		}
+		r.have += n
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Msg{}, err
 		}
 		if err == nil && n == 0 {
 			err = errors.New("ivshmem-server: connection closed")
 		}
 		if err != nil {
-			for _, fd := range fds {
-				closeFD(fd)
-			}
+			r.reset(true)
 			return Msg{}, err
 		}
-		have += n
 	}
-	m := Msg{Val: int64(binary.LittleEndian.Uint64(buf[:])), FD: -1}
-	if len(fds) == 1 && !truncated {
-		m.FD = fds[0]
-		return m, nil
+	m := Msg{Val: int64(binary.LittleEndian.Uint64(r.buf[:])), FD: -1}
+	nfds, truncated := len(r.fds), r.truncated
+	if nfds == 1 && !truncated {
+		m.FD = r.fds[0]
 	}
-	if len(fds) == 0 && !truncated {
-		return m, nil
+	r.reset(m.FD < 0)
+	if nfds > 1 || truncated {
+		return Msg{}, fmt.Errorf("%w: value %d with %d descriptors (truncated: %v; closed)", errBadMsg, m.Val, nfds, truncated)
 	}
-	for _, fd := range fds {
-		closeFD(fd)
+	return m, nil
+}
+
+// reset starts a new message, closing the gathered descriptors if asked.
+func (r *msgReader) reset(closeFDs bool) {
+	if closeFDs {
+		for _, fd := range r.fds {
+			closeFD(fd)
+		}
 	}
-	return Msg{}, fmt.Errorf("%w: value %d with %d descriptors (truncated: %v; closed)", errBadMsg, m.Val, len(fds), truncated)
+	r.fds = r.fds[:0]
+	r.have = 0
+	r.truncated = false
 }
 
 // errBadMsg marks a message that was read whole but cannot be used; the

@@ -1,9 +1,11 @@
 package ivshmem
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -143,6 +145,10 @@ func TestClientWithServer(t *testing.T) {
 	b, err := Dial(sock, 2, func(s string) { t.Log(s) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Dial already took the existing peer (a first doorbell is not lost).
+	if got := b.Peers(); !cmp.Equal(got, map[int]int{0: 2}) {
+		t.Errorf("peers right after Dial: %v, want peer 0 with 2 vectors", got)
 	}
 	b.Start(nil)
 	if a.ID != 0 || b.ID != 1 || a.Mem.Size() != 1<<20 {
@@ -289,6 +295,52 @@ func TestHostileServer(t *testing.T) {
 		}
 		if c.ID != 2 {
 			t.Errorf("ID %d", c.ID)
+		}
+	})
+}
+
+// FuzzMsgReader sends arbitrary bytes, split into arbitrary chunks, down a
+// stream socket: the reader must return exactly the 8-byte values in
+// order, then an error for a trailing partial message, never a panic.
+func FuzzMsgReader(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff}, uint8(3))
+	f.Add(bytes.Repeat([]byte{0xff}, 64), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Skip(err)
+		}
+		file := os.NewFile(uintptr(fds[0]), "reader")
+		conn, err := net.FileConn(file)
+		file.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		go func() {
+			defer unix.Close(fds[1])
+			for p := data; len(p) > 0; {
+				n := min(len(p), int(chunk)+1)
+				if _, err := unix.Write(fds[1], p[:n]); err != nil {
+					return
+				}
+				p = p[n:]
+			}
+		}()
+		r := msgReader{conn: conn.(*net.UnixConn)}
+		n := 0
+		for {
+			m, err := r.read()
+			if err != nil {
+				break
+			}
+			if want := int64(binary.LittleEndian.Uint64(data[8*n:])); m.Val != want || m.FD != -1 {
+				t.Fatalf("message %d = %+v, want %d without fd", n, m, want)
+			}
+			n++
+		}
+		if n != len(data)/8 {
+			t.Fatalf("read %d messages from %d bytes", n, len(data))
 		}
 	})
 }

@@ -44,9 +44,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// guest builds tests/guests/virtiosnd once (make, riscv64-unknown-elf-gcc;
+// guestELFPath builds tests/guests/virtiosnd once (make, riscv64-unknown-elf-gcc;
 // tests/setup.sh installs them).
-func guest(t *testing.T) string {
+func guestELFPath(t *testing.T) string {
 	t.Helper()
 	for _, tool := range []string{"make", "riscv64-unknown-elf-gcc"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -140,7 +140,7 @@ func boot(t *testing.T, audiodev, appendArgs string, devices ...string) (*machin
 	}
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
-		BIOS: "none", Kernel: guest(t), Append: appendArgs,
+		BIOS: "none", Kernel: guestELFPath(t), Append: appendArgs,
 		Devices: devs, Audiodevs: []string{audiodev},
 		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
 	})

@@ -13,6 +13,17 @@
 // Like every device, the package runs on the emulation goroutine and
 // schedules its work on the machine clock only.
 //
+// The sound device works with Linux's virtio_snd (Debian 6.12: aplay and
+// arecord bit-exact, tests/virtiosnd TestLinux), with polling bare-metal
+// drivers (tests/guests/virtiosnd) and with the request shapes of
+// rcore-os virtio-drivers (one 4096-byte response buffer, header and PCM
+// in one descriptor, count-0 info queries).
+//
+// Cost (go test -bench . ./devices/virtio, 2-core Xeon VM shared with other
+// jobs): one second of 48 kHz stereo playback in 10 ms periods, device,
+// in-test driver and a "none" audiodev together, takes about 0.45 ms of
+// host CPU (0.05% of a core).
+//
 // References: Virtual I/O Device (VIRTIO) Version 1.2, sections 2 (basic
 // facilities: status, feature bits, split virtqueues), 4.2 (virtio over
 // MMIO) and 5.14 (sound device); gemu device-reference.md section 2.

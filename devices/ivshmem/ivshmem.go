@@ -133,7 +133,7 @@ func New(cfg Config) (*Device, error) {
 		d.fn.SetWritable(off+3, 0xc0) // MSI-X enable, function mask
 		d.fn.SaveResetState()
 	}
-	if err := d.fn.SetBAR(2, pci.BAR{Kind: pci.BARMem64, Prefetch: true, Size: cfg.Mem.Size(), Dev: cfg.Mem}); err != nil {
+	if err := d.fn.SetBAR(2, pci.BAR{Kind: pci.BARMem64, Prefetch: true, Size: cfg.Mem.Size(), Dev: shmBAR{d}}); err != nil {
 		return nil, err
 	}
 	// QEMU sets I/O and memory decoding at realize (device-reference 3.1),
@@ -292,5 +292,19 @@ func (m msixBAR) Write(off uint64, size int, val uint64) {
 	}
 	for i := 0; i < size; i++ {
 		m.d.msix[off+uint64(i)] = byte(val >> (8 * i))
+	}
+}
+
+// shmBAR is BAR2: guest loads and stores go straight to the shared memory
+// (bounds-checked by Memory). A store into the ring header wakes the
+// audio player, which does not poll an idle ring on a deterministic clock.
+type shmBAR struct{ d *Device }
+
+func (b shmBAR) Read(off uint64, size int) uint64 { return b.d.mem.Read(off, size) }
+
+func (b shmBAR) Write(off uint64, size int, val uint64) {
+	b.d.mem.Write(off, size, val)
+	if off < HeaderSize && b.d.Player != nil {
+		b.d.Player.Kick()
 	}
 }

@@ -57,8 +57,13 @@ type Player struct {
 	clk *clock.Clock
 	be  Backend
 
-	// Tick is the pacing step in ns while playing; IdleTick how often an
-	// idle or broken ring is looked at.
+	// Tick is the pacing step in ns while playing. IdleTick is how often
+	// an idle or broken ring is looked at; 0 means only when kicked (a
+	// guest store into the header, see Kick) and once at start. NewPlayer
+	// sets it to 10 ms on a real-time clock, where another process may
+	// start a ring at any moment, and to 0 on a deterministic clock, where
+	// a periodic look would keep a guest that waits forever (WFI, nothing
+	// armed) spinning through virtual time instead of ending the run.
 	Tick, IdleTick int64
 	// Lead is how far ahead of virtual time playback may run (real-time
 	// sinks want a cushion; see ac97.UseAudiodev).
@@ -87,10 +92,24 @@ type Player struct {
 // NewPlayer starts watching mem for a ring. be may be nil (frames are then
 // consumed at the ring's rate and discarded).
 func NewPlayer(mem *Memory, clk *clock.Clock, be Backend) *Player {
-	p := &Player{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond), IdleTick: int64(10 * time.Millisecond)}
+	p := &Player{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond)}
+	if !clk.Deterministic() {
+		p.IdleTick = int64(firstLook)
+	}
 	p.timer = clk.NewTimer(p.tick)
-	p.timer.Set(clk.Now() + p.IdleTick)
+	p.timer.Set(clk.Now() + int64(firstLook))
 	return p
+}
+
+// firstLook is when a new (or reset) player first looks for a ring.
+const firstLook = 10 * time.Millisecond
+
+// Kick makes an idle or broken player look at the ring at the next timer
+// run. The device calls it for guest stores into the ring header.
+func (p *Player) Kick() {
+	if p.state != RingPlaying && !p.timer.Armed() {
+		p.timer.Set(p.clk.Now())
+	}
 }
 
 // UseAudiodev connects the player to a and matches its pacing to the
@@ -135,7 +154,7 @@ func (p *Player) tracef(format string, args ...any) {
 func (p *Player) Reset() {
 	p.stop()
 	p.state, p.reason = RingIdle, ReasonNone
-	p.timer.Set(p.clk.Now() + p.IdleTick)
+	p.timer.Set(p.clk.Now() + int64(firstLook))
 }
 
 // Close stops playback and the timer.
@@ -166,7 +185,9 @@ func (p *Player) tick() {
 		p.timer.Set(next)
 		return
 	}
-	p.timer.Set(now + p.IdleTick)
+	if p.IdleTick > 0 {
+		p.timer.Set(now + p.IdleTick)
+	}
 }
 
 // look examines an idle or broken ring and attaches when it is active.

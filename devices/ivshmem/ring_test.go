@@ -192,6 +192,7 @@ func newPlayerRig(t *testing.T, free int) *playerRig {
 	r.mem, _ = NewMemory(1 << 16)
 	r.be = &fakeBackend{free: free}
 	r.p = NewPlayer(r.mem, r.clk, r.be)
+	r.p.IdleTick = 10e6 // look every 10 ms, as on a real-time clock
 	return r
 }
 
@@ -379,5 +380,39 @@ func BenchmarkPlayer(b *testing.B) {
 	}
 	if r.w-r.mem.Read(OffRead, 8) > 2*192 {
 		b.Fatalf("consumer fell behind: read %d, write %d", r.mem.Read(OffRead, 8), r.w)
+	}
+}
+
+// TestPlayerKick: on a deterministic clock an idle player does not poll;
+// a guest store into the ring header through BAR2 makes it look.
+func TestPlayerKick(t *testing.T) {
+	r := newPlayerRig(t, 1<<20)
+	r.p.IdleTick = 0 // the deterministic default
+	d, err := New(Config{Mem: r.mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Player = r.p
+	r.advance(50e6) // the first look finds nothing
+	if r.p.timer.Armed() {
+		t.Fatal("idle player keeps a timer armed on a deterministic clock")
+	}
+	// Store to the data area: no kick.
+	bar := shmBAR{d}
+	bar.Write(HeaderSize+8, 4, 1)
+	if r.p.timer.Armed() {
+		t.Fatal("a data store kicked the player")
+	}
+	scratch, _ := NewMemory(1 << 16)
+	initRing(scratch, stereo16, 1)
+	for off := uint64(0); off < HeaderSize; off += 4 {
+		if off != OffMagic {
+			bar.Write(off, 4, scratch.Read(off, 4))
+		}
+	}
+	bar.Write(OffMagic, 4, RingMagic)
+	r.advance(51e6)
+	if s, why := r.status(); s != RingPlaying {
+		t.Fatalf("status %d (%v) after the header was written, want playing", s, why)
 	}
 }

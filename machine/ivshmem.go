@@ -19,7 +19,9 @@ import (
 // memory-backend-ram and memory-backend-memfd are accepted too (anonymous
 // memory only this process sees). gemu extensions (not in QEMU): on either
 // device, audiodev=ID plays the audio ring at the start of the shared
-// memory (devices/ivshmem/ring.go) on that -audiodev; on ivshmem-doorbell,
+// memory on that -audiodev, in gemu's ring layout (devices/ivshmem/ring.go;
+// ring=gemu, the default) or Scream's IVSHMEM layout (ring=scream,
+// devices/ivshmem/scream.go); on ivshmem-doorbell,
 // intx=on gives the function INTA, asserted while IntrStatus & IntrMask is
 // non-zero (devices/ivshmem package comment says why). -object types other
 // than memory-backend-* are left to whoever handles them.
@@ -222,7 +224,7 @@ func (m *Machine) chardevSocket(opt DeviceOpt, id string) (string, error) {
 
 // addIvshmemPlain is `-device ivshmem-plain,memdev=ID`.
 func addIvshmemPlain(m *Machine, opt DeviceOpt) error {
-	if err := opt.Check("memdev", "master", "addr", "id", "bus", "audiodev"); err != nil {
+	if err := opt.Check("memdev", "master", "addr", "id", "bus", "audiodev", "ring"); err != nil {
 		return err
 	}
 	id, ok := opt.Get("memdev")
@@ -255,7 +257,7 @@ func checkMaster(opt DeviceOpt) error {
 
 // addIvshmemDoorbell is `-device ivshmem-doorbell,chardev=ID[,vectors=N]`.
 func addIvshmemDoorbell(m *Machine, opt DeviceOpt) error {
-	if err := opt.Check("chardev", "vectors", "ioeventfd", "master", "addr", "id", "bus", "audiodev", "intx"); err != nil {
+	if err := opt.Check("chardev", "vectors", "ioeventfd", "master", "addr", "id", "bus", "audiodev", "ring", "intx"); err != nil {
 		return err
 	}
 	cid, ok := opt.Get("chardev")
@@ -321,18 +323,32 @@ func (m *Machine) plugIvshmem(opt DeviceOpt, d *ivshmem.Device) error {
 	if err := m.attachPCI(opt, d.PCI()); err != nil {
 		return err
 	}
-	if id, ok := opt.Get("audiodev"); ok {
-		a, err := m.Audiodev(id)
-		if err != nil {
-			return fmt.Errorf("-device %s: %v", opt.Raw, err)
+	ring, hasRing := opt.Get("ring")
+	if hasRing && ring != "gemu" && ring != "scream" {
+		return fmt.Errorf("-device %s: ring=%s: want gemu or scream", opt.Raw, ring)
+	}
+	id, ok := opt.Get("audiodev")
+	if !ok {
+		if hasRing {
+			return fmt.Errorf("-device %s: ring= needs audiodev=", opt.Raw)
 		}
+		return nil
+	}
+	a, err := m.Audiodev(id)
+	if err != nil {
+		return fmt.Errorf("-device %s: %v", opt.Raw, err)
+	}
+	if ring == "scream" {
+		p := ivshmem.NewScreamPlayer(d.Memory(), m.Clock, nil)
+		p.UseAudiodev(a)
+		p.Trace = d.Trace
+		d.Audio = p
+	} else {
 		p := ivshmem.NewPlayer(d.Memory(), m.Clock, nil)
 		p.UseAudiodev(a)
-		if tr != nil {
-			p.Trace = d.Trace
-		}
-		d.Player = p
-		m.AtExit(func() error { p.Close(); return nil })
+		p.Trace = d.Trace
+		d.Audio = p
 	}
+	m.AtExit(func() error { d.Audio.Close(); return nil })
 	return nil
 }

@@ -24,7 +24,8 @@
 // QEMU-compatible guest sees unless asked for.
 //
 // Audio (gemu extension, audiodev=ID): a ring at the start of the shared
-// memory (ring.go) is played into an audio stream by a Player.
+// memory is played into an audio stream, by a Player for gemu's own ring
+// layout (ring.go) or a ScreamPlayer for Scream's (scream.go).
 package ivshmem
 
 import (
@@ -52,6 +53,13 @@ const (
 	RegIVPosition = 0x08
 	RegDoorbell   = 0x0c
 )
+
+// Consumer is an audio ring consumer (Player or ScreamPlayer).
+type Consumer interface {
+	Kick()  // the guest stored into the ring header
+	Reset() // board reset
+	Close() // stop for good
+}
 
 // Doorbell is the subset of Client the device needs (an interface so unit
 // tests can watch doorbells without a server).
@@ -81,8 +89,8 @@ type Device struct {
 	intrMask, intrStatus uint32
 	irq                  bool
 
-	// Player is the audio ring consumer, when the device plays audio.
-	Player *Player
+	// Audio is the audio ring consumer, when the device plays audio.
+	Audio Consumer
 	// Trace receives register accesses and doorbell events, when set.
 	Trace func(string)
 	// Stats.
@@ -158,8 +166,8 @@ func (d *Device) Reset() {
 	d.intrMask, d.intrStatus = 0, 0
 	clear(d.msix[:])
 	d.updateIRQ()
-	if d.Player != nil {
-		d.Player.Reset()
+	if d.Audio != nil {
+		d.Audio.Reset()
 	}
 }
 
@@ -304,7 +312,7 @@ func (b shmBAR) Read(off uint64, size int) uint64 { return b.d.mem.Read(off, siz
 
 func (b shmBAR) Write(off uint64, size int, val uint64) {
 	b.d.mem.Write(off, size, val)
-	if off < HeaderSize && b.d.Player != nil {
-		b.d.Player.Kick()
+	if off < HeaderSize && b.d.Audio != nil {
+		b.d.Audio.Kick()
 	}
 }

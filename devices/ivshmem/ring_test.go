@@ -392,7 +392,7 @@ func TestPlayerKick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Player = r.p
+	d.Audio = r.p
 	r.advance(50e6) // the first look finds nothing
 	if r.p.timer.Armed() {
 		t.Fatal("idle player keeps a timer armed on a deterministic clock")

@@ -16,6 +16,7 @@
 package linux_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -524,4 +525,41 @@ func describeFrom(rec [][2]int16, from int, src [][2]int16) string {
 		return fmt.Sprintf("after them, source frame %d onwards with %d differing frames", k, bad)
 	}
 	return fmt.Sprintf("frame %d (%v) after them is not a source frame either", from, rec[from])
+}
+
+// TestLinuxDeterministic boots play48 twice on gemu with -icount: the
+// console (every kernel timestamp and /init marker) and the WAV output must
+// be byte-identical, as the deterministic mode promises.
+func TestLinuxDeterministic(t *testing.T) {
+	if testing.Short() || os.Getenv("GEMU_LINUX") != "1" {
+		t.Skip("boots Linux on gemu twice; set GEMU_LINUX=1")
+	}
+	var em emulator
+	for _, e := range emulators(t) {
+		if e.name == "gemu" {
+			em = e
+		}
+	}
+	g := theGuest(t)
+	var consoles [2]string
+	var wavs [2][]byte
+	for i := range 2 {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "out.wav")
+		tr := guest.Run(context.Background(), g.Argv(em.bin, "play48", guest.WAVAudiodev(out, 48000), em.extra...), em.timeout, nil, nil)
+		if tr.Err != nil || tr.ExitCode != 0 {
+			t.Fatalf("run %d: exit %d, %v\n%s", i+1, tr.ExitCode, tr.Err, tr.Tail(20))
+		}
+		consoles[i] = tr.Text()
+		var err error
+		if wavs[i], err = os.ReadFile(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(strings.Split(consoles[0], "\n"), strings.Split(consoles[1], "\n")); diff != "" {
+		t.Errorf("the two consoles differ (-first +second):\n%s", diff)
+	}
+	if !bytes.Equal(wavs[0], wavs[1]) {
+		t.Errorf("the two WAV outputs differ (%d and %d bytes)", len(wavs[0]), len(wavs[1]))
+	}
 }

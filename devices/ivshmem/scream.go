@@ -101,8 +101,8 @@ func ParseScreamHeader(mem []byte, memSize uint64) (h ScreamHeader, ok bool, err
 	h.ChunkSize = uint64(le.Uint32(mem[scrChunkSize:]))
 	fb := uint64(h.Spec.FrameBytes())
 	switch {
-	case h.Offset < screamHeaderSize:
-		return bad(ReasonDataOffset, "offset %d inside the header", h.Offset)
+	case h.Offset < screamHeaderSize || h.Offset >= memSize:
+		return bad(ReasonDataOffset, "offset %d inside the header or outside %d bytes", h.Offset, memSize)
 	case h.ChunkSize == 0 || h.ChunkSize%fb != 0 || h.ChunkSize > memSize-h.Offset:
 		return bad(ReasonCapacity, "chunk size %d (frames of %d bytes, %d-byte memory)", h.ChunkSize, fb, memSize)
 	case h.MaxChunks < 2:

@@ -26,6 +26,32 @@
 // Audio (gemu extension, audiodev=ID): a ring at the start of the shared
 // memory is played into an audio stream, by a Player for gemu's own ring
 // layout (ring.go) or a ScreamPlayer for Scream's (scream.go).
+//
+// Command lines (QEMU's spelling; machine/ivshmem.go parses them):
+//
+//	# shared memory with the host; a guest driver plays through the ring
+//	-object memory-backend-file,id=hm,size=1M,share=on,mem-path=/dev/shm/gemu
+//	-device ivshmem-plain,memdev=hm,audiodev=snd0[,ring=scream]
+//	-audiodev oto,id=snd0
+//
+//	# peers and doorbells through an ivshmem-server (Debian ships none:
+//	# go run ./tests/ivshmem/ivshmem-server -S /tmp/ivshmem_socket -l 1M)
+//	-chardev socket,path=/tmp/ivshmem_socket,id=ch0
+//	-device ivshmem-doorbell,chardev=ch0,vectors=1[,intx=on]
+//
+// Guests must enable memory decoding (Command bit 1) before touching the
+// BARs: a Linux guest without a driver writes 1 to
+// /sys/bus/pci/devices/<bdf>/enable and maps resource2; a bare-metal one
+// assigns BAR2 in the 64-bit window itself (tests/guests/ivshmem).
+//
+// Memory ordering: guest loads and stores to BAR2 go through the hart's
+// slow path into Memory.Read/Write, one access at a time, in program
+// order, and aligned 4- and 8-byte ones are atomic; another process sees
+// them in that order (a guest FENCE has nothing left to order).
+//
+// Threads: everything here runs on the emulation goroutine except Client's
+// socket and eventfd goroutines (client.go), which hand doorbells over
+// through an atomic word that Device.Poll drains at batch boundaries.
 package ivshmem
 
 import (

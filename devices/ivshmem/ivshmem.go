@@ -45,9 +45,11 @@
 // assigns BAR2 in the 64-bit window itself (tests/guests/ivshmem).
 //
 // Memory ordering: guest loads and stores to BAR2 go through the hart's
-// slow path into Memory.Read/Write, one access at a time, in program
-// order, and aligned 4- and 8-byte ones are atomic; another process sees
-// them in that order (a guest FENCE has nothing left to order).
+// slow path into Memory.Read/Write, one access at a time in program order,
+// and aligned 4- and 8-byte ones are sequentially consistent atomics. So
+// whatever the guest stored before an aligned index store is visible to
+// another process that loads that index atomically (C11 acquire or
+// stronger): a guest FENCE has nothing left to order.
 //
 // Threads: everything here runs on the emulation goroutine except Client's
 // socket and eventfd goroutines (client.go), which hand doorbells over

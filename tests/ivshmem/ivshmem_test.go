@@ -485,9 +485,10 @@ func TestDoorbell(t *testing.T) {
 	}
 }
 
-// answerer is a Go peer that rings back vector 0 of peer `to` each time
-// its own vector 0 fires, until stop is closed; it counts what it heard.
-func answerer(p *ivshmem.Client, to int, stop <-chan struct{}) *atomicCount {
+// answerer is a Go peer that rings back vector 0 of every peer it knows
+// each time its own vector 0 fires, until stop is closed; it counts what
+// it heard.
+func answerer(p *ivshmem.Client, stop <-chan struct{}) *atomicCount {
 	n := &atomicCount{}
 	go func() {
 		for {
@@ -498,7 +499,9 @@ func answerer(p *ivshmem.Client, to int, stop <-chan struct{}) *atomicCount {
 			}
 			if p.TakePending()&1 != 0 {
 				n.add()
-				_ = p.Ring(to, 0)
+				for id := range p.Peers() {
+					_ = p.Ring(id, 0)
+				}
 			}
 		}
 	}()
@@ -532,7 +535,7 @@ func doorbellPeer(t *testing.T) (sock string, heard *atomicCount) {
 	}
 	peer.Start(nil)
 	stop := make(chan struct{})
-	heard = answerer(peer, 1, stop)
+	heard = answerer(peer, stop)
 	t.Cleanup(func() { close(stop); peer.Close(); srv.Close() })
 	return sock, heard
 }
@@ -542,6 +545,20 @@ func doorbellPeer(t *testing.T) (sock string, heard *atomicCount) {
 // documented delivery without MSI-X).
 func TestDoorbellRoundTrip(t *testing.T) {
 	sock, heard := doorbellPeer(t)
+	out := runDoorbell(t, sock)
+	for _, want := range []string{"ivshmem: doorbell, IVPosition 1", "ivshmem: interrupt, IntrStatus 00000001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
+		}
+	}
+	if heard.get() < 1 {
+		t.Error("the peer never heard the guest's doorbell")
+	}
+}
+
+// runDoorbell boots the guest on gemu with an ivshmem-doorbell on sock.
+func runDoorbell(t *testing.T, sock string) string {
+	t.Helper()
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
@@ -558,14 +575,7 @@ func TestDoorbellRoundTrip(t *testing.T) {
 	if err != nil || ex.Code != 0 {
 		t.Fatalf("exit %+v, %v\n%s", ex, err, out)
 	}
-	for _, want := range []string{"ivshmem: doorbell, IVPosition 1", "ivshmem: interrupt, IntrStatus 00000001"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("console lacks %q:\n%s", want, out)
-		}
-	}
-	if heard.get() < 1 {
-		t.Error("the peer never heard the guest's doorbell")
-	}
+	return out
 }
 
 // TestQEMUDoorbell checks the Go server against QEMU's own client: QEMU
@@ -593,4 +603,19 @@ func TestQEMUDoorbell(t *testing.T) {
 	if heard.get() < 1 {
 		t.Error("the Go peer never heard QEMU's doorbell")
 	}
+	// gemu's doorbell device joins the same server (as peer 2): same
+	// configuration space (MSI-X capability, BAR1) as QEMU's.
+	gout := runDoorbell(t, sock)
+	if q, g := configLine(out), configLine(gout); q == "" || q != g {
+		t.Errorf("configuration space differs:\nqemu: %s\ngemu: %s", q, g)
+	}
+}
+
+func configLine(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "ivshmem: config ") {
+			return l
+		}
+	}
+	return ""
 }

@@ -175,6 +175,15 @@ int main(void)
 	put_hex(size2, 8);
 	uart_puts("\n");
 
+	/* Configuration space as programmed (the host test compares QEMU's
+	 * and gemu's). */
+	uart_puts("ivshmem: config");
+	for (int reg = 0; reg < 0x50; reg += 4) {
+		uart_putc(' ');
+		put_hex(rd32(cfg_addr(slot, reg)), 8);
+	}
+	uart_puts("\n");
+
 	if (doorbell) {
 		uint32_t id = rd32(BAR0_ADDR + REG_IV_POSITION);
 		uart_puts("ivshmem: doorbell, IVPosition ");

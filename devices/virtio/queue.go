@@ -116,6 +116,7 @@ type Queue struct {
 
 	lastAvail uint16 // next available entry the device will take
 	usedIdx   uint16 // next used entry the device will write
+	inflight  int    // chains taken and not yet returned
 	indirect  bool   // VIRTIO_F_INDIRECT_DESC negotiated
 
 	bus       *bus.Bus
@@ -127,7 +128,7 @@ type Queue struct {
 func (q *Queue) reset() {
 	q.Num, q.Ready = 0, false
 	q.Desc, q.Driver, q.Device = 0, 0, 0
-	q.lastAvail, q.usedIdx = 0, 0
+	q.lastAvail, q.usedIdx, q.inflight = 0, 0, 0
 }
 
 func (q *Queue) errorf(format string, args ...any) error {
@@ -176,6 +177,12 @@ func (q *Queue) Pop(c *Chain) (ok bool, err error) {
 	if pending > q.Num {
 		return false, q.errorf("avail.idx %d is %d entries ahead of the device (queue size %d)", idx, pending, q.Num)
 	}
+	// The driver cannot have more chains outstanding than the queue has
+	// entries; more means it re-offered buffers the device holds, or that
+	// its rings overlap (the device's used-ring writes moving avail.idx).
+	if q.inflight >= int(q.Num) {
+		return false, q.errorf("more than %d chains in flight", q.Num)
+	}
 	head, err := q.bus.Read16(q.Driver + 4 + 2*uint64(q.lastAvail%q.Num))
 	if err != nil {
 		return false, q.errorf("avail.ring: %v", err)
@@ -188,6 +195,7 @@ func (q *Queue) Pop(c *Chain) (ok bool, err error) {
 		return false, err
 	}
 	q.lastAvail++
+	q.inflight++
 	return true, nil
 }
 
@@ -271,6 +279,9 @@ func (q *Queue) Push(head uint16, written uint32) error {
 		return q.errorf("used.ring: %v", err)
 	}
 	q.usedIdx++
+	if q.inflight > 0 {
+		q.inflight--
+	}
 	if err := q.bus.Write16(q.Device+2, q.usedIdx); err != nil {
 		return q.errorf("used.idx: %v", err)
 	}

@@ -59,6 +59,40 @@ func TestMalformedQueues(t *testing.T) {
 			r.w16(r.q[0].avail+2, 40)
 			r.wr(RegQueueNotify, 0)
 		}},
+		{"chain re-offered while the device holds it", func(r *rig) {
+			// A tx message for a prepared (not started) stream stays with
+			// the device; offering its head again and again exceeds the
+			// queue size.
+			r.mustOK(params(0, 4096, 1024, 2, 5, 7))
+			r.mustOK(pcmReq(reqPCMPrepare, 0))
+			r.bus.WriteDMA(buf+0x400, le(0, 0, 0, 0))
+			r.desc(QueueTx, 0, buf+0x400, 8, descNext, 1)
+			r.desc(QueueTx, 1, buf+0x500, 8, descWrite, 0)
+			for i := 0; i < 17; i++ {
+				r.publish(QueueTx, 0, true)
+			}
+		}},
+		{"used ring over avail.idx", func(r *rig) {
+			// The device's used-ring writes land on avail.idx: it must
+			// neither loop forever nor run past the queue size.
+			q := r.q[0]
+			r.wr(RegStatus, 0)
+			r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusFeaturesOK)
+			r.wr(RegQueueSel, 0)
+			r.wr(RegQueueNum, 16)
+			r.m.Write(RegQueueDescLow, 8, q.desc)
+			r.m.Write(RegQueueDriverLow, 8, q.avail)
+			r.m.Write(RegQueueDeviceLow, 8, q.avail-4) // used.ring[0].len = avail.idx
+			r.wr(RegQueueReady, 1)
+			r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusFeaturesOK|StatusDriverOK)
+			for i := uint64(0); i < 16; i++ {
+				r.w16(q.avail+4+2*i, 0)
+			}
+			r.desc(0, 0, buf, 16, descNext, 1)
+			r.desc(0, 1, buf+0x100, 0x4000, descWrite, 0)
+			r.w16(q.avail+2, 1)
+			r.wr(RegQueueNotify, 0)
+		}},
 		{"indirect nested", func(r *rig) {
 			tbl := uint64(ramBase + 0x200000)
 			r.bus.Write64(tbl, tbl)

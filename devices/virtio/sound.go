@@ -290,7 +290,9 @@ func (s *Sound) live() bool { return s.t != nil && s.t.Live() }
 // drainControl answers every available control request, in order.
 func (s *Sound) drainControl() {
 	q := s.t.Queue(QueueControl)
-	for s.live() {
+	// At most one queue's worth per kick: a driver whose rings overlap
+	// could otherwise keep the device busy forever.
+	for n := 0; n < int(q.Num) && s.live(); n++ {
 		ok, err := q.Pop(&s.chain)
 		if err != nil {
 			s.fail(err)
@@ -418,7 +420,7 @@ func (s *Sound) info(c *Chain, code uint32, req []byte) uint32 {
 func (s *Sound) drainIO(qi int) {
 	q := s.t.Queue(qi)
 	b := s.t.Bus()
-	for s.live() {
+	for n := 0; n < int(q.Num) && s.live(); n++ {
 		m := &ioMsg{}
 		ok, err := q.Pop(&m.Chain)
 		if err != nil {

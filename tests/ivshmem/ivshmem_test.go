@@ -12,6 +12,7 @@ package ivshmem
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -618,4 +619,35 @@ func configLine(out string) string {
 		}
 	}
 	return ""
+}
+
+// TestIdleGuestDeadlock: a guest that waits forever (wfi with nothing
+// enabled) next to an ivshmem with audiodev= still ends the deterministic
+// run as a deadlock: the idle ring player keeps no timer armed.
+func TestIdleGuestDeadlock(t *testing.T) {
+	dir := t.TempDir()
+	wfiLoop := []byte{0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff} // wfi; j .-4
+	m, err := machine.New(machine.Config{
+		BIOS: "none", KernelData: wfiLoop, Kernel: "wfi loop",
+		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + filepath.Join(dir, "shm")},
+		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
+		Audiodevs:     []string{"none,id=snd0"},
+		Deterministic: true, Shift: machine.DefaultShift,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.CloseInput()
+	done := make(chan error, 1)
+	go func() { _, err := m.Run(); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, machine.ErrDeadlock) {
+			t.Fatalf("Run: %v, want ErrDeadlock", err)
+		}
+	case <-time.After(20 * time.Second):
+		m.Stop()
+		<-done
+		t.Fatal("the idle machine did not end: something keeps virtual time moving")
+	}
 }

@@ -530,3 +530,63 @@ func TestCaptureFake(t *testing.T) {
 		t.Errorf("partial message status %#x", st)
 	}
 }
+
+// TestPauseResume: STOP keeps the queued messages (Linux's pause), nothing
+// moves while stopped, and START resumes exactly where playback stopped.
+func TestPauseResume(t *testing.T) {
+	r := newRig(t)
+	r.setup(16)
+	const period = 480
+	r.mustOK(params(0, 4*period*4, 4*period, 2, 5, 7))
+	r.mustOK(pcmReq(reqPCMPrepare, 0))
+	pcm := pattern(4*period, 21)
+	for k := 0; k < 4; k++ {
+		r.submit(QueueTx, []buf{{data: append(le(0), pcm[k*4*period:(k+1)*4*period]...)}, {writable: 8}}, true)
+	}
+	r.mustOK(pcmReq(reqPCMStart, 0))
+	r.run(15_000_000)
+	back := len(r.used(QueueTx, nil))
+	r.mustOK(pcmReq(reqPCMStop, 0))
+	played := len(r.be.played())
+	r.run(50_000_000)
+	if n := len(r.be.played()); n != played || len(r.used(QueueTx, nil)) != 0 {
+		t.Fatalf("while stopped: output grew %d -> %d bytes or messages came back", played, n)
+	}
+	if back != 1 || played != 4*720 {
+		t.Fatalf("after 15 ms: %d messages back, %d bytes played; want 1 and %d", back, played, 4*720)
+	}
+	r.mustOK(pcmReq(reqPCMStart, 0))
+	r.run(40_000_000)
+	if n := len(r.used(QueueTx, nil)); n != 3 {
+		t.Errorf("after resuming: %d more messages back, want 3", n)
+	}
+	if got := r.be.played(); !bytes.Equal(got, pcm) {
+		t.Errorf("output across the pause differs (%d bytes, want %d)", len(got), len(pcm))
+	}
+	if len(r.be.outs) != 2 || !r.be.outs[0].closed {
+		t.Errorf("want the voice closed at STOP and reopened at START, got %d voices", len(r.be.outs))
+	}
+}
+
+// TestSplitFrames: messages whose PCM is not a whole number of frames
+// still give a bit-exact stream (the partial frame waits for the next
+// message).
+func TestSplitFrames(t *testing.T) {
+	r := newRig(t)
+	r.setup(16)
+	r.mustOK(params(0, 8192, 2048, 2, 5, 7))
+	r.mustOK(pcmReq(reqPCMPrepare, 0))
+	pcm := pattern(1024, 3)
+	cuts := []int{0, 1001, 1003, 2048, 4095, 4096}
+	for i := 0; i+1 < len(cuts); i++ {
+		r.submit(QueueTx, []buf{{data: append(le(0), pcm[cuts[i]:cuts[i+1]]...)}, {writable: 8}}, true)
+	}
+	r.mustOK(pcmReq(reqPCMStart, 0))
+	r.run(30_000_000)
+	if n := len(r.used(QueueTx, nil)); n != 5 {
+		t.Errorf("%d messages back, want 5", n)
+	}
+	if got := r.be.played(); !bytes.Equal(got, pcm) {
+		t.Errorf("output differs (%d bytes, want %d)", len(got), len(pcm))
+	}
+}

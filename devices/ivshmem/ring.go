@@ -51,7 +51,9 @@ import (
 // capacity, a data area outside the shared memory, a format that changed
 // while active, ...) sets status = RingBroken with the reason, counts an
 // error and stops consuming; the emulator runs on. The ring is re-examined
-// when the producer bumps epoch, clears active, or rewrites the magic.
+// when the producer bumps epoch (the reliable way to restart), or once the
+// consumer has seen active = 0 or the magic absent (a flip the producer
+// undoes before the consumer's next look goes unseen).
 const (
 	RingMagic   = 0x44554147 // "GAUD" in memory order
 	RingVersion = 1

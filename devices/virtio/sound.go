@@ -466,6 +466,10 @@ func (s *Sound) drainIO(qi int) {
 		}
 		m.q = q
 		st.pending = append(st.pending, m)
+		if s.Trace != nil {
+			s.tracef("stream %d: message %d queued (%d bytes readable, %d writable; %d pending)",
+				id, m.Head, m.RLen, m.WLen, len(st.pending))
+		}
 	}
 	for _, st := range s.streams {
 		if st.state == stateStarted {
@@ -486,6 +490,10 @@ func (s *Sound) completeIO(q *Queue, m *ioMsg, status, latency uint32, pcm uint6
 	}
 	if err := q.Push(m.Head, uint32(pcm)+pcmStatusSize); err != nil {
 		s.fail(err)
+		return
+	}
+	if s.Trace != nil {
+		s.tracef("queue %d: message %d returned: %s, %d PCM bytes, latency %d bytes", q.Index, m.Head, statusName(status), pcm, latency)
 	}
 }
 

@@ -19,7 +19,13 @@ func init() {
 	RegisterDevice("AC97", addAC97)
 }
 
-var audiodevs = map[*Machine]map[string]*audio.Audiodev{}
+// audiodevsKey is the machine value holding its -audiodevs by id.
+type audiodevsKey struct{}
+
+func (m *Machine) audiodevs() map[string]*audio.Audiodev {
+	devs, _ := m.Value(audiodevsKey{}).(map[string]*audio.Audiodev)
+	return devs
+}
 
 // DemoAudiodevID names the audiodev ConfigureDemo adds. When its oto
 // backend finds no sound device, the demo's sound goes to DemoWAV instead,
@@ -75,8 +81,7 @@ func openAudiodev(m *Machine, arg string) (*audio.Audiodev, error) {
 // (WAV files completed, statistics written) when Run returns.
 func openAudiodevs(m *Machine) error {
 	devs := map[string]*audio.Audiodev{}
-	audiodevs[m] = devs
-	m.AtExit(func() error { delete(audiodevs, m); return nil })
+	m.SetValue(audiodevsKey{}, devs)
 	for _, arg := range m.Config.Audiodevs {
 		a, err := openAudiodev(m, arg)
 		if err != nil {
@@ -99,7 +104,7 @@ func openAudiodevs(m *Machine) error {
 
 // Audiodev returns the -audiodev with the given id.
 func (m *Machine) Audiodev(id string) (*audio.Audiodev, error) {
-	devs := audiodevs[m]
+	devs := m.audiodevs()
 	if a := devs[id]; a != nil {
 		return a, nil
 	}
@@ -125,7 +130,7 @@ func (m *Machine) deviceAudiodev(opt DeviceOpt) (*audio.Audiodev, error) {
 		}
 		return a, nil
 	}
-	if devs := audiodevs[m]; len(devs) == 1 {
+	if devs := m.audiodevs(); len(devs) == 1 {
 		for _, a := range devs {
 			return a, nil
 		}

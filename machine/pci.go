@@ -20,20 +20,22 @@ func init() {
 	RegisterBoard("pci", addPCIHost)
 }
 
-// pciHosts holds each machine's host bridge (Machine has no field for it:
-// the board core stays free of PCI).
-var pciHosts = map[*Machine]*pci.Host{}
+// pciHostKey is the machine value holding its host bridge (Machine has no
+// field for it: the board core stays free of PCI).
+type pciHostKey struct{}
 
 // PCI returns the machine's PCIe host bridge.
-func (m *Machine) PCI() *pci.Host { return pciHosts[m] }
+func (m *Machine) PCI() *pci.Host {
+	h, _ := m.Value(pciHostKey{}).(*pci.Host)
+	return h
+}
 
 func addPCIHost(m *Machine) error {
 	h := pci.NewHost(m.Bus, m.PLIC)
 	if err := h.Map(); err != nil {
 		return err
 	}
-	pciHosts[m] = h
-	m.AtExit(func() error { delete(pciHosts, m); return nil })
+	m.SetValue(pciHostKey{}, h)
 	m.OnReset(h.Reset)
 	m.AddFDTNode(func(root *fdt.Node) {
 		soc := root.Lookup("/soc")

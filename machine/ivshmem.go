@@ -150,8 +150,9 @@ func parseMemoryBackend(arg string) (id string, b *memBackend, ok bool, err erro
 	return id, b, true, nil
 }
 
-// parseMemoryBackends checks every -object memory-backend-* at start-up
-// (the files are opened by the device that uses them).
+// parseMemoryBackends checks every -object at start-up: memory-backend-*
+// are the only objects gemu has (the files are opened by the device that
+// uses them).
 func parseMemoryBackends(m *Machine) error {
 	backends := map[string]*memBackend{}
 	for _, arg := range m.Config.Objects {
@@ -160,7 +161,9 @@ func parseMemoryBackends(m *Machine) error {
 			return err
 		}
 		if !ok {
-			continue
+			// Nothing else in gemu takes -object: say so rather than
+			// ignore it (QEMU fails on types it lacks, too).
+			return fmt.Errorf("-object %s: unsupported object type (gemu has memory-backend-file, memory-backend-ram, memory-backend-memfd)", arg)
 		}
 		if backends[id] != nil {
 			return fmt.Errorf("-object %s: duplicate id %q", arg, id)

@@ -53,7 +53,7 @@ func TestOptions(t *testing.T) {
 		{"ram backend", []string{"memory-backend-ram,id=r,size=64K"}, nil, []string{"ivshmem-plain,memdev=r"}, nil, ""},
 		{"memfd backend", []string{"memory-backend-memfd,id=r,size=2M,share=on"}, nil, []string{"ivshmem-plain,memdev=r"}, nil, ""},
 		{"qom-type spelling", []string{"qom-type=memory-backend-ram,id=r,size=64K"}, nil, []string{"ivshmem-plain,memdev=r"}, nil, ""},
-		{"other objects ignored", []string{"rng-random,id=rng0,filename=/dev/urandom", file}, nil, []string{"ivshmem-plain,memdev=hm"}, nil, ""},
+		{"other objects rejected", []string{"rng-random,id=rng0,filename=/dev/urandom", file}, nil, []string{"ivshmem-plain,memdev=hm"}, nil, "unsupported object type"},
 		{"with audio", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,audiodev=a"}, []string{"none,id=a"}, ""},
 		{"scream ring", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,audiodev=a,ring=scream"}, []string{"none,id=a"}, ""},
 		{"gemu ring", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,audiodev=a,ring=gemu"}, []string{"none,id=a"}, ""},

@@ -34,6 +34,10 @@ type Clock struct {
 	start         time.Time
 	offset        int64 // ns added by Skip
 
+	// paused: a real-time clock held by Pause reads pausedAt.
+	paused   bool
+	pausedAt int64
+
 	q timerHeap
 }
 
@@ -66,6 +70,9 @@ func (c *Clock) Now() int64 {
 			n = c.counter()
 		}
 		return int64(n<<c.shift) + c.offset
+	}
+	if c.paused {
+		return c.pausedAt
 	}
 	return int64(time.Since(c.start)) + c.offset
 }

@@ -44,31 +44,15 @@ const (
 	NABMSize    = 256  // QEMU's BAR1 size (Intel: 64)
 )
 
-// Output is where playback frames go: a producer-side view of an
-// audio.Stream.
-type Output interface {
-	Free() int          // frames that fit now
-	Write(p []byte) int // whole frames taken
-	SetVolume(l, r float64, mute bool)
-	SetActive(on bool)
-	Close()
-}
-
-// Input is where capture frames come from: a consumer-side view of an
-// audio.Stream fed by a capture source, which starts when the voice opens.
-type Input interface {
-	Buffered() int     // frames available
-	Read(p []byte) int // whole frames read
-	Close()
-}
-
-// Backend opens the device's voices, like QEMU's AUD_open_out/AUD_open_in on
-// an -audiodev. Either method may fail (no such direction on this backend);
-// the voice then moves no data, as in QEMU.
-type Backend interface {
-	OpenOutput(name string, spec audio.Spec) (Output, error)
-	OpenInput(name string, spec audio.Spec) (Input, error)
-}
+// The device's voices are opened on an audio.Backend (an -audiodev, or a
+// fake in tests), like QEMU's AUD_open_out/AUD_open_in. Either open may fail
+// (no such direction on this backend); the voice then moves no data, as in
+// QEMU. A capture source starts when its voice opens.
+type (
+	Output  = audio.Output
+	Input   = audio.Input
+	Backend = audio.Backend
+)
 
 // Channel indexes (bus-master register blocks at 0x00, 0x10, 0x20).
 const (

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"gemu/devices/audio"
 )
@@ -69,15 +66,6 @@ func TestWAVSinkBitExact(t *testing.T) {
 				t.Errorf("after the PCM: %d frames, want at most %d frames of silence", len(tail)/4, maxTail/4)
 			}
 		})
-	}
-}
-
-func TestTickFor(t *testing.T) {
-	got := []int64{TickFor(time.Millisecond), TickFor(10 * time.Millisecond), TickFor(1500 * time.Microsecond),
-		TickFor(250 * time.Microsecond), TickFor(0)}
-	want := []int64{1_000_000, 1_000_000, 750_000, 250_000, 1_000_000}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("(-want +got):\n%s", d)
 	}
 }
 

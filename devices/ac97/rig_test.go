@@ -43,6 +43,7 @@ func (o *fakeOut) Write(p []byte) int {
 	o.pending += n
 	return n
 }
+func (o *fakeOut) Buffered() int                     { return o.pending }
 func (o *fakeOut) SetVolume(l, r float64, mute bool) { o.l, o.r, o.mute = l, r, mute }
 func (o *fakeOut) SetActive(on bool)                 { o.active = on }
 func (o *fakeOut) Close()                            { o.closed = true }
@@ -62,7 +63,8 @@ func (i *fakeIn) Read(p []byte) int {
 	i.avail = i.avail[n*4:]
 	return n
 }
-func (i *fakeIn) Close() { i.closed = true }
+func (i *fakeIn) SetActive(on bool) { i.active = on }
+func (i *fakeIn) Close()            { i.closed = true }
 
 type fakeBackend struct {
 	outCap int

@@ -9,38 +9,15 @@ import (
 	"gemu/devices/audio"
 )
 
-// Output is the producer side of an audio stream (an audio.Stream).
-type Output interface {
-	Free() int          // frames that fit now
-	Write(p []byte) int // whole frames taken
-	SetActive(on bool)
-	Close()
-}
+// Output is the ring's playback voice.
+type Output = audio.Output
 
-// Backend opens the ring's voice.
+// Backend opens the ring's voice: an -audiodev (*audio.Audiodev), or a fake
+// in tests. The ring only plays, so this is the output half of
+// audio.Backend.
 type Backend interface {
 	OpenOutput(name string, spec audio.Spec) (Output, error)
 }
-
-// AudiodevBackend adapts an -audiodev to the player.
-func AudiodevBackend(a *audio.Audiodev) Backend { return audiodev{a} }
-
-type audiodev struct{ a *audio.Audiodev }
-
-func (b audiodev) OpenOutput(name string, spec audio.Spec) (Output, error) {
-	s, err := b.a.NewOutput(name, spec)
-	if err != nil {
-		return nil, err
-	}
-	return streamOut{b.a, s}, nil
-}
-
-type streamOut struct {
-	a *audio.Audiodev
-	*audio.Stream
-}
-
-func (o streamOut) Close() { o.a.Remove(o.Stream) }
 
 // VoiceName is the name of the ring's audio voice (per-stream WAV files are
 // called PATH-ivshmem.ring.wav).
@@ -112,32 +89,12 @@ func (p *Player) Kick() {
 	}
 }
 
-// UseAudiodev connects the player to a and matches its pacing to the
-// backend as the AC97 does: a tick dividing the backend's timer period,
-// and a lead for real-time sinks.
+// UseAudiodev connects the player to a, paced as a.Pacing says (a tick
+// dividing the backend's timer period, a lead for real-time sinks).
 func (p *Player) UseAudiodev(a *audio.Audiodev) {
-	p.be = AudiodevBackend(a)
-	opt := a.Options()
-	p.Tick = tickFor(opt.TimerPeriod)
-	p.Lead = 0
-	if opt.Driver == "oto" || !p.clk.Deterministic() {
-		p.Lead = int64(20 * time.Millisecond)
-	}
-}
-
-// tickFor returns the largest step of at most 1 ms that divides period.
-func tickFor(period time.Duration) int64 {
-	p := int64(period)
-	ms := int64(time.Millisecond)
-	if p <= 0 {
-		return ms
-	}
-	for n := (p + ms - 1) / ms; n < p; n++ {
-		if p%n == 0 {
-			return p / n
-		}
-	}
-	return 1
+	p.be = a
+	tick, lead := a.Pacing()
+	p.Tick, p.Lead = int64(tick), int64(lead)
 }
 
 // State returns RingIdle, RingPlaying or RingBroken, and the reason.

@@ -158,8 +158,10 @@ func (o *fakeOut) Write(p []byte) int {
 	o.got = append(o.got, p[:n*o.fb]...)
 	return n
 }
-func (o *fakeOut) SetActive(on bool) { o.active = on }
-func (o *fakeOut) Close()            { o.closed = true }
+func (o *fakeOut) Buffered() int                     { return 0 }
+func (o *fakeOut) SetVolume(l, r float64, mute bool) {}
+func (o *fakeOut) SetActive(on bool)                 { o.active = on }
+func (o *fakeOut) Close()                            { o.closed = true }
 
 type fakeBackend struct {
 	outs  []*fakeOut

@@ -152,13 +152,9 @@ func NewScreamPlayer(mem *Memory, clk *clock.Clock, be Backend) *ScreamPlayer {
 
 // UseAudiodev connects the player to a (pacing as Player.UseAudiodev).
 func (p *ScreamPlayer) UseAudiodev(a *audio.Audiodev) {
-	p.be = AudiodevBackend(a)
-	opt := a.Options()
-	p.Tick = tickFor(opt.TimerPeriod)
-	p.Lead = 0
-	if opt.Driver == "oto" || !p.clk.Deterministic() {
-		p.Lead = int64(20 * time.Millisecond)
-	}
+	p.be = a
+	tick, lead := a.Pacing()
+	p.Tick, p.Lead = int64(tick), int64(lead)
 }
 
 // Playing reports whether a stream is attached.

@@ -42,8 +42,9 @@ func (o *fakeOut) Write(p []byte) int {
 	o.pending += n
 	return n
 }
-func (o *fakeOut) SetActive(on bool) { o.active = on }
-func (o *fakeOut) Close()            { o.closed = true }
+func (o *fakeOut) SetVolume(l, r float64, mute bool) {}
+func (o *fakeOut) SetActive(on bool)                 { o.active = on }
+func (o *fakeOut) Close()                            { o.closed = true }
 
 // fakeIn hands out frames the test made available.
 type fakeIn struct {

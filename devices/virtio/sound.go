@@ -106,32 +106,15 @@ func formatMask() uint64 {
 
 func rateMask() uint64 { return 1<<len(rateBits) - 1 }
 
-// Output is where a playback stream's frames go: the producer side of an
-// audio.Stream.
-type Output interface {
-	Free() int
-	Write(p []byte) int
-	Buffered() int
-	SetActive(on bool)
-	Close()
-}
-
-// Input is where a capture stream's frames come from: the consumer side of
-// an audio.Stream fed by a capture source.
-type Input interface {
-	Buffered() int
-	Read(p []byte) int
-	SetActive(on bool)
-	Close()
-}
-
-// Backend opens the device's voices (QEMU's AUD_open_out/AUD_open_in on an
-// -audiodev). When it fails the stream still runs at its rate and moves no
-// data: playback is discarded, capture produces nothing.
-type Backend interface {
-	OpenOutput(name string, spec audio.Spec) (Output, error)
-	OpenInput(name string, spec audio.Spec) (Input, error)
-}
+// The device's voices are opened on an audio.Backend (an -audiodev, or a
+// fake in tests), like QEMU's AUD_open_out/AUD_open_in. When an open fails
+// the stream still runs at its rate and moves no data: playback is
+// discarded, capture produces nothing.
+type (
+	Output  = audio.Output
+	Input   = audio.Input
+	Backend = audio.Backend
+)
 
 // Sound is the virtio-sound device model.
 type Sound struct {
@@ -172,36 +155,13 @@ func NewSound(clk *clock.Clock, be Backend) *Sound {
 	return s
 }
 
-// UseAudiodev plays and records through a, with pacing matched to it as
-// for AC97: the tick divides the backend's timer period, and real-time
-// sinks (oto, or any sink on the real-time clock) get RealTimeLead.
+// UseAudiodev plays and records through a, paced as a.Pacing says (as for
+// AC97: a tick dividing the backend's timer period, a lead for real-time
+// sinks).
 func (s *Sound) UseAudiodev(a *audio.Audiodev) {
-	s.be = AudiodevBackend(a)
-	opt := a.Options()
-	s.Tick = tickFor(opt.TimerPeriod)
-	s.Lead = 0
-	if opt.Driver == "oto" || !s.clk.Deterministic() {
-		s.Lead = RealTimeLead
-	}
-}
-
-// RealTimeLead is the playback lead for real-time sinks: enough audio
-// queued ahead to ride out host scheduling jitter.
-const RealTimeLead = int64(20 * time.Millisecond)
-
-// tickFor returns the largest step of at most 1 ms that divides period.
-func tickFor(period time.Duration) int64 {
-	p := int64(period)
-	ms := int64(time.Millisecond)
-	if p <= 0 {
-		return ms
-	}
-	for n := (p + ms - 1) / ms; n < p; n++ {
-		if p%n == 0 {
-			return p / n
-		}
-	}
-	return 1
+	s.be = a
+	tick, lead := a.Pacing()
+	s.Tick, s.Lead = int64(tick), int64(lead)
 }
 
 // Transport returns the virtio-mmio slot the device is attached to.

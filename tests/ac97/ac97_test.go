@@ -11,6 +11,7 @@ package ac97
 import (
 	"bytes"
 	"fmt"
+	"gemu/tests/pcm"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,70 +20,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"gemu/devices/audio"
 	"gemu/machine"
 )
 
 const guestELF = "../guests/ac97/elf/ac97.elf"
 
-// frame is one stereo S16 frame.
-type frame [2]int16
-
-// played is the guest's playback pattern at rate (ac97.c: pattern()).
-func played(rate, n int) []frame {
-	f := make([]frame, n)
-	for i := range f {
-		l := int16(uint16((i+rate)%32767 + 1))
-		f[i] = frame{l, -l}
-	}
-	return f
-}
-
 // source is the capture source the tests feed in: distinct, never zero, and
 // unrelated to the playback pattern.
-func source(n int) []frame {
-	f := make([]frame, n)
+func source(n int) []pcm.Frame {
+	f := make([]pcm.Frame, n)
 	for i := range f {
 		l := int16((i*7+3)%30011 + 1)
-		f[i] = frame{l, -l / 2}
+		f[i] = pcm.Frame{l, -l / 2}
 	}
 	return f
-}
-
-func toBytes(f []frame) []byte {
-	b := make([]byte, 4*len(f))
-	for i, x := range f {
-		b[4*i], b[4*i+1] = byte(x[0]), byte(uint16(x[0])>>8)
-		b[4*i+2], b[4*i+3] = byte(x[1]), byte(uint16(x[1])>>8)
-	}
-	return b
-}
-
-func toFrames(b []byte) []frame {
-	f := make([]frame, len(b)/4)
-	for i := range f {
-		f[i] = frame{int16(uint16(b[4*i]) | uint16(b[4*i+1])<<8), int16(uint16(b[4*i+2]) | uint16(b[4*i+3])<<8)}
-	}
-	return f
-}
-
-// compareFrames fails with the first differing frame and a short diff
-// around it.
-func compareFrames(t *testing.T, what string, want, got []frame) {
-	t.Helper()
-	n := min(len(want), len(got))
-	for i := 0; i < n; i++ {
-		if want[i] != got[i] {
-			lo, hi := max(0, i-2), min(n, i+3)
-			t.Fatalf("%s: first differing frame %d of %d (want %d frames, got %d); frames %d..%d (-want +got):\n%s",
-				what, i, n, len(want), len(got), lo, hi-1, cmp.Diff(want[lo:hi], got[lo:hi]))
-		}
-	}
-	if len(want) != len(got) {
-		t.Fatalf("%s: %d frames, want %d (the first %d are equal)", what, len(got), len(want), n)
-	}
 }
 
 // runGemu boots the guest on gemu (deterministic, -icount shift=2) with one
@@ -119,7 +71,7 @@ func runGemu(t *testing.T, audiodev, appendArgs string) string {
 	return out
 }
 
-func readWAV(t *testing.T, path string, rate int) []frame {
+func readWAV(t *testing.T, path string, rate int) []pcm.Frame {
 	t.Helper()
 	spec, data, err := audio.ReadWAVFile(path)
 	if err != nil {
@@ -128,7 +80,7 @@ func readWAV(t *testing.T, path string, rate int) []frame {
 	if spec.Freq != rate || spec.Channels != 2 || spec.Format != audio.S16LE {
 		t.Fatalf("%s is %v, want %d Hz s16 2ch", path, spec, rate)
 	}
-	return toFrames(data)
+	return pcm.Frames(data)
 }
 
 // TestPlayback plays 250 ms at each rate (44100 and 8000 through VRA) and
@@ -144,7 +96,7 @@ func TestPlayback(t *testing.T) {
 			if want := fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
 				t.Errorf("console lacks %q:\n%s", want, out)
 			}
-			compareFrames(t, "WAV sink", played(rate, n), readWAV(t, wav, rate))
+			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), readWAV(t, wav, rate))
 		})
 	}
 }
@@ -152,9 +104,9 @@ func TestPlayback(t *testing.T) {
 var recLine = regexp.MustCompile(`(?m)^REC (pi|mc)((?: [0-9a-f]{8})+)$`)
 
 // recorded collects the hex dump the guest prints for one capture channel.
-func recorded(t *testing.T, out, ch string) []frame {
+func recorded(t *testing.T, out, ch string) []pcm.Frame {
 	t.Helper()
-	var f []frame
+	var f []pcm.Frame
 	for _, m := range recLine.FindAllStringSubmatch(out, -1) {
 		if m[1] != ch {
 			continue
@@ -164,7 +116,7 @@ func recorded(t *testing.T, out, ch string) []frame {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f = append(f, frame{int16(uint16(v)), int16(uint16(v >> 16))})
+			f = append(f, pcm.Frame{int16(uint16(v)), int16(uint16(v >> 16))})
 		}
 	}
 	return f
@@ -183,7 +135,7 @@ func TestCapture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.Write(toBytes(src))
+			w.Write(pcm.Bytes(src))
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +145,7 @@ func TestCapture(t *testing.T) {
 				if want := fmt.Sprintf("ac97: rec %s %d Hz: 2048 frames", ch, rate); !strings.Contains(out, want) {
 					t.Errorf("console lacks %q:\n%s", want, out)
 				}
-				compareFrames(t, "recording through "+ch, src, recorded(t, out, ch))
+				pcm.Equal(t, "recording through "+ch, src, recorded(t, out, ch))
 			}
 		})
 	}
@@ -232,14 +184,14 @@ func TestQEMUCompat(t *testing.T) {
 	}
 	runGemu(t, "wav,id=snd0,path="+gwav+opts, args)
 	q, g := trimSilence(readWAV(t, qwav, rate)), trimSilence(readWAV(t, gwav, rate))
-	compareFrames(t, "QEMU (want) vs gemu (got)", q, g)
-	compareFrames(t, "QEMU vs the guest's pattern", played(rate, rate/4), q)
+	pcm.Equal(t, "QEMU (want) vs gemu (got)", q, g)
+	pcm.Equal(t, "QEMU vs the guest's pattern", pcm.Pattern(rate, rate/4), q)
 }
 
 // trimSilence drops trailing all-zero frames (the guest's patterns have
 // none).
-func trimSilence(f []frame) []frame {
-	for len(f) > 0 && f[len(f)-1] == (frame{}) {
+func trimSilence(f []pcm.Frame) []pcm.Frame {
+	for len(f) > 0 && f[len(f)-1] == (pcm.Frame{}) {
 		f = f[:len(f)-1]
 	}
 	return f

@@ -12,6 +12,7 @@ package virtiosnd
 import (
 	"bytes"
 	"fmt"
+	"gemu/tests/pcm"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,60 +71,14 @@ func guestELFPath(t *testing.T) string {
 	return guestELF
 }
 
-// frame is one stereo S16 frame.
-type frame [2]int16
-
-// played is the guest's playback pattern at rate (virtiosnd.c: pattern()).
-func played(rate, n int) []frame {
-	f := make([]frame, n)
-	for i := range f {
-		l := int16(uint16((i+rate)%32767 + 1))
-		f[i] = frame{l, -l}
-	}
-	return f
-}
-
 // source is the capture input: distinct, never zero, unlike the pattern.
-func source(n int) []frame {
-	f := make([]frame, n)
+func source(n int) []pcm.Frame {
+	f := make([]pcm.Frame, n)
 	for i := range f {
 		l := int16((i*11+5)%30011 + 1)
-		f[i] = frame{l, -l / 3}
+		f[i] = pcm.Frame{l, -l / 3}
 	}
 	return f
-}
-
-func toBytes(f []frame) []byte {
-	b := make([]byte, 4*len(f))
-	for i, x := range f {
-		b[4*i], b[4*i+1] = byte(x[0]), byte(uint16(x[0])>>8)
-		b[4*i+2], b[4*i+3] = byte(x[1]), byte(uint16(x[1])>>8)
-	}
-	return b
-}
-
-func toFrames(b []byte) []frame {
-	f := make([]frame, len(b)/4)
-	for i := range f {
-		f[i] = frame{int16(uint16(b[4*i]) | uint16(b[4*i+1])<<8), int16(uint16(b[4*i+2]) | uint16(b[4*i+3])<<8)}
-	}
-	return f
-}
-
-// compareFrames fails at the first differing frame with a short diff.
-func compareFrames(t *testing.T, what string, want, got []frame) {
-	t.Helper()
-	n := min(len(want), len(got))
-	for i := 0; i < n; i++ {
-		if want[i] != got[i] {
-			lo, hi := max(0, i-2), min(n, i+3)
-			t.Fatalf("%s: first differing frame %d (want %d frames, got %d); frames %d..%d (-want +got):\n%s",
-				what, i, len(want), len(got), lo, hi-1, cmp.Diff(want[lo:hi], got[lo:hi]))
-		}
-	}
-	if len(want) != len(got) {
-		t.Fatalf("%s: %d frames, want %d (the first %d are equal)", what, len(got), len(want), n)
-	}
 }
 
 // boot builds a deterministic machine running the guest with one audiodev
@@ -166,7 +121,7 @@ func runGuest(t *testing.T, audiodev, appendArgs string, devices ...string) stri
 	return out
 }
 
-func readWAV(t *testing.T, path string, rate int) []frame {
+func readWAV(t *testing.T, path string, rate int) []pcm.Frame {
 	t.Helper()
 	spec, data, err := audio.ReadWAVFile(path)
 	if err != nil {
@@ -175,7 +130,7 @@ func readWAV(t *testing.T, path string, rate int) []frame {
 	if spec.Freq != rate || spec.Channels != 2 || spec.Format != audio.S16LE {
 		t.Fatalf("%s is %v, want %d Hz s16 2ch", path, spec, rate)
 	}
-	return toFrames(data)
+	return pcm.Frames(data)
 }
 
 // TestPlayback plays 250 ms at several rates and requires the WAV sink to
@@ -192,23 +147,23 @@ func TestPlayback(t *testing.T) {
 			if want := fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
 				t.Errorf("console lacks %q:\n%s", want, out)
 			}
-			compareFrames(t, "WAV sink", played(rate, n), readWAV(t, wav, rate))
+			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), readWAV(t, wav, rate))
 		})
 	}
 }
 
 var recLine = regexp.MustCompile(`(?m)^REC((?: [0-9a-f]{8})+)$`)
 
-func recorded(t *testing.T, out string) []frame {
+func recorded(t *testing.T, out string) []pcm.Frame {
 	t.Helper()
-	var f []frame
+	var f []pcm.Frame
 	for _, m := range recLine.FindAllStringSubmatch(out, -1) {
 		for _, w := range strings.Fields(m[1]) {
 			v, err := strconv.ParseUint(w, 16, 32)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f = append(f, frame{int16(uint16(v)), int16(uint16(v >> 16))})
+			f = append(f, pcm.Frame{int16(uint16(v)), int16(uint16(v >> 16))})
 		}
 	}
 	return f
@@ -225,7 +180,7 @@ func TestCapture(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.Write(toBytes(src))
+			w.Write(pcm.Bytes(src))
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +189,7 @@ func TestCapture(t *testing.T) {
 			if want := fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate); !strings.Contains(out, want) {
 				t.Errorf("console lacks %q:\n%s", want, out)
 			}
-			compareFrames(t, "recording", src, recorded(t, out))
+			pcm.Equal(t, "recording", src, recorded(t, out))
 		})
 	}
 }

@@ -1,0 +1,61 @@
+// Package pcm holds what the end-to-end sound tests share: stereo S16LE
+// frames, the guests' playback pattern, and a frame-exact comparison that
+// names the first differing frame.
+package pcm
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Frame is one stereo S16 frame: left, right.
+type Frame [2]int16
+
+// Pattern is the playback sequence the bare-metal sound guests generate at
+// a given rate (pattern() in tests/guests/ac97 and tests/guests/virtiosnd):
+// never zero, different for every rate, the right channel the negated left.
+func Pattern(rate, n int) []Frame {
+	f := make([]Frame, n)
+	for i := range f {
+		l := int16(uint16((i+rate)%32767 + 1))
+		f[i] = Frame{l, -l}
+	}
+	return f
+}
+
+// Bytes encodes frames as S16LE.
+func Bytes(f []Frame) []byte {
+	b := make([]byte, 4*len(f))
+	for i, x := range f {
+		b[4*i], b[4*i+1] = byte(x[0]), byte(uint16(x[0])>>8)
+		b[4*i+2], b[4*i+3] = byte(x[1]), byte(uint16(x[1])>>8)
+	}
+	return b
+}
+
+// Frames decodes S16LE bytes (a trailing partial frame is dropped).
+func Frames(b []byte) []Frame {
+	f := make([]Frame, len(b)/4)
+	for i := range f {
+		f[i] = Frame{int16(uint16(b[4*i]) | uint16(b[4*i+1])<<8), int16(uint16(b[4*i+2]) | uint16(b[4*i+3])<<8)}
+	}
+	return f
+}
+
+// Equal fails t at the first frame where got differs from want, with a
+// short diff around it, or when the lengths differ.
+func Equal(t testing.TB, what string, want, got []Frame) {
+	t.Helper()
+	n := min(len(want), len(got))
+	for i := 0; i < n; i++ {
+		if want[i] != got[i] {
+			lo, hi := max(0, i-2), min(n, i+3)
+			t.Fatalf("%s: first differing frame %d of %d (want %d frames, got %d); frames %d..%d (-want +got):\n%s",
+				what, i, n, len(want), len(got), lo, hi-1, cmp.Diff(want[lo:hi], got[lo:hi]))
+		}
+	}
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d frames, want %d (the first %d are equal)", what, len(got), len(want), n)
+	}
+}

@@ -1,0 +1,68 @@
+package pcm
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestBytesRoundTrip(t *testing.T) {
+	f := []Frame{{1, -1}, {32767, -32768}, {0x1234, -0x1234}}
+	b := Bytes(f)
+	if want := []byte{1, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0x80, 0x34, 0x12, 0xcc, 0xed}; !cmp.Equal(want, b) {
+		t.Errorf("Bytes = % x, want % x", b, want)
+	}
+	if got := Frames(append(b, 9)); !cmp.Equal(f, got) {
+		t.Errorf("Frames(Bytes(f)) = %v, want %v", got, f)
+	}
+}
+
+func TestPatternNeverZero(t *testing.T) {
+	for _, rate := range []int{8000, 44100, 48000} {
+		for i, f := range Pattern(rate, 70000) {
+			if f[0] == 0 || f[1] == 0 {
+				t.Fatalf("rate %d: frame %d is %v", rate, i, f)
+			}
+		}
+	}
+}
+
+// fakeT records a Fatalf instead of stopping the test.
+type fakeT struct {
+	testing.TB
+	msg string
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.msg = format
+	panic(f)
+}
+
+func TestEqualNamesFirstDifference(t *testing.T) {
+	want := Pattern(48000, 10)
+	got := append([]Frame(nil), want...)
+	got[6][1]++
+	for _, c := range []struct {
+		got  []Frame
+		fail string
+	}{
+		{want, ""},
+		{got, "first differing frame"},
+		{want[:9], "frames, want"},
+	} {
+		ft := &fakeT{}
+		func() {
+			defer func() {
+				if r := recover(); r != nil && r != any(ft) {
+					panic(r)
+				}
+			}()
+			Equal(ft, "x", want, c.got)
+		}()
+		if c.fail == "" && ft.msg != "" || c.fail != "" && !strings.Contains(ft.msg, c.fail) {
+			t.Errorf("Equal failure %q, want one containing %q", ft.msg, c.fail)
+		}
+	}
+}

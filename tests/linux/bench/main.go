@@ -43,6 +43,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "per run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of an in-process gemu boot to this file")
 	echo := flag.Bool("v", false, "echo consoles")
+	qemuIcount := flag.Bool("qemu-icount", false, "also time QEMU with gemu's -icount shift")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
@@ -75,6 +76,12 @@ func main() {
 	var emus []emu
 	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
 		emus = append(emus, emu{"qemu-7.2", p, nil})
+		if *qemuIcount {
+			// Same instruction-counted guest time as gemu: the guest's own
+			// timestamps then match gemu's almost exactly.
+			emus = append(emus, emu{"qemu-7.2 -icount shift=" + strings.Split(*shift, ",")[0], p,
+				[]string{"-icount", "shift=" + strings.Split(*shift, ",")[0]}})
+		}
 	}
 	for _, sh := range strings.Split(*shift, ",") {
 		emus = append(emus, emu{"gemu -icount shift=" + sh, *gemuPath, []string{"-icount", "shift=" + sh}})

@@ -15,9 +15,10 @@ import (
 
 // stampWriter prints console lines with the wall time since start.
 type stampWriter struct {
-	mu    sync.Mutex
-	start time.Time
-	line  []byte
+	mu      sync.Mutex
+	start   time.Time
+	line    []byte
+	instret func() uint64
 }
 
 func (w *stampWriter) Write(p []byte) (int, error) {
@@ -27,7 +28,11 @@ func (w *stampWriter) Write(p []byte) (int, error) {
 		if b == '\n' {
 			s := strings.TrimRight(string(w.line), "\r")
 			if strings.Contains(s, "@@gemu") || strings.Contains(s, "Linux version") || strings.Contains(s, "Run /init") {
-				fmt.Fprintf(os.Stderr, "%8.3f | %s\n", time.Since(w.start).Seconds(), s)
+				var n uint64
+				if w.instret != nil {
+					n = w.instret() // UART output runs on the emulation goroutine
+				}
+				fmt.Fprintf(os.Stderr, "%8.3fs %6dM insns | %s\n", time.Since(w.start).Seconds(), n/1e6, s)
 			}
 			w.line = w.line[:0]
 			continue
@@ -45,13 +50,15 @@ func profile(g *guest.Guest, out string, shift string) error {
 		return err
 	}
 	argv := g.Argv("gemu", "boot", "")
+	sw := &stampWriter{start: time.Now()}
 	cfg := machine.Config{RAMSize: 512 << 20, BIOS: guest.Firmware, Kernel: g.Image, Initrd: g.Initrd,
 		Append: appendOf(argv), Deterministic: true, Shift: sh,
-		Console: &stampWriter{start: time.Now()}}
+		Console: sw}
 	m, err := machine.New(cfg)
 	if err != nil {
 		return err
 	}
+	sw.instret = m.Hart.Instret
 	m.CloseInput()
 	f, err := os.Create(out)
 	if err != nil {
@@ -64,7 +71,11 @@ func profile(g *guest.Guest, out string, shift string) error {
 	start := time.Now()
 	ex, err := m.Run()
 	pprof.StopCPUProfile()
-	log.Printf("gemu exit %+v err %v after %v; profile in %s (go tool pprof -top %s)", ex, err, time.Since(start), out, out)
+	wall := time.Since(start)
+	n := m.Hart.Instret()
+	log.Printf("gemu exit %+v err %v after %v: %d instructions retired, %.0f MIPS wall (guest time %.2f s)",
+		ex, err, wall.Round(time.Millisecond), n, float64(n)/wall.Seconds()/1e6, float64(m.Clock.Now())/1e9)
+	log.Printf("profile in %s (go tool pprof -top %s)", out, out)
 	return nil
 }
 

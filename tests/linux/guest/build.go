@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -306,6 +307,11 @@ func (b *builder) initramfs(ctx context.Context) error {
 	return os.Rename(tmp, name)
 }
 
+// DecompressModules ships the Debian modules as plain .ko instead of
+// .ko.xz: the kernel then skips its in-kernel xz decompression at insmod
+// (the initramfs is gzip'd anyway).
+var DecompressModules = true
+
 // modules puts imageModules, their dependencies and snd-intel8x0.ko into
 // t, with a modules.dep made by the host's depmod for exactly that set, and
 // returns the insmod order of snd-intel8x0 (dependencies first).
@@ -325,7 +331,11 @@ func (b *builder) modules(ctx context.Context, t Tree) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("guest: kernel has no module %s", n)
 		}
-		want = append(want, loadOrder(deps, m)...)
+		for _, x := range loadOrder(deps, m) {
+			if !slices.Contains(want, x) {
+				want = append(want, x)
+			}
+		}
 	}
 	// Stage the subset in a scratch tree and let depmod index it.
 	scratch := filepath.Join(b.g.Dir, "modtree")
@@ -343,6 +353,12 @@ func (b *builder) modules(ctx context.Context, t Tree) ([]string, error) {
 	for _, m := range want {
 		if err := copyFile(filepath.Join(kdir, m), filepath.Join(root, m)); err != nil {
 			return nil, err
+		}
+		if DecompressModules && strings.HasSuffix(m, ".ko.xz") {
+			// The signature is on the uncompressed ELF, so it survives.
+			if err := run(ctx, root, "xz", "-d", filepath.Join(root, m)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, f := range []string{"modules.builtin", "modules.builtin.modinfo", "modules.order"} {

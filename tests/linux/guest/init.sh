@@ -19,9 +19,10 @@ mark() {
 
 mark init
 
+read -r cmdline </proc/cmdline
 scenario=boot
 extra=
-for a in $(cat /proc/cmdline); do
+for a in $cmdline; do
 	case "$a" in
 	gemu.scenario=*) scenario=${a#gemu.scenario=} ;;
 	gemu.modules=*) extra=$(echo "${a#gemu.modules=}" | tr , ' ') ;;
@@ -32,7 +33,7 @@ mark scenario "$scenario"
 # modopts NAME: the NAME.key=value items of the kernel command line, as
 # modprobe would pass them (busybox insmod does not read /proc/cmdline).
 modopts() {
-	for a in $(cat /proc/cmdline); do
+	for a in $cmdline; do
 		case "$a" in
 		"$1".*=*) echo "${a#"$1".}" ;;
 		esac
@@ -42,7 +43,8 @@ modopts() {
 # Deps first, in modules.dep order (computed when the image was built).
 while read -r m; do
 	n=${m##*/}
-	n=$(echo "${n%%.ko*}" | tr - _)
+	n=${n%%.ko*}
+	n=${n//-/_} # (busybox ash has bash's substitution; saves a fork)
 	# shellcheck disable=SC2046
 	insmod "$m" $(modopts "$n") || mark insmod-failed "$m"
 	mark insmod "${m##*/}"

@@ -35,62 +35,11 @@
  * INTx. Register facts: Intel 82801AA datasheet section 11, AC'97 2.3
  * section 5, gemu device-reference.md sections 0.2 and 1. */
 #include "../common/virt.h"
-
-#define ECAM_BASE 0x30000000UL
-#define PIO_BASE 0x03000000UL
-#define PLIC_BASE 0x0c000000UL
-#define CLINT_MTIMECMP 0x02004000UL
-#define CLINT_MTIME 0x0200bff8UL
-#define TIMEBASE_HZ 10000000UL
-
-#define NAM_PORT 0x1000
-#define NABM_PORT 0x1400
-
-/* Codec registers. */
-#define AC_RESET 0x00
-#define AC_MASTER 0x02
-#define AC_PCM_OUT 0x18
-#define AC_REC_SELECT 0x1a
-#define AC_REC_GAIN 0x1c
-#define AC_EXT_CTRL 0x2a
-#define AC_DAC_RATE 0x2c
-#define AC_ADC_RATE 0x32
-#define AC_MIC_RATE 0x34
-#define AC_VENDOR1 0x7c
-#define AC_VENDOR2 0x7e
-
-/* Bus master blocks and registers. */
-#define PI 0x00
-#define PO 0x10
-#define MC 0x20
-#define BDBAR 0x00
-#define CIV 0x04
-#define LVI 0x05
-#define SR 0x06
-#define PICB 0x08
-#define CR 0x0b
-#define GLOB_CNT 0x2c
-#define GLOB_STA 0x30
-
-#define SR_DCH 0x01
-#define SR_LVBCI 0x04
-#define SR_BCIS 0x08
-#define SR_FIFOE 0x10
-#define CR_RPBM 0x01
-#define CR_RR 0x02
-#define CR_LVBIE 0x04
-#define CR_FEIE 0x08
-#define CR_IOCE 0x10
-#define BD_IOC 0x80000000u
+#include "ac97.h"
 
 #define NBD 32
 #define CHUNK_FRAMES 256
 #define MAX_REC 8192
-
-struct bd {
-	uint32_t addr;
-	uint32_t ctl; /* IOC | BUP | length in 16-bit samples */
-};
 
 static struct bd bdl[3][NBD] __attribute__((aligned(8)));
 static uint32_t play_buf[NBD][CHUNK_FRAMES] __attribute__((aligned(8)));
@@ -134,26 +83,6 @@ static void fail(const char *why)
 	uart_puts("\n");
 	poweroff(1);
 }
-
-/* ---- MMIO, config space, I/O ports ---- */
-
-static inline uint32_t rd32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline void wr32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline uint16_t rd16(uintptr_t a) { return *(volatile uint16_t *)a; }
-static inline void wr16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline uint8_t rd8(uintptr_t a) { return *(volatile uint8_t *)a; }
-static inline void wr8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-
-static uintptr_t cfg_addr(int slot, int reg)
-{
-	return ECAM_BASE + ((uintptr_t)slot << 15) + (uintptr_t)reg;
-}
-
-static uint16_t nam_rd(int reg) { return rd16(PIO_BASE + NAM_PORT + reg); }
-static void nam_wr(int reg, uint16_t v) { wr16(PIO_BASE + NAM_PORT + reg, v); }
-static uintptr_t nabm(int reg) { return PIO_BASE + NABM_PORT + reg; }
-
-static uint64_t mtime(void) { return *(volatile uint64_t *)CLINT_MTIME; }
 
 /* ---- options from /chosen/bootargs ---- */
 
@@ -371,39 +300,22 @@ static void irq_setup(void)
 
 /* ---- device setup ---- */
 
-static int find_ac97(void)
-{
-	for (int slot = 0; slot < 32; slot++) {
-		uint32_t id = rd32(cfg_addr(slot, 0));
-		if (id == 0x24158086)
-			return slot;
-	}
-	return -1;
-}
-
 static uint32_t bar_size(int slot, int bar)
 {
-	uintptr_t a = cfg_addr(slot, 0x10 + 4 * bar);
-	uint32_t old = rd32(a);
-	wr32(a, 0xffffffff);
-	uint32_t mask = rd32(a);
-	wr32(a, old);
-	if (!(mask & 1))
+	uint32_t n = ac97_bar_size(slot, bar);
+	if (!n)
 		fail("BAR is not an I/O BAR");
-	return ~(mask & ~3u) + 1;
+	return n;
 }
 
 static void setup_pci(void)
 {
-	int slot = find_ac97();
+	int slot = pci_find(AC97_ID);
 	if (slot < 0)
 		fail("no 8086:2415 on bus 0");
 	uint32_t s0 = bar_size(slot, 0), s1 = bar_size(slot, 1);
-	wr32(cfg_addr(slot, 0x10), NAM_PORT | 1);
-	wr32(cfg_addr(slot, 0x14), NABM_PORT | 1);
-	wr8(cfg_addr(slot, 0x04), 0x05); /* I/O space + bus master */
+	irq_src = ac97_map(slot);
 	int pin = rd8(cfg_addr(slot, 0x3d));
-	irq_src = 32 + (slot + pin - 1) % 4;
 	uint32_t sub = rd32(cfg_addr(slot, 0x2c));
 	uart_puts("ac97: 8086:2415 at 00:");
 	put_hex((uint64_t)slot, 2);
@@ -424,14 +336,9 @@ static void setup_pci(void)
 
 static void setup_codec(void)
 {
-	wr32(nabm(GLOB_CNT), 0x2); /* release AC_RESET# (cold reset off) */
-	int i;
-	for (i = 0; i < 1000 && !(rd32(nabm(GLOB_STA)) & (1u << 8)); i++)
-		;
-	if (i == 1000)
+	uint32_t vendor = ac97_codec_up();
+	if (vendor == 0)
 		fail("codec not ready");
-	nam_wr(AC_RESET, 0);
-	uint32_t vendor = (uint32_t)nam_rd(AC_VENDOR1) << 16 | nam_rd(AC_VENDOR2);
 	if (vendor != 0x83847600)
 		fail("unexpected codec vendor");
 	nam_wr(AC_MASTER, 0x0000);  /* unmuted, attenuation 0: unity */

@@ -29,37 +29,9 @@
  * Register facts: gemu device-reference.md 0.2 and 3; no interrupts. */
 #include "../common/virt.h"
 
-#define ECAM_BASE 0x30000000UL
-#define CLINT_MTIME 0x0200bff8UL
-#define TIMEBASE_HZ 10000000UL
+#include "ring.h"
 
-#define BAR0_ADDR 0x40000000UL
-#define BAR2_ADDR 0x400000000UL
-
-#define REG_INTR_MASK 0x00
-#define REG_INTR_STATUS 0x04
-#define REG_IV_POSITION 0x08
-#define REG_DOORBELL 0x0c
-
-/* Ring header (devices/ivshmem/ring.go). */
-#define RING_MAGIC 0x44554147u /* "GAUD" */
-#define OFF_MAGIC 0x00
-#define OFF_VERSION 0x04
-#define OFF_RATE 0x08
-#define OFF_CHANNELS 0x0c
-#define OFF_FORMAT 0x0e
-#define OFF_FRAME_BYTES 0x10
-#define OFF_DATA 0x14
-#define OFF_CAPACITY 0x18
-#define OFF_WRITE 0x20
-#define OFF_READ 0x40
-#define OFF_STATUS 0x48
-#define OFF_EPOCH 0x60
-#define OFF_ACTIVE 0x64
-#define FORMAT_S16LE 2
-#define DATA_OFF 0x100
 #define CAPACITY 16384u
-
 #define RATE 48000
 #define NFRAMES 12000 /* 250 ms */
 #define PATTERN_WORDS 1024
@@ -101,26 +73,6 @@ static void fail(const char *why)
 	poweroff(1);
 }
 
-static inline uint32_t rd32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline void wr32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline uint64_t rd64(uintptr_t a) { return *(volatile uint64_t *)a; }
-static inline void wr64(uintptr_t a, uint64_t v) { *(volatile uint64_t *)a = v; }
-static inline void wr16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static uint64_t mtime(void) { return *(volatile uint64_t *)CLINT_MTIME; }
-
-static uintptr_t cfg_addr(int slot, int reg)
-{
-	return ECAM_BASE + ((uintptr_t)slot << 15) + (uintptr_t)reg;
-}
-
-static int find_device(void)
-{
-	for (int slot = 0; slot < 32; slot++)
-		if (rd32(cfg_addr(slot, 0)) == 0x11101af4u)
-			return slot;
-	return -1;
-}
-
 /* frame returns sample frame i as one 32-bit word (left in the low half). */
 static uint32_t frame(uint32_t i)
 {
@@ -133,30 +85,20 @@ static uint32_t pattern(uint32_t i) { return i * 0x9e3779b9u ^ 0xa5a5a5a5u; }
 
 int main(void)
 {
-	int slot = find_device();
+	int slot = pci_find(IVSHMEM_ID);
 	if (slot < 0)
 		fail("no 1af4:1110 on bus 0");
 	uint32_t class = rd32(cfg_addr(slot, 0x08)) >> 8;
 	if (class != 0x050000)
 		fail("class is not 0x050000");
 
-	/* BAR0: 32-bit memory. */
-	wr32(cfg_addr(slot, 0x10), 0xffffffffu);
-	uint32_t size0 = ~(rd32(cfg_addr(slot, 0x10)) & ~0xfu) + 1;
-	/* BAR2/3: 64-bit prefetchable memory (type bits 0xc). */
-	uint32_t t2 = rd32(cfg_addr(slot, 0x18));
-	if ((t2 & 0xf) != 0xc)
+	uint32_t size0;
+	uint64_t size2;
+	int err = ivshmem_map(slot, &size0, &size2);
+	if (err == -1)
 		fail("BAR2 is not 64-bit prefetchable memory");
-	wr32(cfg_addr(slot, 0x18), 0xffffffffu);
-	wr32(cfg_addr(slot, 0x1c), 0xffffffffu);
-	uint64_t mask = (uint64_t)rd32(cfg_addr(slot, 0x1c)) << 32 | (rd32(cfg_addr(slot, 0x18)) & ~0xfu);
-	uint64_t size2 = ~mask + 1;
-	if (size2 < 0x10000 || (size2 & (size2 - 1)))
+	if (err)
 		fail("BAR2 size is not a power of two of at least 64 KiB");
-	wr32(cfg_addr(slot, 0x10), (uint32_t)BAR0_ADDR);
-	wr32(cfg_addr(slot, 0x18), (uint32_t)BAR2_ADDR);
-	wr32(cfg_addr(slot, 0x1c), (uint32_t)(BAR2_ADDR >> 32));
-	*(volatile uint16_t *)cfg_addr(slot, 0x04) = 0x0002; /* memory space */
 
 	wr32(cfg_addr(slot, 0x14), 0xffffffffu);
 	int doorbell = rd32(cfg_addr(slot, 0x14)) != 0;
@@ -236,33 +178,18 @@ int main(void)
 		if (rd32(pat + 4 * i) != pattern(i))
 			fail("pattern does not read back");
 
-	/* The ring: indices first, magic last (ring.go "Starting"). */
-	wr32(shm + OFF_MAGIC, 0);
-	wr64(shm + OFF_WRITE, 0);
-	wr64(shm + OFF_READ, 0);
-	wr32(shm + OFF_VERSION, 1);
-	wr32(shm + OFF_RATE, RATE);
-	wr16(shm + OFF_CHANNELS, 2);
-	wr16(shm + OFF_FORMAT, FORMAT_S16LE);
-	wr32(shm + OFF_FRAME_BYTES, 4);
-	wr32(shm + OFF_DATA, DATA_OFF);
-	wr32(shm + OFF_CAPACITY, CAPACITY);
-	wr32(shm + OFF_EPOCH, 1);
-	wr32(shm + OFF_ACTIVE, 1);
-	__asm__ volatile("fence w,w" ::: "memory");
-	wr32(shm + OFF_MAGIC, RING_MAGIC);
+	ring_start(shm, RATE, CAPACITY, 0);
 
 	uint64_t w = 0, last_read = 0;
 	uint64_t last_move = mtime();
 	const uint64_t total = (uint64_t)NFRAMES * 4;
 	for (;;) {
-		uint64_t r = rd64(shm + OFF_READ);
-		__asm__ volatile("fence r,rw" ::: "memory");
+		uint64_t r = ring_read(shm);
 		if (r != last_read) {
 			last_read = r;
 			last_move = mtime();
 		}
-		if ((rd32(shm + OFF_STATUS) & 0xff) == 2)
+		if ((rd32(shm + OFF_STATUS) & 0xff) == RING_BROKEN)
 			fail("consumer marked the ring broken");
 		if (r == total)
 			break;
@@ -278,8 +205,7 @@ int main(void)
 		/* Write up to 256 frames, then publish them. */
 		for (int k = 0; k < 256 && w < total && w - r < CAPACITY; k++, w += 4)
 			wr32(shm + DATA_OFF + (w & (CAPACITY - 1)), frame((uint32_t)(w / 4)));
-		__asm__ volatile("fence w,w" ::: "memory");
-		wr64(shm + OFF_WRITE, w);
+		ring_publish(shm, w);
 	}
 	wr32(shm + OFF_ACTIVE, 0);
 	uart_puts("ivshmem: played ");

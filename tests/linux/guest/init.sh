@@ -69,7 +69,7 @@ unmute() {
 
 play() { # device file
 	mark play-start "$1 $2"
-	aplay -q -D "$1" "$2"
+	aplay -D "$1" "$2" # not -q: xruns must show
 	mark play-done "rc=$?"
 }
 

@@ -1,0 +1,217 @@
+package gdbstub
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Register numbers of the protocol (the regnum attributes of the target
+// description, used by p, P, g and G). They follow GDB's own numbering for
+// RISC-V so that gdb's default and ours agree: x0..x31, pc, f0..f31, then
+// CSR n at RegCSR+n, and the virtual "priv" register after the CSR space.
+const (
+	RegX0   = 0
+	RegPC   = 32
+	RegF0   = 33
+	RegCSR  = 65
+	RegPriv = RegCSR + 4096
+)
+
+// BreakKind is the type field of a Z/z packet (E.12 "Z packets").
+type BreakKind uint8
+
+const (
+	BreakSoftware BreakKind = 0 // Z0: stop before executing addr
+	BreakHardware BreakKind = 1 // Z1: the same, reported as hwbreak
+	WatchWrite    BreakKind = 2 // Z2
+	WatchRead     BreakKind = 3 // Z3
+	WatchAccess   BreakKind = 4 // Z4
+)
+
+// ErrUnsupported from Target.Breakpoint makes the stub answer with an empty
+// packet ("not supported"), so gdb falls back (to software watchpoints, for
+// example).
+var ErrUnsupported = errors.New("gdbstub: not supported")
+
+// Target is the debugged hart and its memory. The stub calls it only from
+// inside Serve, on the goroutine that called Serve (the emulation
+// goroutine, while the machine is stopped).
+type Target interface {
+	// ReadRegister returns register n (numbers as above); ok is false for a
+	// register that cannot be read now (gdb shows <unavailable>).
+	ReadRegister(n int) (v uint64, ok bool)
+	// WriteRegister sets register n; false if it does not exist or is
+	// read-only.
+	WriteRegister(n int, v uint64) bool
+	// ReadMemory fills p from virtual address addr, as the hart sees it
+	// now, and returns how many bytes it read before the first unreadable
+	// one.
+	ReadMemory(addr uint64, p []byte) int
+	// WriteMemory writes p at virtual address addr; it writes nothing and
+	// returns false unless every byte is writable.
+	WriteMemory(addr uint64, p []byte) bool
+	// Breakpoint inserts or removes a breakpoint or watchpoint of length
+	// bytes at addr (for breakpoints, length is the instruction size gdb
+	// expects there: 2 or 4).
+	Breakpoint(kind BreakKind, addr, length uint64, insert bool) error
+}
+
+// StopKind is why the target stopped.
+type StopKind uint8
+
+const (
+	StopAttach    StopKind = iota // start-up (-S) or gdb attached to a running guest
+	StopInterrupt                 // Ctrl-C from gdb
+	StopStep                      // a single step finished
+	StopBreak                     // a software breakpoint (Z0)
+	StopHWBreak                   // a hardware breakpoint (Z1)
+	StopWatch                     // a watchpoint; Addr is the data address
+)
+
+// Stop describes a stop for the stop reply (E.3 "Stop Reply Packets").
+type Stop struct {
+	Kind StopKind
+	Addr uint64    // StopWatch: the watched address that triggered
+	Type BreakKind // StopWatch: WatchWrite, WatchRead or WatchAccess
+}
+
+// Action is what gdb asked the target to do when it resumes.
+type Action uint8
+
+const (
+	Continue Action = iota // run until a breakpoint, Ctrl-C or the end
+	Step                   // execute one instruction, then stop (StopStep)
+	Detach                 // gdb detached or disconnected: run on, freely
+	Kill                   // gdb killed the target: end the emulation
+	Quit                   // Serve's quit function reported true
+)
+
+// Resume is the result of Serve.
+type Resume struct {
+	Action Action
+}
+
+// The signals of stop replies (GDB's own numbering, include/gdb/signals.def).
+const (
+	sigINT  = 2
+	sigTRAP = 5
+)
+
+// regInfo is one register of the target description.
+type regInfo struct {
+	name  string
+	num   int
+	bits  int
+	typ   string // "" for int
+	group string
+}
+
+var xNames = [32]string{
+	"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2",
+	"fp", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+	"a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
+	"s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+}
+
+var fNames = [32]string{
+	"ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7",
+	"fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
+	"fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7",
+	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+}
+
+// csrList is the CSRs gdb is told about (privileged spec 2.2, table 2.2-2.5).
+// fflags, frm and fcsr go with the FP registers.
+var csrList = []struct {
+	name string
+	num  int
+}{
+	{"cycle", 0xc00}, {"time", 0xc01}, {"instret", 0xc02},
+	{"sstatus", 0x100}, {"sie", 0x104}, {"stvec", 0x105}, {"scounteren", 0x106},
+	{"senvcfg", 0x10a}, {"sscratch", 0x140}, {"sepc", 0x141}, {"scause", 0x142},
+	{"stval", 0x143}, {"sip", 0x144}, {"stimecmp", 0x14d}, {"satp", 0x180},
+	{"mvendorid", 0xf11}, {"marchid", 0xf12}, {"mimpid", 0xf13}, {"mhartid", 0xf14},
+	{"mstatus", 0x300}, {"misa", 0x301}, {"medeleg", 0x302}, {"mideleg", 0x303},
+	{"mie", 0x304}, {"mtvec", 0x305}, {"mcounteren", 0x306}, {"menvcfg", 0x30a},
+	{"mscratch", 0x340}, {"mepc", 0x341}, {"mcause", 0x342}, {"mtval", 0x343},
+	{"mip", 0x344}, {"pmpcfg0", 0x3a0}, {"pmpaddr0", 0x3b0},
+	{"mcycle", 0xb00}, {"minstret", 0xb02},
+}
+
+// regs is every register of the description, in the order of the XML;
+// regByNum finds one by number.
+var (
+	regs     []regInfo
+	regByNum = map[int]*regInfo{}
+)
+
+func init() {
+	for i, n := range xNames {
+		t := "int"
+		switch i {
+		case 1:
+			t = "code_ptr"
+		case 2, 3, 4, 8:
+			t = "data_ptr"
+		}
+		regs = append(regs, regInfo{name: n, num: RegX0 + i, bits: 64, typ: t, group: "cpu"})
+	}
+	regs = append(regs, regInfo{name: "pc", num: RegPC, bits: 64, typ: "code_ptr", group: "cpu"})
+	for i, n := range fNames {
+		regs = append(regs, regInfo{name: n, num: RegF0 + i, bits: 64, typ: "fpreg64", group: "fpu"})
+	}
+	for i, n := range []string{"fflags", "frm", "fcsr"} {
+		regs = append(regs, regInfo{name: n, num: RegCSR + 1 + i, bits: 32, typ: "int", group: "fpu"})
+	}
+	for _, c := range csrList {
+		regs = append(regs, regInfo{name: c.name, num: RegCSR + c.num, bits: 64, typ: "int", group: "csr"})
+	}
+	regs = append(regs, regInfo{name: "priv", num: RegPriv, bits: 64, typ: "int", group: "virtual"})
+	for i := range regs {
+		regByNum[regs[i].num] = &regs[i]
+	}
+	targetXML = buildTargetXML()
+}
+
+// gRegs is how many registers the g packet carries: x0..x31 and pc; gdb
+// reads the rest with p.
+const gRegs = 33
+
+var targetXML []byte
+
+// buildTargetXML writes the target description (GDB manual, appendix G
+// "Target Descriptions", and G.5.8 "RISC-V Features": org.gnu.gdb.riscv.cpu,
+// .fpu, .csr and .virtual).
+func buildTargetXML() []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?>` + "\n")
+	b.WriteString(`<!DOCTYPE target SYSTEM "gdb-target.dtd">` + "\n")
+	b.WriteString("<target version=\"1.0\">\n<architecture>riscv:rv64</architecture>\n")
+	group := ""
+	for _, r := range regs {
+		if r.group != group {
+			if group != "" {
+				b.WriteString("</feature>\n")
+			}
+			group = r.group
+			fmt.Fprintf(&b, "<feature name=\"org.gnu.gdb.riscv.%s\">\n", group)
+			if group == "fpu" {
+				// An FP register holds a NaN-boxed single or a double.
+				b.WriteString("<union id=\"fpreg64\">\n" +
+					"  <field name=\"float\" type=\"ieee_single\"/>\n" +
+					"  <field name=\"double\" type=\"ieee_double\"/>\n</union>\n")
+			}
+		}
+		fmt.Fprintf(&b, "<reg name=\"%s\" bitsize=\"%d\" regnum=\"%d\" type=\"%s\"", r.name, r.bits, r.num, r.typ)
+		switch r.group {
+		case "fpu":
+			b.WriteString(` group="float"`)
+		case "csr", "virtual":
+			b.WriteString(` group="system"`)
+		}
+		b.WriteString("/>\n")
+	}
+	b.WriteString("</feature>\n</target>\n")
+	return []byte(b.String())
+}

@@ -24,7 +24,11 @@ var ErrDeadlock = errors.New("machine: the hart waits (WFI) with no timer armed 
 // returned error is for host problems (including ErrDeadlock); guest
 // outcomes are in Exit.
 func (m *Machine) Run() (ex Exit, err error) {
+	g := m.gdb() // nil unless ListenGDB was called
 	defer func() {
+		if g != nil {
+			g.exited(ex)
+		}
 		if ferr := m.finish(); ferr != nil && err == nil {
 			err = ferr
 		}
@@ -36,6 +40,12 @@ func (m *Machine) Run() (ex Exit, err error) {
 	for {
 		if m.stopReq.Load() {
 			return Exit{Code: 0, Reason: "quit"}, nil
+		}
+		if g != nil && g.pending() {
+			if ex, done := g.pause(); done {
+				return ex, nil
+			}
+			continue
 		}
 		max := uint64(MaxBatch)
 		if det {
@@ -49,7 +59,10 @@ func (m *Machine) Run() (ex Exit, err error) {
 				}
 			}
 		}
-		if max > 0 {
+		switch {
+		case max > 0 && g != nil:
+			g.run(max) // breakpoints and single steps
+		case max > 0:
 			h.Run(max)
 		}
 		clk.RunDue()

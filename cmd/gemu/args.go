@@ -18,6 +18,8 @@ type options struct {
 	mux       bool   // Ctrl-A escapes active on the console
 	traceFile string
 	help      string // non-empty: print this and exit 0
+	gdb       string // -gdb argument ("" none; -s means tcp::1234)
+	gdbWait   bool   // -S: wait for gdb's continue before the first instruction
 }
 
 // flagSpec describes one qemu-style flag: whether it takes an argument.
@@ -29,6 +31,7 @@ var flagSpec = map[string]bool{
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
 	"no-user-config": false, "nodefaults": false, "name": true,
+	"s": false, "S": false, "gdb": true,
 }
 
 const usage = `usage: gemu [options]
@@ -50,6 +53,9 @@ Emulates QEMU's RISC-V virt board (one RV64GC hart). Options follow qemu-system-
   -no-reboot                     exit when the guest resets
   -d CAT[,CAT...]                trace categories (-d help lists them)
   -D FILE                        trace output file
+  -gdb tcp::PORT|tcp:HOST:PORT   GDB remote stub (empty host: localhost only)
+  -s                             same as -gdb tcp::1234
+  -S                             do not start the hart until gdb continues
 With no -kernel and no -bios, gemu runs its embedded demo guest.
 `
 
@@ -155,6 +161,14 @@ func parseArgs(args []string) (*options, error) {
 			o.traceFile = val
 		case "no-reboot":
 			cfg.NoReboot = true
+		case "s":
+			o.gdb = "tcp::" + machine.DefaultGDBPort
+		case "gdb":
+			if _, err = machine.GDBAddr(val); err == nil {
+				o.gdb = val
+			}
+		case "S":
+			o.gdbWait = true
 		case "rtc":
 			err = o.rtc(val)
 		case "no-user-config", "name":
@@ -168,6 +182,9 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if nodefaults && !serialSet {
 		o.serial = "none" // QEMU: no default serial port either
+	}
+	if o.gdbWait && (o.gdb == "" || o.gdb == "none") {
+		return nil, errors.New("-S: needs -s or -gdb tcp::PORT (gemu has no monitor to continue from)")
 	}
 	return o, nil
 }

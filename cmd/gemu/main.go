@@ -71,6 +71,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	if o.gdb != "" {
+		addr, err := m.ListenGDB(o.gdb, o.gdbWait)
+		if err != nil {
+			fmt.Fprintf(stderr, "gemu: %v\n", err)
+			return 1
+		}
+		switch {
+		case addr != nil && o.gdbWait:
+			fmt.Fprintf(stderr, "gemu: waiting for gdb on %s\n", addr)
+		case addr != nil:
+			fmt.Fprintf(stderr, "gemu: gdb stub listening on %s\n", addr)
+		}
+	}
+
 	if useStdio {
 		send := m.SendInput // piped input: wait for the guest, lose nothing
 		if f, ok := stdin.(*os.File); ok {

@@ -1,0 +1,336 @@
+package machine
+
+// Remote debugging with gdb (QEMU's -s, -S and -gdb): the machine side of
+// machine/gdbstub. The stub's network goroutine only sets an atomic flag and
+// wakes the machine; Run looks at it at batch boundaries and, when gdb wants
+// the machine stopped, calls pause, which serves gdb on the emulation
+// goroutine with the clock paused. Breakpoints are checked here, before
+// each instruction, by running the hart one instruction at a time while any
+// is set: guest memory is never patched and the cpu's hot loop is
+// untouched (a debugged guest runs at a few tens of MIPS instead of
+// hundreds; without breakpoints it runs at full speed).
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"gemu/cpu"
+	"gemu/machine/gdbstub"
+)
+
+// DefaultGDBPort is the port of -s (QEMU: "-gdb tcp::1234").
+const DefaultGDBPort = "1234"
+
+type gdbKey struct{}
+
+// gdbState is the debugger's view of one machine; it is gdbstub.Target.
+type gdbState struct {
+	m    *Machine
+	h    *cpu.Hart
+	stub *gdbstub.Stub
+
+	start    bool            // -S: stop before the first instruction
+	step     bool            // gdb asked for one instruction
+	stop     *gdbstub.Stop   // why the last batch ended early
+	resumed  bool            // the next instruction is the one gdb resumed at
+	resumePC uint64          // where gdb resumed
+	bps      []gdbBreakpoint // execution breakpoints (few: a slice beats a map)
+
+	inputDone func()
+}
+
+type gdbBreakpoint struct {
+	addr uint64
+	kind gdbstub.BreakKind
+}
+
+// GDBAddr turns a -gdb argument into a host:port to listen on, "" for
+// "none". It accepts QEMU's tcp chardev forms: tcp::PORT, tcp:HOST:PORT and
+// tcp:[V6ADDR]:PORT, with QEMU's socket options (server, wait=off, nowait,
+// nodelay, ipv4, ipv6) accepted and ignored. An empty host means the
+// loopback address: unlike QEMU, which listens on every interface, gemu
+// exposes a debugger that can rewrite guest memory only to this host unless
+// a host such as 0.0.0.0 is named.
+func GDBAddr(spec string) (string, error) {
+	if spec == "none" {
+		return "", nil
+	}
+	dev, opts, _ := strings.Cut(spec, ",")
+	rest, ok := strings.CutPrefix(dev, "tcp:")
+	if !ok {
+		return "", fmt.Errorf("%q: only tcp::PORT and tcp:HOST:PORT are supported", spec)
+	}
+	host, port, err := net.SplitHostPort(rest)
+	if err != nil || port == "" {
+		return "", fmt.Errorf("%q: want tcp::PORT or tcp:HOST:PORT", spec)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if opts != "" {
+		for _, o := range strings.Split(opts, ",") {
+			k, _, _ := strings.Cut(o, "=")
+			switch k {
+			case "server", "wait", "nowait", "nodelay", "ipv4", "ipv6":
+			default:
+				return "", fmt.Errorf("%q: unsupported option %q", spec, o)
+			}
+		}
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// ListenGDB starts a GDB remote stub on spec (a -gdb argument, see GDBAddr)
+// and returns the address it listens on. With wait (-S) the hart does not
+// run until gdb connects and continues. Call it after New, before Run. While
+// the stub exists a guest waiting in WFI with nothing armed is not a
+// deadlock: gdb may still stop it.
+func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
+	h, ok := m.Hart.(*cpu.Hart)
+	if !ok {
+		return nil, errors.New("machine: the GDB stub needs the cpu package's hart")
+	}
+	if m.Value(gdbKey{}) != nil {
+		return nil, errors.New("machine: only one GDB stub")
+	}
+	addr, err := GDBAddr(spec)
+	if err != nil {
+		return nil, fmt.Errorf("-gdb %w", err)
+	}
+	if addr == "" {
+		if wait {
+			return nil, errors.New("-S needs a GDB stub (-s or -gdb tcp::PORT): gemu has no monitor to continue from")
+		}
+		return nil, nil
+	}
+	g := &gdbState{m: m, h: h, start: wait}
+	if g.stub, err = gdbstub.Listen(addr, m.Wake); err != nil {
+		return nil, err
+	}
+	g.inputDone = m.AddHostInput()
+	m.SetValue(gdbKey{}, g)
+	m.AtExit(func() error {
+		g.inputDone()
+		return g.stub.Close()
+	})
+	return g.stub.Addr(), nil
+}
+
+func (m *Machine) gdb() *gdbState {
+	g, _ := m.Value(gdbKey{}).(*gdbState)
+	return g
+}
+
+// pending reports whether Run must stop for gdb before the next batch.
+func (g *gdbState) pending() bool {
+	return g.stop != nil || g.start || g.stub.Interrupted()
+}
+
+// pause stops the machine for gdb: virtual time stands still and the
+// emulation goroutine serves gdb until it resumes. done is true when gdb
+// killed the machine.
+func (g *gdbState) pause() (ex Exit, done bool) {
+	why := gdbstub.Stop{Kind: gdbstub.StopInterrupt}
+	switch {
+	case g.stop != nil:
+		why = *g.stop
+	case g.start:
+		why = gdbstub.Stop{Kind: gdbstub.StopAttach}
+	}
+	g.stop, g.start = nil, false
+	m := g.m
+	m.UART.Flush()
+	m.Clock.Pause()
+	r := g.stub.Serve(g, why, m.wake, m.stopReq.Load)
+	m.Clock.Resume()
+	switch r.Action {
+	case gdbstub.Kill:
+		return Exit{Code: 0, Reason: "killed by gdb"}, true
+	case gdbstub.Step:
+		g.step = true
+	}
+	g.resumed, g.resumePC = true, g.h.PC()
+	return Exit{}, false
+}
+
+// run executes up to max instructions for Run: one for a gdb single step,
+// one at a time with a breakpoint check before each while breakpoints are
+// set, else a plain batch.
+func (g *gdbState) run(max uint64) {
+	h := g.h
+	skip := g.resumed
+	g.resumed = false
+	if g.step {
+		g.step = false
+		h.Step()
+		g.stop = &gdbstub.Stop{Kind: gdbstub.StopStep}
+		return
+	}
+	if len(g.bps) == 0 {
+		h.Run(max)
+		return
+	}
+	for n := uint64(0); n < max; n++ {
+		// An interrupt is entered first, so a breakpoint on the first
+		// instruction of its handler is seen.
+		for i := 0; i < 4 && h.TakeInterrupt(); i++ {
+		}
+		pc := h.PC()
+		for _, b := range g.bps {
+			if b.addr != pc || (n == 0 && skip && pc == g.resumePC) {
+				continue
+			}
+			// gdb resumes from a breakpoint by stepping over it itself;
+			// the skip above only covers a resume gdb did not step.
+			kind := gdbstub.StopBreak
+			if b.kind == gdbstub.BreakHardware {
+				kind = gdbstub.StopHWBreak
+			}
+			g.stop = &gdbstub.Stop{Kind: kind}
+			return
+		}
+		if h.Run(1) == 0 || g.m.action.set {
+			return // waiting in WFI, or the guest powered off or reset
+		}
+	}
+}
+
+// exited tells a waiting gdb how the guest ended.
+func (g *gdbState) exited(ex Exit) {
+	g.stub.Exit(ex.Code)
+}
+
+// ReadRegister implements gdbstub.Target.
+func (g *gdbState) ReadRegister(n int) (uint64, bool) {
+	h := g.h
+	switch {
+	case n >= gdbstub.RegX0 && n < gdbstub.RegX0+32:
+		return h.X(n - gdbstub.RegX0), true
+	case n == gdbstub.RegPC:
+		return h.PC(), true
+	case n >= gdbstub.RegF0 && n < gdbstub.RegF0+32:
+		return h.F(n - gdbstub.RegF0), true
+	case n >= gdbstub.RegCSR && n < gdbstub.RegCSR+4096:
+		return h.ReadCSR(uint32(n - gdbstub.RegCSR))
+	case n == gdbstub.RegPriv:
+		return uint64(h.Priv()), true
+	}
+	return 0, false
+}
+
+// WriteRegister implements gdbstub.Target.
+func (g *gdbState) WriteRegister(n int, v uint64) bool {
+	h := g.h
+	switch {
+	case n >= gdbstub.RegX0 && n < gdbstub.RegX0+32:
+		h.SetX(n-gdbstub.RegX0, v)
+		return true
+	case n == gdbstub.RegPC:
+		h.SetPC(v)
+		return true
+	case n >= gdbstub.RegF0 && n < gdbstub.RegF0+32:
+		h.SetF(n-gdbstub.RegF0, v)
+		return true
+	case n >= gdbstub.RegCSR && n < gdbstub.RegCSR+4096:
+		return h.WriteCSR(uint32(n-gdbstub.RegCSR), v)
+	case n == gdbstub.RegPriv:
+		if v != cpu.PrivU && v != cpu.PrivS && v != cpu.PrivM {
+			return false
+		}
+		h.SetPriv(uint8(v))
+		return true
+	}
+	return false
+}
+
+// physical returns the longest readable run of at most n bytes of physical
+// memory at pa: RAM, or the boot ROM (read-only). Device registers are never
+// read for gdb: a read may have side effects (a UART receive pops a byte).
+func (g *gdbState) physical(pa uint64, n int, write bool) []byte {
+	b := g.m.Bus
+	if pa >= b.RAMBase && pa-b.RAMBase < uint64(len(b.RAM)) {
+		off := pa - b.RAMBase
+		return b.RAM[off : off+min(uint64(n), uint64(len(b.RAM))-off)]
+	}
+	if !write && pa >= MROMBase && pa-MROMBase < MROMSize {
+		off := pa - MROMBase
+		return g.m.rom.data[off : off+min(uint64(n), MROMSize-off)]
+	}
+	return nil
+}
+
+// ReadMemory implements gdbstub.Target: virtual addresses as the hart sees
+// them now (cpu.Hart.DebugTranslate), page by page.
+func (g *gdbState) ReadMemory(addr uint64, p []byte) int {
+	n := 0
+	for n < len(p) {
+		va := addr + uint64(n)
+		if va < addr {
+			break // wrapped around the address space
+		}
+		chunk := min(len(p)-n, int(4096-va&0xfff))
+		pa, ok := g.h.DebugTranslate(va)
+		if !ok {
+			break
+		}
+		src := g.physical(pa, chunk, false)
+		if len(src) == 0 {
+			break
+		}
+		n += copy(p[n:], src)
+		if len(src) < chunk {
+			break
+		}
+	}
+	return n
+}
+
+// WriteMemory implements gdbstub.Target: all of p lands in RAM or nothing
+// is written. Writes go through the bus's DMA path so decoded instructions
+// under them are dropped.
+func (g *gdbState) WriteMemory(addr uint64, p []byte) bool {
+	type piece struct{ pa, off, n uint64 }
+	var pieces []piece
+	for n := 0; n < len(p); {
+		va := addr + uint64(n)
+		if va < addr {
+			return false
+		}
+		chunk := min(len(p)-n, int(4096-va&0xfff))
+		pa, ok := g.h.DebugTranslate(va)
+		if !ok || !g.m.Bus.InRAM(pa, uint64(chunk)) {
+			return false
+		}
+		pieces = append(pieces, piece{pa, uint64(n), uint64(chunk)})
+		n += chunk
+	}
+	for _, pc := range pieces {
+		if err := g.m.Bus.WriteDMA(pc.pa, p[pc.off:pc.off+pc.n]); err != nil {
+			return false // cannot happen: checked above
+		}
+	}
+	return true
+}
+
+// Breakpoint implements gdbstub.Target: execution breakpoints (Z0, Z1) are
+// compared with the pc before each instruction; watchpoints are left to
+// gdb (which single-steps and compares values itself).
+func (g *gdbState) Breakpoint(kind gdbstub.BreakKind, addr, length uint64, insert bool) error {
+	if kind != gdbstub.BreakSoftware && kind != gdbstub.BreakHardware {
+		return gdbstub.ErrUnsupported
+	}
+	for i, b := range g.bps {
+		if b.addr == addr && b.kind == kind {
+			if !insert {
+				g.bps = append(g.bps[:i], g.bps[i+1:]...)
+			}
+			return nil
+		}
+	}
+	if insert {
+		g.bps = append(g.bps, gdbBreakpoint{addr, kind})
+	}
+	return nil
+}

@@ -73,11 +73,14 @@ play() { # device file
 	mark play-done "rc=$?"
 }
 
-record() { # device frames
-	# Record Gain starts muted; 100% is gain field 15, unity in QEMU's AC97
-	# (its input level is 255*v/15), so the samples pass unchanged.
+# Record Gain starts muted; 100% is gain field 15, unity in QEMU's AC97
+# (its input level is 255*v/15), so the samples pass unchanged.
+capture_unmute() {
 	amixer -q -c 0 sset Capture 100% cap
 	mark capture-unmuted "rc=$?"
+}
+
+record() { # device frames
 	mark record-start "$1"
 	arecord -q -D "$1" -s "$2" -f S16_LE -r 48000 -c 2 /tmp/rec.wav
 	rc=$?
@@ -121,8 +124,15 @@ volume)
 	;;
 record)
 	cards
+	capture_unmute
 	record hw:0,0 24000
 	;;
+# virtio-sound (gemu only; boot with gemu.modules=virtio_mmio,virtio_snd
+# and no AC97, so the virtio card is card 0). It has no mixer.
+vplay48) cards; play hw:0,0 /wav/s16-48000.wav ;;
+vplay44) cards; play hw:0,0 /wav/s16-44100.wav ;;
+vplaymono) play plughw:0,0 /wav/mono-48000.wav ;;
+vrecord) cards; record hw:0,0 24000 ;;
 reboot)
 	mark rebooting
 	reboot -f

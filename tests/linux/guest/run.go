@@ -233,11 +233,17 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 // as "snd_intel8x0.ac97_clock=1", which /init hands to insmod), an AC97 on audiodev (e.g. "wav,id=snd0,path=out.wav,..."), and
 // any extra flags (e.g. "-icount", "shift=3").
 func (g *Guest) Argv(emulator, scenario, audiodev string, extra ...string) []string {
+	return g.ArgvDevice(emulator, scenario, audiodev, "AC97", extra...)
+}
+
+// ArgvDevice is Argv with another sound device model (e.g.
+// "virtio-sound-device") on audiodev snd0.
+func (g *Guest) ArgvDevice(emulator, scenario, audiodev, device string, extra ...string) []string {
 	a := []string{emulator, "-machine", "virt", "-m", "512M", "-nographic",
 		"-bios", Firmware, "-kernel", g.Image, "-initrd", g.Initrd,
 		"-append", "console=ttyS0 earlycon gemu.scenario=" + scenario}
 	if audiodev != "" {
-		a = append(a, "-audiodev", audiodev, "-device", "AC97,audiodev=snd0")
+		a = append(a, "-audiodev", audiodev, "-device", device+",audiodev=snd0")
 	}
 	return append(a, extra...)
 }

@@ -144,6 +144,7 @@ type scenario struct {
 	cmdline  string // extra kernel parameters
 	device   string // sound device model; "" means AC97
 	gemuOnly bool   // QEMU 7.2 has no such device
+	ivshmem  bool   // no sound card; an ivshmem-plain on a shared file
 }
 
 func scenarios() []scenario {
@@ -202,6 +203,7 @@ func scenarios() []scenario {
 			}
 		}},
 		{name: "record", noOutput: true, check: checkRecord},
+		{name: "ivshmem", noOutput: true, ivshmem: true}, // checked in runScenario
 		// virtio-sound through Linux's virtio_snd over virtio-mmio: QEMU
 		// 7.2 has no virtio-sound, so these run on gemu only.
 		{name: "vplay48", rate: 48000, device: "virtio-sound-device", cmdline: virtioModules, gemuOnly: true, check: exactVirtio("/wav/s16-48000.wav")},
@@ -490,11 +492,24 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		want, _ := guest.Stereo16(w)
 		sc.check = func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) { checkRecordOf(t, tr, want) }
 	}
+	var extra []string
+	shm := filepath.Join(dir, "ivshmem")
+	if sc.ivshmem {
+		// 1 MiB shared file with a message from the host at 0x100.
+		mem := make([]byte, 1<<20)
+		copy(mem[0x100:], "HOST->GUEST ok!")
+		if err := os.WriteFile(shm, mem, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		audiodev = ""
+		extra = []string{"-object", "memory-backend-file,size=1M,share=on,mem-path=" + shm + ",id=hostmem",
+			"-device", "ivshmem-plain,memdev=hostmem"}
+	}
 	device := sc.device
 	if device == "" {
 		device = "AC97"
 	}
-	argv := g.ArgvDevice(em.bin, strings.TrimSpace(sc.name+" "+sc.cmdline), audiodev, device, em.extra...)
+	argv := g.ArgvDevice(em.bin, strings.TrimSpace(sc.name+" "+sc.cmdline), audiodev, device, append(extra, em.extra...)...)
 	var echo io.Writer
 	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
 		echo = os.Stderr
@@ -541,7 +556,35 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 			fail("WAV output: %v", err)
 		}
 	}
+	if sc.ivshmem {
+		checkIvshmem(t, tr, shm)
+		return
+	}
 	sc.check(t, tr, out)
+}
+
+// checkIvshmem: the guest's devmem writes to BAR2 reach the host's file,
+// and it read what the host had written there (notes 5).
+func checkIvshmem(t *testing.T, tr *guest.Transcript, shm string) {
+	if _, ok := tr.Mark("ivshmem-missing"); ok {
+		t.Fatal("the guest found no 1af4:1110 PCI device")
+	}
+	m, _ := tr.Mark("ivshmem-readback")
+	if want := "0x4C414221 0xCAFEF00D 0x0123456789ABCDEF"; m.Details != want {
+		t.Errorf("guest read back %q, want %q", m.Details, want)
+	}
+	m, _ = tr.Mark("ivshmem-host")
+	if want := "0x55473E2D54534F48"; m.Details != want { // "HOST->GU", little endian
+		t.Errorf("guest read %q at BAR2+0x100, want %q", m.Details, want)
+	}
+	b, err := os.ReadFile(shm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0x21, 0x42, 0x41, 0x4c, 0x0d, 0xf0, 0xfe, 0xca, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01}
+	if diff := cmp.Diff(want, b[:16]); diff != "" {
+		t.Errorf("shared file after the guest's writes (-want +got):\n%s", diff)
+	}
 }
 
 // describeFrom says whether rec[from:] is a run of the looped source.

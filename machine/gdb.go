@@ -60,11 +60,11 @@ func GDBAddr(spec string) (string, error) {
 	dev, opts, _ := strings.Cut(spec, ",")
 	rest, ok := strings.CutPrefix(dev, "tcp:")
 	if !ok {
-		return "", fmt.Errorf("%q: only tcp::PORT and tcp:HOST:PORT are supported", spec)
+		return "", errors.New("only tcp::PORT and tcp:HOST:PORT are supported")
 	}
 	host, port, err := net.SplitHostPort(rest)
 	if err != nil || port == "" {
-		return "", fmt.Errorf("%q: want tcp::PORT or tcp:HOST:PORT", spec)
+		return "", errors.New("want tcp::PORT or tcp:HOST:PORT")
 	}
 	if host == "" {
 		host = "127.0.0.1"
@@ -75,7 +75,7 @@ func GDBAddr(spec string) (string, error) {
 			switch k {
 			case "server", "wait", "nowait", "nodelay", "ipv4", "ipv6":
 			default:
-				return "", fmt.Errorf("%q: unsupported option %q", spec, o)
+				return "", fmt.Errorf("unsupported option %q", o)
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
 	}
 	addr, err := GDBAddr(spec)
 	if err != nil {
-		return nil, fmt.Errorf("-gdb %w", err)
+		return nil, fmt.Errorf("-gdb %s: %w", spec, err)
 	}
 	if addr == "" {
 		if wait {

@@ -56,6 +56,9 @@ func theGuest(t *testing.T) *guest.Guest {
 	if buildErr != nil {
 		t.Fatalf("building the Linux guest: %v", buildErr)
 	}
+	if _, err := os.Stat(guest.Firmware); err != nil {
+		t.Fatalf("no firmware at %s: install the opensbi package (tests/setup.sh)", guest.Firmware)
+	}
 	return built
 }
 

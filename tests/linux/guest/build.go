@@ -44,6 +44,31 @@ type Guest struct {
 	Packages      []Deb
 }
 
+// hostTools maps the programs Build runs to the Debian package providing
+// them (all listed in tests/packages.txt).
+var hostTools = [][2]string{
+	{"apt-get", "apt"}, {"dpkg-deb", "dpkg"}, {"depmod", "kmod"}, {"xz", "xz-utils"}, {"tar", "tar"},
+	{"make", "make"}, {"flex", "flex"}, {"bison", "bison"}, {"bc", "bc"},
+	{"riscv64-linux-gnu-gcc", "gcc-riscv64-linux-gnu"}, {"riscv64-linux-gnu-strip", "binutils-riscv64-linux-gnu"},
+}
+
+// preflight names the missing host packages, if any.
+func preflight() error {
+	var missing []string
+	for _, t := range hostTools {
+		if _, err := exec.LookPath(t[0]); err != nil {
+			missing = append(missing, t[1]+" ("+t[0]+")")
+		}
+	}
+	if _, err := os.Stat(Keyring); err != nil {
+		missing = append(missing, "debian-archive-keyring ("+Keyring+")")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("guest: missing host packages: %s; run tests/setup.sh", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // DefaultCacheDir is ${XDG_CACHE_HOME:-$HOME/.cache}/gemu/linux.
 func DefaultCacheDir() string {
 	d := os.Getenv("XDG_CACHE_HOME")
@@ -87,6 +112,9 @@ func (b *builder) logf(format string, args ...any) {
 func Build(ctx context.Context, opt Options) (*Guest, error) {
 	if opt.CacheDir == "" {
 		opt.CacheDir = DefaultCacheDir()
+	}
+	if err := preflight(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opt.CacheDir, 0o755); err != nil {
 		return nil, err

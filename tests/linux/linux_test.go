@@ -513,6 +513,16 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		device = "AC97"
 	}
 	argv := g.ArgvDevice(em.bin, strings.TrimSpace(sc.name+" "+sc.cmdline), audiodev, device, append(extra, em.extra...)...)
+	if sc.name == "boot" && strings.HasPrefix(em.name, "gemu") {
+		// gemu's default -bios is Debian's fw_dynamic.bin: boot without
+		// naming it once (QEMU's default would be its own OpenSBI build).
+		for i := 0; i+1 < len(argv); i++ {
+			if argv[i] == "-bios" {
+				argv = append(argv[:i:i], argv[i+2:]...)
+				break
+			}
+		}
+	}
 	var echo io.Writer
 	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
 		echo = os.Stderr

@@ -1,0 +1,353 @@
+// Package gdb tests gemu's GDB stub end to end with the real gdb
+// (gdb-multiarch, installed by tests/setup.sh): the session a student would
+// type, on the hello guest, against gemu -S -gdb and, when it is installed,
+// against qemu-system-riscv64 -S -gdb for comparison.
+package gdb
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	helloELF  = "../guests/hello/hello.elf"
+	helloLine = "Hello from gemu: a freestanding RISC-V guest on the virt board."
+)
+
+func gdbBinary(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"gdb-multiarch", "riscv64-unknown-elf-gdb"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("gdb-multiarch not installed (tests/setup.sh installs it)")
+	return ""
+}
+
+// symbols returns the addresses of main and poweroff and the first 8 bytes
+// of main, from the ELF.
+func symbols(t *testing.T) (mainAddr, poweroff uint64, mainCode []byte) {
+	t.Helper()
+	f, err := elf.Open(helloELF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		switch s.Name {
+		case "main":
+			mainAddr = s.Value
+		case "poweroff":
+			poweroff = s.Value
+		}
+	}
+	if mainAddr == 0 || poweroff == 0 {
+		t.Fatal("hello.elf lacks main or poweroff")
+	}
+	text := f.Section(".text")
+	data, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := mainAddr - text.Addr
+	return mainAddr, poweroff, data[off : off+8]
+}
+
+// session is the gdb command list: what a student types to look at main.
+func session(port int) []string {
+	return []string{
+		"set pagination off",
+		"set confirm off",
+		"set arch riscv:rv64",
+		fmt.Sprintf("target remote 127.0.0.1:%d", port),
+		"info registers pc",
+		"break *main",
+		"continue",
+		"info registers pc",
+		"stepi",
+		"info registers pc",
+		"x/4i $pc",
+		"print/x $a3",
+		"print $a0",
+		"x/2wx main",
+		"info registers priv",
+		"break *poweroff",
+		"continue",
+		// main returned 0; make the guest report failure 3 instead.
+		"set $a0 = 3",
+		"continue",
+	}
+}
+
+// runGDB runs gdb in batch mode; with allowClose, gdb failing because the
+// target closed the connection is not an error.
+func runGDB(t *testing.T, gdb string, cmds []string, allowClose bool) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := []string{"-nx", "-batch"}
+	for _, c := range cmds {
+		args = append(args, "-ex", c)
+	}
+	args = append(args, helloELF)
+	out, err := exec.CommandContext(ctx, gdb, args...).CombinedOutput()
+	if err != nil && !(allowClose && bytes.Contains(out, []byte("Remote connection closed"))) {
+		t.Fatalf("gdb: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+// lockedBuffer collects an emulator's stderr, written by exec's copying
+// goroutine (or the port scanner) and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// emulator is gemu or QEMU running hello.elf stopped for gdb.
+type emulator struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer // guest console (stdout)
+	errOut lockedBuffer // messages (stderr)
+	port   int
+	waitCh chan error
+}
+
+func (e *emulator) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-e.waitCh:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("emulator: %v", err)
+		}
+		return 0
+	case <-time.After(time.Minute):
+		e.cmd.Process.Kill()
+		t.Fatalf("emulator still running a minute after gdb ended\n%s", e.errOut.String())
+	}
+	return -1
+}
+
+func start(t *testing.T, bin string, args []string, stderr io.Writer) *emulator {
+	t.Helper()
+	e := &emulator{cmd: exec.Command(bin, args...), waitCh: make(chan error, 1)}
+	e.cmd.Stdout = &e.out
+	e.cmd.Stderr = stderr
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { e.waitCh <- e.cmd.Wait() }()
+	t.Cleanup(func() {
+		if e.cmd.ProcessState == nil {
+			e.cmd.Process.Kill()
+		}
+	})
+	return e
+}
+
+// startGemu runs gemu -S -gdb tcp::0 and reads the port it prints.
+func startGemu(t *testing.T) *emulator {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gemu")
+	if msg, err := exec.Command("go", "build", "-o", bin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/gemu: %v\n%s", err, msg)
+	}
+	pr, pw := io.Pipe()
+	e := start(t, bin, []string{"-S", "-gdb", "tcp::0", "-machine", "virt", "-bios", "none",
+		"-kernel", helloELF, "-nographic", "-serial", "stdio"}, pw)
+	portCh := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`waiting for gdb on 127\.0\.0\.1:(\d+)`)
+		sent := false
+		for sc.Scan() {
+			fmt.Fprintln(&e.errOut, sc.Text())
+			if m := re.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				var p int
+				fmt.Sscan(m[1], &p)
+				portCh <- p
+				sent = true
+			}
+		}
+	}()
+	select {
+	case e.port = <-portCh:
+	case <-time.After(time.Minute):
+		t.Fatal("gemu did not say where it waits for gdb")
+	}
+	return e
+}
+
+// freePort asks the kernel for an unused loopback port (for QEMU, which
+// cannot listen on port 0 and tell).
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// listening reports whether a socket listens on the IPv4 port (from
+// /proc/net/tcp: local address column, state 0A = LISTEN).
+func listening(port int) bool {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) > 3 && strings.HasSuffix(f[1], suffix) && f[3] == "0A" {
+			return true
+		}
+	}
+	return false
+}
+
+// facts picks out of gdb's output the lines both emulators must agree on.
+func facts(out string) []string {
+	keep := []*regexp.Regexp{
+		regexp.MustCompile(`^0x[0-9a-f]+ in \?\? \(\)$`),         // where -S stopped
+		regexp.MustCompile(`^Breakpoint \d+, .*`),                // breakpoint hits
+		regexp.MustCompile(`^pc +0x[0-9a-f]+`),                   // info registers pc
+		regexp.MustCompile(`^0x[0-9a-f]+ in main \(\)$`),         // after stepi
+		regexp.MustCompile(`^=> 0x[0-9a-f]+`),                    // x/4i
+		regexp.MustCompile(`^\$\d+ = `),                          // print
+		regexp.MustCompile(`^0x[0-9a-f]+ <main>:`),               // x/2wx
+		regexp.MustCompile(`^\[Inferior 1 \(.*\) exited (.*)\]`), // the end
+	}
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimRight(l, " \r")
+		for _, re := range keep {
+			if re.MatchString(l) {
+				got = append(got, strings.Join(strings.Fields(l), " "))
+				break
+			}
+		}
+	}
+	return got
+}
+
+func TestGDBOnGemu(t *testing.T) {
+	gdb := gdbBinary(t)
+	mainAddr, poweroff, mainCode := symbols(t)
+	e := startGemu(t)
+	out := runGDB(t, gdb, session(e.port), false)
+	code := e.wait(t)
+
+	var want []string
+	add := func(format string, args ...any) { want = append(want, fmt.Sprintf(format, args...)) }
+	add("0x0000000000001000 in ?? ()") // -S: the boot ROM's first instruction
+	add("pc 0x1000 0x1000")
+	add("Breakpoint 1, 0x%016x in main ()", mainAddr)
+	add("pc 0x%x 0x%x <main>", mainAddr, mainAddr)
+	add("0x%016x in main ()", mainAddr+4) // stepi over the 4-byte auipc
+	add("pc 0x%x 0x%x <main+4>", mainAddr+4, mainAddr+4)
+	add("=> 0x%x <main+4>: add a3,a3,72", mainAddr+4)
+	add("$1 = 0x%x", mainAddr) // auipc a3,0 put main's address in a3
+	add("$2 = 0")              // a0: the hart ID the boot ROM passed
+	add("0x%x <main>: 0x%08x 0x%08x", mainAddr,
+		binary.LittleEndian.Uint32(mainCode), binary.LittleEndian.Uint32(mainCode[4:]))
+	add("Breakpoint 2, 0x%016x in poweroff ()", poweroff)
+	add("[Inferior 1 (Remote target) exited with code 03]")
+	if diff := cmp.Diff(want, facts(out)); diff != "" {
+		t.Errorf("gdb session on gemu (-want +got):\n%s\nfull gdb output:\n%s", diff, out)
+	}
+	if !regexp.MustCompile(`(?m)^priv +0x3\s+prv:3 \[Machine\]`).MatchString(out) {
+		t.Errorf("info registers priv: no M mode in\n%s", out)
+	}
+	if code != 3 {
+		t.Errorf("gemu exit status %d, want 3 (the a0 gdb set)\n%s", code, e.errOut.String())
+	}
+	if !strings.Contains(e.out.String(), helloLine) {
+		t.Errorf("guest output %q lacks the greeting", e.out.String())
+	}
+}
+
+// TestGDBSameAsQEMU runs the same gdb session against QEMU's stub: every
+// line checked above must read the same, and both exit with status 3.
+func TestGDBSameAsQEMU(t *testing.T) {
+	gdb := gdbBinary(t)
+	qemu, err := exec.LookPath("qemu-system-riscv64")
+	if err != nil {
+		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
+	}
+	g := startGemu(t)
+	gemuOut := runGDB(t, gdb, session(g.port), false)
+	gemuCode := g.wait(t)
+
+	port := freePort(t)
+	var qerr lockedBuffer
+	q := start(t, qemu, []string{"-S", "-gdb", fmt.Sprintf("tcp:127.0.0.1:%d", port), "-machine", "virt",
+		"-bios", "none", "-kernel", helloELF, "-nographic", "-monitor", "none", "-serial", "stdio"}, &qerr)
+	// Wait until QEMU listens, without connecting: QEMU starts the guest
+	// when a gdb connection closes.
+	for i := 0; !listening(port); i++ {
+		if i == 300 {
+			t.Fatalf("QEMU does not listen on %d\n%s", port, qerr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// QEMU 7.2's sifive_test finisher exits without telling gdb (no W
+	// packet: gdb sees "Remote connection closed"); gemu sends W03. So the
+	// last line is compared apart.
+	qemuOut := runGDB(t, gdb, session(port), true)
+	qemuCode := q.wait(t)
+
+	gf, qf := facts(gemuOut), facts(qemuOut)
+	if n := len(gf); n > 0 && strings.HasPrefix(gf[n-1], "[Inferior 1") {
+		gf = gf[:n-1]
+	}
+	if n := len(qf); n > 0 && strings.HasPrefix(qf[n-1], "[Inferior 1") {
+		qf = qf[:n-1] // a later QEMU that does send W
+	}
+	if len(qf) < 10 {
+		t.Fatalf("QEMU's session has only %d comparable lines:\n%s", len(qf), qemuOut)
+	}
+	if diff := cmp.Diff(qf, gf); diff != "" {
+		t.Errorf("gdb sessions differ (-qemu +gemu):\n%s\nQEMU:\n%s\ngemu:\n%s", diff, qemuOut, gemuOut)
+	}
+	if gemuCode != qemuCode {
+		t.Errorf("exit status: gemu %d, QEMU %d", gemuCode, qemuCode)
+	}
+}

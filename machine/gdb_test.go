@@ -3,6 +3,7 @@ package machine
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"strconv"
 	"testing"
@@ -408,5 +409,41 @@ func TestGDBVirtualMemory(t *testing.T) {
 	}
 	if v, _ := m.Bus.Read16(end - 0x40000000 + RAMBase); v != 0 {
 		t.Error("a failed write wrote part of its data")
+	}
+}
+
+// BenchmarkGDBRun measures the guest's speed under the stub: with no
+// breakpoint (plain batches) and with one that is never hit (the hart runs
+// one instruction at a time with a pc check before each). Compare with
+// BenchmarkRunLoop.
+func BenchmarkGDBRun(b *testing.B) {
+	const iters = 2_000_000 // 2 instructions each
+	p := (&prog{}).li(t3, iters)
+	p.addi(t3, t3, -1).bne(t3, zero, -4)
+	code := p.finish(0x5555).bytes()
+	for _, bps := range []int{0, 1, 8} {
+		b.Run(fmt.Sprintf("breakpoints=%d", bps), func(b *testing.B) {
+			var instr uint64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				m, err := New(bare(code, nil))
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.CloseInput()
+				if _, err := m.ListenGDB("tcp:127.0.0.1:0", false); err != nil {
+					b.Fatal(err)
+				}
+				for j := 0; j < bps; j++ {
+					m.gdb().Breakpoint(gdbstub.BreakSoftware, 0x80100000+4*uint64(j), 4, true)
+				}
+				b.StartTimer()
+				if ex, err := m.Run(); err != nil || ex.Code != 0 {
+					b.Fatalf("exit %+v, %v", ex, err)
+				}
+				instr += m.Hart.Instret()
+			}
+			b.ReportMetric(float64(instr)/b.Elapsed().Seconds()/1e6, "MIPS")
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -137,6 +138,11 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 5 * time.Second
+	// Own process group, killed as a whole: no child may keep the console
+	// pipe open after a stop or a timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	killGroup := func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = killGroup
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		tr.Err = err
@@ -202,7 +208,7 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 			}
 			if stop {
 				stopped = true
-				cmd.Process.Kill()
+				killGroup()
 			}
 		}
 	}

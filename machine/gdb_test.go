@@ -412,6 +412,36 @@ func TestGDBVirtualMemory(t *testing.T) {
 	}
 }
 
+// A write watchpoint stops after the store that changes the watched bytes,
+// not after one that stores the same value.
+func TestGDBWriteWatchpoint(t *testing.T) {
+	p := (&prog{}).la(t0, RAMBase+0x1000)
+	p.sw(zero, t0, 0)                 // +12: stores the 0 already there
+	p.addi(t1, zero, 5).sw(t1, t0, 4) // +20: changes the watched word
+	p.addi(t1, zero, 6).sw(t1, t0, 8) // +28: outside it
+	code := p.finish(0x5555).bytes()
+	_, addr, done := startGDB(t, bare(code, nil), true)
+	g := dialRSP(t, addr)
+	if got := g.cmd("Z2,80001004,4"); got != "OK" {
+		t.Fatalf("Z2 = %q", got)
+	}
+	if got := g.cmd("Z3,80001004,4"); got != "" {
+		t.Errorf("Z3 = %q, want unsupported", got)
+	}
+	if got := g.cmd("c"); got != "T05watch:80001004;thread:1;" {
+		t.Fatalf("stop %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
+		t.Errorf("pc %#x, want just after the store at %#x", pc, RAMBase+20)
+	}
+	// A write by gdb itself is not a hit.
+	g.cmd("M80001004,4:07000000")
+	if got := g.cmd("c"); got != "W00" {
+		t.Errorf("end: %q", got)
+	}
+	wait(t, done)
+}
+
 // BenchmarkGDBRun measures the guest's speed under the stub: with no
 // breakpoint (plain batches) and with one that is never hit (the hart runs
 // one instruction at a time with a pc check before each). Compare with

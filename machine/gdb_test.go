@@ -412,6 +412,26 @@ func TestGDBVirtualMemory(t *testing.T) {
 	}
 }
 
+// Closing gdb while the guest is stopped lets it run on to its end, with
+// gdb's breakpoints gone; so does detaching.
+func TestGDBDisconnectRunsOn(t *testing.T) {
+	for _, detach := range []bool{false, true} {
+		code := (&prog{}).addi(t0, zero, 1).finish(0x5555).bytes()
+		_, addr, done := startGDB(t, bare(code, nil), true)
+		g := dialRSP(t, addr)
+		g.cmd("Z0,80000004,4")
+		if detach {
+			if got := g.cmd("D"); got != "OK" {
+				t.Errorf("D = %q", got)
+			}
+		}
+		g.c.Close()
+		if r := wait(t, done); r.err != nil || r.ex != (Exit{0, "power off"}) {
+			t.Errorf("detach %v: Run = %+v, %v", detach, r.ex, r.err)
+		}
+	}
+}
+
 // A write watchpoint stops after the store that changes the watched bytes,
 // not after one that stores the same value.
 func TestGDBWriteWatchpoint(t *testing.T) {

@@ -365,7 +365,7 @@ func xferFeatures(args []byte) []byte {
 	if off >= uint64(len(targetXML)) {
 		return []byte("l")
 	}
-	n = min(n, MaxPacket/2) // escaped bytes may double
+	n = min(n, (MaxPacket-1)/2) // escaped bytes may double; 1 for m/l
 	rest := targetXML[off:]
 	if uint64(len(rest)) <= n {
 		return append([]byte("l"), rest...)

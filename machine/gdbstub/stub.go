@@ -148,6 +148,9 @@ func (s *Stub) readLoop(cn *conn) {
 	defer s.wg.Done()
 	defer func() {
 		s.attached.Store(false)
+		// Stop the target (if it runs) so that Serve sees the close soon,
+		// removes gdb's breakpoints and lets the guest run on freely.
+		s.interrupt.Store(true)
 		s.events <- event{kind: evClose, c: cn}
 		s.notify()
 	}()
@@ -187,10 +190,11 @@ func (s *Stub) readLoop(cn *conn) {
 	}
 }
 
-// Interrupted reports whether gdb asked the running target to stop (Ctrl-C
-// or a new connection). It is an atomic load, cheap enough for every batch
+// Interrupted reports whether gdb asked the running target to stop (Ctrl-C,
+// a new connection, a closed one), or anything else waits for Serve. It is
+// an atomic load and a channel length, cheap enough for every batch
 // boundary; the machine then calls Serve with StopInterrupt.
-func (s *Stub) Interrupted() bool { return s.interrupt.Load() }
+func (s *Stub) Interrupted() bool { return s.interrupt.Load() || len(s.events) > 0 }
 
 // Attached reports whether a gdb connection is open.
 func (s *Stub) Attached() bool { return s.attached.Load() }
@@ -230,9 +234,10 @@ func (s *Stub) Serve(t Target, why Stop, wake <-chan struct{}, quit func() bool)
 // handle processes one event; done is true when the target must resume.
 func (s *Stub) handle(t Target, ev event) (Resume, bool) {
 	switch ev.kind {
-	case evConnect, evInterrupt:
+	case evConnect, evInterrupt, evClose:
 		// The target is stopped already, which is what the interrupt
-		// asked for: do not let it stop the next resume.
+		// that came with the event asked for (the reader raises it
+		// before queueing the event): do not let it stop the next resume.
 		s.interrupt.Store(false)
 		s.ctrlC.Store(false)
 	}

@@ -432,6 +432,47 @@ func TestGDBDisconnectRunsOn(t *testing.T) {
 	}
 }
 
+// Ctrl-C reaches a hart sleeping in WFI with nothing armed (no deadlock
+// report while gdb may still stop it).
+func TestGDBInterruptWFI(t *testing.T) {
+	_, addr, done := startGDB(t, bare((&prog{}).wfi().loop().bytes(), nil), false)
+	g := dialRSP(t, addr)
+	g.send("c")
+	g.raw([]byte{0x03})
+	if got := g.reply(); got != "T02thread:1;" {
+		t.Errorf("Ctrl-C: stop %q", got)
+	}
+	g.send("k")
+	if r := wait(t, done); r.err != nil {
+		t.Errorf("Run: %v", r.err)
+	}
+}
+
+// While gdb holds a real-time machine, virtual time stands still: the
+// guest's first mtime read cannot include the time spent stopped.
+func TestGDBPauseHoldsTime(t *testing.T) {
+	p := (&prog{}).lui(t2, (CLINTBase+0xc000)>>12)
+	p.addi(t2, t2, -8).ld(t1, t2, 0) // mtime
+	p.la(t0, RAMBase+0x2000).sd(t1, t0, 0)
+	cfg := bare(p.finish(0x5555).bytes(), nil)
+	cfg.Deterministic = false
+	begin := time.Now()
+	m, addr, done := startGDB(t, cfg, true)
+	g := dialRSP(t, addr)
+	const hold = 300 * time.Millisecond
+	time.Sleep(hold)
+	if got := g.cmd("c"); got != "W00" {
+		t.Fatalf("end: %q", got)
+	}
+	wait(t, done)
+	total := time.Since(begin)
+	ticks, _ := m.Bus.Read64(RAMBase + 0x2000)
+	// Virtual time is host time minus the pause, which lasted at least hold.
+	if seen := time.Duration(ticks * 100); seen > total-hold {
+		t.Errorf("guest saw mtime %v after a run of %v held for %v: the pause leaked into virtual time", seen, total, hold)
+	}
+}
+
 // A write watchpoint stops after the store that changes the watched bytes,
 // not after one that stores the same value.
 func TestGDBWriteWatchpoint(t *testing.T) {

@@ -503,6 +503,40 @@ func TestGDBWriteWatchpoint(t *testing.T) {
 	wait(t, done)
 }
 
+// FuzzGDBMemory: whatever gdb asks (addresses, lengths) and whatever the
+// guest left in satp and its page tables, debugger memory access stays
+// inside RAM and the boot ROM and never panics.
+func FuzzGDBMemory(f *testing.F) {
+	cfg := bare((&prog{}).loop().bytes(), nil)
+	cfg.RAMSize = 16 << 20
+	m, err := New(cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer m.finish()
+	if _, err := m.ListenGDB("tcp:127.0.0.1:0", false); err != nil {
+		f.Fatal(err)
+	}
+	g := m.gdb()
+	root := uint64(RAMBase + 0x10000)
+	f.Add(uint64(0x40000000), uint16(64), uint64(8<<60|root>>12), uint8(1), []byte{0xcf, 0, 0, 0x20})
+	f.Add(uint64(RAMBase+16<<20-3), uint16(8), uint64(0), uint8(3), []byte{1, 2, 3})
+	f.Add(uint64(0xffffffffffffff00), uint16(0x400), uint64(9<<60|root>>12), uint8(0), []byte{0x01})
+	f.Fuzz(func(t *testing.T, addr uint64, n uint16, satp uint64, priv uint8, tables []byte) {
+		if len(tables) > 0x3000 {
+			tables = tables[:0x3000]
+		}
+		m.Bus.WriteDMA(root, tables)
+		g.WriteRegister(gdbstub.RegPriv, uint64(priv&3))
+		g.WriteRegister(gdbstub.RegCSR+0x180, satp)
+		buf := make([]byte, n)
+		if got := g.ReadMemory(addr, buf); got < 0 || got > len(buf) {
+			t.Fatalf("ReadMemory returned %d for %d bytes", got, len(buf))
+		}
+		g.WriteMemory(addr, buf)
+	})
+}
+
 // BenchmarkGDBRun measures the guest's speed under the stub: with no
 // breakpoint (plain batches) and with one that is never hit (the hart runs
 // one instruction at a time with a pc check before each). Compare with

@@ -135,11 +135,14 @@ func (h *Hart) Step() bool {
 
 // atCSRInstruction reports whether the instruction at PC is a Zicsr
 // instruction (SYSTEM opcode with funct3 != 0, unprivileged spec 9.1).
+// Opcode and funct3 are both in the first 16-bit parcel, so an instruction
+// that crosses a page needs no second translation. Code outside RAM (the
+// boot ROM) is taken as not CSR.
 func (h *Hart) atCSRInstruction() bool {
 	pa, ok := h.DebugTranslate(h.pc)
-	if !ok || !h.bus.InRAM(pa, 4) {
+	if !ok || !h.bus.InRAM(pa, 2) {
 		return false
 	}
-	w := readRAM(h.ram[pa-h.ramBase:], 4)
+	w := readRAM(h.ram[pa-h.ramBase:], 2)
 	return w&0x7f == 0x73 && w>>12&7 != 0
 }

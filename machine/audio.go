@@ -27,26 +27,47 @@ func (m *Machine) audiodevs() map[string]*audio.Audiodev {
 	return devs
 }
 
-// DemoAudiodevID names the audiodev ConfigureDemo adds. When its oto
-// backend finds no sound device, the demo's sound goes to DemoWAV instead,
-// and one line on stderr says so.
+// DemoAudiodevID names the audiodev ConfigureDemo adds, shared by its three
+// sound devices. When its oto backend finds no sound device, the demo's
+// sound goes to DemoWAV instead, and one line on stderr says so.
+// DemoMemdevID names the shared memory of its ivshmem.
 const (
 	DemoAudiodevID = "demo"
+	DemoMemdevID   = "demo-shm"
 	DemoWAV        = "gemu-demo.wav"
 )
 
+// DemoDevices are the -object and -device arguments ConfigureDemo adds: one
+// sound device of each kind gemu has, all on the DemoAudiodevID audiodev.
+var (
+	DemoObjects = []string{"memory-backend-ram,id=" + DemoMemdevID + ",size=1M"}
+	DemoDevices = []string{
+		"AC97,audiodev=" + DemoAudiodevID,
+		"virtio-sound-device,audiodev=" + DemoAudiodevID,
+		"ivshmem-plain,memdev=" + DemoMemdevID + ",audiodev=" + DemoAudiodevID,
+	}
+)
+
 // ConfigureDemo sets cfg up for the embedded sound demo (gemu's main job):
-// elf runs bare metal, and unless the command line already chose audio, an
-// AC97 plays through the host speakers (oto), or into DemoWAV where the
-// host has no audio device.
+// elf runs bare metal, and unless the command line already chose devices
+// or audio, an AC97, a virtio-sound and an ivshmem (DemoDevices) play
+// through the host speakers (oto), or into DemoWAV where the host has no
+// audio device. The guest plays what it finds, so a user who gives their
+// own devices hears the voices those carry.
 func ConfigureDemo(cfg *Config, elf []byte) {
 	cfg.KernelData = elf
 	cfg.Kernel = "(embedded demo guest)"
 	cfg.BIOS = "none"
 	if len(cfg.Audiodevs) == 0 && len(cfg.Devices) == 0 {
 		cfg.Audiodevs = []string{"oto,id=" + DemoAudiodevID}
-		cfg.Devices = []DeviceOpt{{Name: "AC97", Keys: []string{"audiodev"},
-			Props: map[string]string{"audiodev": DemoAudiodevID}, Raw: "AC97,audiodev=" + DemoAudiodevID}}
+		cfg.Objects = append(cfg.Objects, DemoObjects...)
+		for _, d := range DemoDevices {
+			opt, err := ParseDeviceOpt(d)
+			if err != nil {
+				panic("machine: bad DemoDevices entry: " + err.Error())
+			}
+			cfg.Devices = append(cfg.Devices, opt)
+		}
 	}
 }
 

@@ -10,11 +10,12 @@ import (
 
 	"gemu/devices/audio"
 	"gemu/tests/guests/ac97/elf"
+	demo "gemu/tests/guests/demo/elf"
 )
 
 // TestDemoFallsBackToWAV runs the embedded sound demo the way `gemu` with no
-// arguments does, in a test binary without the oto driver: the sound must
-// land in gemu-demo.wav, announced in one line.
+// arguments does, in a test binary without the oto driver: the sound of
+// all three devices must land in gemu-demo.wav, announced in one line.
 func TestDemoFallsBackToWAV(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var log bytes.Buffer
@@ -22,7 +23,7 @@ func TestDemoFallsBackToWAV(t *testing.T) {
 	defer func() { demoLog = os.Stderr }()
 	var console bytes.Buffer
 	cfg := Config{Deterministic: true, Shift: DefaultShift, Console: &console}
-	ConfigureDemo(&cfg, elf.Demo)
+	ConfigureDemo(&cfg, demo.Demo)
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -35,21 +36,61 @@ func TestDemoFallsBackToWAV(t *testing.T) {
 	if !strings.Contains(log.String(), DemoWAV) {
 		t.Errorf("no notice naming %s: %q", DemoWAV, log.String())
 	}
+	for _, want := range []string{"plays the melody", "plays the bass", "plays the counter-voice"} {
+		if !strings.Contains(console.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, console.String())
+		}
+	}
 	spec, data, err := audio.ReadWAVFile(DemoWAV)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 68 eighth notes at 132 bpm, 10909 frames each; the wav sink's last
-	// 1 ms pull may pad the end with up to 48 frames of silence.
+	// 68 eighth notes at 132 bpm, 10909 frames each; the three voices
+	// start within a few milliseconds of each other, and the wav sink's
+	// last 1 ms pull may pad the end with silence.
 	const frames = 68 * 10909
 	if d := cmp.Diff([]any{48000, 2}, []any{spec.Freq, spec.Channels}); d != "" {
 		t.Errorf("demo WAV format (-want +got):\n%s", d)
 	}
-	if n := len(data) / 4; n < frames || n > frames+48 || !bytes.Equal(data[4*frames:], make([]byte, len(data)-4*frames)) {
-		t.Errorf("demo WAV has %d frames, want %d (+ at most 48 of silence)", n, frames)
+	if n := len(data) / 4; n < frames || n > frames+48000/50 {
+		t.Errorf("demo WAV has %d frames, want %d (+ at most 20 ms)", n, frames)
 	}
 	if bytes.Count(data, []byte{0, 0, 0, 0}) > len(data)/16 {
 		t.Error("demo WAV is mostly silence")
+	}
+}
+
+// TestConfigureDemo: the demo gets one device of each kind on one oto
+// audiodev, unless the command line chose devices or audio itself.
+func TestConfigureDemo(t *testing.T) {
+	names := func(c Config) []string {
+		var n []string
+		for _, d := range c.Devices {
+			n = append(n, d.Raw)
+		}
+		return append(append(n, c.Audiodevs...), c.Objects...)
+	}
+	tests := []struct {
+		name string
+		in   Config
+		want []string
+	}{
+		{"defaults", Config{}, []string{"AC97,audiodev=demo", "virtio-sound-device,audiodev=demo",
+			"ivshmem-plain,memdev=demo-shm,audiodev=demo", "oto,id=demo", "memory-backend-ram,id=demo-shm,size=1M"}},
+		{"user audiodev", Config{Audiodevs: []string{"wav,id=a,path=x.wav"}}, []string{"wav,id=a,path=x.wav"}},
+		{"user device", Config{Devices: []DeviceOpt{{Name: "AC97", Raw: "AC97"}}}, []string{"AC97"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.in
+			ConfigureDemo(&cfg, demo.Demo)
+			if d := cmp.Diff(tc.want, names(cfg)); d != "" {
+				t.Errorf("devices, audiodevs, objects (-want +got):\n%s", d)
+			}
+			if cfg.BIOS != "none" || !bytes.Equal(cfg.KernelData, demo.Demo) {
+				t.Errorf("BIOS %q, kernel %d bytes: want none and the demo", cfg.BIOS, len(cfg.KernelData))
+			}
+		})
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 	"syscall"
 
 	"gemu/machine"
-	demo "gemu/tests/guests/ac97/elf"
+	demo "gemu/tests/guests/demo/elf"
 )
 
 func main() {
@@ -40,8 +40,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := o.cfg
 	if cfg.Kernel == "" && cfg.BIOS == "" {
 		// The main job: the embedded demo guest, bare metal, playing music
-		// through AC97 on the speakers (or into a WAV file it names when the
-		// host has no audio device).
+		// through AC97, virtio-sound and ivshmem on the speakers (or into a
+		// WAV file it names when the host has no audio device).
 		machine.ConfigureDemo(&cfg, demo.Demo)
 	}
 	if o.traceFile != "" {

@@ -113,7 +113,8 @@ func TestEscaper(t *testing.T) {
 
 // TestRunEmbedded runs the main job, the embedded sound demo, end to end in
 // deterministic time. The test machine has no speakers, so the demo must say
-// so and leave its music in gemu-demo.wav in the working directory.
+// so and leave its music, played through all three sound devices, in
+// gemu-demo.wav in the working directory.
 func TestRunEmbedded(t *testing.T) {
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
@@ -121,12 +122,18 @@ func TestRunEmbedded(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "gemu demo: done") {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and the demo's last line", code, out.String(), errOut.String())
 	}
+	for _, want := range []string{"AC97 (Intel 82801AA) at PCI", "virtio-sound at virtio-mmio slot 7", "ivshmem at PCI",
+		"(AC97 melody, virtio-sound bass, ivshmem counter-voice)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("console lacks %q:\n%s", want, out.String())
+		}
+	}
 	spec, data, err := audio.ReadWAVFile(machine.DemoWAV)
 	if err != nil {
 		t.Fatalf("demo output: %v", err)
 	}
-	// The tune lasts about 15 s; anything under 10 s means playback stopped early.
-	if secs := len(data) / spec.FrameBytes() / spec.Freq; secs < 10 {
+	// The tune lasts about 15 s; anything under 15 s means playback stopped early.
+	if secs := len(data) / spec.FrameBytes() / spec.Freq; secs < 15 {
 		t.Errorf("%s holds %d s of audio, want the whole tune", machine.DemoWAV, secs)
 	}
 	silent := true

@@ -548,8 +548,11 @@ int main(void)
 			wr32(PLIC_BASE + 0x200004, src);                                   /* complete */
 		if ((!ac.on || ac.done) && (!vs.on || vs.done) && (!iv.on || iv.done))
 			break;
-		/* The ring has no interrupt: look at it every 20 ms. */
-		wr64(CLINT_MTIMECMP, iv.on && !iv.done ? mtime() + TIMEBASE_HZ / 50 : ~0ull);
+		/* The ring has no interrupt: look at it every 20 ms, and every
+		 * 1 ms once it holds the last frame, so that active is cleared
+		 * (ring.go "Stopping") right after the consumer has read it. */
+		uint64_t poll = ctr.made == ctr.total ? TIMEBASE_HZ / 1000 : TIMEBASE_HZ / 50;
+		wr64(CLINT_MTIMECMP, iv.on && !iv.done ? mtime() + poll : ~0ull);
 		__asm__ volatile("wfi");
 	}
 	uart_puts("gemu demo: played ");

@@ -307,7 +307,10 @@ func TestDemoVoices(t *testing.T) {
 			}
 		})
 	}
-	// The mix holds the piece once: all voices started together.
+	// The mix holds the piece once, and all voices started together: the
+	// mixer adds voices in its own format exactly, so its first 40 frames
+	// (less than one 1 ms pull of the sink) are the sum of the three
+	// voices' first frames.
 	spec, mix, err := audio.ReadWAVFile(filepath.Join(r.dir, "out.wav"))
 	if err != nil {
 		t.Fatal(err)
@@ -315,6 +318,39 @@ func TestDemoVoices(t *testing.T) {
 	if got := len(mix) / spec.FrameBytes(); spec != s16 || got < n || got > n+rate/50 {
 		t.Errorf("mix: %v, %d frames; want %v, %d frames (+ at most 20 ms)", spec, got, s16, n)
 	}
+	voices := [][]byte{melodyVoice.pcm(n), bassVoice.pcm(n), counterVoice.pcm(n)}
+	if !startsTogether(mix, voices, 40) {
+		t.Error("the mix does not begin with the three voices added: they did not start in the same 1 ms")
+	}
+}
+
+// sample is channel ch of frame i of S16LE stereo pcm, 0 outside it.
+func sample(pcm []byte, i, ch int) int32 {
+	if i < 0 || 4*i+4 > len(pcm) {
+		return 0
+	}
+	return int32(int16(binary.LittleEndian.Uint16(pcm[4*i+2*ch:])))
+}
+
+// startsTogether reports whether, from some frame in its first 1 ms on, n
+// frames of the mix are the sum of the voices' first n frames.
+func startsTogether(mix []byte, voices [][]byte, n int) bool {
+next:
+	for d := 0; d <= rate/1000; d++ {
+		for i := range n {
+			for ch := range 2 {
+				var s int32
+				for _, v := range voices {
+					s += sample(v, i, ch)
+				}
+				if s != sample(mix, d+i, ch) {
+					continue next
+				}
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func firstDiff(a, b []byte) int {

@@ -1,6 +1,6 @@
 // Package guests holds freestanding guest programs that gemu's tests and
-// examples embed (the sound demo that is gemu's main job lives with its
-// driver in tests/guests/ac97). The ELFs are committed, built from the sources beside them
+// examples embed (the sound demo that is gemu's main job is in
+// tests/guests/demo, embedded by its elf package). The ELFs are committed, built from the sources beside them
 // by the Makefile in this directory; guests_test.go rebuilds them and checks
 // the committed bytes are reproducible.
 package guests

@@ -1,38 +1,24 @@
-/* demo: gemu's main job. A freestanding program that finds the AC97 on the
- * virt board's PCI bus and plays a short piece of music through it: the
- * opening of the "Ode to Joy" (L. van Beethoven, 9th symphony, 1824; about
- * 15 seconds), a melody over a bass line, synthesised on the fly at 48 kHz into a ring of
- * 32 buffer descriptors that the IOC interrupt handler refills.
+/* demo: the AC97-only music demo (gemu's main job, which plays one voice on
+ * each sound device, is ../demo/demo.c). A freestanding program that finds
+ * the AC97 on the virt board's PCI bus and plays a short piece of music
+ * through it: the opening of the "Ode to Joy" (L. van Beethoven, 9th
+ * symphony, 1824; about 15 seconds), a melody over a bass line, synthesised
+ * on the fly at 48 kHz into a ring of 32 buffer descriptors that the IOC
+ * interrupt handler refills.
  *
- * It is the same driver as ac97.c, cut down (see there for the register
+ * It uses the driver's shared part (ac97.h; see ac97.c for the register
  * details), plus a tiny synthesiser: phase accumulators, an 8-harmonic
  * wavetable built at start-up, and a per-note envelope. */
 #include "../common/virt.h"
 
-#define ECAM_BASE 0x30000000UL
-#define PIO_BASE 0x03000000UL
-#define PLIC_BASE 0x0c000000UL
-#define NAM_PORT 0x1000
-#define NABM_PORT 0x1400
-#define PO 0x10
+#include "ac97.h"
+
 #define RATE 48000
 #define NBD 32
 #define CHUNK 1024 /* frames per descriptor: 21 ms */
 
-struct bd {
-	uint32_t addr, ctl;
-};
 static struct bd bdl[NBD] __attribute__((aligned(8)));
 static int16_t pcm[NBD][CHUNK * 2] __attribute__((aligned(8)));
-
-static inline uint32_t rd32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline void wr32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline uint16_t rd16(uintptr_t a) { return *(volatile uint16_t *)a; }
-static inline void wr16(uintptr_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline uint8_t rd8(uintptr_t a) { return *(volatile uint8_t *)a; }
-static inline void wr8(uintptr_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-static uintptr_t nabm(int r) { return PIO_BASE + NABM_PORT + r; }
-static void nam_wr(int r, uint16_t v) { wr16(PIO_BASE + NAM_PORT + r, v); }
 
 void poweroff(int status)
 {
@@ -180,18 +166,18 @@ void __attribute__((interrupt("machine"), aligned(4))) trap(void)
 	volatile uint32_t *claim = (volatile uint32_t *)(PLIC_BASE + 0x200004);
 	uint32_t src = *claim;
 	if ((int)src == irq_src) {
-		uint16_t sr = rd16(nabm(PO + 6));
-		int civ = rd8(nabm(PO + 4));
+		uint16_t sr = rd16(nabm(PO + SR));
+		int civ = rd8(nabm(PO + CIV));
 		while (head != civ && !(sr & 4)) {
 			if (fill(head))
-				wr8(nabm(PO + 5), (uint8_t)head);
+				wr8(nabm(PO + LVI), (uint8_t)head);
 			head = (head + 1) % NBD;
 		}
 		if (sr & 4) { /* last valid buffer played */
-			wr8(nabm(PO + 0xb), 0);
+			wr8(nabm(PO + CR), 0);
 			done = 1;
 		}
-		wr16(nabm(PO + 6), sr);
+		wr16(nabm(PO + SR), sr);
 	}
 	*claim = src;
 }
@@ -206,27 +192,19 @@ static uint32_t score_frames(const struct note *s, int n)
 
 int main(void)
 {
-	int slot;
-	for (slot = 0; slot < 32; slot++)
-		if (rd32(ECAM_BASE + ((uintptr_t)slot << 15)) == 0x24158086)
-			break;
-	if (slot == 32) {
+	int slot = pci_find(AC97_ID);
+	if (slot < 0) {
 		uart_puts("gemu demo: no AC97 sound card on the PCI bus (add -device AC97,audiodev=ID)\n");
 		return 1;
 	}
-	uintptr_t cfg = ECAM_BASE + ((uintptr_t)slot << 15);
-	wr32(cfg + 0x10, NAM_PORT | 1);
-	wr32(cfg + 0x14, NABM_PORT | 1);
-	wr8(cfg + 0x04, 0x05);
-	irq_src = 32 + (slot + rd8(cfg + 0x3d) - 1) % 4;
-
-	wr32(nabm(0x2c), 0x2);
-	while (!(rd32(nabm(0x30)) & 0x100))
-		;
-	nam_wr(0x00, 0);
-	nam_wr(0x02, 0x0000); /* master: unmuted, unity */
-	nam_wr(0x18, 0x0000); /* PCM out: unmuted, unity */
-	nam_wr(0x2c, RATE);
+	irq_src = ac97_map(slot);
+	if (!ac97_codec_up()) {
+		uart_puts("gemu demo: the AC97 codec never became ready\n");
+		return 1;
+	}
+	nam_wr(AC_MASTER, 0x0000);  /* unmuted, unity */
+	nam_wr(AC_PCM_OUT, 0x0000); /* unmuted, unity */
+	nam_wr(AC_DAC_RATE, RATE);
 
 	*(volatile uint32_t *)(PLIC_BASE + 4 * irq_src) = 1;
 	*(volatile uint32_t *)(PLIC_BASE + 0x2000 + 4 * (irq_src / 32)) |= 1u << (irq_src % 32);
@@ -245,10 +223,10 @@ int main(void)
 	int last = 0;
 	for (int d = 0; d < NBD && fill(d); d++)
 		last = d;
-	wr8(nabm(PO + 0xb), 0x02); /* reset the channel */
-	wr32(nabm(PO), (uint32_t)(uintptr_t)bdl);
-	wr8(nabm(PO + 5), (uint8_t)last);
-	wr8(nabm(PO + 0xb), 0x01 | 0x04 | 0x10); /* run, LVBIE, IOCE */
+	wr8(nabm(PO + CR), CR_RR); /* reset the channel */
+	wr32(nabm(PO + BDBAR), (uint32_t)(uintptr_t)bdl);
+	wr8(nabm(PO + LVI), (uint8_t)last);
+	wr8(nabm(PO + CR), CR_RPBM | CR_LVBIE | CR_IOCE);
 	while (!done)
 		__asm__ volatile("wfi");
 	uart_puts("gemu demo: done.\n");

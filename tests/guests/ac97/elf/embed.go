@@ -11,8 +11,9 @@ import _ "embed"
 //go:embed ac97.elf
 var Driver []byte
 
-// Demo is demo.elf: gemu's main job, about 15 s of music (the opening of
-// the Ode to Joy) played through the AC97 at 48 kHz, then power-off.
+// Demo is demo.elf: about 15 s of music (the opening of the Ode to Joy)
+// played through the AC97 alone at 48 kHz, then power-off. gemu's main job
+// is the three-device demo in tests/guests/demo.
 //
 //go:embed demo.elf
 var Demo []byte

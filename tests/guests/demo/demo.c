@@ -223,7 +223,6 @@ static uint32_t score_frames(const struct note *s, int n)
 #define NBD 32
 static struct {
 	int slot, irq, head, on, done;
-	uint32_t ioc;
 } ac;
 static struct bd bdl[NBD] __attribute__((aligned(8)));
 static uint32_t ac_pcm[NBD][CHUNK] __attribute__((aligned(8)));
@@ -289,8 +288,6 @@ static void ac_service(void)
 	uint16_t sr = rd16(nabm(PO + SR));
 	if (!(sr & (SR_BCIS | SR_LVBCI | SR_FIFOE)))
 		return;
-	if (sr & SR_BCIS)
-		ac.ioc++;
 	int civ = rd8(nabm(PO + CIV));
 	while (ac.head != civ && !(sr & SR_LVBCI)) {
 		if (ac_fill(ac.head))
@@ -471,7 +468,8 @@ static void iv_service(void)
 /* ---- the main loop ---- */
 
 /* plic_enable routes source src to context 0 (hart 0, M mode), or stops
- * routing it (PLIC spec 1.0.0 sections 4 and 6). */
+ * routing it (RISC-V PLIC specification: priority and enable registers;
+ * gemu devices/plic). */
 static void plic_enable(int src, int on)
 {
 	wr32(PLIC_BASE + 4 * (uintptr_t)src, 1); /* priority */

@@ -437,8 +437,11 @@ static void iv_start(void)
 }
 
 /* iv_service tops the ring up; the ring is over once everything is read.
- * Nobody reads it when the device has no audiodev= (or on QEMU): after
- * half a second without progress the voice is given up. */
+ * Nobody reads it when the device has no audiodev= (or on QEMU): when no
+ * consumer has said it plays (status) and the read index has not moved
+ * for half a second, the voice is given up. (A consumer that plays may
+ * stall for longer: with -icount and real speakers virtual time runs
+ * ahead while the host's audio buffer is full.) */
 static void iv_service(void)
 {
 	uint64_t r = ring_read(iv.shm);
@@ -446,12 +449,13 @@ static void iv_service(void)
 		iv.r = r;
 		iv.moved = mtime();
 	}
-	if ((rd32(iv.shm + OFF_STATUS) & 0xff) == RING_BROKEN) {
+	uint32_t st = rd32(iv.shm + OFF_STATUS) & 0xff;
+	if (st == RING_BROKEN) {
 		uart_puts("gemu demo: gemu found the ivshmem ring broken: the counter-voice stops\n");
 		iv.done = 1;
 		return;
 	}
-	if (mtime() - iv.moved > IV_STALL) {
+	if (st != RING_PLAYING && mtime() - iv.moved > IV_STALL) {
 		uart_puts("gemu demo: nothing plays the ivshmem ring (no audiodev= on the device?): the counter-voice stops\n");
 		wr32(iv.shm + OFF_ACTIVE, 0);
 		iv.done = 1;

@@ -36,6 +36,7 @@
 #define OFF_EPOCH 0x60
 #define OFF_ACTIVE 0x64
 #define FORMAT_S16LE 2
+#define RING_PLAYING 1 /* status, low byte: the consumer is attached */
 #define RING_BROKEN 2
 #define DATA_OFF 0x100
 

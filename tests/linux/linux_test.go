@@ -1,14 +1,14 @@
 // Package linux_test boots the Debian riscv64 guest (see ./guest) and runs
 // each /init scenario on QEMU 7.2 (the reference, when installed) and on
-// gemu (deterministic mode; only when GEMU_LINUX=1; clock/play48/record
+// gemu (deterministic mode; GEMU_LINUX=0 leaves gemu out; clock/play48/record
 // also in real-time mode with GEMU_LINUX_REALTIME=1),
 // checking the console markers and the PCM that reaches the WAV sink
 // frame by frame.
 //
-//	go test ./tests/linux/                       # QEMU reference only
-//	GEMU_LINUX=1 go test ./tests/linux/ -run 'Linux/gemu' -v
+//	go test ./tests/linux/                       # QEMU (when installed) and gemu
+//	go test ./tests/linux/ -run 'Linux/gemu' -v  # gemu only
 //
-// Environment: GEMU_LINUX=1 enables gemu; GEMU_LINUX_REALTIME=1 adds the
+// Environment: GEMU_LINUX=0 leaves gemu out; GEMU_LINUX_REALTIME=1 adds the
 // real-time runs; GEMU_ICOUNT_SHIFT (default 3) is
 // gemu's -icount shift; GEMU_LINUX_TIMEOUT (Go duration, default 10m for
 // gemu, 3m for QEMU) bounds each boot; GEMU_LINUX_ECHO=1 echoes the
@@ -115,7 +115,7 @@ func timeout(def time.Duration) time.Duration {
 	return def
 }
 
-// emulators lists QEMU when installed and gemu when GEMU_LINUX=1.
+// emulators lists QEMU when installed and gemu unless GEMU_LINUX=0.
 func emulators(t *testing.T) []emulator {
 	var es []emulator
 	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
@@ -123,7 +123,7 @@ func emulators(t *testing.T) []emulator {
 	} else {
 		t.Log("qemu-system-riscv64 not installed: no reference runs")
 	}
-	if os.Getenv("GEMU_LINUX") == "1" {
+	if os.Getenv("GEMU_LINUX") != "0" {
 		shift := os.Getenv("GEMU_ICOUNT_SHIFT")
 		if shift == "" {
 			shift = "3"
@@ -138,7 +138,7 @@ func emulators(t *testing.T) []emulator {
 				captureFile: true, stats: true, only: map[string]bool{"clock": true, "play48": true, "record": true}})
 		}
 	} else {
-		t.Log("gemu Linux runs disabled (set GEMU_LINUX=1 to enable)")
+		t.Log("gemu Linux runs disabled by GEMU_LINUX=0")
 	}
 	return es
 }
@@ -470,7 +470,7 @@ func TestLinux(t *testing.T) {
 	}
 	ems := emulators(t)
 	if len(ems) == 0 {
-		t.Skip("neither qemu-system-riscv64 nor GEMU_LINUX=1")
+		t.Skip("neither qemu-system-riscv64 nor gemu (GEMU_LINUX=0)")
 	}
 	g := theGuest(t)
 	for _, em := range ems {
@@ -636,8 +636,8 @@ func describeFrom(rec [][2]int16, from int, src [][2]int16) string {
 // console (every kernel timestamp and /init marker) and the WAV output must
 // be byte-identical, as the deterministic mode promises.
 func TestLinuxDeterministic(t *testing.T) {
-	if testing.Short() || os.Getenv("GEMU_LINUX") != "1" {
-		t.Skip("boots Linux on gemu twice; set GEMU_LINUX=1")
+	if testing.Short() || os.Getenv("GEMU_LINUX") == "0" {
+		t.Skip("boots Linux on gemu twice; skipped in -short mode or with GEMU_LINUX=0")
 	}
 	var em emulator
 	for _, e := range emulators(t) {

@@ -120,6 +120,26 @@ func (p *Player) Close() {
 	p.timer.Stop()
 }
 
+// The players pace like a DAC on a grid of step ns started at t0, as the
+// AC97 engine does: each timer fires 1 ns before a grid point (gridNext)
+// and moves the frames due at that point (gridAt), so a sink pulling at the
+// point finds exactly what it needs whichever timer the clock runs first.
+
+// gridAt returns the grid point at or after now (now >= t0).
+func gridAt(t0, step, now int64) int64 {
+	return t0 + (now-t0+step-1)/step*step
+}
+
+// gridNext returns when to fire for the first grid point after now: 1 ns
+// before it.
+func gridNext(t0, step, now int64) int64 {
+	next := t0 + ((now-t0)/step+1)*step - 1
+	if next <= now {
+		next += step
+	}
+	return next
+}
+
 // maxLagNs bounds catching up after the ring or the output ran short: older
 // debt is forgiven rather than played in a burst (as in devices/ac97).
 const maxLagNs = 50_000_000
@@ -128,18 +148,12 @@ func (p *Player) tick() {
 	now := p.clk.Now()
 	switch p.state {
 	case RingPlaying:
-		p.play(now)
+		p.play(gridAt(p.t0, p.Tick, now))
 	default:
 		p.look(now)
 	}
 	if p.state == RingPlaying {
-		// Stay on the grid started at t0, 1 ns before each point (as the
-		// AC97 engine does, so a sink pulling at the point finds the data).
-		next := p.t0 + ((now-p.t0)/p.Tick+1)*p.Tick - 1
-		if next <= now {
-			next += p.Tick
-		}
-		p.timer.Set(next)
+		p.timer.Set(gridNext(p.t0, p.Tick, now))
 		return
 	}
 	if p.IdleTick > 0 {

@@ -197,16 +197,12 @@ func (p *ScreamPlayer) stop() {
 func (p *ScreamPlayer) tick() {
 	now := p.clk.Now()
 	if p.playing {
-		p.play(now)
+		p.play(gridAt(p.t0, p.Tick, now))
 	} else {
 		p.look(now)
 	}
 	if p.playing {
-		next := p.t0 + ((now-p.t0)/p.Tick+1)*p.Tick - 1
-		if next <= now {
-			next += p.Tick
-		}
-		p.timer.Set(next)
+		p.timer.Set(gridNext(p.t0, p.Tick, now))
 		return
 	}
 	if p.IdleTick > 0 {

@@ -6,13 +6,14 @@ import "gemu/devices/audio"
 // tick divides the backend's timer period (so device ticks land just before
 // every pull) and is at most 1 ms.
 //
-// With a deterministic clock and a clock-pulled sink (wav, none) that is
-// exact and needs no lead. A host sink (oto), or any sink on the real-time
-// clock, pulls late by host scheduling jitter, so playback keeps
-// audio.RealTimeLead of audio ahead. That lead is visible in the DMA
-// position: Linux's 50 ms AC97 clock measurement then reads more than 60 kHz
-// and rejects it (keeping the nominal 48 kHz clock) instead of mistuning
-// every rate, which a lead of 1..10 ms would do.
+// A sink pulled by the machine clock (wav, none) needs no lead, in real
+// time as in deterministic mode, so the DMA position runs at exactly the
+// DAC rate in guest time and Linux's 50 ms AC97 clock measurement reads
+// 48000. A host sink (oto) pulls on its own thread with scheduling jitter,
+// so playback keeps audio.RealTimeLead of audio ahead; that lead shows in
+// the position, and the measurement then reads more than 60 kHz, which the
+// driver rejects (keeping the nominal 48 kHz clock) instead of mistuning
+// every rate, as a lead of 1..10 ms would.
 func (d *Device) UseAudiodev(a *audio.Audiodev) {
 	d.be = a
 	tick, lead := a.Pacing()

@@ -67,13 +67,16 @@ const RealTimeLead = 20 * time.Millisecond
 // divides the timer period, so device ticks land just before every pull of
 // a clock-pulled sink and position registers advance smoothly.
 //
-// lead is how far ahead of the sink the device keeps playback: none for a
-// clock-pulled sink (wav, none) on a deterministic clock, where pulls are
-// exact; RealTimeLead for a host sink (oto) or any sink on the real-time
-// clock, which pull late by host scheduling jitter.
+// lead is how far ahead of the sink the device keeps playback. A sink
+// pulled by the machine clock (wav, none) needs none, on either clock: its
+// pulls are timers on the same queue as the device's ticks, one period
+// behind them (PullGrid), so they always find the frames due. A host sink
+// (oto) pulls on its own thread, late or early by host scheduling jitter,
+// and gets RealTimeLead. The lead shows in a device's DMA position, so only
+// host sinks pay for it (Linux's AC97 clock measurement reads it).
 func (a *Audiodev) Pacing() (tick, lead time.Duration) {
 	tick = tickFor(a.opt.TimerPeriod)
-	if a.opt.Driver == "oto" || !a.clk.Deterministic() {
+	if a.host != nil {
 		lead = RealTimeLead
 	}
 	return tick, lead

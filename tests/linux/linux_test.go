@@ -326,15 +326,7 @@ func checkClock(t *testing.T, tr *guest.Transcript, out *guest.WAV) {
 			// the driver skips the measurement on QEMU's subsystem ID.
 			t.Skipf("QEMU reference measures %v: its AC97 DMA does not run at 48 kHz in guest time, so it is no reference here", bad)
 		}
-		if strings.Contains(t.Name(), "/gemu-realtime/") {
-			// devices/ac97 keeps a deliberate 20 ms playback lead with
-			// real-time sinks (RealTimeLead), so the measurement reads
-			// >60 kHz and the driver rejects it, keeping 48000: checked
-			// below through "clocking to" and the bit-exact output.
-			t.Logf("real-time mode: measured %s; the driver rejects these and keeps 48 kHz", strings.Join(bad, "; "))
-		} else {
-			t.Errorf("AC97 DMA not at 48 kHz in guest time: measured %s (the driver accepts 47500..48500)", strings.Join(bad, "; "))
-		}
+		t.Errorf("AC97 DMA not at 48 kHz in guest time: measured %s (the driver accepts 47500..48500)", strings.Join(bad, "; "))
 	}
 	// The driver reports the clock it keeps: anything but 48000 means
 	// every later rate is rescaled.

@@ -109,6 +109,11 @@ type Config struct {
 	// Shift is its log2(ns per instruction).
 	Deterministic bool
 	Shift         uint
+	// IcountSleep (-icount ...,sleep=on) makes an idle hart in
+	// deterministic mode wait on the host for the virtual time it skips,
+	// so an interactive guest's clock keeps pace with the wall. Without it
+	// (the default here) idle time passes instantly.
+	IcountSleep bool
 
 	Trace    []string  // -d categories
 	TraceOut io.Writer // -D file; nil means os.Stderr

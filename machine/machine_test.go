@@ -189,6 +189,24 @@ func TestTimerWFIDeterministic(t *testing.T) {
 	}
 }
 
+// TestTimerWFIIcountSleep: with -icount sleep=on an idle hart waits on the
+// host for the virtual time it skips (here 30 ms), and still wakes exactly
+// at mtimecmp as without sleep.
+func TestTimerWFIIcountSleep(t *testing.T) {
+	cfg := bare(timerProgram(300000), nil) // 30 ms of guest time
+	cfg.IcountSleep = true
+	start := time.Now()
+	_, m := run(t, cfg)
+	if took := time.Since(start); took < 30*time.Millisecond {
+		t.Errorf("run took %v of host time: the 30 ms idle wait was skipped", took)
+	}
+	now, _ := m.Bus.Read64(RAMBase + 0x2000)
+	cmpv, _ := m.Bus.Read64(RAMBase + 0x2008)
+	if now < cmpv || now > cmpv+2 {
+		t.Errorf("woke at mtime %d, mtimecmp %d: want just after", now, cmpv)
+	}
+}
+
 func TestTimerWFIRealtime(t *testing.T) {
 	cfg := bare(timerProgram(20000), nil) // 2 ms
 	cfg.Deterministic = false

@@ -118,26 +118,44 @@ func (m *Machine) checkToHost() (Exit, bool) {
 }
 
 // idle is called when the hart sleeps in WFI. Deterministic mode jumps
-// virtual time to the next timer; real-time mode sleeps until it, or until
-// host input or Stop wakes it.
+// virtual time to the next timer (with IcountSleep, after waiting as long
+// on the host, or less if host input comes first); real-time mode sleeps
+// until it, or until host input or Stop wakes it.
 func (m *Machine) idle(sleeper **time.Timer) error {
 	clk := m.Clock
 	next, ok := clk.Next()
 	if ok && clk.Deterministic() {
+		if m.Config.IcountSleep {
+			start, now := time.Now(), clk.Now()
+			m.waitHost(sleeper, time.Duration(next-now))
+			next = min(next, now+int64(time.Since(start)))
+		}
 		clk.Skip(next)
 		clk.RunDue()
+		m.poll()
 		return nil
 	}
 	if !ok && m.inputClosed.Load() && m.UART.In.Len() == 0 && m.hostInputs.Load() == 0 {
 		return ErrDeadlock
 	}
-	var tc <-chan time.Time
+	d := time.Duration(-1) // no timer: wait for input only
 	if ok {
-		d := time.Duration(next - clk.Now())
-		if d <= 0 {
+		if d = time.Duration(next - clk.Now()); d <= 0 {
 			clk.RunDue()
 			return nil
 		}
+	}
+	m.waitHost(sleeper, d)
+	clk.RunDue()
+	m.poll()
+	return nil
+}
+
+// waitHost blocks for d (forever if d < 0) or until host input or Stop
+// wakes the machine.
+func (m *Machine) waitHost(sleeper **time.Timer, d time.Duration) {
+	var tc <-chan time.Time
+	if d >= 0 {
 		if *sleeper == nil {
 			*sleeper = time.NewTimer(d)
 		} else {
@@ -151,9 +169,6 @@ func (m *Machine) idle(sleeper **time.Timer) error {
 	case <-m.UART.In.C:
 	case <-m.wake:
 	}
-	clk.RunDue()
-	m.poll()
-	return nil
 }
 
 // poll takes host input into the devices and flushes console output.

@@ -47,7 +47,7 @@ Emulates QEMU's RISC-V virt board (one RV64GC hart). Options follow qemu-system-
   -device NAME[,k=v...]          add a device (-device help lists them)
   -audiodev DRIVER,id=ID[,...]   host audio backend
   -object, -chardev ...          passed to the devices that use them
-  -icount shift=N|auto           deterministic clock: 2^N ns per instruction (auto: N=2)
+  -icount shift=N|auto[,sleep=on] deterministic clock: 2^N ns per instruction (auto: N=2)
   -smp 1                         one hart
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
@@ -249,8 +249,10 @@ func parseSize(s string) (uint64, error) {
 }
 
 // icount reads "-icount shift=N|auto[,sleep=on|off][,align=off]" or a bare
-// N/auto. Only the shift matters: the clock never sleeps (sleep=off
-// behaviour), because that is what makes runs repeatable.
+// N/auto. Unlike QEMU, sleep defaults to off: idle time passes instantly,
+// which keeps test runs fast; sleep=on waits on the host for it, so an
+// interactive guest's clock keeps pace with the wall. align is accepted
+// and ignored.
 func (o *options) icount(val string) error {
 	o.cfg.Deterministic = true
 	o.cfg.Shift = machine.DefaultShift
@@ -270,7 +272,16 @@ func (o *options) icount(val string) error {
 				return fmt.Errorf("shift %q: want auto or 0..10", v)
 			}
 			o.cfg.Shift = uint(n)
-		case "sleep", "align":
+		case "sleep":
+			switch v {
+			case "on":
+				o.cfg.IcountSleep = true
+			case "off":
+				o.cfg.IcountSleep = false
+			default:
+				return fmt.Errorf("sleep %q: want on or off", v)
+			}
+		case "align":
 			// Accepted for compatibility; see above.
 		default:
 			return fmt.Errorf("unknown option %q", k)

@@ -30,6 +30,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-m", "size=64M", "-icount", "shift=auto,sleep=off", "-d", "uart,plic", "-D", "log"},
 			options{serial: "mon:stdio", mux: true, traceFile: "log", cfg: machine.Config{RAMSize: 64 << 20,
 				Deterministic: true, Shift: machine.DefaultShift, Trace: []string{"uart", "plic"}}}},
+		{[]string{"-icount", "shift=3,sleep=on"},
+			options{serial: "mon:stdio", mux: true, cfg: machine.Config{Deterministic: true, Shift: 3, IcountSleep: true}}},
 		{[]string{"-M", "virt,dumpdtb=x.dtb", "-smp", "cpus=1", "-icount", "3"},
 			options{serial: "mon:stdio", mux: true, dumpDTB: "x.dtb", cfg: machine.Config{Deterministic: true, Shift: 3}}},
 		{[]string{"-audiodev", "wav,id=a,path=o.wav", "-device", "AC97,audiodev=a", "-object", "o1", "-chardev", "c1"},

@@ -47,35 +47,6 @@ static uint32_t rec_buf[MAX_REC] __attribute__((aligned(8)));
 
 /* ---- console ---- */
 
-static void put_dec(uint64_t v)
-{
-	char b[24];
-	int i = 0;
-	do {
-		b[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		uart_putc(b[--i]);
-}
-
-static void put_hex(uint64_t v, int digits)
-{
-	for (int i = digits - 1; i >= 0; i--)
-		uart_putc("0123456789abcdef"[(v >> (4 * i)) & 15]);
-}
-
-void poweroff(int status)
-{
-	volatile uint32_t *test = (volatile uint32_t *)TEST_BASE;
-	if (status == 0)
-		*test = TEST_PASS;
-	else
-		*test = ((uint32_t)status << 16) | TEST_FAIL;
-	for (;;)
-		__asm__ volatile("wfi");
-}
-
 static void fail(const char *why)
 {
 	uart_puts("ac97: FAIL: ");

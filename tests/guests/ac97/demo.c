@@ -20,14 +20,6 @@
 static struct bd bdl[NBD] __attribute__((aligned(8)));
 static int16_t pcm[NBD][CHUNK * 2] __attribute__((aligned(8)));
 
-void poweroff(int status)
-{
-	volatile uint32_t *test = (volatile uint32_t *)TEST_BASE;
-	*test = status ? ((uint32_t)status << 16) | TEST_FAIL : TEST_PASS;
-	for (;;)
-		__asm__ volatile("wfi");
-}
-
 /* ---- the score: MIDI note numbers and lengths in eighth notes ---- */
 
 struct note {

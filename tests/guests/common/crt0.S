@@ -27,3 +27,19 @@ _start:
 park:
 	wfi
 	j	park
+
+/* void poweroff(int status): the sifive,test finisher ends the machine;
+ * status 0 writes PASS (0x5555), anything else FAIL with the code in the
+ * upper half ((status << 16) | 0x3333). Declared in virt.h. */
+	.text
+	.globl	poweroff
+poweroff:
+	li	t0, 0x100000
+	li	t1, 0x5555
+	beqz	a0, 3f
+	slli	t1, a0, 16
+	li	t2, 0x3333
+	or	t1, t1, t2
+3:	sw	t1, 0(t0)
+4:	wfi
+	j	4b

@@ -30,8 +30,27 @@ static inline void uart_puts(const char *s)
 	}
 }
 
+static inline void put_dec(uint64_t v)
+{
+	char b[24];
+	int i = 0;
+	do {
+		b[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		uart_putc(b[--i]);
+}
+
+static inline void put_hex(uint64_t v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--)
+		uart_putc("0123456789abcdef"[(v >> (4 * i)) & 15]);
+}
+
 /* poweroff ends the machine: status 0 is a clean power-off, anything else
- * exits with that code (the finisher's FAIL encoding, code << 16). */
+ * exits with that code (the finisher's FAIL encoding, code << 16). It is in
+ * crt0.S, which also calls it when main returns. */
 void poweroff(int status) __attribute__((noreturn));
 
 #endif

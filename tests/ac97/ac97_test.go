@@ -111,13 +111,11 @@ func recorded(t *testing.T, out, ch string) []pcm.Frame {
 		if m[1] != ch {
 			continue
 		}
-		for _, w := range strings.Fields(m[2]) {
-			v, err := strconv.ParseUint(w, 16, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f = append(f, pcm.Frame{int16(uint16(v)), int16(uint16(v >> 16))})
+		g, err := pcm.ParseHex(strings.Fields(m[2]))
+		if err != nil {
+			t.Fatal(err)
 		}
+		f = append(f, g...)
 	}
 	return f
 }
@@ -131,12 +129,7 @@ func TestCapture(t *testing.T) {
 		t.Run(strconv.Itoa(rate), func(t *testing.T) {
 			dir := t.TempDir()
 			src := source(2048)
-			w, err := audio.CreateWAV(filepath.Join(dir, "src.wav"), audio.Spec{Freq: rate, Format: audio.S16LE, Channels: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write(pcm.Bytes(src))
-			if err := w.Close(); err != nil {
+			if err := pcm.WriteWAV(filepath.Join(dir, "src.wav"), rate, src); err != nil {
 				t.Fatal(err)
 			}
 			out := runGemu(t, fmt.Sprintf("wav,id=snd0,path=%s,in.path=%s", filepath.Join(dir, "out.wav"), filepath.Join(dir, "src.wav")),

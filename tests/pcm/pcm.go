@@ -4,7 +4,11 @@
 package pcm
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
+
+	"gemu/devices/audio"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -58,4 +62,29 @@ func Equal(t testing.TB, what string, want, got []Frame) {
 	if len(want) != len(got) {
 		t.Fatalf("%s: %d frames, want %d (the first %d are equal)", what, len(got), len(want), n)
 	}
+}
+
+// ParseHex decodes the capture dumps the sound guests print: one 32-bit
+// hex word per frame, left channel in the low half.
+func ParseHex(words []string) ([]Frame, error) {
+	f := make([]Frame, 0, len(words))
+	for _, w := range words {
+		v, err := strconv.ParseUint(w, 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("pcm: capture dump word %q: %v", w, err)
+		}
+		f = append(f, Frame{int16(uint16(v)), int16(uint16(v >> 16))})
+	}
+	return f, nil
+}
+
+// WriteWAV writes frames as a stereo S16LE WAV file at rate: a capture
+// source for in.path=.
+func WriteWAV(path string, rate int, f []Frame) error {
+	w, err := audio.CreateWAV(path, audio.Spec{Freq: rate, Format: audio.S16LE, Channels: 2})
+	if err != nil {
+		return err
+	}
+	w.Write(Bytes(f))
+	return w.Close()
 }

@@ -66,3 +66,19 @@ func TestEqualNamesFirstDifference(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHex(t *testing.T) {
+	got, err := ParseHex([]string{"ffff0001", "80007fff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Frame{{1, -1}, {32767, -32768}}; !cmp.Equal(want, got) {
+		t.Errorf("ParseHex = %v, want %v", got, want)
+	}
+	if _, err := ParseHex([]string{"12345678", "xyz"}); err == nil {
+		t.Error("ParseHex accepted a non-hex word")
+	}
+	if _, err := ParseHex([]string{"123456789"}); err == nil {
+		t.Error("ParseHex accepted a word wider than 32 bits")
+	}
+}

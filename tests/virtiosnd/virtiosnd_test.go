@@ -158,13 +158,11 @@ func recorded(t *testing.T, out string) []pcm.Frame {
 	t.Helper()
 	var f []pcm.Frame
 	for _, m := range recLine.FindAllStringSubmatch(out, -1) {
-		for _, w := range strings.Fields(m[1]) {
-			v, err := strconv.ParseUint(w, 16, 32)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f = append(f, pcm.Frame{int16(uint16(v)), int16(uint16(v >> 16))})
+		g, err := pcm.ParseHex(strings.Fields(m[1]))
+		if err != nil {
+			t.Fatal(err)
 		}
+		f = append(f, g...)
 	}
 	return f
 }
@@ -176,12 +174,7 @@ func TestCapture(t *testing.T) {
 		t.Run(strconv.Itoa(rate), func(t *testing.T) {
 			dir := t.TempDir()
 			src := source(2048)
-			w, err := audio.CreateWAV(filepath.Join(dir, "src.wav"), audio.Spec{Freq: rate, Format: audio.S16LE, Channels: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write(pcm.Bytes(src))
-			if err := w.Close(); err != nil {
+			if err := pcm.WriteWAV(filepath.Join(dir, "src.wav"), rate, src); err != nil {
 				t.Fatal(err)
 			}
 			out := runGuest(t, fmt.Sprintf("none,id=snd0,in.path=%s", filepath.Join(dir, "src.wav")),

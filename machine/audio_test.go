@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gemu/devices/audio"
-	"gemu/tests/guests/ac97/elf"
 	demo "gemu/tests/guests/demo/elf"
 )
 
@@ -112,7 +111,7 @@ func TestParsePCIAddr(t *testing.T) {
 // TestAC97AddrAndErrors checks -device AC97 placement and option errors.
 func TestAC97AddrAndErrors(t *testing.T) {
 	mk := func(devs ...string) (*Machine, error) {
-		cfg := Config{BIOS: "none", KernelData: elf.Demo, Kernel: "demo", Deterministic: true,
+		cfg := Config{BIOS: "none", KernelData: demo.Demo, Kernel: "demo", Deterministic: true,
 			Audiodevs: []string{"none,id=snd0"}}
 		for _, d := range devs {
 			o, err := ParseDeviceOpt(d)

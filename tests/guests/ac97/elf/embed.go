@@ -1,6 +1,6 @@
-// Package elf embeds the AC97 guest programs built from the C sources in
+// Package elf embeds the AC97 test driver built from the C sources in
 // tests/guests/ac97 (make -C tests/guests/ac97; tests/ac97 checks that the
-// committed ELFs are reproducible).
+// committed ELF is reproducible).
 package elf
 
 import _ "embed"
@@ -10,10 +10,3 @@ import _ "embed"
 //
 //go:embed ac97.elf
 var Driver []byte
-
-// Demo is demo.elf: about 15 s of music (the opening of the Ode to Joy)
-// played through the AC97 alone at 48 kHz, then power-off. gemu's main job
-// is the three-device demo in tests/guests/demo.
-//
-//go:embed demo.elf
-var Demo []byte

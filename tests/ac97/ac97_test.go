@@ -20,7 +20,6 @@ import (
 	"strings"
 	"testing"
 
-	"gemu/devices/audio"
 	"gemu/machine"
 )
 
@@ -71,18 +70,6 @@ func runGemu(t *testing.T, audiodev, appendArgs string) string {
 	return out
 }
 
-func readWAV(t *testing.T, path string, rate int) []pcm.Frame {
-	t.Helper()
-	spec, data, err := audio.ReadWAVFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if spec.Freq != rate || spec.Channels != 2 || spec.Format != audio.S16LE {
-		t.Fatalf("%s is %v, want %d Hz s16 2ch", path, spec, rate)
-	}
-	return pcm.Frames(data)
-}
-
 // TestPlayback plays 250 ms at each rate (44100 and 8000 through VRA) and
 // requires the WAV sink's bytes to be exactly the guest's frames: nothing
 // missing, repeated, or padded before, between or after them.
@@ -96,7 +83,7 @@ func TestPlayback(t *testing.T) {
 			if want := fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
 				t.Errorf("console lacks %q:\n%s", want, out)
 			}
-			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), readWAV(t, wav, rate))
+			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
 }
@@ -176,7 +163,7 @@ func TestQEMUCompat(t *testing.T) {
 		t.Fatalf("guest did not finish on QEMU:\n%s", qout)
 	}
 	runGemu(t, "wav,id=snd0,path="+gwav+opts, args)
-	q, g := trimSilence(readWAV(t, qwav, rate)), trimSilence(readWAV(t, gwav, rate))
+	q, g := trimSilence(pcm.ReadWAV(t, qwav, rate)), trimSilence(pcm.ReadWAV(t, gwav, rate))
 	pcm.Equal(t, "QEMU (want) vs gemu (got)", q, g)
 	pcm.Equal(t, "QEMU vs the guest's pattern", pcm.Pattern(rate, rate/4), q)
 }

@@ -88,3 +88,17 @@ func WriteWAV(path string, rate int, f []Frame) error {
 	w.Write(Bytes(f))
 	return w.Close()
 }
+
+// ReadWAV reads a stereo S16LE WAV file at rate (what a wav audiodev wrote)
+// and fails t if it has another format.
+func ReadWAV(t testing.TB, path string, rate int) []Frame {
+	t.Helper()
+	spec, data, err := audio.ReadWAVFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Freq != rate || spec.Channels != 2 || spec.Format != audio.S16LE {
+		t.Fatalf("%s is %v, want %d Hz s16 2ch", path, spec, rate)
+	}
+	return Frames(data)
+}

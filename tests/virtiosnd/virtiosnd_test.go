@@ -24,7 +24,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gemu/devices/audio"
 	"gemu/devices/virtio"
 	"gemu/machine"
 )
@@ -121,18 +120,6 @@ func runGuest(t *testing.T, audiodev, appendArgs string, devices ...string) stri
 	return out
 }
 
-func readWAV(t *testing.T, path string, rate int) []pcm.Frame {
-	t.Helper()
-	spec, data, err := audio.ReadWAVFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if spec.Freq != rate || spec.Channels != 2 || spec.Format != audio.S16LE {
-		t.Fatalf("%s is %v, want %d Hz s16 2ch", path, spec, rate)
-	}
-	return pcm.Frames(data)
-}
-
 // TestPlayback plays 250 ms at several rates and requires the WAV sink to
 // hold exactly the guest's frames: nothing missing, repeated or padded.
 // The guest itself checks that its buffers came back no faster than real
@@ -147,7 +134,7 @@ func TestPlayback(t *testing.T) {
 			if want := fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
 				t.Errorf("console lacks %q:\n%s", want, out)
 			}
-			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), readWAV(t, wav, rate))
+			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
 }

@@ -7,7 +7,7 @@
 .PHONY: run test guests bench
 
 run:
-	go run ./cmd/gemu
+	./gemu.sh
 
 test:
 	tests/ci.sh

@@ -1,7 +1,8 @@
 package machine
 
 // The memory map and interrupt numbers of QEMU's `-machine virt` for RV64
-// (hw/riscv/virt.c as of QEMU 7.2-9.x; device-reference.md §0.1). Guests
+// (hw/riscv/virt.c virt_memmap and include/hw/riscv/virt.h, QEMU 7.2-9.x;
+// docs/board.md explains it). Guests
 // hard-code many of these, so they must not move.
 const (
 	MROMBase = 0x0000_1000 // boot ROM: reset vector, fw_dynamic info

@@ -25,7 +25,8 @@
 //
 // References: Intel 82801AA/AB I/O Controller Hub datasheet (section 11, AC'97
 // audio); Intel ICH AC'97 Programmer's Reference Manual; AC'97 Component
-// Specification 2.3; gemu device-reference.md section 1 (QEMU behaviour).
+// Specification 2.3; QEMU hw/audio/ac97.c; docs/devices/ac97.md (where gemu
+// departs from QEMU, and why).
 package ac97
 
 import (
@@ -36,7 +37,8 @@ import (
 	"gemu/devices/pci"
 )
 
-// PCI identity (device-reference.md 1.1).
+// PCI identity (82801AA datasheet, AC'97 function configuration registers;
+// QEMU ac97_class_init).
 const (
 	VendorIntel = 0x8086
 	Device82801 = 0x2415
@@ -146,8 +148,8 @@ func (d *Device) tracef(format string, args ...any) {
 
 // updateIRQ drives INTx as a level: any channel whose SR holds an enabled
 // interrupt cause keeps the line up, and GLOB_STA shows which channels those
-// are (device-reference.md 1.6, level model; QEMU raises on the same
-// conditions).
+// are (a level model; QEMU raises and lowers the line on transitions of the
+// same conditions, docs/devices/ac97.md).
 func (d *Device) updateIRQ() {
 	level := false
 	d.globSta &^= gsPIINT | gsPOINT | gsMCINT

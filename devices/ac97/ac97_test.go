@@ -500,7 +500,7 @@ func BenchmarkPlayback48k(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/s-of-audio")
 }
 
-// TestXV6Sequence follows xv6-mp3's kernel/ac97.c (device-reference.md 1.9):
+// TestXV6Sequence follows xv6-mp3's kernel/ac97.c (OS2022-MP3/xv6-mp3):
 // 16-bit GLOB_STA poll, a byte write to GLOB_CNT, the DAC rate written
 // without touching VRA, 32 descriptors of 0x1000 samples with IOC, LVI 31,
 // CR = RPBM|LVBIE only; on the LVBCI interrupt a 16-bit SR read and

@@ -3,7 +3,7 @@ package ac97
 import "gemu/clock"
 
 // Native Audio Bus Master registers (BAR1): three DMA channel blocks and the
-// global registers (82801AA datasheet 11.2; device-reference.md 1.3).
+// global registers (82801AA datasheet 11.2; QEMU hw/audio/ac97.c nabm_*).
 
 // Per-channel register offsets inside a 16-byte block.
 const (
@@ -67,7 +67,7 @@ const (
 
 // nabm is BAR1. Accesses are decoded by byte lanes, so every width reaches
 // the registers it covers (a superset of QEMU, which honours only some
-// widths; device-reference.md 1.3 recommends this), with QEMU's side
+// widths; docs/devices/ac97.md lists them), with QEMU's side
 // effects: reading CAS sets it, writing CR/LVI/SR acts as in QEMU.
 type nabm struct{ d *Device }
 
@@ -255,7 +255,7 @@ func (c *channel) writeCR(v uint8) {
 		return
 	}
 	// QEMU restarts from PIV on every write with RPBM set, even while
-	// running or resuming from a pause (device-reference.md 1.5 rule 3).
+	// running or resuming from a pause (hw/audio/ac97.c nabm_writeb, CR).
 	c.sr &^= srDCH
 	c.advance() // a descriptor fault halts the channel again
 	c.d.updateIRQ()

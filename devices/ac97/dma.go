@@ -4,7 +4,7 @@ import "gemu/devices/audio"
 
 // The DMA engine proper: one step moves up to a budget of frames between
 // guest buffers and the channel's voice, walking the buffer descriptor list
-// exactly as QEMU's transfer_audio does (device-reference.md 1.5 rule 5).
+// exactly as QEMU's transfer_audio does (hw/audio/ac97.c; docs/devices/ac97.md).
 // Guest data is treated as a stream of 16-bit samples: a descriptor with an
 // odd sample count leaves half a frame that the next descriptor completes.
 

@@ -1,7 +1,7 @@
 package ac97
 
 // Codec (mixer) registers behind NAMBAR, AC'97 Component Specification 2.3
-// section 5.7, with QEMU's semantics (device-reference.md 1.2).
+// section 5.7, with QEMU's semantics (hw/audio/ac97.c nam_writew, mixer_reset).
 const (
 	regReset         = 0x00
 	regMasterVol     = 0x02

@@ -5,7 +5,7 @@
 // A device opens voices on an Audiodev (one -audiodev backend):
 //
 //	ad, err := audio.Open("wav,id=snd0,path=out.wav,out.frequency=48000", clk)
-//	st, err := ad.NewOutput("ac97.pcm-out", audio.Spec{Freq: 48000, Format: audio.S16LE, Channels: 2})
+//	st, err := ad.NewOutput("ac97.po", audio.Spec{Freq: 48000, Format: audio.S16LE, Channels: 2})
 //	n := st.Write(pcm[:min(len(pcm), st.Free()*4)]) // frames accepted
 //
 // and talks to it only through the returned Stream, a lock-free

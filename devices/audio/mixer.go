@@ -35,7 +35,8 @@ type voice struct {
 //
 // Add and Remove belong to the producer side (the emulation goroutine); Mix
 // to the consumer. They share only an atomically published, immutable voice
-// list (the "state queue" of device-reference.md §4.5): Mix never waits.
+// list (the "state queue" of Android's audio guide, "Avoiding priority
+// inversion", source.android.com/docs/core/audio/avoiding_pi): Mix never waits.
 type Mixer struct {
 	out    Spec
 	ofb    int

@@ -47,7 +47,7 @@ const (
 
 // DefaultTimerPeriod is 1 ms, not QEMU's 10 ms: a device's DMA position
 // moves only when the sink pulls, and 10 ms steps are what makes guest
-// sound servers report xruns (device-reference.md §5 #1). At 1 ms a 48 kHz
+// sound servers (PipeWire) report xruns. At 1 ms a 48 kHz
 // stream advances 48 frames per step, and the cost is 1000 timer events per
 // second of virtual time, far below 0.1% of a core.
 const DefaultTimerPeriod = time.Millisecond

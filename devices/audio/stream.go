@@ -29,7 +29,8 @@ import (
 //
 // Neither side ever waits for the other, takes a lock or allocates after
 // NewStream: the audio callback can run on a real-time thread (the Android
-// "avoiding priority inversion" rule, device-reference.md §4.5).
+// "avoiding priority inversion" rule of Android's audio guide,
+// source.android.com/docs/core/audio/avoiding_pi).
 type Stream struct {
 	// Immutable after creation.
 	spec Spec

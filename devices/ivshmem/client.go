@@ -270,7 +270,8 @@ func (c *Client) TakePending() uint32 { return c.pending.Swap(0) }
 var ErrNoPeer = errors.New("ivshmem: no such peer or vector")
 
 // Ring interrupts vector of peer by adding 1 to its eventfd
-// (device-reference.md 3.3: "ring a peer"). It never blocks.
+// (ivshmem-spec.rst, "The ivshmem Client-Client Protocol": write the
+// 8-byte integer 1 to the peer's eventfd). It never blocks.
 func (c *Client) Ring(peer, vector int) error {
 	fds := (*c.peers.Load())[peer]
 	if vector < 0 || vector >= len(fds) {

@@ -1,6 +1,6 @@
 // Package ivshmem models QEMU's inter-VM shared memory device (PCI
 // 1af4:1110, hw/misc/ivshmem.c; QEMU docs/specs/ivshmem-spec.rst;
-// device-reference.md section 3) in its two variants:
+// docs/devices/ivshmem.md) in its two variants:
 //
 //   - ivshmem-plain: BAR0 registers and BAR2 = a host file mapped shared
 //     (memory-backend-file,share=on), no interrupts;
@@ -11,8 +11,9 @@
 // Interrupts on this board: QEMU's doorbell device (revision 1) signals
 // only through MSI-X, and QEMU's virt machine without AIA has no MSI
 // target, so on QEMU such a guest gets no doorbell interrupts at all
-// (device-reference 0.2, 3.4). gemu keeps QEMU's BAR1/MSI-X layout (the
-// guest can program the table; nothing is delivered through it) and
+// (on hw/riscv/virt.c only the AIA's IMSIC receives MSIs). gemu keeps
+// QEMU's BAR1/MSI-X layout (the guest can program the table; nothing is
+// delivered through it) and
 // delivers every doorbell as a latched bit in IntrStatus: vector v sets
 // bit v, and IntrStatus is read-to-clear, so a guest can poll it. With the
 // gemu extension option intx=on the function also has interrupt pin INTA
@@ -62,7 +63,7 @@ import (
 	"gemu/devices/pci"
 )
 
-// PCI identity (device-reference.md 3.1).
+// PCI identity (hw/misc/ivshmem.c ivshmem_common_class_init).
 const (
 	VendorRedHat = 0x1af4
 	DeviceID     = 0x1110
@@ -74,7 +75,7 @@ const (
 	capMSIX      = 0x11
 )
 
-// BAR0 registers (device-reference.md 3.1).
+// BAR0 registers (ivshmem-spec.rst, "PCI device registers").
 const (
 	RegIntrMask   = 0x00
 	RegIntrStatus = 0x04
@@ -172,11 +173,11 @@ func New(cfg Config) (*Device, error) {
 	if err := d.fn.SetBAR(2, pci.BAR{Kind: pci.BARMem64, Prefetch: true, Size: cfg.Mem.Size(), Dev: shmBAR{d}}); err != nil {
 		return nil, err
 	}
-	// QEMU sets I/O and memory decoding at realize (device-reference 3.1),
+	// QEMU sets I/O and memory decoding at realize (ivshmem_common_realize),
 	// but its system reset, which runs before the guest starts, clears the
 	// writable command bits (hw/pci/pci.c pci_do_device_reset): a guest
 	// sees Command = 0 and must enable memory decoding itself (Linux: the
-	// sysfs "enable" file, linux-guest-notes 5). pci.Function does the same.
+	// sysfs "enable" file, as tests/linux does). pci.Function does the same.
 	d.fn.SaveResetState()
 	d.fn.OnReset = d.Reset
 	return d, nil

@@ -220,7 +220,7 @@ func TestBAR2(t *testing.T) {
 		}
 	}
 	// The guest's bytes are the memory's bytes (little-endian), the same
-	// check linux-guest-notes 5 made on QEMU's /dev/shm file.
+	// check tests/linux's ivshmem scenario makes on QEMU's /dev/shm file.
 	want := []byte{0x21, 0x42, 0x41, 0x4c, 0x0d, 0xf0, 0xfe, 0xca, 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01}
 	if diff := cmp.Diff(want, mem.Bytes()[:16]); diff != "" {
 		t.Errorf("shared memory (-want +got):\n%s", diff)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// The ivshmem-server protocol (QEMU docs/specs/ivshmem-spec.rst, "Server
-// protocol"; device-reference.md 3.3). The server talks, the client only
+// The ivshmem-server protocol (QEMU docs/specs/ivshmem-spec.rst, "The
+// ivshmem Client-Server Protocol"; contrib/ivshmem-server). The server talks, the client only
 // listens. Every message is one 8-byte little-endian signed integer,
 // optionally carrying one file descriptor (SCM_RIGHTS):
 //

@@ -8,8 +8,8 @@ import (
 )
 
 // The gemu audio ring: a single-producer single-consumer byte ring at
-// offset 0 of the shared memory, laid out as device-reference.md 3.5
-// recommends. A guest driver (or another host process) produces PCM; gemu
+// offset 0 of the shared memory (docs/devices/ivshmem.md, "The audio
+// ring"). A guest driver (or another host process) produces PCM; gemu
 // consumes it into an audio stream when the device has `audiodev=ID` (a
 // gemu extension option: QEMU's ivshmem has no audio). All fields are
 // little-endian; offsets are bytes from the start of BAR2.
@@ -43,7 +43,7 @@ import (
 // read index in shared memory is the consumer's word, so gemu attaches at
 // that index: what lies between read and write was written for it, and no
 // stale bytes are played (the Scream convention of starting at the write
-// index is for rings without a shared read index; device-reference 3.5).
+// index is for rings without a shared read index, see scream.go).
 // Stopping: a producer that wants everything played waits until read equals
 // write, then clears active; clearing it earlier stops at once.
 //

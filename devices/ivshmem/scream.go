@@ -10,7 +10,7 @@ import (
 )
 
 // Scream's IVSHMEM layout (duncanthrax/scream, receivers by M. Martinelli;
-// device-reference.md 3.5), as a second consumer gemu offers with the
+// Receivers/unix/shmem.c), as a second consumer gemu offers with the
 // extension option ring=scream: a guest (or host process) running a Scream
 // IVSHMEM transmitter, such as Scream's PulseAudio one, plays through
 // gemu's audiodev. The header, natural C alignment, little-endian:

@@ -24,7 +24,8 @@ const MaxSize = 8 << 30
 
 // CheckSize reports whether size is usable as BAR2: a power of two of at
 // least 4 KiB (a page, and more than the ring header) and at most MaxSize
-// (device-reference.md 3.1: the BAR is the backend's size, a power of two).
+// (the BAR is the backend's size; QEMU's pci_register_bar asserts a power
+// of two).
 func CheckSize(size uint64) error {
 	if size < 4096 || size > MaxSize || size&(size-1) != 0 {
 		return fmt.Errorf("ivshmem: shared memory size %d (%#x) must be a power of two between 4 KiB and %d GiB", size, size, MaxSize>>30)
@@ -37,7 +38,8 @@ func CheckSize(size uint64) error {
 // is created if missing and grown (never shrunk) to size. With share the
 // mapping is MAP_SHARED, so the file and every other process mapping it see
 // guest stores; without it the mapping is a private copy-on-write one and
-// nothing the guest writes reaches the file (device-reference.md 3.2).
+// nothing the guest writes reaches the file (QEMU docs/system/devices/
+// ivshmem.rst and memory-backend-file's share option).
 func OpenFile(path string, size uint64, share bool) (*Memory, error) {
 	if err := CheckSize(size); err != nil {
 		return nil, err

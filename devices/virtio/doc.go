@@ -26,5 +26,6 @@
 //
 // References: Virtual I/O Device (VIRTIO) Version 1.2, sections 2 (basic
 // facilities: status, feature bits, split virtqueues), 4.2 (virtio over
-// MMIO) and 5.14 (sound device); gemu device-reference.md section 2.
+// MMIO) and 5.14 (sound device); QEMU hw/virtio/virtio-mmio.c and
+// hw/audio/virtio-snd.c; docs/devices/virtio-mmio.md and virtio-sound.md.
 package virtio

@@ -7,10 +7,12 @@ import (
 )
 
 // The virtio-mmio transport, version 2 ("modern", VirtIO 1.2 section 4.2.2;
-// device-reference.md 2.9). One MMIO is one 0x1000-byte slot of the virt
+// QEMU hw/virtio/virtio-mmio.c). One MMIO is one 0x1000-byte slot of the virt
 // board; a slot without a device is QEMU's empty transport: magic, version
 // and vendor read back, DeviceID reads 0 (the driver skips it), everything
-// else reads 0 and ignores writes.
+// else reads 0 and ignores writes. (QEMU's virt transports default to the
+// legacy layout, Version 1; gemu's are version 2 only, see
+// docs/devices/virtio-mmio.md.)
 
 // Register offsets (4.2.2, table "MMIO Device Register Layout").
 const (

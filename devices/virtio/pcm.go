@@ -38,7 +38,7 @@ func (p pcmState) String() string {
 }
 
 // legal lists, per request, the states it may be sent in (5.14.6.6.1's
-// lifecycle diagram; device-reference.md 2.4). A duplicate START or STOP is
+// lifecycle diagram, 5.14.6.6.1's driver requirements). A duplicate START or STOP is
 // answered OK as a no-op rather than refused (QEMU and Linux tolerate it;
 // NuttX needed that).
 var legal = map[uint32][]pcmState{

@@ -8,7 +8,7 @@ import (
 	"gemu/devices/audio"
 )
 
-// The virtio sound device (VirtIO 1.2 section 5.14; device-reference.md 2):
+// The virtio sound device (VirtIO 1.2 section 5.14; QEMU hw/audio/virtio-snd.c):
 // device ID 25, four queues (control, event, tx, rx), two PCM streams
 // (stream 0 plays, stream 1 records), no jacks, optionally one channel map
 // per stream. Control requests are answered synchronously when the driver
@@ -272,7 +272,7 @@ func (s *Sound) drainControl() {
 // control handles one request chain and returns the bytes written into
 // its response. A request too short for its code, or an unknown stream or
 // item, is BAD_MSG; an unknown code or an illegal state transition is
-// NOT_SUPP (5.14.6.1; device-reference.md 2.4).
+// NOT_SUPP (5.14.6.1; the state table is in docs/devices/virtio-sound.md).
 func (s *Sound) control(c *Chain) uint32 {
 	b := s.t.Bus()
 	if c.WLen < hdrSize {

@@ -258,7 +258,7 @@ func TestQEMU(t *testing.T) {
 }
 
 // TestShareOff: with share=off the mapping is private and the file keeps
-// its contents (device-reference 3.2).
+// its contents (a private copy-on-write mapping, as QEMU's share=off).
 func TestShareOff(t *testing.T) {
 	dir := t.TempDir()
 	shm := filepath.Join(dir, "shm")
@@ -582,7 +582,7 @@ func runDoorbell(t *testing.T, sock string) string {
 // TestQEMUDoorbell checks the Go server against QEMU's own client: QEMU
 // 7.2's ivshmem-doorbell joins, the guest's doorbell reaches the Go peer,
 // and (no MSI-X target on virt without AIA) the answer never shows in
-// IntrStatus, as device-reference 0.2/3.4 says.
+// IntrStatus (docs/devices/ivshmem.md, "Interrupts").
 func TestQEMUDoorbell(t *testing.T) {
 	qemu, err := exec.LookPath("qemu-system-riscv64")
 	if err != nil {

@@ -22,7 +22,8 @@ import (
 )
 
 // The whole oto -> ALSA path, for real and bit-exact, without a sound card
-// (oto-notes.md §2, "paced capture"): ALSA's default PCM is a plug (float
+// (alsa-lib's "file" PCM plugin, which accepts an open descriptor as its
+// file): ALSA's default PCM is a plug (float
 // -> S16_LE) into the file plugin, whose file is the write end of a small
 // blocking pipe. A goroutine drains the pipe at exactly 48000 frames/s,
 // acting as the DAC clock, so oto runs in real time. The clip must come out
@@ -169,7 +170,10 @@ func alsaChild(t *testing.T) {
 	if a.Options().Driver != "oto" {
 		t.Fatalf("oto did not open: %s", log.String())
 	}
-	time.Sleep(200 * time.Millisecond) // prime the ALSA pipeline (oto-notes §2)
+	// Prime the ALSA pipeline: a Play right after the context is ready can
+	// see oto's first ALSA writes drain the player buffer (a gap one player
+	// buffer into the clip; seen in about a third of unprimed runs).
+	time.Sleep(200 * time.Millisecond)
 
 	spec := audio.Spec{Freq: rate, Format: audio.S16LE, Channels: 2}
 	st, err := a.NewOutput("pcm", spec)

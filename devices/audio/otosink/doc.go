@@ -9,7 +9,8 @@
 // reports audio.ErrNoAudio, so audio.Open falls back to "none" with its
 // one-line message; CGO_ENABLED=0 builds keep working.
 //
-// Choices (oto-notes.md §3 measured them on ALSA):
+// Choices (measured on ALSA with the paced file-plugin rig of alsa_test.go;
+// docs/time-and-audio.md, "The oto sink"):
 //   - ALSA buffer (oto context BufferSize) 20 ms: 2 periods of 10 ms.
 //   - oto player buffer = out.buffer-length, default 50 ms. oto asks the
 //     reader for a whole player buffer at most once per ALSA period; the

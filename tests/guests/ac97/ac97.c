@@ -33,7 +33,7 @@
  *
  * Runs in M mode; the PLIC's context 0 (hart 0, M mode) routes the device's
  * INTx. Register facts: Intel 82801AA datasheet section 11, AC'97 2.3
- * section 5, gemu device-reference.md sections 0.2 and 1. */
+ * section 5, QEMU hw/audio/ac97.c, gemu docs/devices/ac97.md. */
 #include "../common/virt.h"
 #include "ac97.h"
 

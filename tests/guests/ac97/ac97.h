@@ -2,7 +2,7 @@
  * driver, ../demo/demo.c its music player): register names, PCI set-up and
  * codec bring-up for the Intel 82801AA on the QEMU/gemu virt board.
  * Register facts: Intel 82801AA datasheet section 11, AC'97 2.3 section 5,
- * gemu device-reference.md sections 0.2 and 1. Needs ../common/mmio.h. */
+ * QEMU hw/audio/ac97.c, docs/devices/ac97.md. Needs ../common/mmio.h. */
 #ifndef AC97_H
 #define AC97_H
 

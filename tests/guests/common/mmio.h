@@ -1,6 +1,6 @@
 /* MMIO, PCI ECAM and timer helpers shared by the freestanding guest drivers
  * (ac97, virtiosnd, ivshmem, demo) on the QEMU/gemu virt board. Addresses:
- * gemu device-reference.md 0.2 (QEMU hw/riscv/virt.c memory map). */
+ * QEMU hw/riscv/virt.c virt_memmap; docs/board.md, docs/devices/pci.md. */
 #ifndef MMIO_H
 #define MMIO_H
 

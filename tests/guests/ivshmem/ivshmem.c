@@ -26,7 +26,7 @@
  * Frame i: left = (13 i mod 32749) + 1, right = -((7 i mod 32749) + 1):
  * never zero, so the host can check every sample.
  *
- * Register facts: gemu device-reference.md 0.2 and 3; no interrupts. */
+ * Register facts: QEMU hw/misc/ivshmem.c, docs/devices/ivshmem.md; no interrupts. */
 #include "../common/virt.h"
 
 #include "ring.h"

@@ -1,8 +1,8 @@
 /* ring.h: the reusable part of the ivshmem guest driver (ivshmem.c is its
  * test driver, ../demo/demo.c its music player): PCI set-up of an ivshmem
  * device and the producer side of gemu's audio ring in its shared memory
- * (layout and rules: devices/ivshmem/ring.go; registers: gemu
- * device-reference.md 0.2 and 3). No interrupts. Needs ../common/mmio.h. */
+ * (layout and rules: devices/ivshmem/ring.go; registers: QEMU
+ * hw/misc/ivshmem.c, docs/devices/ivshmem.md). No interrupts. Needs ../common/mmio.h. */
 #ifndef RING_H
 #define RING_H
 

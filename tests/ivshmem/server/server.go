@@ -2,7 +2,7 @@
 // contrib/ivshmem-server, for tests: Debian does not ship that binary
 // (neither qemu-system-common nor qemu-utils contains it), so gemu's tests
 // bring their own. It speaks protocol version 0 (QEMU
-// docs/specs/ivshmem-spec.rst; device-reference.md 3.3): to each new client
+// docs/specs/ivshmem-spec.rst, "The ivshmem Client-Server Protocol"): to each new client
 // its version, its ID, the shared memory fd, then every existing peer's
 // eventfds, then its own eventfds; to the others the newcomer's eventfds;
 // and when a client disconnects, its ID without an fd to the rest.

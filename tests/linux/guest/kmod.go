@@ -10,7 +10,7 @@ import (
 )
 
 // module builds snd-intel8x0.ko out of tree: Debian's riscv64 kernel does
-// not enable SND_INTEL8X0 (linux-guest-notes.md 2-3). The host tools
+// not enable SND_INTEL8X0 (its boot/config-*-riscv64 file). The host tools
 // (fixdep, modpost, ...) come from the kernel source prepared with Debian's
 // config (Debian's linux-kbuild package needs a newer glibc than Debian
 // 12's); the module itself is compiled against Debian's headers package, so

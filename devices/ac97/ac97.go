@@ -29,8 +29,7 @@
 package ac97
 
 import (
-	"fmt"
-
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 	"gemu/devices/pci"
@@ -79,7 +78,7 @@ type Device struct {
 	// measurement tolerates about 0.5 ms in 50 ms).
 	Lead int64
 	// Trace, when set, receives one line per register access and DMA event.
-	Trace func(string)
+	Trace bus.TraceFunc
 
 	mixer   [256]byte
 	globCnt uint32
@@ -140,7 +139,7 @@ func (d *Device) Close() {
 
 func (d *Device) tracef(format string, args ...any) {
 	if d.Trace != nil {
-		d.Trace(fmt.Sprintf("ac97: "+format, args...))
+		d.Trace("ac97: "+format, args...)
 	}
 }
 

@@ -2,9 +2,9 @@ package ivshmem
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 )
@@ -46,7 +46,7 @@ type Player struct {
 	// sinks want a cushion; see ac97.UseAudiodev).
 	Lead int64
 	// Trace receives one line per state change, when set.
-	Trace func(string)
+	Trace bus.TraceFunc
 
 	timer  *clock.Timer
 	state  int
@@ -102,7 +102,7 @@ func (p *Player) State() (int, Reason) { return p.state, p.reason }
 
 func (p *Player) tracef(format string, args ...any) {
 	if p.Trace != nil {
-		p.Trace(fmt.Sprintf("ivshmem: ring: "+format, args...))
+		p.Trace("ivshmem: ring: "+format, args...)
 	}
 }
 

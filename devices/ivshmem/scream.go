@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 )
@@ -122,7 +123,7 @@ type ScreamPlayer struct {
 
 	// Tick, IdleTick and Lead as for Player.
 	Tick, IdleTick, Lead int64
-	Trace                func(string)
+	Trace                bus.TraceFunc
 
 	timer   *clock.Timer
 	playing bool
@@ -162,7 +163,7 @@ func (p *ScreamPlayer) Playing() bool { return p.playing }
 
 func (p *ScreamPlayer) tracef(format string, args ...any) {
 	if p.Trace != nil {
-		p.Trace(fmt.Sprintf("ivshmem: scream: "+format, args...))
+		p.Trace("ivshmem: scream: "+format, args...)
 	}
 }
 

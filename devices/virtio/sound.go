@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 )
@@ -133,7 +134,7 @@ type Sound struct {
 	// sinks pulled by the machine clock; see UseAudiodev).
 	Lead int64
 	// Trace, when set, receives one line per control request and I/O event.
-	Trace func(string)
+	Trace bus.TraceFunc
 
 	streams [2]*pcmStream
 	chain   Chain
@@ -221,7 +222,7 @@ func (s *Sound) Close() { s.Reset() }
 
 func (s *Sound) tracef(format string, args ...any) {
 	if s.Trace != nil {
-		s.Trace(fmt.Sprintf("virtio-snd: "+format, args...))
+		s.Trace("virtio-snd: "+format, args...)
 	}
 }
 

@@ -9,55 +9,45 @@ import (
 	"gemu/devices/audio"
 )
 
-// Output is the ring's playback voice.
-type Output = audio.Output
-
-// Backend opens the ring's voice: an -audiodev (*audio.Audiodev), or a fake
-// in tests. The ring only plays, so this is the output half of
-// audio.Backend.
-type Backend interface {
-	OpenOutput(name string, spec audio.Spec) (Output, error)
-}
-
 // VoiceName is the name of the ring's audio voice (per-stream WAV files are
 // called PATH-ivshmem.ring.wav).
 const VoiceName = "ivshmem.ring"
 
 // Player consumes the audio ring in shared memory (ring.go) and plays it,
-// paced like a DAC: every Tick of virtual time it moves the frames due at
-// the ring's rate since the stream started, at most what the ring holds and
-// what the output accepts (back-pressure as in devices/ac97: the read index
-// advances only by what the stream took). It runs on the emulation
-// goroutine, on clock timers.
+// paced like a DAC by an audio.Pacer: every Tick of virtual time it moves
+// the frames due at the ring's rate since the stream started, at most what
+// the ring holds and what the output accepts (back-pressure as in
+// devices/ac97: the read index advances only by what the stream took). It
+// runs on the emulation goroutine, on clock timers.
 type Player struct {
 	mem *Memory
 	clk *clock.Clock
-	be  Backend
 
-	// Tick is the pacing step in ns while playing. IdleTick is how often
-	// an idle or broken ring is looked at; 0 means only when kicked (a
-	// guest store into the header, see Kick) and once at start. NewPlayer
-	// sets it to 10 ms on a real-time clock, where another process may
-	// start a ring at any moment, and to 0 on a deterministic clock, where
-	// a periodic look would keep a guest that waits forever (WFI, nothing
-	// armed) spinning through virtual time instead of ending the run.
-	Tick, IdleTick int64
-	// Lead is how far ahead of virtual time playback may run (real-time
-	// sinks want a cushion; see ac97.UseAudiodev).
-	Lead int64
+	// Link holds the Backend the ring's voice opens on (an -audiodev, or
+	// a fake in tests; nil: frames are consumed at the ring's rate and
+	// discarded) and the pacing while playing (Tick, and Lead for
+	// real-time sinks); the machine sets both with UseAudiodev.
+	audio.Link
+	// IdleTick is how often an idle or broken ring is looked at, in ns; 0
+	// means only when kicked (a guest store into the header, see Kick) and
+	// once at start. NewPlayer sets it to 10 ms on a real-time clock, where
+	// another process may start a ring at any moment, and to 0 on a
+	// deterministic clock, where a periodic look would keep a guest that
+	// waits forever (WFI, nothing armed) spinning through virtual time
+	// instead of ending the run.
+	IdleTick int64
 	// Trace receives one line per state change, when set.
 	Trace bus.TraceFunc
 
-	timer  *clock.Timer
+	timer  *clock.Timer // looks for a ring while idle or broken
+	pace   *audio.Pacer // plays while attached
 	state  int
 	reason Reason
 	hdr    Header
 	format [formatEnd - OffRate]byte // format fields as attached
 	epoch  uint32
 	read   uint64
-	out    Output
-	t0     int64
-	frames int64
+	out    audio.Output
 	buf    []byte
 
 	// Counters (also mirrored into the header's consumer words).
@@ -68,12 +58,13 @@ type Player struct {
 
 // NewPlayer starts watching mem for a ring. be may be nil (frames are then
 // consumed at the ring's rate and discarded).
-func NewPlayer(mem *Memory, clk *clock.Clock, be Backend) *Player {
-	p := &Player{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond)}
+func NewPlayer(mem *Memory, clk *clock.Clock, be audio.Backend) *Player {
+	p := &Player{mem: mem, clk: clk, Link: audio.Link{Backend: be}}
 	if !clk.Deterministic() {
 		p.IdleTick = int64(firstLook)
 	}
 	p.timer = clk.NewTimer(p.tick)
+	p.pace = audio.NewPacer(clk, p.step)
 	p.timer.Set(clk.Now() + int64(firstLook))
 	return p
 }
@@ -87,14 +78,6 @@ func (p *Player) Kick() {
 	if p.state != RingPlaying && !p.timer.Armed() {
 		p.timer.Set(p.clk.Now())
 	}
-}
-
-// UseAudiodev connects the player to a, paced as a.Pacing says (a tick
-// dividing the backend's timer period, a lead for real-time sinks).
-func (p *Player) UseAudiodev(a *audio.Audiodev) {
-	p.be = a
-	tick, lead := a.Pacing()
-	p.Tick, p.Lead = int64(tick), int64(lead)
 }
 
 // State returns RingIdle, RingPlaying or RingBroken, and the reason.
@@ -120,43 +103,23 @@ func (p *Player) Close() {
 	p.timer.Stop()
 }
 
-// The players pace like a DAC on a grid of step ns started at t0, as the
-// AC97 engine does: each timer fires 1 ns before a grid point (gridNext)
-// and moves the frames due at that point (gridAt), so a sink pulling at the
-// point finds exactly what it needs whichever timer the clock runs first.
-
-// gridAt returns the grid point at or after now (now >= t0).
-func gridAt(t0, step, now int64) int64 {
-	return t0 + (now-t0+step-1)/step*step
-}
-
-// gridNext returns when to fire for the first grid point after now: 1 ns
-// before it.
-func gridNext(t0, step, now int64) int64 {
-	next := t0 + ((now-t0)/step+1)*step - 1
-	if next <= now {
-		next += step
-	}
-	return next
-}
-
-// maxLagNs bounds catching up after the ring or the output ran short: older
-// debt is forgiven rather than played in a burst (as in devices/ac97).
-const maxLagNs = 50_000_000
-
+// tick is the look timer: while idle or broken, look at the ring.
 func (p *Player) tick() {
 	now := p.clk.Now()
-	switch p.state {
-	case RingPlaying:
-		p.play(gridAt(p.t0, p.Tick, now))
-	default:
-		p.look(now)
-	}
-	if p.state == RingPlaying {
-		p.timer.Set(gridNext(p.t0, p.Tick, now))
-		return
-	}
-	if p.IdleTick > 0 {
+	p.look(now)
+	p.idle(now)
+}
+
+// step is the pacer's: play what is due at at, and go back to looking if
+// the ring stopped or broke.
+func (p *Player) step(at int64) {
+	p.play(at)
+	p.idle(p.clk.Now())
+}
+
+// idle arms the next look, unless playing or looking only when kicked.
+func (p *Player) idle(now int64) {
+	if p.state != RingPlaying && p.IdleTick > 0 {
 		p.timer.Set(now + p.IdleTick)
 	}
 }
@@ -187,8 +150,8 @@ func (p *Player) look(now int64) {
 	}
 	p.hdr, p.read = h, read
 	copy(p.format[:], p.mem.b[OffRate:formatEnd])
-	if p.be != nil {
-		out, err := p.be.OpenOutput(VoiceName, h.Spec)
+	if p.Backend != nil {
+		out, err := p.Backend.OpenOutput(VoiceName, h.Spec)
 		if err != nil {
 			p.tracef("cannot open voice %v: %v", h.Spec, err)
 		} else {
@@ -196,7 +159,8 @@ func (p *Player) look(now int64) {
 			p.out = out
 		}
 	}
-	p.t0, p.frames = now, 0
+	p.timer.Stop()
+	p.pace.Start(now, h.Spec.Freq, p.Pacing)
 	p.setState(RingPlaying, ReasonNone)
 	p.tracef("playing %v, %d-byte ring at %#x, epoch %d, read index %d", h.Spec, h.Capacity, h.DataOffset, h.Epoch, read)
 	p.play(now)
@@ -221,6 +185,7 @@ func (p *Player) broken(err error) {
 }
 
 func (p *Player) stop() {
+	p.pace.Stop()
 	if p.out != nil {
 		p.out.SetActive(false)
 		p.out.Close()
@@ -228,7 +193,8 @@ func (p *Player) stop() {
 	}
 }
 
-// play moves the frames due at now (plus Lead).
+// play moves the frames due at now (plus Lead), or notices that the ring
+// stopped, restarted or broke.
 func (p *Player) play(now int64) {
 	m := p.mem
 	if m.Read(OffMagic, 4) != RingMagic || m.Read(OffActive, 4) == 0 || uint32(m.Read(OffEpoch, 4)) != p.epoch {
@@ -248,19 +214,13 @@ func (p *Player) play(now int64) {
 		p.broken(err)
 		return
 	}
-	rate := int64(p.hdr.Spec.Freq)
-	due := (now + p.Lead - p.t0) * rate / 1e9
-	budget := due - p.frames
-	if maxLag := maxLagNs * rate / 1e9; budget > maxLag {
-		p.frames = due - maxLag
-		budget = maxLag
-	}
-	if budget <= 0 {
+	budget := uint64(p.pace.Due(now))
+	if budget == 0 {
 		return
 	}
 	fb := uint64(p.hdr.FrameBytes)
-	n := min(uint64(budget), fill/fb)
-	if n < uint64(budget) {
+	n := min(budget, fill/fb)
+	if n < budget {
 		p.Starved++
 		m.Write(OffStarved, 4, p.Starved)
 	}
@@ -281,7 +241,7 @@ func (p *Player) play(now int64) {
 	}
 	p.read += w * fb
 	m.Write(OffRead, 8, p.read)
-	p.frames += int64(w)
+	p.pace.Moved(int(w))
 	p.Consumed += w
 }
 

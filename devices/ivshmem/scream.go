@@ -3,7 +3,6 @@ package ivshmem
 import (
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"gemu/bus"
 	"gemu/clock"
@@ -119,21 +118,20 @@ func ParseScreamHeader(mem []byte, memSize uint64) (h ScreamHeader, ok bool, err
 type ScreamPlayer struct {
 	mem *Memory
 	clk *clock.Clock
-	be  Backend
 
-	// Tick, IdleTick and Lead as for Player.
-	Tick, IdleTick, Lead int64
-	Trace                bus.TraceFunc
+	// Link, IdleTick and Trace as for Player.
+	audio.Link
+	IdleTick int64
+	Trace    bus.TraceFunc
 
-	timer   *clock.Timer
+	timer   *clock.Timer // looks for a header while not playing
+	pace    *audio.Pacer // plays while attached
 	playing bool
 	hdr     ScreamHeader
 	raw     [screamHeaderSize - scrOffset]byte // format bytes as attached
 	read    int                                // chunk being played
 	pos     uint64                             // bytes of it played
-	out     Output
-	t0      int64
-	frames  int64
+	out     audio.Output
 	buf     []byte
 
 	Errors   uint64 // bad headers and skipped chunks
@@ -141,21 +139,15 @@ type ScreamPlayer struct {
 }
 
 // NewScreamPlayer starts watching mem for a Scream header.
-func NewScreamPlayer(mem *Memory, clk *clock.Clock, be Backend) *ScreamPlayer {
-	p := &ScreamPlayer{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond)}
+func NewScreamPlayer(mem *Memory, clk *clock.Clock, be audio.Backend) *ScreamPlayer {
+	p := &ScreamPlayer{mem: mem, clk: clk, Link: audio.Link{Backend: be}}
 	if !clk.Deterministic() {
 		p.IdleTick = int64(firstLook)
 	}
 	p.timer = clk.NewTimer(p.tick)
+	p.pace = audio.NewPacer(clk, p.step)
 	p.timer.Set(clk.Now() + int64(firstLook))
 	return p
-}
-
-// UseAudiodev connects the player to a (pacing as Player.UseAudiodev).
-func (p *ScreamPlayer) UseAudiodev(a *audio.Audiodev) {
-	p.be = a
-	tick, lead := a.Pacing()
-	p.Tick, p.Lead = int64(tick), int64(lead)
 }
 
 // Playing reports whether a stream is attached.
@@ -187,6 +179,7 @@ func (p *ScreamPlayer) Close() {
 }
 
 func (p *ScreamPlayer) stop() {
+	p.pace.Stop()
 	if p.out != nil {
 		p.out.SetActive(false)
 		p.out.Close()
@@ -195,18 +188,21 @@ func (p *ScreamPlayer) stop() {
 	p.playing = false
 }
 
+// tick is the look timer (see Player.tick).
 func (p *ScreamPlayer) tick() {
 	now := p.clk.Now()
-	if p.playing {
-		p.play(gridAt(p.t0, p.Tick, now))
-	} else {
-		p.look(now)
-	}
-	if p.playing {
-		p.timer.Set(gridNext(p.t0, p.Tick, now))
-		return
-	}
-	if p.IdleTick > 0 {
+	p.look(now)
+	p.idle(now)
+}
+
+// step is the pacer's (see Player.step).
+func (p *ScreamPlayer) step(at int64) {
+	p.play(at)
+	p.idle(p.clk.Now())
+}
+
+func (p *ScreamPlayer) idle(now int64) {
+	if !p.playing && p.IdleTick > 0 {
 		p.timer.Set(now + p.IdleTick)
 	}
 }
@@ -228,8 +224,8 @@ func (p *ScreamPlayer) look(now int64) {
 	p.hdr = h
 	copy(p.raw[:], p.mem.b[scrOffset:screamHeaderSize])
 	p.read, p.pos = h.WriteIdx, h.ChunkSize // the chunk at write_idx is old: start after it
-	if p.be != nil {
-		out, err := p.be.OpenOutput(VoiceName, h.Spec)
+	if p.Backend != nil {
+		out, err := p.Backend.OpenOutput(VoiceName, h.Spec)
 		if err != nil {
 			p.tracef("cannot open voice %v: %v", h.Spec, err)
 		} else {
@@ -237,7 +233,9 @@ func (p *ScreamPlayer) look(now int64) {
 			p.out = out
 		}
 	}
-	p.t0, p.frames, p.playing = now, 0, true
+	p.timer.Stop()
+	p.pace.Start(now, h.Spec.Freq, p.Pacing)
+	p.playing = true
 	p.tracef("playing %v, %d chunks of %d bytes at %#x, from chunk %d", h.Spec, h.MaxChunks, h.ChunkSize, h.Offset, h.WriteIdx)
 }
 
@@ -257,13 +255,7 @@ func (p *ScreamPlayer) play(now int64) {
 		p.tracef("write_idx %d of %d chunks", write, p.hdr.MaxChunks)
 		return
 	}
-	rate := int64(p.hdr.Spec.Freq)
-	due := (now + p.Lead - p.t0) * rate / 1e9
-	budget := due - p.frames
-	if maxLag := maxLagNs * rate / 1e9; budget > maxLag {
-		p.frames = due - maxLag
-		budget = maxLag
-	}
+	budget := int64(p.pace.Due(now))
 	fb := uint64(p.hdr.Spec.FrameBytes())
 	for budget > 0 {
 		if p.pos == p.hdr.ChunkSize {
@@ -293,7 +285,7 @@ func (p *ScreamPlayer) play(now int64) {
 			w = uint64(p.out.Write(data))
 		}
 		p.pos += w * fb
-		p.frames += int64(w)
+		p.pace.Moved(int(w))
 		p.Consumed += w
 		budget -= int64(w)
 		if w < n {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 )
@@ -116,23 +115,11 @@ func ParseScreamHeader(mem []byte, memSize uint64) (h ScreamHeader, ok bool, err
 // ScreamPlayer consumes a Scream IVSHMEM ring. It never writes to the
 // shared memory. It runs on the emulation goroutine, on clock timers.
 type ScreamPlayer struct {
-	mem *Memory
-	clk *clock.Clock
-
-	// Link, IdleTick and Trace as for Player.
-	audio.Link
-	IdleTick int64
-	Trace    bus.TraceFunc
-
-	timer   *clock.Timer // looks for a header while not playing
-	pace    *audio.Pacer // plays while attached
-	playing bool
-	hdr     ScreamHeader
-	raw     [screamHeaderSize - scrOffset]byte // format bytes as attached
-	read    int                                // chunk being played
-	pos     uint64                             // bytes of it played
-	out     audio.Output
-	buf     []byte
+	consumer // Link (UseAudiodev, Backend, Tick, Lead), IdleTick, Trace
+	hdr      ScreamHeader
+	raw      [screamHeaderSize - scrOffset]byte // format bytes as attached
+	read     int                                // chunk being played
+	pos      uint64                             // bytes of it played
 
 	Errors   uint64 // bad headers and skipped chunks
 	Consumed uint64 // frames played
@@ -140,72 +127,19 @@ type ScreamPlayer struct {
 
 // NewScreamPlayer starts watching mem for a Scream header.
 func NewScreamPlayer(mem *Memory, clk *clock.Clock, be audio.Backend) *ScreamPlayer {
-	p := &ScreamPlayer{mem: mem, clk: clk, Link: audio.Link{Backend: be}}
-	if !clk.Deterministic() {
-		p.IdleTick = int64(firstLook)
-	}
-	p.timer = clk.NewTimer(p.tick)
-	p.pace = audio.NewPacer(clk, p.step)
-	p.timer.Set(clk.Now() + int64(firstLook))
+	p := &ScreamPlayer{}
+	p.init(mem, clk, be, p, "ivshmem: scream: ")
 	return p
 }
 
 // Playing reports whether a stream is attached.
-func (p *ScreamPlayer) Playing() bool { return p.playing }
+func (p *ScreamPlayer) Playing() bool { return p.attached() }
 
-func (p *ScreamPlayer) tracef(format string, args ...any) {
-	if p.Trace != nil {
-		p.Trace("ivshmem: scream: "+format, args...)
-	}
-}
-
-// Kick looks at the header at the next timer run (guest header stores).
-func (p *ScreamPlayer) Kick() {
-	if !p.playing && !p.timer.Armed() {
-		p.timer.Set(p.clk.Now())
-	}
-}
+// attached: a stream is attached exactly while its pacer runs.
+func (p *ScreamPlayer) attached() bool { return p.pace.Running() }
 
 // Reset stops playback (board reset) and looks again later.
-func (p *ScreamPlayer) Reset() {
-	p.stop()
-	p.timer.Set(p.clk.Now() + int64(firstLook))
-}
-
-// Close stops playback and the timer.
-func (p *ScreamPlayer) Close() {
-	p.stop()
-	p.timer.Stop()
-}
-
-func (p *ScreamPlayer) stop() {
-	p.pace.Stop()
-	if p.out != nil {
-		p.out.SetActive(false)
-		p.out.Close()
-		p.out = nil
-	}
-	p.playing = false
-}
-
-// tick is the look timer (see Player.tick).
-func (p *ScreamPlayer) tick() {
-	now := p.clk.Now()
-	p.look(now)
-	p.idle(now)
-}
-
-// step is the pacer's (see Player.step).
-func (p *ScreamPlayer) step(at int64) {
-	p.play(at)
-	p.idle(p.clk.Now())
-}
-
-func (p *ScreamPlayer) idle(now int64) {
-	if !p.playing && p.IdleTick > 0 {
-		p.timer.Set(now + p.IdleTick)
-	}
-}
+func (p *ScreamPlayer) Reset() { p.reset() }
 
 // look attaches to a valid header at its current write_idx.
 func (p *ScreamPlayer) look(now int64) {
@@ -224,18 +158,7 @@ func (p *ScreamPlayer) look(now int64) {
 	p.hdr = h
 	copy(p.raw[:], p.mem.b[scrOffset:screamHeaderSize])
 	p.read, p.pos = h.WriteIdx, h.ChunkSize // the chunk at write_idx is old: start after it
-	if p.Backend != nil {
-		out, err := p.Backend.OpenOutput(VoiceName, h.Spec)
-		if err != nil {
-			p.tracef("cannot open voice %v: %v", h.Spec, err)
-		} else {
-			out.SetActive(true)
-			p.out = out
-		}
-	}
-	p.timer.Stop()
-	p.pace.Start(now, h.Spec.Freq, p.Pacing)
-	p.playing = true
+	p.attach(now, h.Spec)
 	p.tracef("playing %v, %d chunks of %d bytes at %#x, from chunk %d", h.Spec, h.MaxChunks, h.ChunkSize, h.Offset, h.WriteIdx)
 }
 
@@ -272,18 +195,12 @@ func (p *ScreamPlayer) play(now int64) {
 			continue
 		}
 		n := min(uint64(budget), (p.hdr.ChunkSize-p.pos)/fb)
-		if p.out != nil {
-			n = min(n, uint64(p.out.Free()))
-		}
-		if n == 0 {
+		if n = p.room(n); n == 0 {
 			return
 		}
 		data := p.scratch(int(n * fb))
 		copy(data, m.b[start+p.pos:])
-		w := n
-		if p.out != nil {
-			w = uint64(p.out.Write(data))
-		}
+		w := p.write(data, n)
 		p.pos += w * fb
 		p.pace.Moved(int(w))
 		p.Consumed += w
@@ -292,11 +209,4 @@ func (p *ScreamPlayer) play(now int64) {
 			return
 		}
 	}
-}
-
-func (p *ScreamPlayer) scratch(n int) []byte {
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n)
-	}
-	return p.buf[:n]
 }

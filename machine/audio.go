@@ -175,9 +175,7 @@ func addAC97(m *Machine, opt DeviceOpt) error {
 	}
 	d := ac97.New(m.Clock, nil)
 	d.UseAudiodev(a)
-	if tr := m.Tracer("ac97"); tr != nil {
-		d.Trace = func(s string) { tr("%s", s) }
-	}
+	d.Trace = m.Tracer("ac97")
 	if err := m.attachPCI(opt, d.PCI()); err != nil {
 		return err
 	}

@@ -319,10 +319,7 @@ func addIvshmemDoorbell(m *Machine, opt DeviceOpt) error {
 // plugIvshmem attaches the function, its trace and (audiodev=) the ring
 // player.
 func (m *Machine) plugIvshmem(opt DeviceOpt, d *ivshmem.Device) error {
-	tr := m.Tracer("ivshmem")
-	if tr != nil {
-		d.Trace = func(s string) { tr("%s", s) }
-	}
+	d.Trace = m.Tracer("ivshmem")
 	if err := m.attachPCI(opt, d.PCI()); err != nil {
 		return err
 	}

@@ -110,9 +110,7 @@ func (m *Machine) plugVirtio(opt DeviceOpt, dev virtio.Device) (*virtio.MMIO, in
 		}
 	}
 	t := virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + n}, dev)
-	if tr := m.Tracer("virtio"); tr != nil {
-		t.Trace = func(s string) { tr("slot %d: %s", n, s) }
-	}
+	t.Trace = bus.TraceFunc(m.Tracer("virtio")).Prefix("slot %d: ", n)
 	slots[n].t, slots[n].used = t, true
 	return t, n, nil
 }
@@ -128,9 +126,7 @@ func addVirtioSound(m *Machine, opt DeviceOpt) error {
 	}
 	d := virtio.NewSound(m.Clock, nil)
 	d.UseAudiodev(a)
-	if tr := m.Tracer("virtio"); tr != nil {
-		d.Trace = func(s string) { tr("%s", s) }
-	}
+	d.Trace = m.Tracer("virtio")
 	if _, _, err := m.plugVirtio(opt, d); err != nil {
 		return err
 	}

@@ -9,14 +9,13 @@
 //	BAR1 NABMBAR ( 256 ports) bus-master registers PI/PO/MC
 //	                          and global control/status    busmaster.go
 //	descriptor walking and data movement                  dma.go
-//	voices on an -audiodev (audio.Audiodev)               backend.go
 //
 // Playback (PO) reads the guest's buffer descriptor list by DMA and pushes
 // S16LE stereo frames into an audio output at the DAC rate; the guest-visible
 // position (CIV, PICB) advances only by the frames the output accepted.
 // Capture (PI: PCM in, MC: microphone) pulls frames from an audio input and
 // writes them to guest buffers; it never writes frames the source has not
-// produced. The engines are paced by clock timers in steps of Tick (1 ms by
+// produced. The engines are paced by audio.Pacer in steps of Tick (1 ms by
 // default), and a guest that reads CIV, SR or PICB first brings its channel
 // up to the current time, so positions move smoothly rather than in 10 ms
 // bursts. A descriptor or buffer the device cannot reach (outside RAM, or
@@ -30,8 +29,7 @@
 package ac97
 
 import (
-	"fmt"
-
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 	"gemu/devices/pci"
@@ -44,16 +42,6 @@ const (
 	Device82801 = 0x2415
 	NAMSize     = 1024 // QEMU's BAR0 size (Intel: 256)
 	NABMSize    = 256  // QEMU's BAR1 size (Intel: 64)
-)
-
-// The device's voices are opened on an audio.Backend (an -audiodev, or a
-// fake in tests), like QEMU's AUD_open_out/AUD_open_in. Either open may fail
-// (no such direction on this backend); the voice then moves no data, as in
-// QEMU. A capture source starts when its voice opens.
-type (
-	Output  = audio.Output
-	Input   = audio.Input
-	Backend = audio.Backend
 )
 
 // Channel indexes (bus-master register blocks at 0x00, 0x10, 0x20).
@@ -69,19 +57,23 @@ var voiceNames = [3]string{"ac97.pi", "ac97.po", "ac97.mc"}
 type Device struct {
 	fn  *pci.Function
 	clk *clock.Clock
-	be  Backend
 
-	// Tick is the pacing step of the DMA engines in ns (default 1 ms, the
-	// audio backends' default timer period).
-	Tick int64
-	// Lead is how far playback may run ahead of real time beyond one Tick,
-	// in ns: 0 for sinks pulled by the machine clock (wav, none); a host
-	// sink pulled in its own periods (oto) wants a few ms of cushion. Every
-	// ns of lead shifts the position a guest measures (Linux's AC97 clock
-	// measurement tolerates about 0.5 ms in 50 ms).
-	Lead int64
+	// Link holds the Backend the voices open on (an -audiodev, or a fake
+	// in tests), like QEMU's AUD_open_out/AUD_open_in, and the pacing of
+	// the DMA engines; the machine sets both with UseAudiodev. Either open
+	// may fail (no such direction on this backend); the voice then moves
+	// no data, as in QEMU. A capture source starts when its voice opens.
+	//
+	// A sink pulled by the machine clock (wav, none) gets no Lead, in real
+	// time as in deterministic mode, so the DMA position runs at exactly
+	// the DAC rate in guest time and Linux's 50 ms AC97 clock measurement
+	// reads 48000. A host sink (oto) gets audio.RealTimeLead; that lead
+	// shows in the position, and the measurement then reads more than
+	// 60 kHz, which the driver rejects (keeping the nominal 48 kHz clock)
+	// instead of mistuning every rate, as a lead of 1..10 ms would.
+	audio.Link
 	// Trace, when set, receives one line per register access and DMA event.
-	Trace func(string)
+	Trace bus.TraceFunc
 
 	mixer   [256]byte
 	globCnt uint32
@@ -97,8 +89,8 @@ type Device struct {
 
 // New creates the controller. be may be nil: playback is then discarded at
 // the DAC rate and capture never produces data.
-func New(clk *clock.Clock, be Backend) *Device {
-	d := &Device{clk: clk, be: be, Tick: 1_000_000}
+func New(clk *clock.Clock, be audio.Backend) *Device {
+	d := &Device{clk: clk, Link: audio.Link{Backend: be}}
 	d.fn = pci.NewFunction(pci.ID{
 		Vendor: VendorIntel, Device: Device82801, Revision: 0x01, Class: 0x040100,
 		IntPin: 1, Status: pci.StatusFastB2B | pci.StatusDevselMed,
@@ -113,7 +105,7 @@ func New(clk *clock.Clock, be Backend) *Device {
 	for i := range d.ch {
 		c := &d.ch[i]
 		c.d, c.idx = d, i
-		c.timer = clk.NewTimer(c.tick)
+		c.pace = audio.NewPacer(clk, c.sync)
 	}
 	d.Reset()
 	return d
@@ -142,7 +134,7 @@ func (d *Device) Close() {
 
 func (d *Device) tracef(format string, args ...any) {
 	if d.Trace != nil {
-		d.Trace(fmt.Sprintf("ac97: "+format, args...))
+		d.Trace("ac97: "+format, args...)
 	}
 }
 

@@ -1,6 +1,6 @@
 package ac97
 
-import "gemu/clock"
+import "gemu/devices/audio"
 
 // Native Audio Bus Master registers (BAR1): three DMA channel blocks and the
 // global registers (82801AA datasheet 11.2; QEMU hw/audio/ac97.c nabm_*).
@@ -200,14 +200,11 @@ type channel struct {
 	bdAddr, bdCtl uint32
 
 	rate      int // codec rate register for this voice
-	out       Output
-	in        Input
-	active    bool // QEMU's voice "active": the engine is clocked
-	timer     *clock.Timer
-	t0        int64   // pacing origin (ns)
-	next      int64   // grid point of the next tick
-	frames    int64   // frames moved since t0
-	carry     [2]byte // a sample that did not complete a frame
+	out       audio.Output
+	in        audio.Input
+	active    bool         // QEMU's voice "active": the engine is clocked
+	pace      *audio.Pacer // the engine's clock, started with the voice
+	carry     [2]byte      // a sample that did not complete a frame
 	ncarry    int
 	incarry   [2]byte // second half of a captured frame owed to the guest
 	nincarry  int
@@ -323,15 +320,18 @@ func (c *channel) setActive(on bool) {
 	}
 	c.active = on
 	if !on {
-		c.timer.Stop()
+		c.pace.Stop()
 		c.closeVoice()
 		return
 	}
 	c.openVoice()
-	c.t0, c.frames = c.d.clk.Now(), 0
-	c.next = c.t0 + c.d.Tick
-	c.sync(c.t0) // with a Lead, the output gets it before anything pulls
-	c.timer.Set(c.next - 1)
+	pc := c.d.Pacing
+	if c.idx != PO {
+		pc.Lead = 0 // capture cannot run ahead of its source
+	}
+	now := c.d.clk.Now()
+	c.pace.Start(now, c.rate, pc)
+	c.sync(now) // with a Lead, the output gets it before anything pulls
 }
 
 // setRate records the codec rate register of the channel's voice. As in
@@ -349,19 +349,19 @@ func (c *channel) setRate(rate int) {
 // Without a backend, or when it refuses, playback is consumed at the DAC
 // rate and discarded, and capture produces nothing.
 func (c *channel) openVoice() {
-	if c.d.be == nil || !validRate(c.rate) {
+	if c.d.Backend == nil || !validRate(c.rate) {
 		return
 	}
 	spec := streamSpec(c.rate)
 	var err error
 	if c.idx == PO {
-		c.out, err = c.d.be.OpenOutput(voiceNames[c.idx], spec)
+		c.out, err = c.d.Backend.OpenOutput(voiceNames[c.idx], spec)
 		if err == nil {
 			c.applyVolume()
 			c.out.SetActive(true)
 		}
 	} else {
-		c.in, err = c.d.be.OpenInput(voiceNames[c.idx], spec)
+		c.in, err = c.d.Backend.OpenInput(voiceNames[c.idx], spec)
 	}
 	if err != nil {
 		c.d.tracef("%s: cannot open voice at %d Hz: %v", voiceNames[c.idx], c.rate, err)
@@ -390,48 +390,17 @@ func (c *channel) applyVolume() {
 	c.out.SetVolume(float64(l)/255, float64(r)/255, mute)
 }
 
-// tick is the engine's clock. Ticks sit on a grid of Tick from the moment
-// the channel started, which is also when the backend anchors its own pull
-// (the voice opens then): each tick fires 1 ns before its grid point and
-// moves the frames due at the grid point, so a sink pulling at that point
-// finds exactly what it needs, whichever timer the clock runs first, while
-// the guest sees the position at most 1 ns ahead of time.
-func (c *channel) tick() {
-	now := c.d.clk.Now()
-	at := max(now, c.next)
-	c.sync(at)
-	if c.next <= at {
-		c.next += ((at-c.next)/c.d.Tick + 1) * c.d.Tick
-	}
-	if c.active {
-		c.timer.Set(c.next - 1)
-	}
-}
-
-// maxLagNs bounds how far the engine catches up after the output refused
-// frames (back-pressure) or the capture source ran dry: older debt is
-// forgiven rather than replayed in a burst.
-const maxLagNs = 50_000_000
-
-// sync transfers the frames due at time at (playback: plus Lead); capture
-// takes what the source has produced.
+// sync transfers the frames due at time at (playback: plus Lead; see
+// audio.Pacer for the grid the engine's clock steps on); capture takes what
+// the source has produced. Register reads that show the position call it
+// with the current time. A halted engine uses its whole budget (transfer).
 func (c *channel) sync(at int64) {
 	if !c.active || !validRate(c.rate) {
 		return
 	}
-	if c.idx == PO {
-		at += c.d.Lead
+	if budget := c.pace.Due(at); budget > 0 {
+		c.pace.Moved(c.transfer(budget))
 	}
-	due := (at - c.t0) * int64(c.rate) / 1_000_000_000
-	budget := due - c.frames
-	if maxLag := maxLagNs * int64(c.rate) / 1_000_000_000; budget > maxLag {
-		c.frames = due - maxLag
-		budget = maxLag
-	}
-	if budget <= 0 {
-		return
-	}
-	c.frames += int64(c.transfer(int(budget)))
 }
 
 func validRate(r int) bool { return r >= 1000 && r <= 65535 }

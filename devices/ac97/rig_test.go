@@ -73,13 +73,13 @@ type fakeBackend struct {
 	noIn   bool
 }
 
-func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (Output, error) {
+func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (audio.Output, error) {
 	o := &fakeOut{spec: spec, cap: b.outCap, l: 1, r: 1}
 	b.outs = append(b.outs, o)
 	return o, nil
 }
 
-func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (Input, error) {
+func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (audio.Input, error) {
 	if b.noIn {
 		return nil, errNoInput
 	}

@@ -283,7 +283,7 @@ func (a *Audiodev) ringFrames(spec Spec, d time.Duration) int {
 // NewOutput opens a playback voice: the device writes frames of spec into
 // the returned stream and the sink pulls them. The ring holds about 20 ms
 // (wav/none, pulled every timer period) or 40 ms (oto, pulled in ALSA
-// periods), or two spec.Samples if larger.
+// periods), or two spec.Samples if larger (see outputRing).
 func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
 	if a.closed {
 		return nil, errors.New("audiodev: closed")
@@ -291,11 +291,7 @@ func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	d := 20 * time.Millisecond
-	if a.host != nil {
-		d = 40 * time.Millisecond
-	}
-	s := NewStream(spec, a.ringFrames(spec, d))
+	s := NewStream(spec, a.ringFrames(spec, a.outputRing()))
 	s.name, s.now = name, a.now
 	var tap func([]byte)
 	if a.opt.PerStream {

@@ -142,3 +142,34 @@ func BenchmarkHostRead(b *testing.B) {
 	}
 	perFrame(b, benchChunk, cpu, cpu0)
 }
+
+// BenchmarkPacedPath48k is BenchmarkWholePath48k/none with the device
+// driven by a Pacer (1 ms ticks, each moving what is due) instead of the
+// benchmark loop: the pacer's own cost is the difference.
+func BenchmarkPacedPath48k(b *testing.B) {
+	v := newVClock()
+	opt, _ := ParseOptions("none,out.frequency=48000")
+	a, err := OpenOptions(opt, v.clk, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := a.NewOutput("pcm", s16)
+	p := randomPCMSeed(s16, st.Capacity(), 2)
+	var pc *Pacer
+	pc = NewPacer(v.clk, func(at int64) {
+		n := min(pc.Due(at), st.Free())
+		pc.Moved(st.Write(p[:n*4]))
+	})
+	pc.Start(v.clk.Now(), 48000, a.Pacing())
+	cpu := threadCPU()
+	cpu0 := cpu()
+	for b.Loop() {
+		v.advance(1_000_000_000)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e7, "%core")
+	perFrame(b, 48000, cpu, cpu0)
+	if s := st.Stats(); s.UnderrunFrames != 0 {
+		b.Errorf("underruns: %v", s)
+	}
+	a.Close()
+}

@@ -1,7 +1,5 @@
 package audio
 
-import "time"
-
 // Output is a playback voice as a device model uses it: the producer side of
 // a Stream, plus Close to hand the voice back. Device models depend on this
 // interface (not on *Stream) so their tests can use fakes.
@@ -55,44 +53,4 @@ func (a *Audiodev) OpenInput(name string, spec Spec) (Input, error) {
 		return nil, err
 	}
 	return openVoice{s, a}, nil
-}
-
-// RealTimeLead is how much audio a device keeps queued ahead of a sink that
-// pulls in real time, to ride out host scheduling jitter.
-const RealTimeLead = 20 * time.Millisecond
-
-// Pacing tells a device model how to move audio for this audiodev.
-//
-// tick is the device's DMA step: the largest step of at most 1 ms that
-// divides the timer period, so device ticks land just before every pull of
-// a clock-pulled sink and position registers advance smoothly.
-//
-// lead is how far ahead of the sink the device keeps playback. A sink
-// pulled by the machine clock (wav, none) needs none, on either clock: its
-// pulls are timers on the same queue as the device's ticks, one period
-// behind them (PullGrid), so they always find the frames due. A host sink
-// (oto) pulls on its own thread, late or early by host scheduling jitter,
-// and gets RealTimeLead. The lead shows in a device's DMA position, so only
-// host sinks pay for it (Linux's AC97 clock measurement reads it).
-func (a *Audiodev) Pacing() (tick, lead time.Duration) {
-	tick = tickFor(a.opt.TimerPeriod)
-	if a.host != nil {
-		lead = RealTimeLead
-	}
-	return tick, lead
-}
-
-// tickFor returns the largest step of at most 1 ms that divides period
-// (1 ms for a non-positive period).
-func tickFor(period time.Duration) time.Duration {
-	p, ms := int64(period), int64(time.Millisecond)
-	if p <= 0 {
-		return time.Millisecond
-	}
-	for steps := (p + ms - 1) / ms; steps < p; steps++ {
-		if p%steps == 0 {
-			return time.Duration(p / steps)
-		}
-	}
-	return 1
 }

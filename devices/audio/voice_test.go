@@ -37,9 +37,8 @@ func TestPacing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tick, lead := a.Pacing()
-		if tick != c.tick || lead != c.lead {
-			t.Errorf("%s: Pacing = %v, %v; want %v, %v", c.arg, tick, lead, c.tick, c.lead)
+		if got, want := a.Pacing(), (Pacing{Tick: c.tick, Lead: c.lead}); got != want {
+			t.Errorf("%s: Pacing = %+v; want %+v", c.arg, got, want)
 		}
 		a.Close()
 	}

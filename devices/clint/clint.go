@@ -19,6 +19,7 @@ package clint
 import (
 	"math"
 
+	"gemu/bus"
 	"gemu/clock"
 )
 
@@ -48,7 +49,7 @@ type hart struct {
 type CLINT struct {
 	clk   *clock.Clock
 	harts []*hart
-	Trace func(format string, args ...any)
+	Trace bus.TraceFunc
 }
 
 // New returns a CLINT for len(harts) harts. At reset every mtimecmp is all

@@ -60,6 +60,7 @@ package ivshmem
 import (
 	"fmt"
 
+	"gemu/bus"
 	"gemu/devices/pci"
 )
 
@@ -121,7 +122,7 @@ type Device struct {
 	// Audio is the audio ring consumer, when the device plays audio.
 	Audio Consumer
 	// Trace receives register accesses and doorbell events, when set.
-	Trace func(string)
+	Trace bus.TraceFunc
 	// Stats.
 	Rung, Received, BadDoorbells uint64
 }
@@ -202,7 +203,7 @@ func (d *Device) Reset() {
 
 func (d *Device) tracef(format string, args ...any) {
 	if d.Trace != nil {
-		d.Trace(fmt.Sprintf("ivshmem: "+format, args...))
+		d.Trace("ivshmem: "+format, args...)
 	}
 }
 

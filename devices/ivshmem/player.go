@@ -2,63 +2,25 @@ package ivshmem
 
 import (
 	"errors"
-	"fmt"
-	"time"
 
 	"gemu/clock"
 	"gemu/devices/audio"
 )
 
-// Output is the ring's playback voice.
-type Output = audio.Output
-
-// Backend opens the ring's voice: an -audiodev (*audio.Audiodev), or a fake
-// in tests. The ring only plays, so this is the output half of
-// audio.Backend.
-type Backend interface {
-	OpenOutput(name string, spec audio.Spec) (Output, error)
-}
-
-// VoiceName is the name of the ring's audio voice (per-stream WAV files are
-// called PATH-ivshmem.ring.wav).
-const VoiceName = "ivshmem.ring"
-
 // Player consumes the audio ring in shared memory (ring.go) and plays it,
-// paced like a DAC: every Tick of virtual time it moves the frames due at
-// the ring's rate since the stream started, at most what the ring holds and
-// what the output accepts (back-pressure as in devices/ac97: the read index
-// advances only by what the stream took). It runs on the emulation
-// goroutine, on clock timers.
+// paced like a DAC by an audio.Pacer: every Tick of virtual time it moves
+// the frames due at the ring's rate since the stream started, at most what
+// the ring holds and what the output accepts (back-pressure as in
+// devices/ac97: the read index advances only by what the stream took). It
+// runs on the emulation goroutine, on clock timers.
 type Player struct {
-	mem *Memory
-	clk *clock.Clock
-	be  Backend
-
-	// Tick is the pacing step in ns while playing. IdleTick is how often
-	// an idle or broken ring is looked at; 0 means only when kicked (a
-	// guest store into the header, see Kick) and once at start. NewPlayer
-	// sets it to 10 ms on a real-time clock, where another process may
-	// start a ring at any moment, and to 0 on a deterministic clock, where
-	// a periodic look would keep a guest that waits forever (WFI, nothing
-	// armed) spinning through virtual time instead of ending the run.
-	Tick, IdleTick int64
-	// Lead is how far ahead of virtual time playback may run (real-time
-	// sinks want a cushion; see ac97.UseAudiodev).
-	Lead int64
-	// Trace receives one line per state change, when set.
-	Trace func(string)
-
-	timer  *clock.Timer
-	state  int
-	reason Reason
-	hdr    Header
-	format [formatEnd - OffRate]byte // format fields as attached
-	epoch  uint32
-	read   uint64
-	out    Output
-	t0     int64
-	frames int64
-	buf    []byte
+	consumer // Link (UseAudiodev, Backend, Tick, Lead), IdleTick, Trace
+	state    int
+	reason   Reason
+	hdr      Header
+	format   [formatEnd - OffRate]byte // format fields as attached
+	epoch    uint32
+	read     uint64
 
 	// Counters (also mirrored into the header's consumer words).
 	Errors   uint64 // rings found broken
@@ -68,97 +30,22 @@ type Player struct {
 
 // NewPlayer starts watching mem for a ring. be may be nil (frames are then
 // consumed at the ring's rate and discarded).
-func NewPlayer(mem *Memory, clk *clock.Clock, be Backend) *Player {
-	p := &Player{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond)}
-	if !clk.Deterministic() {
-		p.IdleTick = int64(firstLook)
-	}
-	p.timer = clk.NewTimer(p.tick)
-	p.timer.Set(clk.Now() + int64(firstLook))
+func NewPlayer(mem *Memory, clk *clock.Clock, be audio.Backend) *Player {
+	p := &Player{}
+	p.init(mem, clk, be, p, "ivshmem: ring: ")
 	return p
 }
 
-// firstLook is when a new (or reset) player first looks for a ring.
-const firstLook = 10 * time.Millisecond
-
-// Kick makes an idle or broken player look at the ring at the next timer
-// run. The device calls it for guest stores into the ring header.
-func (p *Player) Kick() {
-	if p.state != RingPlaying && !p.timer.Armed() {
-		p.timer.Set(p.clk.Now())
-	}
-}
-
-// UseAudiodev connects the player to a, paced as a.Pacing says (a tick
-// dividing the backend's timer period, a lead for real-time sinks).
-func (p *Player) UseAudiodev(a *audio.Audiodev) {
-	p.be = a
-	tick, lead := a.Pacing()
-	p.Tick, p.Lead = int64(tick), int64(lead)
-}
+func (p *Player) attached() bool { return p.state == RingPlaying }
 
 // State returns RingIdle, RingPlaying or RingBroken, and the reason.
 func (p *Player) State() (int, Reason) { return p.state, p.reason }
 
-func (p *Player) tracef(format string, args ...any) {
-	if p.Trace != nil {
-		p.Trace(fmt.Sprintf("ivshmem: ring: "+format, args...))
-	}
-}
-
 // Reset stops playback and forgets the ring (board reset); the ring is
 // looked for again from the next tick.
 func (p *Player) Reset() {
-	p.stop()
+	p.reset()
 	p.state, p.reason = RingIdle, ReasonNone
-	p.timer.Set(p.clk.Now() + int64(firstLook))
-}
-
-// Close stops playback and the timer.
-func (p *Player) Close() {
-	p.stop()
-	p.timer.Stop()
-}
-
-// The players pace like a DAC on a grid of step ns started at t0, as the
-// AC97 engine does: each timer fires 1 ns before a grid point (gridNext)
-// and moves the frames due at that point (gridAt), so a sink pulling at the
-// point finds exactly what it needs whichever timer the clock runs first.
-
-// gridAt returns the grid point at or after now (now >= t0).
-func gridAt(t0, step, now int64) int64 {
-	return t0 + (now-t0+step-1)/step*step
-}
-
-// gridNext returns when to fire for the first grid point after now: 1 ns
-// before it.
-func gridNext(t0, step, now int64) int64 {
-	next := t0 + ((now-t0)/step+1)*step - 1
-	if next <= now {
-		next += step
-	}
-	return next
-}
-
-// maxLagNs bounds catching up after the ring or the output ran short: older
-// debt is forgiven rather than played in a burst (as in devices/ac97).
-const maxLagNs = 50_000_000
-
-func (p *Player) tick() {
-	now := p.clk.Now()
-	switch p.state {
-	case RingPlaying:
-		p.play(gridAt(p.t0, p.Tick, now))
-	default:
-		p.look(now)
-	}
-	if p.state == RingPlaying {
-		p.timer.Set(gridNext(p.t0, p.Tick, now))
-		return
-	}
-	if p.IdleTick > 0 {
-		p.timer.Set(now + p.IdleTick)
-	}
 }
 
 // look examines an idle or broken ring and attaches when it is active.
@@ -187,16 +74,7 @@ func (p *Player) look(now int64) {
 	}
 	p.hdr, p.read = h, read
 	copy(p.format[:], p.mem.b[OffRate:formatEnd])
-	if p.be != nil {
-		out, err := p.be.OpenOutput(VoiceName, h.Spec)
-		if err != nil {
-			p.tracef("cannot open voice %v: %v", h.Spec, err)
-		} else {
-			out.SetActive(true)
-			p.out = out
-		}
-	}
-	p.t0, p.frames = now, 0
+	p.attach(now, h.Spec)
 	p.setState(RingPlaying, ReasonNone)
 	p.tracef("playing %v, %d-byte ring at %#x, epoch %d, read index %d", h.Spec, h.Capacity, h.DataOffset, h.Epoch, read)
 	p.play(now)
@@ -220,15 +98,8 @@ func (p *Player) broken(err error) {
 	p.tracef("broken: %v", err)
 }
 
-func (p *Player) stop() {
-	if p.out != nil {
-		p.out.SetActive(false)
-		p.out.Close()
-		p.out = nil
-	}
-}
-
-// play moves the frames due at now (plus Lead).
+// play moves the frames due at now (plus Lead), or notices that the ring
+// stopped, restarted or broke.
 func (p *Player) play(now int64) {
 	m := p.mem
 	if m.Read(OffMagic, 4) != RingMagic || m.Read(OffActive, 4) == 0 || uint32(m.Read(OffEpoch, 4)) != p.epoch {
@@ -248,26 +119,17 @@ func (p *Player) play(now int64) {
 		p.broken(err)
 		return
 	}
-	rate := int64(p.hdr.Spec.Freq)
-	due := (now + p.Lead - p.t0) * rate / 1e9
-	budget := due - p.frames
-	if maxLag := maxLagNs * rate / 1e9; budget > maxLag {
-		p.frames = due - maxLag
-		budget = maxLag
-	}
-	if budget <= 0 {
+	budget := uint64(p.pace.Due(now))
+	if budget == 0 {
 		return
 	}
 	fb := uint64(p.hdr.FrameBytes)
-	n := min(uint64(budget), fill/fb)
-	if n < uint64(budget) {
+	n := min(budget, fill/fb)
+	if n < budget {
 		p.Starved++
 		m.Write(OffStarved, 4, p.Starved)
 	}
-	if p.out != nil {
-		n = min(n, uint64(p.out.Free()))
-	}
-	if n == 0 {
+	if n = p.room(n); n == 0 {
 		return
 	}
 	data := p.scratch(int(n * fb))
@@ -275,19 +137,9 @@ func (p *Player) play(now int64) {
 	pos := p.read & (p.hdr.Capacity - 1)
 	k := copy(data, m.b[base+pos:base+p.hdr.Capacity])
 	copy(data[k:], m.b[base:])
-	w := n
-	if p.out != nil {
-		w = uint64(p.out.Write(data))
-	}
+	w := p.write(data, n)
 	p.read += w * fb
 	m.Write(OffRead, 8, p.read)
-	p.frames += int64(w)
+	p.pace.Moved(int(w))
 	p.Consumed += w
-}
-
-func (p *Player) scratch(n int) []byte {
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n)
-	}
-	return p.buf[:n]
 }

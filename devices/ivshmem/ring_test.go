@@ -169,11 +169,16 @@ type fakeBackend struct {
 	free  int
 }
 
-func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (Output, error) {
+func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (audio.Output, error) {
 	o := &fakeOut{free: b.free, fb: spec.FrameBytes()}
 	b.outs = append(b.outs, o)
 	b.specs = append(b.specs, spec)
 	return o, nil
+}
+
+// OpenInput: the ring players only play.
+func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (audio.Input, error) {
+	return nil, errors.New("no capture")
 }
 
 // playerRig runs a Player on a deterministic clock the test advances.

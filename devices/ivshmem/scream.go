@@ -3,7 +3,6 @@ package ivshmem
 import (
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"gemu/clock"
 	"gemu/devices/audio"
@@ -116,99 +115,31 @@ func ParseScreamHeader(mem []byte, memSize uint64) (h ScreamHeader, ok bool, err
 // ScreamPlayer consumes a Scream IVSHMEM ring. It never writes to the
 // shared memory. It runs on the emulation goroutine, on clock timers.
 type ScreamPlayer struct {
-	mem *Memory
-	clk *clock.Clock
-	be  Backend
-
-	// Tick, IdleTick and Lead as for Player.
-	Tick, IdleTick, Lead int64
-	Trace                func(string)
-
-	timer   *clock.Timer
-	playing bool
-	hdr     ScreamHeader
-	raw     [screamHeaderSize - scrOffset]byte // format bytes as attached
-	read    int                                // chunk being played
-	pos     uint64                             // bytes of it played
-	out     Output
-	t0      int64
-	frames  int64
-	buf     []byte
+	consumer // Link (UseAudiodev, Backend, Tick, Lead), IdleTick, Trace
+	hdr      ScreamHeader
+	raw      [screamHeaderSize - scrOffset]byte // format bytes as attached
+	read     int                                // chunk being played
+	pos      uint64                             // bytes of it played
 
 	Errors   uint64 // bad headers and skipped chunks
 	Consumed uint64 // frames played
 }
 
 // NewScreamPlayer starts watching mem for a Scream header.
-func NewScreamPlayer(mem *Memory, clk *clock.Clock, be Backend) *ScreamPlayer {
-	p := &ScreamPlayer{mem: mem, clk: clk, be: be, Tick: int64(time.Millisecond)}
-	if !clk.Deterministic() {
-		p.IdleTick = int64(firstLook)
-	}
-	p.timer = clk.NewTimer(p.tick)
-	p.timer.Set(clk.Now() + int64(firstLook))
+func NewScreamPlayer(mem *Memory, clk *clock.Clock, be audio.Backend) *ScreamPlayer {
+	p := &ScreamPlayer{}
+	p.init(mem, clk, be, p, "ivshmem: scream: ")
 	return p
 }
 
-// UseAudiodev connects the player to a (pacing as Player.UseAudiodev).
-func (p *ScreamPlayer) UseAudiodev(a *audio.Audiodev) {
-	p.be = a
-	tick, lead := a.Pacing()
-	p.Tick, p.Lead = int64(tick), int64(lead)
-}
-
 // Playing reports whether a stream is attached.
-func (p *ScreamPlayer) Playing() bool { return p.playing }
+func (p *ScreamPlayer) Playing() bool { return p.attached() }
 
-func (p *ScreamPlayer) tracef(format string, args ...any) {
-	if p.Trace != nil {
-		p.Trace(fmt.Sprintf("ivshmem: scream: "+format, args...))
-	}
-}
-
-// Kick looks at the header at the next timer run (guest header stores).
-func (p *ScreamPlayer) Kick() {
-	if !p.playing && !p.timer.Armed() {
-		p.timer.Set(p.clk.Now())
-	}
-}
+// attached: a stream is attached exactly while its pacer runs.
+func (p *ScreamPlayer) attached() bool { return p.pace.Running() }
 
 // Reset stops playback (board reset) and looks again later.
-func (p *ScreamPlayer) Reset() {
-	p.stop()
-	p.timer.Set(p.clk.Now() + int64(firstLook))
-}
-
-// Close stops playback and the timer.
-func (p *ScreamPlayer) Close() {
-	p.stop()
-	p.timer.Stop()
-}
-
-func (p *ScreamPlayer) stop() {
-	if p.out != nil {
-		p.out.SetActive(false)
-		p.out.Close()
-		p.out = nil
-	}
-	p.playing = false
-}
-
-func (p *ScreamPlayer) tick() {
-	now := p.clk.Now()
-	if p.playing {
-		p.play(gridAt(p.t0, p.Tick, now))
-	} else {
-		p.look(now)
-	}
-	if p.playing {
-		p.timer.Set(gridNext(p.t0, p.Tick, now))
-		return
-	}
-	if p.IdleTick > 0 {
-		p.timer.Set(now + p.IdleTick)
-	}
-}
+func (p *ScreamPlayer) Reset() { p.reset() }
 
 // look attaches to a valid header at its current write_idx.
 func (p *ScreamPlayer) look(now int64) {
@@ -227,16 +158,7 @@ func (p *ScreamPlayer) look(now int64) {
 	p.hdr = h
 	copy(p.raw[:], p.mem.b[scrOffset:screamHeaderSize])
 	p.read, p.pos = h.WriteIdx, h.ChunkSize // the chunk at write_idx is old: start after it
-	if p.be != nil {
-		out, err := p.be.OpenOutput(VoiceName, h.Spec)
-		if err != nil {
-			p.tracef("cannot open voice %v: %v", h.Spec, err)
-		} else {
-			out.SetActive(true)
-			p.out = out
-		}
-	}
-	p.t0, p.frames, p.playing = now, 0, true
+	p.attach(now, h.Spec)
 	p.tracef("playing %v, %d chunks of %d bytes at %#x, from chunk %d", h.Spec, h.MaxChunks, h.ChunkSize, h.Offset, h.WriteIdx)
 }
 
@@ -256,13 +178,7 @@ func (p *ScreamPlayer) play(now int64) {
 		p.tracef("write_idx %d of %d chunks", write, p.hdr.MaxChunks)
 		return
 	}
-	rate := int64(p.hdr.Spec.Freq)
-	due := (now + p.Lead - p.t0) * rate / 1e9
-	budget := due - p.frames
-	if maxLag := maxLagNs * rate / 1e9; budget > maxLag {
-		p.frames = due - maxLag
-		budget = maxLag
-	}
+	budget := int64(p.pace.Due(now))
 	fb := uint64(p.hdr.Spec.FrameBytes())
 	for budget > 0 {
 		if p.pos == p.hdr.ChunkSize {
@@ -279,31 +195,18 @@ func (p *ScreamPlayer) play(now int64) {
 			continue
 		}
 		n := min(uint64(budget), (p.hdr.ChunkSize-p.pos)/fb)
-		if p.out != nil {
-			n = min(n, uint64(p.out.Free()))
-		}
-		if n == 0 {
+		if n = p.room(n); n == 0 {
 			return
 		}
 		data := p.scratch(int(n * fb))
 		copy(data, m.b[start+p.pos:])
-		w := n
-		if p.out != nil {
-			w = uint64(p.out.Write(data))
-		}
+		w := p.write(data, n)
 		p.pos += w * fb
-		p.frames += int64(w)
+		p.pace.Moved(int(w))
 		p.Consumed += w
 		budget -= int64(w)
 		if w < n {
 			return
 		}
 	}
-}
-
-func (p *ScreamPlayer) scratch(n int) []byte {
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n)
-	}
-	return p.buf[:n]
 }

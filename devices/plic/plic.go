@@ -19,7 +19,11 @@
 // context's threshold (§7).
 package plic
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"gemu/bus"
+)
 
 // Layout of QEMU's virt PLIC.
 const (
@@ -52,7 +56,7 @@ type PLIC struct {
 	claimed  [words]uint32 // claimed and not yet completed
 	line     [words]uint32 // current input levels
 	ctx      []*context
-	Trace    func(format string, args ...any)
+	Trace    bus.TraceFunc
 }
 
 // New returns a PLIC with one context per element of outputs; outputs[c]

@@ -53,7 +53,7 @@ type RTC struct {
 	level      bool
 	timer      *clock.Timer
 
-	Trace func(format string, args ...any)
+	Trace bus.TraceFunc
 }
 
 // New returns an RTC whose clock reads baseNs (ns since the Unix epoch) at

@@ -11,6 +11,8 @@
 // Other values are ignored (QEMU logs them as guest errors). Reads return 0.
 package syscon
 
+import "gemu/bus"
+
 // Status values written to the finisher.
 const (
 	Fail  = 0x3333
@@ -30,7 +32,7 @@ const (
 // the requested action; the machine stops the hart from there.
 type Syscon struct {
 	OnAction func(a Action, code int)
-	Trace    func(format string, args ...any)
+	Trace    bus.TraceFunc
 }
 
 // New returns a finisher that calls onAction.

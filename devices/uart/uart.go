@@ -116,7 +116,7 @@ type UART struct {
 	// Err is the first error from the output writer; output stops then.
 	Err error
 
-	Trace func(format string, args ...any)
+	Trace bus.TraceFunc
 }
 
 // New returns a UART that sends transmitted bytes to out (buffered until

@@ -1,10 +1,6 @@
 package virtio
 
-import (
-	"fmt"
-
-	"gemu/bus"
-)
+import "gemu/bus"
 
 // The virtio-mmio transport, version 2 ("modern", VirtIO 1.2 section 4.2.2;
 // QEMU hw/virtio/virtio-mmio.c). One MMIO is one 0x1000-byte slot of the virt
@@ -122,7 +118,7 @@ type MMIO struct {
 	line     bool
 
 	// Trace, when set, receives one line per register access and error.
-	Trace func(string)
+	Trace bus.TraceFunc
 	// Err is the first error that put the device into NEEDS_RESET since the
 	// last reset (diagnostics and tests); Errors counts them all.
 	Err    error
@@ -173,7 +169,7 @@ func (t *MMIO) IRQ() bool { return t.line }
 
 func (t *MMIO) tracef(format string, args ...any) {
 	if t.Trace != nil {
-		t.Trace(fmt.Sprintf("virtio-mmio: "+format, args...))
+		t.Trace("virtio-mmio: "+format, args...)
 	}
 }
 

@@ -3,7 +3,6 @@ package virtio
 import (
 	"fmt"
 
-	"gemu/clock"
 	"gemu/devices/audio"
 )
 
@@ -67,14 +66,11 @@ type pcmStream struct {
 	spec                               audio.Spec
 	fb                                 int // bytes per frame
 
-	out Output
-	in  Input
+	out audio.Output
+	in  audio.Input
 
-	pending []*ioMsg // FIFO of messages not yet returned
-	timer   *clock.Timer
-	t0      int64 // pacing origin (ns)
-	next    int64 // grid point of the next tick
-	frames  int64 // frames moved (or skipped) since t0
+	pending []*ioMsg     // FIFO of messages not yet returned
+	pace    *audio.Pacer // the stream's clock, from START to STOP
 	carry   [16]byte
 	ncarry  int // bytes of a frame split across tx messages
 	scratch []byte
@@ -183,16 +179,18 @@ func (st *pcmStream) setParams(req []byte) uint32 {
 func (st *pcmStream) start() {
 	st.state = stateStarted
 	st.open()
-	clk := st.s.clk
-	st.t0, st.frames = clk.Now(), 0
-	st.next = st.t0 + st.s.Tick
-	st.sync(st.t0)
-	st.timer.Set(st.next - 1)
+	pc := st.s.Pacing
+	if st.dir == dirInput {
+		pc.Lead = 0 // capture cannot run ahead of its source
+	}
+	now := st.s.clk.Now()
+	st.pace.Start(now, st.spec.Freq, pc)
+	st.sync(now)
 }
 
 // stop closes the voice (buffered output still plays) and stops the clock.
 func (st *pcmStream) stop() {
-	st.timer.Stop()
+	st.pace.Stop()
 	if st.out != nil {
 		st.out.SetActive(false)
 		st.out.Close()
@@ -206,7 +204,7 @@ func (st *pcmStream) stop() {
 }
 
 func (st *pcmStream) open() {
-	be := st.s.be
+	be := st.s.Backend
 	if be == nil {
 		return
 	}
@@ -231,26 +229,10 @@ func (st *pcmStream) open() {
 	}
 }
 
-// tick is the stream's clock: ticks fire 1 ns before each grid point of
-// Tick from START and move what is due at the grid point (see AC97's
-// channel.tick for why).
-func (st *pcmStream) tick() {
-	now := st.s.clk.Now()
-	at := max(now, st.next)
-	st.sync(at)
-	if st.next <= at {
-		st.next += ((at-st.next)/st.s.Tick + 1) * st.s.Tick
-	}
-	if st.state == stateStarted {
-		st.timer.Set(st.next - 1)
-	}
-}
-
-// maxLagNs bounds the catching up after back-pressure: older debt is
-// forgiven rather than played in a burst.
-const maxLagNs = 50_000_000
-
-// sync moves the data due at time at.
+// sync moves the data due at time at: the stream's clock (audio.Pacer)
+// calls it 1 ns before each grid point of Tick from START, and queued
+// messages and STOP with the current time. Capture moves what the source
+// has produced.
 func (st *pcmStream) sync(at int64) {
 	if st.state != stateStarted || !st.s.live() {
 		return
@@ -259,24 +241,17 @@ func (st *pcmStream) sync(at int64) {
 		st.capture()
 		return
 	}
-	at += st.s.Lead
-	rate := int64(st.spec.Freq)
-	due := (at - st.t0) * rate / 1_000_000_000
-	budget := due - st.frames
-	if maxLag := maxLagNs * rate / 1_000_000_000; budget > maxLag {
-		st.frames = due - maxLag
-		budget = maxLag
-	}
+	budget := st.pace.Due(at)
 	if budget <= 0 {
 		return
 	}
-	moved, starved := st.play(int(budget))
+	moved, starved := st.play(budget)
 	if starved {
 		// No message queued: the time passes in silence (an underrun the
 		// sink counts); later messages play from then on, not in a burst.
-		st.frames = due
+		st.pace.Skip()
 	} else {
-		st.frames += int64(moved)
+		st.pace.Moved(moved)
 	}
 }
 

@@ -72,13 +72,13 @@ type fakeBackend struct {
 	inData []byte // what the next input will hold
 }
 
-func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (Output, error) {
+func (b *fakeBackend) OpenOutput(name string, spec audio.Spec) (audio.Output, error) {
 	o := &fakeOut{spec: spec, cap: b.outCap}
 	b.outs = append(b.outs, o)
 	return o, nil
 }
 
-func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (Input, error) {
+func (b *fakeBackend) OpenInput(name string, spec audio.Spec) (audio.Input, error) {
 	i := &fakeIn{spec: spec, avail: b.inData}
 	b.ins = append(b.ins, i)
 	return i, nil

@@ -2,8 +2,8 @@ package virtio
 
 import (
 	"fmt"
-	"time"
 
+	"gemu/bus"
 	"gemu/clock"
 	"gemu/devices/audio"
 )
@@ -106,34 +106,26 @@ func formatMask() uint64 {
 
 func rateMask() uint64 { return 1<<len(rateBits) - 1 }
 
-// The device's voices are opened on an audio.Backend (an -audiodev, or a
-// fake in tests), like QEMU's AUD_open_out/AUD_open_in. When an open fails
-// the stream still runs at its rate and moves no data: playback is
-// discarded, capture produces nothing.
-type (
-	Output  = audio.Output
-	Input   = audio.Input
-	Backend = audio.Backend
-)
-
 // Sound is the virtio-sound device model.
 type Sound struct {
 	t   *MMIO
 	clk *clock.Clock
-	be  Backend
+
+	// Link holds the Backend the voices open on (an -audiodev, or a fake
+	// in tests), like QEMU's AUD_open_out/AUD_open_in, and the pacing of
+	// the streams (a tick dividing the backend's timer period, a lead for
+	// real-time sinks, as for AC97); the machine sets both with
+	// UseAudiodev. When an open fails the stream still runs at its rate
+	// and moves no data: playback is discarded, capture produces nothing.
+	audio.Link
 
 	// Name prefixes the voice names (NAME.out, NAME.in).
 	Name string
 	// Chmaps, when set, makes the device report one channel map per stream
 	// (config chmaps = 2) and answer CHMAP_INFO; QEMU reports none.
 	Chmaps bool
-	// Tick is the pacing step of the streams in ns (default 1 ms).
-	Tick int64
-	// Lead is how far playback runs ahead of its due time, in ns (0 for
-	// sinks pulled by the machine clock; see UseAudiodev).
-	Lead int64
 	// Trace, when set, receives one line per control request and I/O event.
-	Trace func(string)
+	Trace bus.TraceFunc
 
 	streams [2]*pcmStream
 	chain   Chain
@@ -145,23 +137,14 @@ type Sound struct {
 }
 
 // NewSound creates the device; be may be nil (no audio).
-func NewSound(clk *clock.Clock, be Backend) *Sound {
-	s := &Sound{clk: clk, be: be, Name: "virtio-snd", Tick: int64(time.Millisecond)}
+func NewSound(clk *clock.Clock, be audio.Backend) *Sound {
+	s := &Sound{clk: clk, Link: audio.Link{Backend: be}, Name: "virtio-snd"}
 	for i := range s.streams {
 		st := &pcmStream{s: s, id: i, dir: uint8(i)}
-		st.timer = clk.NewTimer(st.tick)
+		st.pace = audio.NewPacer(clk, st.sync)
 		s.streams[i] = st
 	}
 	return s
-}
-
-// UseAudiodev plays and records through a, paced as a.Pacing says (as for
-// AC97: a tick dividing the backend's timer period, a lead for real-time
-// sinks).
-func (s *Sound) UseAudiodev(a *audio.Audiodev) {
-	s.be = a
-	tick, lead := a.Pacing()
-	s.Tick, s.Lead = int64(tick), int64(lead)
 }
 
 // Transport returns the virtio-mmio slot the device is attached to.
@@ -221,7 +204,7 @@ func (s *Sound) Close() { s.Reset() }
 
 func (s *Sound) tracef(format string, args ...any) {
 	if s.Trace != nil {
-		s.Trace(fmt.Sprintf("virtio-snd: "+format, args...))
+		s.Trace("virtio-snd: "+format, args...)
 	}
 }
 

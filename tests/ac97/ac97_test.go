@@ -60,9 +60,7 @@ func TestPlayback(t *testing.T) {
 			out := runGemu(t, fmt.Sprintf("wav,id=snd0,path=%s,out.frequency=%d,out.channels=2,out.format=s16", wav, rate),
 				fmt.Sprintf("play=%d rec=none ms=250", rate))
 			n := rate / 4
-			if want := fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
+			rig.Contains(t, out, fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate))
 			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
@@ -83,9 +81,7 @@ func TestCapture(t *testing.T) {
 			out := runGemu(t, fmt.Sprintf("wav,id=snd0,path=%s,in.path=%s", filepath.Join(dir, "out.wav"), filepath.Join(dir, "src.wav")),
 				fmt.Sprintf("play=none rec=pi,mc recrate=%d recframes=2048", rate))
 			for _, ch := range []string{"pi", "mc"} {
-				if want := fmt.Sprintf("ac97: rec %s %d Hz: 2048 frames", ch, rate); !strings.Contains(out, want) {
-					t.Errorf("console lacks %q:\n%s", want, out)
-				}
+				rig.Contains(t, out, fmt.Sprintf("ac97: rec %s %d Hz: 2048 frames", ch, rate))
 				pcm.Equal(t, "recording through "+ch, src, pcm.Dump(out, "REC "+ch))
 			}
 		})

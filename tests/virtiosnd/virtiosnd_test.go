@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -71,9 +70,7 @@ func TestPlayback(t *testing.T) {
 			out := runGuest(t, fmt.Sprintf("wav,id=snd0,path=%s,out.frequency=%d,out.channels=2,out.format=s16", wav, rate),
 				fmt.Sprintf("rate=%d ms=250 recframes=0", rate), "virtio-sound-device,audiodev=snd0")
 			n := rate / 4
-			if want := fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
+			rig.Contains(t, out, fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate))
 			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
@@ -91,9 +88,7 @@ func TestCapture(t *testing.T) {
 			}
 			out := runGuest(t, fmt.Sprintf("none,id=snd0,in.path=%s", filepath.Join(dir, "src.wav")),
 				fmt.Sprintf("rate=%d ms=0 recframes=2048", rate), "virtio-sound-device,audiodev=snd0")
-			if want := fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
+			rig.Contains(t, out, fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate))
 			pcm.Equal(t, "recording", src, pcm.Dump(out, "REC"))
 		})
 	}

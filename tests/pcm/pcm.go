@@ -18,7 +18,7 @@ import (
 type Frame [2]int16
 
 // Pattern is the playback sequence the bare-metal sound guests generate at
-// a given rate (pattern() in tests/guests/ac97 and tests/guests/virtiosnd):
+// a given rate (pattern() in guests/ac97 and guests/virtiosnd):
 // never zero, different for every rate, the right channel the negated left.
 func Pattern(rate, n int) []Frame {
 	f := make([]Frame, n)

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gemu/devices/audio"
-	demo "gemu/tests/guests/demo/elf"
+	"gemu/guests"
 )
 
 // TestDemoFallsBackToWAV runs the embedded sound demo the way `gemu` with no
@@ -22,7 +22,7 @@ func TestDemoFallsBackToWAV(t *testing.T) {
 	defer func() { demoLog = os.Stderr }()
 	var console bytes.Buffer
 	cfg := Config{Deterministic: true, Shift: DefaultShift, Console: &console}
-	ConfigureDemo(&cfg, demo.Demo)
+	ConfigureDemo(&cfg, guests.Demo)
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +82,11 @@ func TestConfigureDemo(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.in
-			ConfigureDemo(&cfg, demo.Demo)
+			ConfigureDemo(&cfg, guests.Demo)
 			if d := cmp.Diff(tc.want, names(cfg)); d != "" {
 				t.Errorf("devices, audiodevs, objects (-want +got):\n%s", d)
 			}
-			if cfg.BIOS != "none" || !bytes.Equal(cfg.KernelData, demo.Demo) {
+			if cfg.BIOS != "none" || !bytes.Equal(cfg.KernelData, guests.Demo) {
 				t.Errorf("BIOS %q, kernel %d bytes: want none and the demo", cfg.BIOS, len(cfg.KernelData))
 			}
 		})
@@ -111,7 +111,7 @@ func TestParsePCIAddr(t *testing.T) {
 // TestAC97AddrAndErrors checks -device AC97 placement and option errors.
 func TestAC97AddrAndErrors(t *testing.T) {
 	mk := func(devs ...string) (*Machine, error) {
-		cfg := Config{BIOS: "none", KernelData: demo.Demo, Kernel: "demo", Deterministic: true,
+		cfg := Config{BIOS: "none", KernelData: guests.Demo, Kernel: "demo", Deterministic: true,
 			Audiodevs: []string{"none,id=snd0"}}
 		for _, d := range devs {
 			o, err := ParseDeviceOpt(d)

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"gemu/devices/ivshmem/server"
 	"gemu/devices/pci"
-	"gemu/tests/ivshmem/server"
 )
 
 func TestProto(t *testing.T) {

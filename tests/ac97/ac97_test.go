@@ -1,5 +1,5 @@
 // Package ac97 holds the end-to-end tests of the AC97 sound device: our
-// freestanding driver (tests/guests/ac97) runs on gemu in deterministic
+// freestanding driver (guests/ac97) runs on gemu in deterministic
 // mode with the wav audiodev, and what it played or recorded is compared
 // frame by frame with what it should be; the same ELF on QEMU must produce
 // the same WAV.
@@ -9,21 +9,20 @@
 package ac97
 
 import (
-	"bytes"
 	"fmt"
-	"gemu/tests/pcm"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"gemu/machine"
+	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
-const guestELF = "../guests/ac97/elf/ac97.elf"
+// guestELF is the committed driver (tests/guests checks it is what
+// guests/ac97/ac97.c builds).
+var guestELF = rig.Path("guests/ac97/ac97.elf")
 
 // source is the capture source the tests feed in: distinct, never zero, and
 // unrelated to the playback pattern.
@@ -40,34 +39,15 @@ func source(n int) []pcm.Frame {
 // audiodev and the AC97, and returns the console output.
 func runGemu(t *testing.T, audiodev, appendArgs string) string {
 	t.Helper()
-	dev, err := machine.ParseDeviceOpt("AC97,audiodev=snd0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	return rig.MachineOK(t, machine.Config{
 		BIOS:          "none",
 		Kernel:        guestELF,
 		Append:        appendArgs,
-		Devices:       []machine.DeviceOpt{dev},
+		Devices:       rig.Devices(t, "AC97,audiodev=snd0"),
 		Audiodevs:     []string{audiodev},
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
-		Console:       &console,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	ex, err := m.Run()
-	if err != nil || ex.Code != 0 {
-		t.Fatalf("gemu: exit %+v, err %v; console:\n%s", ex, err, console.String())
-	}
-	out := strings.ReplaceAll(console.String(), "\r", "")
-	if !strings.Contains(out, "ac97: done") {
-		t.Fatalf("guest did not finish; console:\n%s", out)
-	}
-	return out
+	}, "ac97: done")
 }
 
 // TestPlayback plays 250 ms at each rate (44100 and 8000 through VRA) and
@@ -80,31 +60,10 @@ func TestPlayback(t *testing.T) {
 			out := runGemu(t, fmt.Sprintf("wav,id=snd0,path=%s,out.frequency=%d,out.channels=2,out.format=s16", wav, rate),
 				fmt.Sprintf("play=%d rec=none ms=250", rate))
 			n := rate / 4
-			if want := fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
+			rig.Contains(t, out, fmt.Sprintf("ac97: played %d frames at %d Hz", n, rate))
 			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
-}
-
-var recLine = regexp.MustCompile(`(?m)^REC (pi|mc)((?: [0-9a-f]{8})+)$`)
-
-// recorded collects the hex dump the guest prints for one capture channel.
-func recorded(t *testing.T, out, ch string) []pcm.Frame {
-	t.Helper()
-	var f []pcm.Frame
-	for _, m := range recLine.FindAllStringSubmatch(out, -1) {
-		if m[1] != ch {
-			continue
-		}
-		g, err := pcm.ParseHex(strings.Fields(m[2]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f = append(f, g...)
-	}
-	return f
 }
 
 // TestCapture records 2048 frames through PCM in and MIC in from a WAV
@@ -122,10 +81,8 @@ func TestCapture(t *testing.T) {
 			out := runGemu(t, fmt.Sprintf("wav,id=snd0,path=%s,in.path=%s", filepath.Join(dir, "out.wav"), filepath.Join(dir, "src.wav")),
 				fmt.Sprintf("play=none rec=pi,mc recrate=%d recframes=2048", rate))
 			for _, ch := range []string{"pi", "mc"} {
-				if want := fmt.Sprintf("ac97: rec %s %d Hz: 2048 frames", ch, rate); !strings.Contains(out, want) {
-					t.Errorf("console lacks %q:\n%s", want, out)
-				}
-				pcm.Equal(t, "recording through "+ch, src, recorded(t, out, ch))
+				rig.Contains(t, out, fmt.Sprintf("ac97: rec %s %d Hz: 2048 frames", ch, rate))
+				pcm.Equal(t, "recording through "+ch, src, pcm.Dump(out, "REC "+ch))
 			}
 		})
 	}
@@ -142,24 +99,16 @@ func TestCapture(t *testing.T) {
 // How much of that silence QEMU writes depends on host timing, so trailing
 // silence is trimmed from both files before comparing.
 func TestQEMUCompat(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed (apt-get install qemu-system-misc; tests/setup.sh does)")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	dir := t.TempDir()
 	const rate = 48000
 	qwav, gwav := filepath.Join(dir, "qemu.wav"), filepath.Join(dir, "gemu.wav")
 	opts := ",out.frequency=48000,out.channels=2,out.format=s16"
 	args := "play=48000 rec=none ms=250 linger=50"
-	cmd := exec.Command(qemu, "-M", "virt", "-m", "128M", "-bios", "none", "-nographic",
+	qout := rig.ExecOK(t, qemu, "-M", "virt", "-m", "128M", "-bios", "none", "-nographic",
 		"-kernel", guestELF, "-append", args,
 		"-audiodev", "wav,id=snd0,path="+qwav+opts, "-device", "AC97,audiodev=snd0")
-	cmd.Stdin = nil
-	qout, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("QEMU: %v\n%s", err, qout)
-	}
-	if !strings.Contains(string(qout), "ac97: done") {
+	if !strings.Contains(qout, "ac97: done") {
 		t.Fatalf("guest did not finish on QEMU:\n%s", qout)
 	}
 	runGemu(t, "wav,id=snd0,path="+gwav+opts, args)
@@ -175,30 +124,4 @@ func trimSilence(f []pcm.Frame) []pcm.Frame {
 		f = f[:len(f)-1]
 	}
 	return f
-}
-
-// TestGuestReproducible rebuilds the committed ELFs and requires identical
-// bytes (the toolchain is installed by tests/setup.sh).
-func TestGuestReproducible(t *testing.T) {
-	if _, err := exec.LookPath("riscv64-unknown-elf-gcc"); err != nil {
-		t.Skip("riscv64-unknown-elf-gcc not installed")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("make", "-s", "-C", "../guests/ac97", "O="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make: %v\n%s", err, out)
-	}
-	for _, name := range []string{"ac97.elf"} {
-		a, err := os.ReadFile(filepath.Join("../guests/ac97/elf", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("committed %s differs from a fresh build (%d vs %d bytes): run make -C tests/guests/ac97", name, len(a), len(b))
-		}
-	}
 }

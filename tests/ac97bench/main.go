@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"gemu/machine"
-	"gemu/tests/guests/ac97/elf"
+	"gemu/tests/rig"
 )
 
 func cpuTime() time.Duration {
@@ -45,7 +45,7 @@ func run(args string, realtime bool, wav string) (result, error) {
 	}
 	var console bytes.Buffer
 	cfg := machine.Config{
-		BIOS: "none", Kernel: "ac97.elf", KernelData: elf.Driver, Append: args,
+		BIOS: "none", Kernel: rig.Path("guests/ac97/ac97.elf"), Append: args,
 		Devices:   []machine.DeviceOpt{dev},
 		Audiodevs: []string{"wav,id=snd0,path=" + wav + ",out.frequency=48000"},
 		Console:   &console,

@@ -1,11 +1,11 @@
 // Command bench measures gemu's speed on the benchmark guest in
-// tests/bench/guest: an integer workload with paging off (CRC-32 and
+// guests/bench: an integer workload with paging off (CRC-32 and
 // quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
 //
 //	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3]
 //
 // Each part is built as its own guest (-DPARTS=1, 2) plus an empty baseline
-// (-DPARTS=0) and run in its own gemu process. The guest reports the
+// (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in its own gemu process. The guest reports the
 // instructions the part retired (instret) and the guest time it took (the
 // time CSR, which follows the host clock in gemu's default real-time mode).
 // The tool prints, per part, MIPS over that wall-clock interval and MIPS
@@ -27,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gemu/tests/rig"
 )
 
 const timebase = 10e6 // mtime ticks per second (virt board)
@@ -40,38 +42,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-// guestDir finds tests/bench/guest from this source file or the working
-// directory.
-func guestDir() (string, error) {
-	var cands []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		cands = append(cands, filepath.Join(filepath.Dir(file), "guest"))
-	}
-	cands = append(cands, "tests/bench/guest", "guest")
-	for _, d := range cands {
-		if _, err := os.Stat(filepath.Join(d, "bench.c")); err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("cannot find tests/bench/guest (run from the repository root)")
-}
-
-func buildGuest(src, out string, parts int) error {
-	args := []string{
-		"-march=rv64imafdc_zicsr_zifencei", "-mabi=lp64d", "-mcmodel=medany",
-		"-ffreestanding", "-nostdlib", "-nostartfiles", "-O2", "-Wall", "-Wno-unused-function",
-		"-static", "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
-		"-Wl,-T," + filepath.Join(src, "bench.ld"),
-		fmt.Sprintf("-DPARTS=%d", parts), "-o", out,
-		filepath.Join(src, "start.S"), filepath.Join(src, "bench.c"),
-	}
-	cmd := exec.Command("riscv64-unknown-elf-gcc", args...)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("riscv64-unknown-elf-gcc (run tests/setup.sh if missing): %v\n%s", err, msg)
-	}
-	return nil
 }
 
 type result struct {
@@ -115,27 +85,22 @@ func runGuest(gemu string, extra []string, elf string) ([]result, time.Duration,
 }
 
 func run(gemu string, extra []string, runs int) error {
-	src, err := guestDir()
-	if err != nil {
-		return err
-	}
 	dir, err := os.MkdirTemp("", "gemu-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	if gemu == "" {
-		gemu = filepath.Join(dir, "gemu")
-		if msg, err := exec.Command("go", "build", "-o", gemu, "gemu/cmd/gemu").CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, msg)
+		if gemu, err = rig.BuildGemu(dir); err != nil {
+			return err
 		}
+	}
+	if err := rig.BuildGuests(dir, "bench"); err != nil {
+		return fmt.Errorf("%v(tests/setup.sh installs the cross compiler)", err)
 	}
 	elfs := map[int]string{}
 	for _, p := range []int{0, 1, 2} {
-		elfs[p] = filepath.Join(dir, fmt.Sprintf("bench%d.elf", p))
-		if err := buildGuest(src, elfs[p], p); err != nil {
-			return err
-		}
+		elfs[p] = filepath.Join(dir, "guests", "bench", fmt.Sprintf("bench%d.elf", p))
 	}
 	best := func(elf string) ([]result, time.Duration, time.Duration, error) {
 		var bres []result

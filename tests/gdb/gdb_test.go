@@ -15,7 +15,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,22 +22,25 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gemu/tests/rig"
 )
 
-const (
-	helloELF  = "../guests/hello/hello.elf"
-	helloLine = "Hello from gemu: a freestanding RISC-V guest on the virt board."
-)
+const helloLine = "Hello from gemu: a freestanding RISC-V guest on the virt board."
+
+var helloELF = rig.Path("guests/hello/hello.elf")
+
+func TestMain(m *testing.M) { rig.Main(m) }
 
 func gdbBinary(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"gdb-multiarch", "riscv64-unknown-elf-gdb"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p, err := exec.LookPath("gdb-multiarch"); err == nil {
+		return p
 	}
-	t.Skip("gdb-multiarch not installed (tests/setup.sh installs it)")
-	return ""
+	if p, err := exec.LookPath("riscv64-unknown-elf-gdb"); err == nil {
+		return p
+	}
+	return rig.Need(t, "gdb-multiarch")
 }
 
 // symbols returns the addresses of main and poweroff and the first 8 bytes
@@ -184,10 +186,7 @@ func start(t *testing.T, bin string, args []string, stderr io.Writer) *emulator 
 // startGemu runs gemu -S -gdb tcp::0 and reads the port it prints.
 func startGemu(t *testing.T) *emulator {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gemu")
-	if msg, err := exec.Command("go", "build", "-o", bin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gemu: %v\n%s", err, msg)
-	}
+	bin := rig.Gemu(t)
 	pr, pw := io.Pipe()
 	e := start(t, bin, []string{"-S", "-gdb", "tcp::0", "-machine", "virt", "-bios", "none",
 		"-kernel", helloELF, "-nographic", "-serial", "stdio"}, pw)
@@ -310,10 +309,7 @@ func TestGDBOnGemu(t *testing.T) {
 // line checked above must read the same, and both exit with status 3.
 func TestGDBSameAsQEMU(t *testing.T) {
 	gdb := gdbBinary(t)
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	g := startGemu(t)
 	gemuOut := runGDB(t, gdb, session(g.port), false)
 	gemuCode := g.wait(t)

@@ -1,16 +1,15 @@
 package isa
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"gemu/tests/rig"
 )
 
 // Differential test (nemu style): random straight-line programs of RV64GC
@@ -350,10 +349,7 @@ func diffProgram(seed int64) string {
 // dumps line by line.
 func TestDiffQEMU(t *testing.T) {
 	build(t) // toolchain check and the handwritten tests compile
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	bin := gemu(t)
 	dir := os.Getenv("GEMU_DIFF_DIR") // keep the programs there, for debugging
 	if dir == "" {
@@ -372,11 +368,7 @@ func TestDiffQEMU(t *testing.T) {
 			if err := os.WriteFile(src, []byte(diffProgram(seed)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			abs, _ := filepath.Abs(".")
-			args := append(append([]string{}, ccFlags...), "-I"+abs, "-T", filepath.Join(abs, "link.ld"), "-o", elf, src)
-			if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
-				t.Fatalf("assembling %s: %v\n%s", src, err, msg)
-			}
+			assemble(t, src, elf)
 			ref := output(t, qemu, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic", "-monitor", "none", "-serial", "stdio")
 			got := output(t, bin, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
 			if ref != got {
@@ -388,18 +380,10 @@ func TestDiffQEMU(t *testing.T) {
 
 func output(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\n%s", filepath.Base(bin), err, out.String())
-	}
+	out := rig.ExecOK(t, bin, args...)
 	// keep the dump and the PASS line; drop emulator chatter
 	var keep []string
-	for _, l := range strings.Split(strings.ReplaceAll(out.String(), "\r", ""), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		if len(l) == 16 || l == "PASS" {
 			keep = append(keep, l)
 		}

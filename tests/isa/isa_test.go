@@ -5,55 +5,21 @@
 package isa
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"gemu/tests/rig"
 )
 
-const (
-	cc = "riscv64-unknown-elf-gcc"
-	// runTimeout bounds one test run; a hang is a failure, not a wait.
-	runTimeout = 2 * time.Minute
-)
+// runTimeout bounds one test run; a hang is a failure, not a wait.
+const runTimeout = rig.Timeout
 
-var ccFlags = []string{
-	"-march=rv64imafdc_zicsr_zifencei", "-mabi=lp64d", "-mcmodel=medany",
-	"-nostdlib", "-nostartfiles", "-static", "-I.", "-T", "link.ld",
-	"-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
-}
-
-var (
-	buildOnce sync.Once
-	buildDir  string
-	buildErr  error
-	elfs      map[string]string // test name -> ELF path
-
-	gemuOnce sync.Once
-	gemuBin  string
-	gemuErr  error
-	gemuSkip string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	if gemuBin != "" {
-		os.RemoveAll(filepath.Dir(gemuBin))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { rig.Main(m) }
 
 // sources lists the *.S tests in this directory.
 func sources(t *testing.T) []string {
@@ -66,38 +32,26 @@ func sources(t *testing.T) []string {
 	return src
 }
 
-// build assembles every test once per process.
+// build assembles every test once per process (make -C guests isa) and
+// returns test name -> ELF path.
 func build(t *testing.T) map[string]string {
 	t.Helper()
-	if _, err := exec.LookPath(cc); err != nil {
-		t.Fatalf("%s not found: run tests/setup.sh to install the guest toolchain", cc)
-	}
-	src := sources(t)
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "gemu-isa-")
-		if buildErr != nil {
-			return
-		}
-		elfs = map[string]string{}
-		var msgs []string
-		for _, s := range src {
-			name := strings.TrimSuffix(s, ".S")
-			out := filepath.Join(buildDir, name+".elf")
-			args := append(append([]string{}, ccFlags...), "-o", out, s)
-			if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
-				msgs = append(msgs, fmt.Sprintf("%s: %v\n%s", s, err, msg))
-				continue
-			}
-			elfs[name] = out
-		}
-		if len(msgs) > 0 {
-			buildErr = errors.New(strings.Join(msgs, "\n"))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building ISA tests: %v", buildErr)
+	dir := rig.Guests(t, "isa")
+	elfs := map[string]string{}
+	for _, s := range sources(t) {
+		name := strings.TrimSuffix(s, ".S")
+		elfs[name] = filepath.Join(dir, "guests", "isa", name+".elf")
 	}
 	return elfs
+}
+
+// assemble builds one generated program in the ISA tests' environment
+// (test.h, link.ld) with the guests/Makefile asm rule.
+func assemble(t *testing.T, src, elf string, defs ...string) {
+	t.Helper()
+	if err := rig.BuildGuests(filepath.Dir(elf), "asm", "SRC="+src, "OUT="+elf, "DEFS="+strings.Join(defs, " ")); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // qemuSkips reads "# qemu: skip <reason>" markers: tests that exercise
@@ -124,58 +78,22 @@ func marker(t *testing.T, name string, re *regexp.Regexp) string {
 	return ""
 }
 
-// gemu builds ./cmd/gemu once. While cmd/gemu has no Go code yet (it is
-// being written), the gemu runs are skipped with that reason.
 func gemu(t *testing.T) string {
 	t.Helper()
-	gemuOnce.Do(func() {
-		files, _ := filepath.Glob("../../cmd/gemu/*.go")
-		if len(files) == 0 {
-			gemuSkip = "cmd/gemu has no Go files yet"
-			return
-		}
-		dir, err := os.MkdirTemp("", "gemu-bin-")
-		if err != nil {
-			gemuErr = err
-			return
-		}
-		gemuBin = filepath.Join(dir, "gemu")
-		if out, err := exec.Command("go", "build", "-o", gemuBin, "gemu/cmd/gemu").CombinedOutput(); err != nil {
-			gemuErr = fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, out)
-		}
-	})
-	if gemuSkip != "" {
-		t.Skip(gemuSkip)
-	}
-	if gemuErr != nil {
-		t.Fatal(gemuErr)
-	}
-	return gemuBin
+	return rig.Gemu(t)
 }
 
-// run executes one emulator command line and requires exit status 0.
+// run executes one emulator command line and requires exit status 0 and
+// PASS on the console.
 func run(t *testing.T, bin string, args ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s hung (killed after %v); output:\n%s", filepath.Base(bin), runTimeout, out.String())
+	r := rig.Exec(t, runTimeout, bin, args...)
+	if r.Code != 0 {
+		// Exit status n = test n failed (finisher/tohost convention).
+		t.Fatalf("failed test %d (exit status); output:\n%s", r.Code, r.Out)
 	}
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			// Exit status n = test n failed (finisher/tohost convention).
-			t.Fatalf("failed test %d (exit status); output:\n%s", ee.ExitCode(), out.String())
-		}
-		t.Fatalf("%s: %v\n%s", bin, err, out.String())
-	}
-	if !strings.Contains(out.String(), "PASS") {
-		t.Fatalf("exit 0 but no PASS on the console; output:\n%s", out.String())
+	if !strings.Contains(r.Out, "PASS") {
+		t.Fatalf("exit 0 but no PASS on the console; output:\n%s", r.Out)
 	}
 }
 
@@ -212,10 +130,7 @@ func TestGemu(t *testing.T) {
 // only in TestGemu.
 func TestQEMU(t *testing.T) {
 	tests := build(t)
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed (tests/setup.sh installs it)")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	for _, name := range sortedKeys(tests) {
 		elf := tests[name]
 		t.Run(name, func(t *testing.T) {
@@ -277,25 +192,13 @@ func TestGemuTohost(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			elf := filepath.Join(dir, tc.name+".elf")
-			args := append(append([]string{}, ccFlags...), fmt.Sprintf("-DRESULT=%d", tc.result), "-o", elf, src)
-			if msg, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
-				t.Fatalf("%v\n%s", err, msg)
+			assemble(t, src, elf, fmt.Sprintf("-DRESULT=%d", tc.result))
+			r := rig.Exec(t, runTimeout, bin, "-bios", "none", "-kernel", elf, "-nographic")
+			if r.Code != tc.code {
+				t.Errorf("exit status %d, want %d; output:\n%s", r.Code, tc.code, r.Out)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-			defer cancel()
-			out, err := exec.CommandContext(ctx, bin, "-bios", "none", "-kernel", elf, "-nographic").CombinedOutput()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			if code != tc.code {
-				t.Errorf("exit status %d, want %d; output:\n%s", code, tc.code, out)
-			}
-			if tc.code != 0 && !strings.Contains(string(out), fmt.Sprint(tc.code)) {
-				t.Errorf("failure message does not name test %d: %q", tc.code, out)
+			if tc.code != 0 && !strings.Contains(r.Out, fmt.Sprint(tc.code)) {
+				t.Errorf("failure message does not name test %d: %q", tc.code, r.Out)
 			}
 		})
 	}

@@ -1,11 +1,11 @@
 // Package ivshmem holds the end-to-end tests of the ivshmem device: the
-// freestanding ring producer (tests/guests/ivshmem) plays through gemu's
+// freestanding ring producer (guests/ivshmem) plays through gemu's
 // shared-memory audio ring into the wav sink, bit-exactly; the same ELF on
 // QEMU 7.2 leaves the same bytes in the shared-memory file as on gemu; a
 // second process shares the memory file; and a Go peer talks to a
 // doorbell device through the ivshmem-server protocol.
 //
-//	go test ./tests/ivshmem              # needs riscv64-unknown-elf-gcc
+//	go test ./tests/ivshmem              # builds the guest: riscv64-unknown-elf-gcc
 //	go test ./tests/ivshmem -run QEMU -v # the QEMU comparison alone
 package ivshmem
 
@@ -24,15 +24,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gemu/devices/audio"
 	"gemu/devices/ivshmem"
+	"gemu/devices/ivshmem/server"
 	"gemu/devices/pci"
 	"gemu/machine"
-	"gemu/tests/ivshmem/server"
+	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
 const (
-	nFrames    = 12000 // tests/guests/ivshmem/ivshmem.c NFRAMES
+	nFrames    = 12000 // guests/ivshmem/ivshmem.c NFRAMES
 	ringBytes  = 16384 // CAPACITY
 	shmSize    = 1 << 20
 	patternLen = 4096
@@ -63,79 +64,26 @@ func pattern() []byte {
 	return b
 }
 
-var (
-	buildOnce sync.Once
-	guestELF  string
-	buildErr  error
-)
-
-// guest builds tests/guests/ivshmem once per test binary (the ELF is not
-// committed; the guest Makefile's ivshmem-guest target builds it).
+// guest builds guests/ivshmem once per test binary (the ELF is not
+// committed).
 func guest(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		for _, tool := range []string{"make", "riscv64-unknown-elf-gcc"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				buildErr = fmt.Errorf("%s not found: run tests/setup.sh to install the guest toolchain", tool)
-				return
-			}
-		}
-		dir, err := os.MkdirTemp("", "gemu-ivshmem-guest")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		out, err := exec.Command("make", "-s", "-C", "../guests", "ivshmem-guest", "O="+dir).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("building the guest: %v\n%s", err, out)
-			return
-		}
-		guestELF = filepath.Join(dir, "ivshmem", "ivshmem.elf")
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return guestELF
-}
-
-func deviceOpts(t *testing.T, args ...string) []machine.DeviceOpt {
-	t.Helper()
-	var opts []machine.DeviceOpt
-	for _, a := range args {
-		o, err := machine.ParseDeviceOpt(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, o)
-	}
-	return opts
+	return rig.Guest(t, "guests/ivshmem/ivshmem.elf")
 }
 
 // runGemu boots the guest with one ivshmem-plain on shm and returns the
 // console output.
 func runGemu(t *testing.T, shm string, audiodevs []string, device string) string {
 	t.Helper()
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	return rig.MachineOK(t, machine.Config{
 		BIOS:          "none",
 		Kernel:        guest(t),
 		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
-		Devices:       deviceOpts(t, device),
+		Devices:       rig.Devices(t, device),
 		Audiodevs:     audiodevs,
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
-		Console:       &console,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	ex, err := m.Run()
-	out := strings.ReplaceAll(console.String(), "\r", "")
-	if err != nil || ex.Code != 0 {
-		t.Fatalf("gemu: exit %+v, err %v; console:\n%s", ex, err, out)
-	}
-	return out
 }
 
 // TestPlayback: the guest's 12000 frames come out of the wav sink exactly,
@@ -149,18 +97,9 @@ func TestPlayback(t *testing.T) {
 	if want := fmt.Sprintf("ivshmem: played %d frames", nFrames); !strings.Contains(out, want) {
 		t.Fatalf("console lacks %q:\n%s", want, out)
 	}
-	want := frames(nFrames)
+	want := pcm.Frames(frames(nFrames))
 	for _, path := range []string{wav, filepath.Join(dir, "out-"+ivshmem.VoiceName+".wav")} {
-		spec, got, err := audio.ReadWAVFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if spec != (audio.Spec{Freq: 48000, Format: audio.S16LE, Channels: 2}) {
-			t.Errorf("%s: spec %v", path, spec)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s: %d bytes, want %d; first difference at frame %d", filepath.Base(path), len(got), len(want), firstDiff(got, want)/4)
-		}
+		pcm.Equal(t, filepath.Base(path), want, pcm.ReadWAV(t, path, 48000))
 	}
 }
 
@@ -225,22 +164,15 @@ func TestNoConsumer(t *testing.T) {
 // Debian 12) with the same -object/-device arguments and requires the same
 // console output and a byte-identical shared-memory file.
 func TestQEMU(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	dir := t.TempDir()
 	qshm := filepath.Join(dir, "qemu.shm")
-	cmd := exec.Command(qemu, "-M", "virt", "-bios", "none", "-kernel", guest(t), "-nographic", "-monitor", "none",
+	q := rig.ExecOK(t, qemu, "-M", "virt", "-bios", "none", "-kernel", guest(t), "-nographic", "-monitor", "none",
 		"-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+qshm,
 		"-device", "ivshmem-plain,memdev=hm")
-	qout, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu: %v\n%s", err, qout)
-	}
 	gshm := filepath.Join(dir, "gemu.shm")
 	gout := runGemu(t, gshm, nil, "ivshmem-plain,memdev=hm")
-	if q := strings.ReplaceAll(string(qout), "\r", ""); q != gout {
+	if q != gout {
 		t.Errorf("console differs (-qemu +gemu):\n%s", cmp.Diff(q, gout))
 	}
 	qb, err := os.ReadFile(qshm)
@@ -262,20 +194,12 @@ func TestQEMU(t *testing.T) {
 func TestShareOff(t *testing.T) {
 	dir := t.TempDir()
 	shm := filepath.Join(dir, "shm")
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	rig.MachineOK(t, machine.Config{
 		BIOS: "none", Kernel: guest(t),
 		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=off,mem-path=" + shm},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm"),
-		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
+		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm"),
+		Deterministic: true, Shift: machine.DefaultShift,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	if ex, err := m.Run(); err != nil || ex.Code != 0 {
-		t.Fatalf("exit %+v, %v\n%s", ex, err, console.String())
-	}
 	b, err := os.ReadFile(shm)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +215,7 @@ func TestMain(m *testing.M) {
 	if h := os.Getenv("GEMU_IVSHMEM_HELPER"); h != "" {
 		os.Exit(helper(h))
 	}
-	os.Exit(m.Run())
+	rig.Main(m)
 }
 
 // helper is the second process: "produce" fills a ring header and a
@@ -354,7 +278,7 @@ func TestTwoProcesses(t *testing.T) {
 		BIOS:          "none",
 		Kernel:        guest(t), // loaded but not run: the test drives the bus
 		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
+		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
 		Audiodevs:     []string{"wav,id=snd0,path=" + wav + ",out.frequency=48000,per-stream=on"},
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
@@ -401,13 +325,7 @@ func TestTwoProcesses(t *testing.T) {
 	if _, err := m.Run(); err != nil {
 		t.Fatal(err)
 	}
-	_, got, err := audio.ReadWAVFile(filepath.Join(dir, "out-"+ivshmem.VoiceName+".wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := frames(ringBytes / 4); !bytes.Equal(got, want) {
-		t.Errorf("played %d bytes, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
-	}
+	pcm.Equal(t, "played", pcm.Frames(frames(ringBytes/4)), pcm.ReadWAV(t, filepath.Join(dir, "out-"+ivshmem.VoiceName+".wav"), 48000))
 }
 
 // assign programs the first ivshmem's BARs through ECAM as a guest would
@@ -451,7 +369,7 @@ func TestDoorbell(t *testing.T) {
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
 		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
-		Devices:       deviceOpts(t, "ivshmem-doorbell,chardev=ch0,vectors=2"),
+		Devices:       rig.Devices(t, "ivshmem-doorbell,chardev=ch0,vectors=2"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
 	if err != nil {
@@ -547,11 +465,7 @@ func doorbellPeer(t *testing.T) (sock string, heard *atomicCount) {
 func TestDoorbellRoundTrip(t *testing.T) {
 	sock, heard := doorbellPeer(t)
 	out := runDoorbell(t, sock)
-	for _, want := range []string{"ivshmem: doorbell, IVPosition 1", "ivshmem: interrupt, IntrStatus 00000001"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("console lacks %q:\n%s", want, out)
-		}
-	}
+	rig.Contains(t, out, "ivshmem: doorbell, IVPosition 1", "ivshmem: interrupt, IntrStatus 00000001")
 	if heard.get() < 1 {
 		t.Error("the peer never heard the guest's doorbell")
 	}
@@ -560,23 +474,12 @@ func TestDoorbellRoundTrip(t *testing.T) {
 // runDoorbell boots the guest on gemu with an ivshmem-doorbell on sock.
 func runDoorbell(t *testing.T, sock string) string {
 	t.Helper()
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	return rig.MachineOK(t, machine.Config{
 		BIOS: "none", Kernel: guest(t),
 		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
-		Devices:       deviceOpts(t, "ivshmem-doorbell,chardev=ch0,vectors=1"),
-		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
+		Devices:       rig.Devices(t, "ivshmem-doorbell,chardev=ch0,vectors=1"),
+		Deterministic: true, Shift: machine.DefaultShift,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	ex, err := m.Run()
-	out := strings.ReplaceAll(console.String(), "\r", "")
-	if err != nil || ex.Code != 0 {
-		t.Fatalf("exit %+v, %v\n%s", ex, err, out)
-	}
-	return out
 }
 
 // TestQEMUDoorbell checks the Go server against QEMU's own client: QEMU
@@ -584,23 +487,11 @@ func runDoorbell(t *testing.T, sock string) string {
 // and (no MSI-X target on virt without AIA) the answer never shows in
 // IntrStatus (docs/devices/ivshmem.md, "Interrupts").
 func TestQEMUDoorbell(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-riscv64")
-	if err != nil {
-		t.Skip("qemu-system-riscv64 not installed")
-	}
+	qemu := rig.Need(t, rig.QEMU)
 	sock, heard := doorbellPeer(t)
-	cmd := exec.Command(qemu, "-M", "virt", "-bios", "none", "-kernel", guest(t), "-nographic", "-monitor", "none",
+	out := rig.ExecOK(t, qemu, "-M", "virt", "-bios", "none", "-kernel", guest(t), "-nographic", "-monitor", "none",
 		"-chardev", "socket,path="+sock+",id=ch0", "-device", "ivshmem-doorbell,chardev=ch0,vectors=1")
-	qout, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu: %v\n%s", err, qout)
-	}
-	out := strings.ReplaceAll(string(qout), "\r", "")
-	for _, want := range []string{"ivshmem: doorbell, IVPosition 1", "ivshmem: no interrupt within 2 s"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("console lacks %q:\n%s", want, out)
-		}
-	}
+	rig.Contains(t, out, "ivshmem: doorbell, IVPosition 1", "ivshmem: no interrupt within 2 s")
 	if heard.get() < 1 {
 		t.Error("the Go peer never heard QEMU's doorbell")
 	}
@@ -630,7 +521,7 @@ func TestIdleGuestDeadlock(t *testing.T) {
 	m, err := machine.New(machine.Config{
 		BIOS: "none", KernelData: wfiLoop, Kernel: "wfi loop",
 		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + filepath.Join(dir, "shm")},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
+		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
 		Audiodevs:     []string{"none,id=snd0"},
 		Deterministic: true, Shift: machine.DefaultShift,
 	})

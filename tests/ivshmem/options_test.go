@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"gemu/machine"
+	"gemu/tests/rig"
 )
 
 func TestParseSize(t *testing.T) {
@@ -92,7 +93,7 @@ func TestOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := machine.New(machine.Config{
 				BIOS: "none", Kernel: guest(t),
-				Objects: tc.objects, Chardevs: tc.chardevs, Devices: deviceOpts(t, tc.devices...), Audiodevs: tc.audio,
+				Objects: tc.objects, Chardevs: tc.chardevs, Devices: rig.Devices(t, tc.devices...), Audiodevs: tc.audio,
 				Deterministic: true,
 			})
 			if tc.err == "" {

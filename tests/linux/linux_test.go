@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"gemu/tests/linux/guest"
+	"gemu/tests/rig"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -80,30 +81,11 @@ type emulator struct {
 	stats bool
 }
 
-var (
-	gemuOnce sync.Once
-	gemuBin  string
-	gemuErr  error
-)
+func TestMain(m *testing.M) { rig.Main(m) }
 
 func buildGemu(t *testing.T) string {
 	t.Helper()
-	gemuOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gemu-linux-test")
-		if err != nil {
-			gemuErr = err
-			return
-		}
-		gemuBin = filepath.Join(dir, "gemu")
-		out, err := exec.Command("go", "build", "-o", gemuBin, "gemu/cmd/gemu").CombinedOutput()
-		if err != nil {
-			gemuErr = fmt.Errorf("go build ./cmd/gemu: %v\n%s", err, out)
-		}
-	})
-	if gemuErr != nil {
-		t.Fatal(gemuErr)
-	}
-	return gemuBin
+	return rig.Gemu(t)
 }
 
 func timeout(def time.Duration) time.Duration {

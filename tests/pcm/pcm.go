@@ -6,6 +6,7 @@ package pcm
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"gemu/devices/audio"
@@ -17,7 +18,7 @@ import (
 type Frame [2]int16
 
 // Pattern is the playback sequence the bare-metal sound guests generate at
-// a given rate (pattern() in tests/guests/ac97 and tests/guests/virtiosnd):
+// a given rate (pattern() in guests/ac97 and guests/virtiosnd):
 // never zero, different for every rate, the right channel the negated left.
 func Pattern(rate, n int) []Frame {
 	f := make([]Frame, n)
@@ -76,6 +77,35 @@ func ParseHex(words []string) ([]Frame, error) {
 		f = append(f, Frame{int16(uint16(v)), int16(uint16(v >> 16))})
 	}
 	return f, nil
+}
+
+// Dump collects the capture dump a sound guest prints on its console:
+// every line that is tag followed by nothing but 8-digit hex words (one
+// frame each, as ParseHex reads them), in order. The AC97 driver tags its
+// channels "REC pi" and "REC mc", the virtio-sound driver "REC".
+func Dump(console, tag string) []Frame {
+	var f []Frame
+	for _, line := range strings.Split(console, "\n") {
+		rest, ok := strings.CutPrefix(line, tag+" ")
+		if !ok {
+			continue
+		}
+		words := strings.Fields(rest)
+		if len(words) == 0 || strings.Join(words, " ") != rest {
+			continue
+		}
+		var g []Frame
+		for _, w := range words {
+			v, err := strconv.ParseUint(w, 16, 32)
+			if err != nil || len(w) != 8 || strings.ToLower(w) != w {
+				g = nil
+				break
+			}
+			g = append(g, Frame{int16(uint16(v)), int16(uint16(v >> 16))})
+		}
+		f = append(f, g...)
+	}
+	return f
 }
 
 // WriteWAV writes frames as a stereo S16LE WAV file at rate: a capture

@@ -82,3 +82,23 @@ func TestParseHex(t *testing.T) {
 		t.Error("ParseHex accepted a word wider than 32 bits")
 	}
 }
+
+func TestDump(t *testing.T) {
+	console := "REC pi 00020001 0004fffd\n" +
+		"REC mc 00010001\n" +
+		"REC pi 00060005\n" +
+		"REC pi 0007 short\n" + // not a dump line
+		"REC pi 0008000G\n" + // nor this
+		"xREC pi 00090009\n" +
+		"REC pi \n"
+	want := []Frame{{1, 2}, {-3, 4}, {5, 6}}
+	if got := Dump(console, "REC pi"); !cmp.Equal(want, got) {
+		t.Errorf("Dump(REC pi) = %v, want %v", got, want)
+	}
+	if got := Dump(console, "REC mc"); !cmp.Equal([]Frame{{1, 1}}, got) {
+		t.Errorf("Dump(REC mc) = %v", got)
+	}
+	if got := Dump(console, "REC"); len(got) != 0 {
+		t.Errorf("Dump(REC) = %v, want nothing (pi and mc are not hex)", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"gemu/devices/audio"
 	"gemu/machine"
 	"gemu/tests/linux/guest"
+	"gemu/tests/rig"
 )
 
 // TestLinux boots the stock Debian kernel (tests/linux builds and caches
@@ -54,37 +55,21 @@ func linuxGuest(t *testing.T) *guest.Guest {
 // with -device virtio-sound-device and returns the console.
 func bootLinux(t *testing.T, g *guest.Guest, scenario, audiodev string) string {
 	t.Helper()
-	dev, err := machine.ParseDeviceOpt("virtio-sound-device,audiodev=snd0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	r := rig.Machine(t, machine.Config{
 		RAMSize: 512 << 20, Kernel: g.Image, Initrd: g.Initrd,
 		Append:    "console=ttyS0 earlycon gemu.scenario=" + scenario + " gemu.modules=virtio_mmio,virtio_snd",
-		Audiodevs: []string{audiodev}, Devices: []machine.DeviceOpt{dev},
-		Deterministic: true, Shift: 3, Console: &console,
+		Audiodevs: []string{audiodev}, Devices: rig.Devices(t, "virtio-sound-device,audiodev=snd0"),
+		Deterministic: true, Shift: 3,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	ex, err := m.Run()
-	out := strings.ReplaceAll(console.String(), "\r", "")
-	if err != nil || ex.Code != 0 {
-		t.Fatalf("gemu: exit %+v, err %v; console tail:\n%s", ex, err, tail(out, 30))
+	if r.Code != 0 {
+		t.Fatalf("gemu: exit status %d; console tail:\n%s", r.Code, rig.Tail(r.Out, 30))
 	}
 	for _, want := range []string{"VirtIO SoundCard", "@@gemu poweroff"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("console lacks %q; tail:\n%s", want, tail(out, 30))
+		if !strings.Contains(r.Out, want) {
+			t.Fatalf("console lacks %q; tail:\n%s", want, rig.Tail(r.Out, 30))
 		}
 	}
-	return out
-}
-
-func tail(s string, n int) string {
-	l := strings.Split(s, "\n")
-	return strings.Join(l[max(0, len(l)-n):], "\n")
+	return r.Out
 }
 
 var playedOK = regexp.MustCompile(`(?m)^@@gemu play-done \S+ rc=0$`)
@@ -93,7 +78,7 @@ func linuxPlay(t *testing.T, g *guest.Guest, scenario, file string, rate int) {
 	wav := filepath.Join(t.TempDir(), "out.wav")
 	out := bootLinux(t, g, scenario, guest.WAVAudiodev(wav, rate))
 	if !playedOK.MatchString(out) {
-		t.Errorf("aplay did not finish cleanly; tail:\n%s", tail(out, 20))
+		t.Errorf("aplay did not finish cleanly; tail:\n%s", rig.Tail(out, 20))
 	}
 	b, err := os.ReadFile(wav)
 	if err != nil {
@@ -136,7 +121,7 @@ func linuxRecord(t *testing.T, g *guest.Guest) {
 	_, rest, ok := strings.Cut(out, "@@gemu-b64-begin\n")
 	b64, _, ok2 := strings.Cut(rest, "@@gemu-b64-end")
 	if !ok || !ok2 {
-		t.Fatalf("no recording on the console; tail:\n%s", tail(out, 20))
+		t.Fatalf("no recording on the console; tail:\n%s", rig.Tail(out, 20))
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(b64, "\n", ""))
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package virtiosnd holds the end-to-end tests of the virtio-sound device:
-// our freestanding driver (tests/guests/virtiosnd, built here with the
+// our freestanding driver (guests/virtiosnd, built here with the
 // cross compiler) runs on gemu in deterministic mode with the wav
 // audiodev, and what it played or recorded is compared frame by frame with
 // what it should be. QEMU 7.2 (Debian 12) has no virtio-sound, so there is
@@ -10,64 +10,26 @@
 package virtiosnd
 
 import (
-	"bytes"
 	"fmt"
-	"gemu/tests/pcm"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"gemu/devices/virtio"
 	"gemu/machine"
+	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
-var (
-	buildOnce sync.Once
-	guestELF  string
-	buildErr  error
-	buildDir  string
-)
+func TestMain(m *testing.M) { rig.Main(m) }
 
-// TestMain removes the guest build directory at the end.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// guestELFPath builds tests/guests/virtiosnd once (make, riscv64-unknown-elf-gcc;
-// tests/setup.sh installs them).
+// guestELFPath builds guests/virtiosnd once (the ELF is not committed).
 func guestELFPath(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"make", "riscv64-unknown-elf-gcc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (tests/setup.sh installs the guest toolchain)", tool)
-		}
-	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "virtiosnd")
-		if buildErr != nil {
-			return
-		}
-		out, err := exec.Command("make", "-s", "-C", "../guests", "O="+buildDir, "virtiosnd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("make virtiosnd: %v\n%s", err, out)
-		}
-		guestELF = filepath.Join(buildDir, "virtiosnd", "virtiosnd.elf")
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return guestELF
+	return rig.Guest(t, "guests/virtiosnd/virtiosnd.elf")
 }
 
 // source is the capture input: distinct, never zero, unlike the pattern.
@@ -80,44 +42,21 @@ func source(n int) []pcm.Frame {
 	return f
 }
 
-// boot builds a deterministic machine running the guest with one audiodev
+// config is a deterministic machine running the guest with one audiodev
 // and the given -device arguments.
-func boot(t *testing.T, audiodev, appendArgs string, devices ...string) (*machine.Machine, *bytes.Buffer) {
+func config(t *testing.T, audiodev, appendArgs string, devices ...string) machine.Config {
 	t.Helper()
-	var devs []machine.DeviceOpt
-	for _, d := range devices {
-		o, err := machine.ParseDeviceOpt(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		devs = append(devs, o)
-	}
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	return machine.Config{
 		BIOS: "none", Kernel: guestELFPath(t), Append: appendArgs,
-		Devices: devs, Audiodevs: []string{audiodev},
-		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
-	})
-	if err != nil {
-		t.Fatal(err)
+		Devices: rig.Devices(t, devices...), Audiodevs: []string{audiodev},
+		Deterministic: true, Shift: machine.DefaultShift,
 	}
-	m.CloseInput()
-	return m, &console
 }
 
 // runGuest runs the guest to completion and returns its console output.
 func runGuest(t *testing.T, audiodev, appendArgs string, devices ...string) string {
 	t.Helper()
-	m, console := boot(t, audiodev, appendArgs, devices...)
-	ex, err := m.Run()
-	out := strings.ReplaceAll(console.String(), "\r", "")
-	if err != nil || ex.Code != 0 {
-		t.Fatalf("gemu: exit %+v, err %v; console:\n%s", ex, err, out)
-	}
-	if !strings.Contains(out, "virtiosnd: done") {
-		t.Fatalf("guest did not finish; console:\n%s", out)
-	}
-	return out
+	return rig.MachineOK(t, config(t, audiodev, appendArgs, devices...), "virtiosnd: done")
 }
 
 // TestPlayback plays 250 ms at several rates and requires the WAV sink to
@@ -131,27 +70,10 @@ func TestPlayback(t *testing.T) {
 			out := runGuest(t, fmt.Sprintf("wav,id=snd0,path=%s,out.frequency=%d,out.channels=2,out.format=s16", wav, rate),
 				fmt.Sprintf("rate=%d ms=250 recframes=0", rate), "virtio-sound-device,audiodev=snd0")
 			n := rate / 4
-			if want := fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
+			rig.Contains(t, out, fmt.Sprintf("virtiosnd: played %d frames at %d Hz", n, rate))
 			pcm.Equal(t, "WAV sink", pcm.Pattern(rate, n), pcm.ReadWAV(t, wav, rate))
 		})
 	}
-}
-
-var recLine = regexp.MustCompile(`(?m)^REC((?: [0-9a-f]{8})+)$`)
-
-func recorded(t *testing.T, out string) []pcm.Frame {
-	t.Helper()
-	var f []pcm.Frame
-	for _, m := range recLine.FindAllStringSubmatch(out, -1) {
-		g, err := pcm.ParseHex(strings.Fields(m[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f = append(f, g...)
-	}
-	return f
 }
 
 // TestCapture records 2048 frames from an in.path WAV and requires the
@@ -166,10 +88,8 @@ func TestCapture(t *testing.T) {
 			}
 			out := runGuest(t, fmt.Sprintf("none,id=snd0,in.path=%s", filepath.Join(dir, "src.wav")),
 				fmt.Sprintf("rate=%d ms=0 recframes=2048", rate), "virtio-sound-device,audiodev=snd0")
-			if want := fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate); !strings.Contains(out, want) {
-				t.Errorf("console lacks %q:\n%s", want, out)
-			}
-			pcm.Equal(t, "recording", src, recorded(t, out))
+			rig.Contains(t, out, fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate))
+			pcm.Equal(t, "recording", src, pcm.Dump(out, "REC"))
 		})
 	}
 }
@@ -204,7 +124,7 @@ func TestPlacement(t *testing.T) {
 // answers the magic; empty ones have device ID 0; the sound device has 25;
 // two devices fill slots 7 and 6; bad bus= options are errors.
 func TestSlots(t *testing.T) {
-	m, _ := boot(t, "none,id=snd0", "", "virtio-sound-device,audiodev=snd0", "virtio-sound-device,audiodev=snd0")
+	m, _ := rig.Boot(t, config(t, "none,id=snd0", "", "virtio-sound-device,audiodev=snd0", "virtio-sound-device,audiodev=snd0"))
 	var ids []uint32
 	for n := 0; n < machine.VirtioCount; n++ {
 		s := m.VirtioSlot(n)
@@ -233,15 +153,7 @@ func TestSlots(t *testing.T) {
 			return d
 		}()},
 	} {
-		var devs []machine.DeviceOpt
-		for _, d := range tc.devs {
-			o, err := machine.ParseDeviceOpt(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			devs = append(devs, o)
-		}
-		_, err := machine.New(machine.Config{BIOS: "none", KernelData: []byte{0x6f, 0, 0, 0}, Devices: devs})
+		_, err := machine.New(machine.Config{BIOS: "none", KernelData: []byte{0x6f, 0, 0, 0}, Devices: rig.Devices(t, tc.devs...)})
 		if err == nil {
 			t.Errorf("%v: no error", tc.devs)
 		}

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"gemu/tests/linux/guest"
+	"gemu/tests/rig"
 )
 
 type result struct {
@@ -63,9 +64,8 @@ func main() {
 			log.Fatal(err)
 		}
 		defer os.RemoveAll(dir)
-		*gemuPath = filepath.Join(dir, "gemu")
-		if out, err := exec.Command("go", "build", "-o", *gemuPath, "gemu/cmd/gemu").CombinedOutput(); err != nil {
-			log.Fatalf("go build ./cmd/gemu: %v\n%s", err, out)
+		if *gemuPath, err = rig.BuildGemu(dir); err != nil {
+			log.Fatal(err)
 		}
 	}
 	type emu struct {

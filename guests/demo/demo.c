@@ -22,7 +22,7 @@
  * and the WFI, because a pending interrupt keeps WFI from sleeping.
  *
  * The synthesiser uses integer arithmetic only, so a host test can
- * recompute every sample (tests/guests/demo/elf/demo_test.go): a sine table
+ * recompute every sample (tests/demo/demo_test.go): a sine table
  * from Bhaskara I's approximation, one harmonic wavetable per voice,
  * 32-bit phase accumulators, and a per-note envelope with a 5 ms attack
  * and a 15 ms release (notes start and end at zero: no clicks). Peak

@@ -1,11 +1,12 @@
-// Package server is a small ivshmem-server compatible with QEMU's
-// contrib/ivshmem-server, for tests: Debian does not ship that binary
-// (neither qemu-system-common nor qemu-utils contains it), so gemu's tests
-// bring their own. It speaks protocol version 0 (QEMU
-// docs/specs/ivshmem-spec.rst, "The ivshmem Client-Server Protocol"): to each new client
-// its version, its ID, the shared memory fd, then every existing peer's
-// eventfds, then its own eventfds; to the others the newcomer's eventfds;
-// and when a client disconnects, its ID without an fd to the rest.
+// Package server is an ivshmem server compatible with QEMU's
+// contrib/ivshmem-server, which Debian does not ship (neither
+// qemu-system-common nor qemu-utils contains it): cmd/ivshmem-server runs
+// it, and the ivshmem tests use it in-process. It speaks protocol version 0
+// (QEMU docs/specs/ivshmem-spec.rst, "The ivshmem Client-Server Protocol"): to each new
+// client its version, its ID, the shared memory fd, then every existing
+// peer's eventfds, then its own eventfds; to the others the newcomer's
+// eventfds; and when a client disconnects, its ID without an fd to the
+// rest.
 package server
 
 import (

@@ -1,20 +1,23 @@
-package elf
+// Package demo checks the demo guest gemu plays by default (guests/demo,
+// embedded as guests.Demo) sample by sample against a Go re-computation of
+// its synthesiser, on the devices ConfigureDemo gives it and with devices
+// missing.
+package demo
 
 import (
-	"bytes"
 	"encoding/binary"
-	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"gemu/devices/audio"
 	"gemu/devices/ivshmem"
+	"gemu/guests"
 	"gemu/machine"
+	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
 // ---- a Go re-computation of demo.c's synthesiser (integer arithmetic,
@@ -222,36 +225,18 @@ type run struct {
 func runDemo(t *testing.T, objects, devices []string) run {
 	t.Helper()
 	dir := t.TempDir()
-	var opts []machine.DeviceOpt
-	for _, d := range devices {
-		o, err := machine.ParseDeviceOpt(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, o)
-	}
-	var console bytes.Buffer
-	m, err := machine.New(machine.Config{
+	r := rig.Machine(t, machine.Config{
 		BIOS:       "none",
-		KernelData: Demo,
+		KernelData: guests.Demo,
 		Kernel:     "demo.elf",
 		Objects:    objects,
-		Devices:    opts,
+		Devices:    rig.Devices(t, devices...),
 		Audiodevs: []string{"wav,id=" + machine.DemoAudiodevID + ",path=" + filepath.Join(dir, "out.wav") +
 			",out.frequency=48000,out.channels=2,out.format=s16,per-stream=on"},
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
-		Console:       &console,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.CloseInput()
-	ex, err := m.Run()
-	if err != nil {
-		t.Fatalf("gemu: %v; console:\n%s", err, console.String())
-	}
-	return run{strings.ReplaceAll(console.String(), "\r", ""), ex.Code, dir}
+	return run{r.Out, r.Code, dir}
 }
 
 // voiceFile names the per-stream WAV of a device's voice.
@@ -270,41 +255,28 @@ func TestDemoVoices(t *testing.T) {
 		t.Fatalf("exit %d; console:\n%s", r.code, r.console)
 	}
 	n := pieceFrames()
-	for _, want := range []string{
+	rig.Contains(t, r.console,
 		"AC97 (Intel 82801AA) at PCI 00:01.0, IRQ 33: plays the melody (left)",
 		"virtio-sound at virtio-mmio slot 7 (0x10008000), IRQ 8: plays the bass (centre)",
 		"ivshmem at PCI 00:02.0, 1024 KiB shared memory: plays the counter-voice (right)",
 		"played 741812 frames per voice (AC97 melody, virtio-sound bass, ivshmem counter-voice)",
-	} {
-		if !strings.Contains(r.console, want) {
-			t.Errorf("console lacks %q:\n%s", want, r.console)
-		}
-	}
+	)
 	s16 := audio.Spec{Freq: 48000, Format: audio.S16LE, Channels: 2}
 	for _, tc := range []struct {
 		dev string
 		v   voice
 	}{{"AC97", melodyVoice}, {"virtio-sound-device", bassVoice}, {"ivshmem-plain", counterVoice}} {
 		t.Run(tc.dev, func(t *testing.T) {
-			spec, got, err := audio.ReadWAVFile(filepath.Join(r.dir, voiceFile[tc.dev]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(s16, spec); d != "" {
-				t.Errorf("format (-want +got):\n%s", d)
-			}
-			want := tc.v.pcm(n)
-			if tc.dev == "AC97" && len(got) > len(want) && len(got) <= len(want)+4*rate/1000 &&
-				len(bytes.Trim(got[len(want):], "\x00")) == 0 {
+			got := pcm.ReadWAV(t, filepath.Join(r.dir, voiceFile[tc.dev]), rate)
+			want := pcm.Frames(tc.v.pcm(n))
+			if tc.dev == "AC97" && len(got) > len(want) && len(got) <= len(want)+rate/1000 &&
+				!slices.ContainsFunc(got[len(want):], func(f pcm.Frame) bool { return f != pcm.Frame{} }) {
 				// The AC97 halts after the last buffer and feeds the
 				// codec zeros until the guest clears RPBM: the rest of
 				// that 1 ms tick (devices/ac97/dma.go underrunFill).
 				got = got[:len(want)]
 			}
-			if !bytes.Equal(got, want) {
-				i := firstDiff(got, want)
-				t.Errorf("%d frames, want %d; first difference at frame %d", len(got)/4, n, i/4)
-			}
+			pcm.Equal(t, tc.dev+" voice", want, got)
 		})
 	}
 	// The mix holds the piece once, all voices started together and none
@@ -352,15 +324,6 @@ next:
 		return true
 	}
 	return false
-}
-
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return min(len(a), len(b))
 }
 
 // TestDemoDegrades: with devices missing (or an ivshmem that nothing
@@ -413,41 +376,13 @@ func TestDemoDegrades(t *testing.T) {
 	}
 }
 
-// TestReproducible rebuilds demo.elf and requires the committed bytes.
-func TestReproducible(t *testing.T) {
-	if _, err := exec.LookPath("riscv64-unknown-elf-gcc"); err != nil {
-		t.Skip("riscv64-unknown-elf-gcc not installed (tests/setup.sh)")
-	}
-	dir := t.TempDir()
-	out, err := exec.Command("make", "-s", "-C", "../..", "O="+dir, dir+"/demo/elf/demo.elf").CombinedOutput()
-	if err != nil {
-		t.Fatalf("make: %v\n%s", err, out)
-	}
-	got, err := os.ReadFile(filepath.Join(dir, "demo/elf/demo.elf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, Demo) {
-		t.Errorf("committed demo.elf (%d bytes) differs from a fresh build (%d bytes): run make -C tests/guests", len(Demo), len(got))
-	}
-}
-
 // BenchmarkDemo runs the whole piece in deterministic time to a null sink
 // and reports how many times faster than real time it plays.
 func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
-		var opts []machine.DeviceOpt
-		for _, d := range machine.DemoDevices {
-			o, _ := machine.ParseDeviceOpt(d)
-			opts = append(opts, o)
-		}
-		m, err := machine.New(machine.Config{BIOS: "none", KernelData: Demo, Kernel: "demo.elf",
-			Objects: machine.DemoObjects, Devices: opts, Audiodevs: []string{"none,id=demo"},
-			Deterministic: true, Shift: machine.DefaultShift, Console: &bytes.Buffer{}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		m.CloseInput()
+		m, _ := rig.Boot(b, machine.Config{BIOS: "none", KernelData: guests.Demo, Kernel: "demo.elf",
+			Objects: machine.DemoObjects, Devices: rig.Devices(b, machine.DemoDevices...), Audiodevs: []string{"none,id=demo"},
+			Deterministic: true, Shift: machine.DefaultShift})
 		start := time.Now()
 		if ex, err := m.Run(); err != nil || ex.Code != 0 {
 			b.Fatalf("exit %+v, %v", ex, err)

@@ -7,8 +7,9 @@
  *   sv39: a memory-heavy loop (strided read-modify-write and pseudo-random
  *         loads) over 4 MiB mapped with 4 KiB Sv39 pages, in S mode.
  * Output lines: "bench <part> instret=<n> ticks=<n> check=<hex>".
- * Built with -DPARTS=1, 2 or 0 by `go run ./tests/bench` so that each part
- * runs in its own process and its host CPU time can be measured.
+ * Built with -DPARTS=1, 2 or 0 (make -C guests bench, for `go run
+ * ./tests/bench`) so that each part runs in its own process and its host
+ * CPU time can be measured.
  * Ends by powering off through the sifive,test finisher. */
 #include <stddef.h>
 #include <stdint.h>

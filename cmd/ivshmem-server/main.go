@@ -1,10 +1,10 @@
 // Command ivshmem-server is a small stand-in for QEMU's
 // contrib/ivshmem-server, which Debian does not ship, built on
-// gemu/tests/ivshmem/server. It speaks the same protocol (version 0), so
+// gemu/devices/ivshmem/server. It speaks the same protocol (version 0), so
 // gemu's and QEMU's ivshmem-doorbell can both join it, and takes the
 // contrib server's main flags. It always runs in the foreground.
 //
-//	go run ./tests/ivshmem/ivshmem-server -S /tmp/ivshmem_socket -l 4M -n 1
+//	go run ./cmd/ivshmem-server -S /tmp/ivshmem_socket -l 4M -n 1
 //	gemu ... -chardev socket,path=/tmp/ivshmem_socket,id=ch0 \
 //	    -device ivshmem-doorbell,chardev=ch0,vectors=1
 package main
@@ -19,8 +19,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gemu/devices/ivshmem/server"
 	"gemu/machine"
-	"gemu/tests/ivshmem/server"
 )
 
 func main() {

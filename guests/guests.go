@@ -1,0 +1,19 @@
+// Package guests embeds the guest program gemu ships: the sound demo that
+// `go run ./cmd/gemu` plays when given no -kernel. Its sources are in
+// demo/ (with the drivers' headers it shares in ac97/, virtiosnd/ and
+// ivshmem/, and the start-up code in common/), built by the Makefile here
+// like every other guest in the repository; tests/guests checks that the
+// committed ELF is what the sources build, tests/demo that it plays what
+// it should.
+package guests
+
+import _ "embed"
+
+// Demo is demo/demo.elf: about 15 s of music (the opening of the Ode to
+// Joy) in three voices, the melody on an AC97, the bass on virtio-sound
+// and a counter-voice on ivshmem, 48 kHz 16-bit stereo each, then
+// power-off. Voices whose device is missing are left out (the console
+// says so).
+//
+//go:embed demo/demo.elf
+var Demo []byte

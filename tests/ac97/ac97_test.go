@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 const guestELF = "../guests/ac97/elf/ac97.elf"
@@ -40,17 +41,13 @@ func source(n int) []pcm.Frame {
 // audiodev and the AC97, and returns the console output.
 func runGemu(t *testing.T, audiodev, appendArgs string) string {
 	t.Helper()
-	dev, err := machine.ParseDeviceOpt("AC97,audiodev=snd0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS:          "none",
 		Kernel:        guestELF,
 		Append:        appendArgs,
-		Devices:       []machine.DeviceOpt{dev},
-		Audiodevs:     []string{audiodev},
+		Devices:       qemuopt.MustParseFlag("-device", "AC97,audiodev=snd0"),
+		Audiodevs:     qemuopt.MustParseFlag("-audiodev", audiodev),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 		Console:       &console,

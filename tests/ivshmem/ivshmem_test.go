@@ -28,6 +28,7 @@ import (
 	"gemu/devices/ivshmem"
 	"gemu/devices/pci"
 	"gemu/machine"
+	"gemu/qemuopt"
 	"gemu/tests/ivshmem/server"
 )
 
@@ -98,17 +99,18 @@ func guest(t *testing.T) string {
 	return guestELF
 }
 
-func deviceOpts(t *testing.T, args ...string) []machine.DeviceOpt {
+// opts parses command-line arguments of flag ("-device") as gemu does.
+func opts(t *testing.T, flag string, args ...string) []*qemuopt.Opts {
 	t.Helper()
-	var opts []machine.DeviceOpt
+	var list []*qemuopt.Opts
 	for _, a := range args {
-		o, err := machine.ParseDeviceOpt(a)
+		o, err := qemuopt.ParseFlag(flag, a)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts = append(opts, o)
+		list = append(list, o)
 	}
-	return opts
+	return list
 }
 
 // runGemu boots the guest with one ivshmem-plain on shm and returns the
@@ -119,9 +121,9 @@ func runGemu(t *testing.T, shm string, audiodevs []string, device string) string
 	m, err := machine.New(machine.Config{
 		BIOS:          "none",
 		Kernel:        guest(t),
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
-		Devices:       deviceOpts(t, device),
-		Audiodevs:     audiodevs,
+		Objects:       opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+shm),
+		Devices:       opts(t, "-device", device),
+		Audiodevs:     opts(t, "-audiodev", audiodevs...),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 		Console:       &console,
@@ -265,8 +267,8 @@ func TestShareOff(t *testing.T) {
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=off,mem-path=" + shm},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm"),
+		Objects:       opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=off,mem-path="+shm),
+		Devices:       opts(t, "-device", "ivshmem-plain,memdev=hm"),
 		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
 	})
 	if err != nil {
@@ -353,9 +355,9 @@ func TestTwoProcesses(t *testing.T) {
 	m, err := machine.New(machine.Config{
 		BIOS:          "none",
 		Kernel:        guest(t), // loaded but not run: the test drives the bus
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
-		Audiodevs:     []string{"wav,id=snd0,path=" + wav + ",out.frequency=48000,per-stream=on"},
+		Objects:       opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+shm),
+		Devices:       opts(t, "-device", "ivshmem-plain,memdev=hm,audiodev=snd0"),
+		Audiodevs:     opts(t, "-audiodev", "wav,id=snd0,path="+wav+",out.frequency=48000,per-stream=on"),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 	})
@@ -415,7 +417,7 @@ func TestTwoProcesses(t *testing.T) {
 func assign(t *testing.T, m *machine.Machine) uint64 {
 	t.Helper()
 	cfg := uint64(pci.ECAMBase + 1<<15)
-	high := m.PCI().HighBase()
+	high := m.PCI.HighBase()
 	for _, w := range []struct {
 		off  uint64
 		size int
@@ -450,8 +452,8 @@ func TestDoorbell(t *testing.T) {
 	peer.Start(nil)
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
-		Devices:       deviceOpts(t, "ivshmem-doorbell,chardev=ch0,vectors=2"),
+		Chardevs:      opts(t, "-chardev", "socket,path="+sock+",id=ch0"),
+		Devices:       opts(t, "-device", "ivshmem-doorbell,chardev=ch0,vectors=2"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
 	if err != nil {
@@ -563,8 +565,8 @@ func runDoorbell(t *testing.T, sock string) string {
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
-		Devices:       deviceOpts(t, "ivshmem-doorbell,chardev=ch0,vectors=1"),
+		Chardevs:      opts(t, "-chardev", "socket,path="+sock+",id=ch0"),
+		Devices:       opts(t, "-device", "ivshmem-doorbell,chardev=ch0,vectors=1"),
 		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
 	})
 	if err != nil {
@@ -629,9 +631,9 @@ func TestIdleGuestDeadlock(t *testing.T) {
 	wfiLoop := []byte{0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff} // wfi; j .-4
 	m, err := machine.New(machine.Config{
 		BIOS: "none", KernelData: wfiLoop, Kernel: "wfi loop",
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + filepath.Join(dir, "shm")},
-		Devices:       deviceOpts(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
-		Audiodevs:     []string{"none,id=snd0"},
+		Objects:       opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+filepath.Join(dir, "shm")),
+		Devices:       opts(t, "-device", "ivshmem-plain,memdev=hm,audiodev=snd0"),
+		Audiodevs:     opts(t, "-audiodev", "none,id=snd0"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
 	if err != nil {

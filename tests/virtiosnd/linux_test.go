@@ -14,6 +14,7 @@ import (
 
 	"gemu/devices/audio"
 	"gemu/machine"
+	"gemu/qemuopt"
 	"gemu/tests/linux/guest"
 )
 
@@ -54,15 +55,12 @@ func linuxGuest(t *testing.T) *guest.Guest {
 // with -device virtio-sound-device and returns the console.
 func bootLinux(t *testing.T, g *guest.Guest, scenario, audiodev string) string {
 	t.Helper()
-	dev, err := machine.ParseDeviceOpt("virtio-sound-device,audiodev=snd0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		RAMSize: 512 << 20, Kernel: g.Image, Initrd: g.Initrd,
-		Append:    "console=ttyS0 earlycon gemu.scenario=" + scenario + " gemu.modules=virtio_mmio,virtio_snd",
-		Audiodevs: []string{audiodev}, Devices: []machine.DeviceOpt{dev},
+		Append:        "console=ttyS0 earlycon gemu.scenario=" + scenario + " gemu.modules=virtio_mmio,virtio_snd",
+		Audiodevs:     qemuopt.MustParseFlag("-audiodev", audiodev),
+		Devices:       qemuopt.MustParseFlag("-device", "virtio-sound-device,audiodev=snd0"),
 		Deterministic: true, Shift: 3, Console: &console,
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 
 	"gemu/devices/virtio"
 	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 var (
@@ -84,18 +85,11 @@ func source(n int) []pcm.Frame {
 // and the given -device arguments.
 func boot(t *testing.T, audiodev, appendArgs string, devices ...string) (*machine.Machine, *bytes.Buffer) {
 	t.Helper()
-	var devs []machine.DeviceOpt
-	for _, d := range devices {
-		o, err := machine.ParseDeviceOpt(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		devs = append(devs, o)
-	}
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guestELFPath(t), Append: appendArgs,
-		Devices: devs, Audiodevs: []string{audiodev},
+		Devices:       qemuopt.MustParseFlag("-device", devices...),
+		Audiodevs:     qemuopt.MustParseFlag("-audiodev", audiodev),
 		Deterministic: true, Shift: machine.DefaultShift, Console: &console,
 	})
 	if err != nil {
@@ -233,14 +227,7 @@ func TestSlots(t *testing.T) {
 			return d
 		}()},
 	} {
-		var devs []machine.DeviceOpt
-		for _, d := range tc.devs {
-			o, err := machine.ParseDeviceOpt(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			devs = append(devs, o)
-		}
+		devs := qemuopt.MustParseFlag("-device", tc.devs...)
 		_, err := machine.New(machine.Config{BIOS: "none", KernelData: []byte{0x6f, 0, 0, 0}, Devices: devs})
 		if err == nil {
 			t.Errorf("%v: no error", tc.devs)

@@ -15,6 +15,7 @@ import (
 	"gemu/devices/audio"
 	"gemu/devices/ivshmem"
 	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 // ---- a Go re-computation of demo.c's synthesiser (integer arithmetic,
@@ -222,23 +223,15 @@ type run struct {
 func runDemo(t *testing.T, objects, devices []string) run {
 	t.Helper()
 	dir := t.TempDir()
-	var opts []machine.DeviceOpt
-	for _, d := range devices {
-		o, err := machine.ParseDeviceOpt(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts = append(opts, o)
-	}
 	var console bytes.Buffer
 	m, err := machine.New(machine.Config{
 		BIOS:       "none",
 		KernelData: Demo,
 		Kernel:     "demo.elf",
-		Objects:    objects,
-		Devices:    opts,
-		Audiodevs: []string{"wav,id=" + machine.DemoAudiodevID + ",path=" + filepath.Join(dir, "out.wav") +
-			",out.frequency=48000,out.channels=2,out.format=s16,per-stream=on"},
+		Objects:    qemuopt.MustParseFlag("-object", objects...),
+		Devices:    qemuopt.MustParseFlag("-device", devices...),
+		Audiodevs: qemuopt.MustParseFlag("-audiodev", "wav,id=demo,path="+filepath.Join(dir, "out.wav")+
+			",out.frequency=48000,out.channels=2,out.format=s16,per-stream=on"),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 		Console:       &console,
@@ -261,11 +254,19 @@ var voiceFile = map[string]string{
 	"ivshmem-plain":       "out-" + ivshmem.VoiceName + ".wav",
 }
 
-// TestDemoVoices runs the demo on the devices ConfigureDemo gives it and
+// The -object and -device arguments gemu's demo configuration
+// (cmd/gemu/demo.go) gives the guest, all on the audiodev "demo".
+var (
+	demoObjects = []string{"memory-backend-ram,id=demo-shm,size=1M"}
+	demoDevices = []string{"AC97,audiodev=demo", "virtio-sound-device,audiodev=demo",
+		"ivshmem-plain,memdev=demo-shm,audiodev=demo"}
+)
+
+// TestDemoVoices runs the demo on the devices gemu's demo gives it and
 // requires every device's stream to be exactly its voice, sample for
 // sample, from the first frame to the last.
 func TestDemoVoices(t *testing.T) {
-	r := runDemo(t, machine.DemoObjects, machine.DemoDevices)
+	r := runDemo(t, demoObjects, demoDevices)
 	if r.code != 0 || !strings.Contains(r.console, "gemu demo: done.") {
 		t.Fatalf("exit %d; console:\n%s", r.code, r.console)
 	}
@@ -436,13 +437,10 @@ func TestReproducible(t *testing.T) {
 // and reports how many times faster than real time it plays.
 func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
-		var opts []machine.DeviceOpt
-		for _, d := range machine.DemoDevices {
-			o, _ := machine.ParseDeviceOpt(d)
-			opts = append(opts, o)
-		}
 		m, err := machine.New(machine.Config{BIOS: "none", KernelData: Demo, Kernel: "demo.elf",
-			Objects: machine.DemoObjects, Devices: opts, Audiodevs: []string{"none,id=demo"},
+			Objects:       qemuopt.MustParseFlag("-object", demoObjects...),
+			Devices:       qemuopt.MustParseFlag("-device", demoDevices...),
+			Audiodevs:     qemuopt.MustParseFlag("-audiodev", "none,id=demo"),
 			Deterministic: true, Shift: machine.DefaultShift, Console: &bytes.Buffer{}})
 		if err != nil {
 			b.Fatal(err)

@@ -221,11 +221,11 @@ func New(cfg Config) (_ *Machine, err error) {
 	if cfg.Deterministic && cfg.Shift > 20 {
 		return nil, fmt.Errorf("machine: icount shift %d is too large (at most 20)", cfg.Shift)
 	}
-	for _, d := range cfg.Drives {
-		return nil, d.Errorf("gemu has no block devices yet (no virtio-blk, no flash): -drive is not supported")
+	if len(cfg.Drives) > 0 {
+		return nil, cfg.Drives[0].Errorf("gemu has no block devices yet (no virtio-blk, no flash): -drive is not supported")
 	}
-	for _, g := range cfg.Globals {
-		return nil, g.Errorf("no gemu device has global properties yet: -global is not supported")
+	if len(cfg.Globals) > 0 {
+		return nil, cfg.Globals[0].Errorf("no gemu device has global properties yet: -global is not supported")
 	}
 	// The machine reads options (which records what it read): its own
 	// copies, so two machines may be built from one Config at once.
@@ -249,7 +249,8 @@ func New(cfg Config) (_ *Machine, err error) {
 		}
 	}()
 
-	// The board, in the order QEMU's virt_machine_init creates it.
+	// The board: RAM and the bus, the clock, the harts, the devices every
+	// virt has. (QEMU's virt_machine_init creates the same set.)
 	m.Bus = bus.New(RAMBase, cfg.RAMSize)
 	if cfg.Deterministic {
 		m.Clock = clock.NewDeterministic(cfg.Shift, nil)

@@ -2,122 +2,43 @@ package machine
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"gemu/devices/ac97"
 	"gemu/devices/audio"
+	"gemu/qemuopt"
 )
 
 // Audio backends (-audiodev) and the AC97 sound device (-device AC97).
 
-func init() {
-	RegisterTrace("ac97", "AC97 register accesses, descriptors, interrupts and DMA errors")
-	RegisterBoard("audio", openAudiodevs)
-	RegisterDevice("AC97", addAC97)
-}
-
-// audiodevsKey is the machine value holding its -audiodevs by id.
-type audiodevsKey struct{}
-
-func (m *Machine) audiodevs() map[string]*audio.Audiodev {
-	devs, _ := m.Value(audiodevsKey{}).(map[string]*audio.Audiodev)
-	return devs
-}
-
-// DemoAudiodevID names the audiodev ConfigureDemo adds, shared by its three
-// sound devices. When its oto backend finds no sound device, the demo's
-// sound goes to DemoWAV instead, and one line on stderr says so.
-// DemoMemdevID names the shared memory of its ivshmem.
-const (
-	DemoAudiodevID = "demo"
-	DemoMemdevID   = "demo-shm"
-	DemoWAV        = "gemu-demo.wav"
-)
-
-// DemoDevices are the -object and -device arguments ConfigureDemo adds: one
-// sound device of each kind gemu has, all on the DemoAudiodevID audiodev.
-var (
-	DemoObjects = []string{"memory-backend-ram,id=" + DemoMemdevID + ",size=1M"}
-	DemoDevices = []string{
-		"AC97,audiodev=" + DemoAudiodevID,
-		"virtio-sound-device,audiodev=" + DemoAudiodevID,
-		"ivshmem-plain,memdev=" + DemoMemdevID + ",audiodev=" + DemoAudiodevID,
-	}
-)
-
-// ConfigureDemo sets cfg up for the embedded sound demo (gemu's main job):
-// elf runs bare metal, and unless the command line already chose devices
-// or audio, an AC97, a virtio-sound and an ivshmem (DemoDevices) play
-// through the host speakers (oto), or into DemoWAV where the host has no
-// audio device. The guest plays what it finds, so a user who gives their
-// own devices hears the voices those carry.
-func ConfigureDemo(cfg *Config, elf []byte) {
-	cfg.KernelData = elf
-	cfg.Kernel = "(embedded demo guest)"
-	cfg.BIOS = "none"
-	if len(cfg.Audiodevs) == 0 && len(cfg.Devices) == 0 {
-		cfg.Audiodevs = []string{"oto,id=" + DemoAudiodevID}
-		cfg.Objects = append(cfg.Objects, DemoObjects...)
-		for _, d := range DemoDevices {
-			opt, err := ParseDeviceOpt(d)
-			if err != nil {
-				panic("machine: bad DemoDevices entry: " + err.Error())
-			}
-			cfg.Devices = append(cfg.Devices, opt)
-		}
-	}
-}
-
-// demoLog is where the demo's fallback notice goes (a variable for tests).
-var demoLog io.Writer = os.Stderr
-
-// openAudiodev opens one -audiodev; the demo's oto backend falls back to a
-// WAV file rather than to silence.
-func openAudiodev(m *Machine, arg string) (*audio.Audiodev, error) {
-	opt, err := audio.ParseOptions(arg)
-	if err != nil {
-		return nil, err
-	}
-	if opt.ID != DemoAudiodevID || opt.Driver != "oto" {
-		return audio.OpenOptions(opt, m.Clock, os.Stderr)
-	}
-	var why strings.Builder
-	a, err := audio.OpenOptions(opt, m.Clock, &why)
-	if err != nil || a.Options().Driver == "oto" {
-		return a, err
-	}
-	a.Close()
-	wav, err := audio.ParseOptions(fmt.Sprintf("wav,id=%s,path=%s,out.frequency=48000", DemoAudiodevID, DemoWAV))
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(demoLog, "gemu: no audio output on this machine; the demo's sound goes to %s instead\n", DemoWAV)
-	return audio.OpenOptions(wav, m.Clock, os.Stderr)
-}
-
-// openAudiodevs opens every -audiodev on the machine clock; they are closed
-// (WAV files completed, statistics written) when Run returns.
-func openAudiodevs(m *Machine) error {
-	devs := map[string]*audio.Audiodev{}
-	m.SetValue(audiodevsKey{}, devs)
-	for _, arg := range m.Config.Audiodevs {
-		a, err := openAudiodev(m, arg)
+// openAudiodevs opens every -audiodev on the machine clock, with
+// Config.OpenAudiodev when set; they are closed (WAV files completed,
+// statistics written) when Run returns.
+func (m *Machine) openAudiodevs() error {
+	m.Audiodevs = map[string]*audio.Audiodev{}
+	for _, o := range m.Config.Audiodevs {
+		opt, err := audio.ParseOpts(o)
 		if err != nil {
-			return fmt.Errorf("-audiodev %s: %v", arg, err)
+			return o.Errorf("%v", strings.TrimPrefix(err.Error(), "audiodev: "))
 		}
-		id := a.ID()
-		if id == "" {
-			a.Close()
-			return fmt.Errorf("-audiodev %s: missing id=", arg)
+		if opt.ID == "" {
+			return o.Errorf("missing id=")
 		}
-		if devs[id] != nil {
-			a.Close()
-			return fmt.Errorf("-audiodev %s: duplicate id %q", arg, id)
+		if m.Audiodevs[opt.ID] != nil {
+			return o.Errorf("duplicate id %q", opt.ID)
 		}
-		devs[id] = a
+		var a *audio.Audiodev
+		if m.Config.OpenAudiodev != nil {
+			a, err = m.Config.OpenAudiodev(opt, m.Clock)
+		} else {
+			a, err = audio.OpenOptions(opt, m.Clock, os.Stderr)
+		}
+		if err != nil {
+			return o.Errorf("%v", err)
+		}
+		m.Audiodevs[opt.ID] = a
 		m.AtExit(a.Close)
 	}
 	return nil
@@ -125,15 +46,14 @@ func openAudiodevs(m *Machine) error {
 
 // Audiodev returns the -audiodev with the given id.
 func (m *Machine) Audiodev(id string) (*audio.Audiodev, error) {
-	devs := m.audiodevs()
-	if a := devs[id]; a != nil {
+	if a := m.Audiodevs[id]; a != nil {
 		return a, nil
 	}
 	var ids []string
-	for k := range devs {
+	for k := range m.Audiodevs {
 		ids = append(ids, k)
 	}
-	sort.Strings(ids)
+	slices.Sort(ids)
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("no -audiodev with id %q (none given; add e.g. -audiodev oto,id=%s)", id, id)
 	}
@@ -143,20 +63,20 @@ func (m *Machine) Audiodev(id string) (*audio.Audiodev, error) {
 // deviceAudiodev resolves a sound device's audiodev= option. Without it, as
 // QEMU 7.2 still allows with a warning, the only -audiodev is used, or a
 // silent "none" backend when there is none.
-func (m *Machine) deviceAudiodev(opt DeviceOpt) (*audio.Audiodev, error) {
-	if id, ok := opt.Get("audiodev"); ok {
+func (m *Machine) deviceAudiodev(o *qemuopt.Opts) (*audio.Audiodev, error) {
+	if id, ok := o.Get("audiodev"); ok {
 		a, err := m.Audiodev(id)
 		if err != nil {
-			return nil, fmt.Errorf("-device %s: %v", opt.Raw, err)
+			return nil, o.Errorf("%v", err)
 		}
 		return a, nil
 	}
-	if devs := m.audiodevs(); len(devs) == 1 {
-		for _, a := range devs {
+	if len(m.Audiodevs) == 1 {
+		for _, a := range m.Audiodevs {
 			return a, nil
 		}
 	}
-	a, err := audio.Open("none,id=none-"+opt.Name, m.Clock)
+	a, err := audio.OpenOptions(audio.Options{Driver: "none", ID: "none-" + o.String("driver", "")}, m.Clock, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -165,18 +85,15 @@ func (m *Machine) deviceAudiodev(opt DeviceOpt) (*audio.Audiodev, error) {
 }
 
 // addAC97 is `-device AC97,audiodev=ID[,addr=SLOT]`.
-func addAC97(m *Machine, opt DeviceOpt) error {
-	if err := opt.Check("audiodev", "addr", "id", "bus"); err != nil {
-		return err
-	}
-	a, err := m.deviceAudiodev(opt)
+func addAC97(m *Machine, o *qemuopt.Opts) error {
+	a, err := m.deviceAudiodev(o)
 	if err != nil {
 		return err
 	}
 	d := ac97.New(m.Clock, nil)
 	d.UseAudiodev(a)
 	d.Trace = m.Tracer("ac97")
-	if err := m.attachPCI(opt, d.PCI()); err != nil {
+	if err := m.attachPCI(o, d.PCI()); err != nil {
 		return err
 	}
 	m.AtExit(func() error { d.Close(); return nil })

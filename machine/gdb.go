@@ -24,8 +24,6 @@ import (
 // DefaultGDBPort is the port of -s (QEMU: "-gdb tcp::1234").
 const DefaultGDBPort = "1234"
 
-type gdbKey struct{}
-
 // gdbState is the debugger's view of one machine; it is gdbstub.Target.
 type gdbState struct {
 	m    *Machine
@@ -113,11 +111,8 @@ func GDBAddr(spec string) (string, error) {
 // the stub exists a guest waiting in WFI with nothing armed is not a
 // deadlock: gdb may still stop it.
 func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
-	h, ok := m.Hart.(*cpu.Hart)
-	if !ok {
-		return nil, errors.New("machine: the GDB stub needs the cpu package's hart")
-	}
-	if m.Value(gdbKey{}) != nil {
+	h := m.Hart
+	if m.gdbStub != nil {
 		return nil, errors.New("machine: only one GDB stub")
 	}
 	addr, err := GDBAddr(spec)
@@ -135,7 +130,7 @@ func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
 		return nil, err
 	}
 	g.inputDone = m.AddHostInput()
-	m.SetValue(gdbKey{}, g)
+	m.gdbStub = g
 	m.AtExit(func() error {
 		g.inputDone()
 		return g.stub.Close()
@@ -144,8 +139,7 @@ func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
 }
 
 func (m *Machine) gdb() *gdbState {
-	g, _ := m.Value(gdbKey{}).(*gdbState)
-	return g
+	return m.gdbStub
 }
 
 // pending reports whether Run must stop for gdb before the next batch.

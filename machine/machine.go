@@ -1,44 +1,30 @@
-// Package machine is QEMU's RISC-V `virt` board: the memory map, the basic
-// devices (UART, CLINT, PLIC, syscon finisher, goldfish RTC), the device
-// tree, the boot ROM, image loading and the run loop.
+// Package machine is QEMU's RISC-V `virt` board: the memory map, the
+// devices, the device tree, the boot ROM, image loading and the run loop.
 //
-// # Extension point for other devices
+// New builds a board from a Config in one order, written out in New: RAM
+// and the bus, the clock, the harts, CLINT, PLIC, UART, RTC, syscon, the
+// PCIe host, the virtio-mmio slots, the -audiodev backends, the -object
+// memory backends, the -chardev sockets, and then every -device in
+// command-line order through the deviceTypes table (machine/devices.go),
+// which maps a QEMU device name to its constructor and properties.
+// Config holds options already parsed by package qemuopt; machine only
+// interprets them.
 //
-// Devices that are not part of the basic board live in other files of this
-// package (machine/pci.go, machine/audio.go, ...) and plug in from init():
+// Device constructors get the *Machine and use its typed fields (m.Bus,
+// m.Clock, m.PLIC for bus.IRQ lines, m.PCI, m.Audiodevs, ...) and three
+// lists of hooks, run in the order they were added:
 //
-//   - RegisterBoard(name, fn) adds code that runs for every machine, after
-//     the basic devices exist and before any -device (e.g. the PCIe host,
-//     which is always present on virt, or opening every -audiodev). Board
-//     functions run in name order.
-//   - RegisterDevice(name, fn) makes `-device NAME,k=v,...` work. Each
-//     -device argument, in command-line order, is parsed into a DeviceOpt
-//     and given to the function registered under NAME (exact, case-sensitive,
-//     as in QEMU). An unknown name is a one-line error listing known names.
-//
-// Both get the *Machine and may use:
-//
-//   - m.Bus (map MMIO with m.Bus.Map, DMA), m.Clock (timers), m.PLIC
-//     (bus.InterruptController for bus.IRQ lines), m.Hart, m.Config (raw
-//     Audiodevs, Objects, Chardevs strings and the parsed Devices);
-//   - m.AddFDTNode(func(root *fdt.Node)) to add device-tree nodes: the
-//     function runs each time the tree is built, after the board's own nodes,
-//     so it can find "/soc" with root.Lookup("/soc") and refer to the PLIC by
-//     PhandlePLIC; m.NewPhandle() hands out unused phandles (take them when
-//     the device is created, not inside the function, which may run more
-//     than once);
-//   - m.OnReset(fn) to reset device state: at power-on (the end of New) and
+//   - m.AddFDTNode(func(root *fdt.Node)) adds device-tree nodes each time
+//     the tree is built, after the board's own nodes; m.NewPhandle() hands
+//     out unused phandles (take them when the device is created);
+//   - m.OnReset(fn) resets device state at power-on (the end of New) and
 //     whenever the guest resets the board;
-//   - m.AtExit(fn) to flush and close host resources (WAV files...) when Run
-//     returns, or when New fails after fn was registered, in reverse order
-//     of registration;
-//   - m.SetValue(key, v) / m.Value(key) for per-machine state (instead of
-//     global maps keyed by *Machine, which race when tests run machines in
-//     parallel);
-//   - m.OnPoll(fn), m.Wake() and m.AddHostInput() for devices fed by host
-//     goroutines (see their comments);
-//   - m.Tracer(category) for -d tracing (nil when off); categories are
-//     declared with RegisterTrace from init().
+//   - m.AtExit(fn) flushes and closes host resources (WAV files...) when Run
+//     returns, or when New fails after fn was added, last added first.
+//
+// m.OnPoll(fn), m.Wake() and m.AddHostInput() serve devices fed by host
+// goroutines (see their comments); m.Tracer(category) gives -d tracing
+// (nil when off; categories are the traceCategories table).
 //
 // Everything runs on the emulation goroutine (the one calling New and Run):
 // devices keep their registers without locks and schedule work on m.Clock
@@ -50,19 +36,21 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"gemu/bus"
 	"gemu/clock"
+	"gemu/cpu"
+	"gemu/devices/audio"
 	"gemu/devices/clint"
+	"gemu/devices/pci"
 	"gemu/devices/plic"
 	"gemu/devices/rtc"
 	"gemu/devices/syscon"
 	"gemu/devices/uart"
 	"gemu/machine/fdt"
+	"gemu/qemuopt"
 )
 
 // DefaultRAMSize is QEMU's default -m for virt.
@@ -100,10 +88,19 @@ type Config struct {
 	Initrd     string
 	Append     string
 
-	Devices   []DeviceOpt // -device, in order
-	Audiodevs []string    // raw -audiodev arguments
-	Objects   []string    // raw -object arguments
-	Chardevs  []string    // raw -chardev arguments
+	// The options QEMU parses with QemuOpts or keyval syntax, parsed
+	// (qemuopt.ParseFlag), in command-line order.
+	Devices   []*qemuopt.Opts // -device
+	Audiodevs []*qemuopt.Opts // -audiodev
+	Objects   []*qemuopt.Opts // -object (memory-backend-* only)
+	Chardevs  []*qemuopt.Opts // -chardev (socket only, for ivshmem-doorbell)
+	Drives    []*qemuopt.Opts // -drive: refused, the board has no block device yet
+	Globals   []*qemuopt.Opts // -global: refused, no device has global properties yet
+
+	// OpenAudiodev, when not nil, opens each -audiodev in place of
+	// audio.OpenOptions(opt, clk, os.Stderr): the program's say in what
+	// happens when, say, the host has no sound card.
+	OpenAudiodev func(opt audio.Options, clk *clock.Clock) (*audio.Audiodev, error)
 
 	// Deterministic selects the instruction-counting clock (-icount);
 	// Shift is its log2(ns per instruction).
@@ -134,21 +131,33 @@ type Exit struct {
 	Reason string // human-readable, e.g. "power off", "tohost: test 3 failed"
 }
 
-// Machine is one virt board with one hart.
+// Machine is one virt board.
 type Machine struct {
 	Config Config
 	Bus    *bus.Bus
 	Clock  *clock.Clock
-	Hart   Hart
+	// Harts are the harts, indexed by hart ID (mhartid); Hart is Harts[0],
+	// the one that boots.
+	Harts []*cpu.Hart
+	Hart  *cpu.Hart
+
+	CLINT *clint.CLINT
 	// PLIC is the interrupt controller device lines connect to:
 	// bus.IRQ{C: m.PLIC, N: source}.
-	PLIC bus.InterruptController
-
+	PLIC   *plic.PLIC
 	UART   *uart.UART
-	CLINT  *clint.CLINT
 	RTC    *rtc.RTC
 	Syscon *syscon.Syscon
-	plic   *plic.PLIC
+	rom    *rom
+
+	PCI       *pci.Host                  // the PCIe host bridge
+	virtio    [VirtioCount]*virtioSlot   // the virtio-mmio slots
+	Audiodevs map[string]*audio.Audiodev // -audiodev backends by id
+
+	memBackends map[string]*memBackend   // -object memory-backend-* by id
+	chardevs    map[string]*qemuopt.Opts // -chardev by id
+	sounds      int                      // virtio-sound devices so far (voice names)
+	gdbStub     *gdbState                // ListenGDB's stub, nil without one
 
 	fdtHooks   []func(root *fdt.Node)
 	resetHooks []func()
@@ -156,12 +165,10 @@ type Machine struct {
 	phandle    uint32
 
 	images  []image // what to re-load on reset
-	rom     *rom
 	dtb     []byte
 	dtbAddr uint64
 	entry   uint64 // where the boot ROM jumps
 	tohost  uint64 // address of the tohost symbol, 0 if none
-	rngSeed [32]byte
 
 	action      pendingAction // set by the finisher, handled by Run
 	stopReq     atomic.Bool
@@ -172,7 +179,6 @@ type Machine struct {
 	traceOut    io.Writer
 	traces      map[string]bool
 	exited      bool
-	values      map[any]any
 }
 
 type pendingAction struct {
@@ -186,39 +192,6 @@ type image struct {
 	data []byte
 }
 
-var (
-	devices = map[string]func(m *Machine, opt DeviceOpt) error{}
-	boards  = map[string]func(m *Machine) error{}
-)
-
-// RegisterDevice makes `-device name,...` create a device with fn. It is
-// meant to be called from init(); registering a name twice panics.
-func RegisterDevice(name string, fn func(m *Machine, opt DeviceOpt) error) {
-	if _, dup := devices[name]; dup {
-		panic("machine: device " + name + " registered twice")
-	}
-	devices[name] = fn
-}
-
-// DeviceNames returns the registered -device names, sorted.
-func DeviceNames() []string {
-	var names []string
-	for n := range devices {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// RegisterBoard adds fn to the set-up of every machine (see the package
-// comment). It is meant to be called from init().
-func RegisterBoard(name string, fn func(m *Machine) error) {
-	if _, dup := boards[name]; dup {
-		panic("machine: board hook " + name + " registered twice")
-	}
-	boards[name] = fn
-}
-
 // AddFDTNode registers fn to add nodes or properties to the device tree.
 func (m *Machine) AddFDTNode(fn func(root *fdt.Node)) { m.fdtHooks = append(m.fdtHooks, fn) }
 
@@ -227,19 +200,6 @@ func (m *Machine) OnReset(fn func()) { m.resetHooks = append(m.resetHooks, fn) }
 
 // AtExit registers fn to run when Run returns (last registered, first run).
 func (m *Machine) AtExit(fn func() error) { m.exitHooks = append(m.exitHooks, fn) }
-
-// SetValue stores per-machine state for code in other files of this
-// package (for example the PCI host or the open audio backends), so that
-// they need no global maps keyed by *Machine. Use an unexported key type.
-func (m *Machine) SetValue(key, v any) {
-	if m.values == nil {
-		m.values = map[any]any{}
-	}
-	m.values[key] = v
-}
-
-// Value returns what SetValue stored under key, or nil.
-func (m *Machine) Value(key any) any { return m.values[key] }
 
 // NewPhandle returns a device-tree phandle no other node uses.
 func (m *Machine) NewPhandle() uint32 {
@@ -261,6 +221,20 @@ func New(cfg Config) (_ *Machine, err error) {
 	if cfg.Deterministic && cfg.Shift > 20 {
 		return nil, fmt.Errorf("machine: icount shift %d is too large (at most 20)", cfg.Shift)
 	}
+	if len(cfg.Drives) > 0 {
+		return nil, cfg.Drives[0].Errorf("gemu has no block devices yet (no virtio-blk, no flash): -drive is not supported")
+	}
+	if len(cfg.Globals) > 0 {
+		return nil, cfg.Globals[0].Errorf("no gemu device has global properties yet: -global is not supported")
+	}
+	// The machine reads options (which records what it read): its own
+	// copies, so two machines may be built from one Config at once.
+	for _, list := range []*[]*qemuopt.Opts{&cfg.Devices, &cfg.Audiodevs, &cfg.Objects, &cfg.Chardevs} {
+		*list = slices.Clone(*list)
+		for i, o := range *list {
+			(*list)[i] = o.Clone()
+		}
+	}
 	m := &Machine{
 		Config:  cfg,
 		phandle: PhandleFree - 1,
@@ -269,51 +243,49 @@ func New(cfg Config) (_ *Machine, err error) {
 	if err := m.setTrace(cfg.Trace, cfg.TraceOut); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = m.finish() // close what was opened (files, sockets)
+		}
+	}()
+
+	// The board: RAM and the bus, the clock, the harts, the devices every
+	// virt has. (QEMU's virt_machine_init creates the same set.)
 	m.Bus = bus.New(RAMBase, cfg.RAMSize)
 	if cfg.Deterministic {
 		m.Clock = clock.NewDeterministic(cfg.Shift, nil)
 	} else {
 		m.Clock = clock.NewRealtime()
 	}
-	if newHart == nil {
-		return nil, errors.New("machine: no hart implementation linked in")
-	}
-	m.Hart = newHart(m.Bus, m.Clock, 0)
-	defer func() {
-		if err != nil {
-			// Close what board and device code opened (files...).
-			_ = m.finish()
-		}
-	}()
-	if cfg.Deterministic {
-		m.Clock.SetCounter(m.Hart.Instret)
-	}
-	if err := m.addBoardDevices(); err != nil {
+	m.addHarts(1)
+	if err := m.addCoreDevices(); err != nil { // MROM, CLINT, PLIC, UART, RTC, syscon
 		return nil, err
 	}
-	var names []string
-	for n := range boards {
-		names = append(names, n)
+	if err := m.addPCIHost(); err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := boards[n](m); err != nil {
+	if err := m.addVirtioSlots(); err != nil {
+		return nil, err
+	}
+
+	// Host back-ends the devices refer to by id.
+	if err := m.openAudiodevs(); err != nil {
+		return nil, err
+	}
+	if err := m.addMemoryBackends(); err != nil {
+		return nil, err
+	}
+	if err := m.addChardevs(); err != nil {
+		return nil, err
+	}
+
+	// The user's devices, in command-line order.
+	for _, d := range m.Config.Devices {
+		if err := m.addDevice(d); err != nil {
 			return nil, err
 		}
 	}
-	for _, d := range cfg.Devices {
-		fn, ok := devices[d.Name]
-		if !ok {
-			known := DeviceNames()
-			if len(known) == 0 {
-				return nil, fmt.Errorf("-device %s: unknown device %q (this build has no -device types)", d.Raw, d.Name)
-			}
-			return nil, fmt.Errorf("-device %s: unknown device %q (known: %s)", d.Raw, d.Name, strings.Join(known, ", "))
-		}
-		if err := fn(m, d); err != nil {
-			return nil, err
-		}
-	}
+
 	if err := m.load(); err != nil {
 		return nil, err
 	}
@@ -321,20 +293,44 @@ func New(cfg Config) (_ *Machine, err error) {
 	return m, nil
 }
 
-// addBoardDevices creates and maps the basic devices of virt.
-func (m *Machine) addBoardDevices() error {
-	h := m.Hart
-	m.CLINT = clint.New(m.Clock, []clint.Lines{{
-		MSIP: func(l bool) { h.SetPending(mipMSIP, l) },
-		MTIP: func(l bool) { h.SetPending(mipMTIP, l) },
-	}})
+// addHarts creates n harts, hart i with mhartid i, and wires -d int to
+// their trap hooks.
+func (m *Machine) addHarts(n int) {
+	for id := range n {
+		h := cpu.New(m.Bus, m.Clock, uint64(id))
+		if tr := m.Tracer("int"); tr != nil {
+			h.TrapHook = func(cause, epc, tval uint64, from, to uint8) {
+				tr("%s", trapLine(id, cause, epc, tval, from, to))
+			}
+		}
+		m.Harts = append(m.Harts, h)
+	}
+	m.Hart = m.Harts[0]
+	if m.Config.Deterministic {
+		// Virtual time counts the boot hart's instructions.
+		m.Clock.SetCounter(m.Hart.Instret)
+	}
+}
+
+// addCoreDevices creates and maps the boot ROM and the devices every virt
+// board has: CLINT, PLIC, UART, goldfish RTC and the sifive_test finisher.
+func (m *Machine) addCoreDevices() error {
+	var lines []clint.Lines
+	var contexts []func(bool)
+	for _, h := range m.Harts {
+		lines = append(lines, clint.Lines{
+			MSIP: func(l bool) { h.SetPending(cpu.MipMSIP, l) },
+			MTIP: func(l bool) { h.SetPending(cpu.MipMTIP, l) },
+		})
+		// Two PLIC contexts per hart: M mode, then S mode.
+		contexts = append(contexts,
+			func(l bool) { h.SetPending(cpu.MipMEIP, l) },
+			func(l bool) { h.SetPending(cpu.MipSEIP, l) })
+	}
+	m.CLINT = clint.New(m.Clock, lines)
 	m.CLINT.Trace = m.Tracer("clint")
-	m.plic = plic.New([]func(bool){
-		func(l bool) { h.SetPending(mipMEIP, l) }, // context 0: hart 0 M mode
-		func(l bool) { h.SetPending(mipSEIP, l) }, // context 1: hart 0 S mode
-	})
-	m.plic.Trace = m.Tracer("plic")
-	m.PLIC = m.plic
+	m.PLIC = plic.New(contexts)
+	m.PLIC.Trace = m.Tracer("plic")
 	var out io.Writer = io.Discard
 	if m.Config.Console != nil {
 		out = m.Config.Console
@@ -356,7 +352,7 @@ func (m *Machine) addBoardDevices() error {
 		{TestBase, TestSize, m.Syscon, "test"},
 		{RTCBase, RTCSize, m.RTC, "rtc"},
 		{CLINTBase, CLINTSize, m.CLINT, "clint"},
-		{PLICBase, PLICSize, m.plic, "plic"},
+		{PLICBase, PLICSize, m.PLIC, "plic"},
 		{UARTBase, UARTSize, m.UART, "uart"},
 	} {
 		if err := m.Bus.Map(r.base, r.size, r.dev, r.name); err != nil {
@@ -392,12 +388,18 @@ func (m *Machine) reset() {
 	}
 	m.UART.Reset()
 	m.CLINT.Reset()
-	m.plic.Reset()
+	m.PLIC.Reset()
 	m.RTC.Reset()
+	m.PCI.Reset()
+	for _, s := range m.virtio {
+		s.t.Reset()
+	}
 	for _, fn := range m.resetHooks {
 		fn()
 	}
-	m.Hart.Reset(MROMBase)
+	for _, h := range m.Harts {
+		h.Reset(MROMBase)
+	}
 	m.action = pendingAction{}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gemu/machine/fdt"
+	"gemu/qemuopt"
 )
 
 // bare returns a config that runs code as a raw -bios none kernel at
@@ -267,9 +269,8 @@ func TestStopAndInput(t *testing.T) {
 }
 
 func TestUnknownDevice(t *testing.T) {
-	d, _ := ParseDeviceOpt("nosuch,x=1")
 	cfg := bare((&prog{}).loop().bytes(), nil)
-	cfg.Devices = []DeviceOpt{d}
+	cfg.Devices = qemuopt.MustParseFlag("-device", "nosuch,x=1")
 	_, err := New(cfg)
 	if err == nil || !strings.Contains(err.Error(), `unknown device "nosuch"`) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("New = %v, want a one-line unknown-device error", err)
@@ -299,116 +300,31 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// TestDTBWithDtc decodes the tree with dtc and checks what Linux needs.
-func TestDTBWithDtc(t *testing.T) {
-	dtc, err := exec.LookPath("dtc")
-	if err != nil {
-		t.Fatal("dtc not found: install device-tree-compiler (tests/setup.sh does)")
-	}
-	dir := t.TempDir()
-	initrd := filepath.Join(dir, "initrd")
-	if err := os.WriteFile(initrd, make([]byte, 1000), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fw := filepath.Join(dir, "fw.bin")
-	if err := os.WriteFile(fw, make([]byte, 300<<10), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{RAMSize: 512 << 20, BIOS: fw, KernelData: make([]byte, 4096), Kernel: "k",
-		Initrd: initrd, Append: "console=ttyS0 earlycon", Deterministic: true}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(dir, "virt.dtb")
-	if err := os.WriteFile(f, m.DTB(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(dtc, "-I", "dtb", "-O", "dts", f)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || stderr.Len() != 0 {
-		t.Fatalf("dtc: %v, warnings:\n%s", err, stderr.String())
-	}
-	dts := string(out)
-	for _, want := range []string{
-		"/memreserve/\t0x0000000080000000 0x0000000000200000;",
-		`riscv,isa = "rv64imafdc_zicntr_zicsr_zifencei_sstc";`,
-		`riscv,isa-base = "rv64i";`,
-		`riscv,isa-extensions = "i\0m\0a\0f\0d\0c\0zicntr\0zicsr\0zifencei\0sstc";`,
-		`mmu-type = "riscv,sv48";`,
-		`timebase-frequency = <0x989680>;`,
-		`compatible = "riscv,cpu-intc";`,
-		`bootargs = "console=ttyS0 earlycon";`,
-		`stdout-path = "/soc/serial@10000000";`,
-		`linux,initrd-start = <0x00 0x88200000>;`,
-		`linux,initrd-end = <0x00 0x882003e8>;`,
-		`reg = <0x00 0x80000000 0x00 0x20000000>;`,
-		`compatible = "ns16550a";`,
-		`compatible = "sifive,plic-1.0.0\0riscv,plic0";`,
-		`compatible = "sifive,clint0\0riscv,clint0";`,
-		`compatible = "sifive,test1\0sifive,test0\0syscon";`,
-		`compatible = "google,goldfish-rtc";`,
-		`compatible = "syscon-poweroff";`,
-		`compatible = "syscon-reboot";`,
-		`interrupts-extended = <0x02 0x0b 0x02 0x09>;`,
-		"rng-seed = <",
-	} {
-		if !strings.Contains(dts, want) {
-			t.Errorf("dts lacks %s", want)
-		}
-	}
-	// The initrd is in RAM at the advertised place; the DTB at the top.
-	got, _ := m.Bus.Slice(0x88200000, 1000)
-	if !bytes.Equal(got, make([]byte, 1000)) {
-		t.Errorf("initrd content differs")
-	}
-	if m.DTBAddr() != 0x9fe00000 {
-		t.Errorf("DTB at %#x, want 0x9fe00000 (as QEMU with 512M)", m.DTBAddr())
-	}
-	if m.Entry() != RAMBase {
-		t.Errorf("entry %#x, want the firmware at %#x", m.Entry(), uint64(RAMBase))
-	}
-	// next_addr in the fw_dynamic record is the kernel at 0x80200000.
-	if v, _ := m.Bus.Load(MROMBase+romInfoOff+16, 8); v != 0x80200000 {
-		t.Errorf("next_addr %#x, want 0x80200000", v)
-	}
-}
-
-// TestExtensionPoint registers a device and a board hook the way
-// machine/pci.go and friends do, and checks the FDT hook and reset hook.
-func TestExtensionPoint(t *testing.T) {
+// TestDeviceTable adds a device type to the table the way machine/audio.go
+// and friends have theirs, and checks property checking, the FDT hook, the
+// reset and exit hooks, and their order.
+func TestDeviceTable(t *testing.T) {
 	var order []string
-	RegisterBoard("ztest-board", func(m *Machine) error {
-		order = append(order, "board")
-		return nil
-	})
-	RegisterDevice("test-dev", func(m *Machine, opt DeviceOpt) error {
-		if err := opt.Check("val"); err != nil {
-			return err
-		}
-		v, _ := opt.Get("val")
-		order = append(order, "dev "+v)
-		m.AddFDTNode(func(root *fdt.Node) {
-			n := root.Lookup("/soc").AddNode("testdev@5000000" + v)
-			n.SetString("compatible", "gemu,test")
-			n.SetU32("interrupt-parent", PhandlePLIC)
-			n.SetU32("phandle", m.NewPhandle())
-		})
-		m.OnReset(func() { order = append(order, "reset") })
-		m.AtExit(func() error { order = append(order, "exit"); return nil })
-		return nil
-	})
-	t.Cleanup(func() { delete(devices, "test-dev"); delete(boards, "ztest-board") })
+	deviceTypes["test-dev"] = deviceType{"Misc devices", "none", "test", []prop{{"val", "str", "a value"}},
+		func(m *Machine, o *qemuopt.Opts) error {
+			v, _ := o.Get("val")
+			order = append(order, "dev "+v)
+			m.AddFDTNode(func(root *fdt.Node) {
+				n := root.Lookup("/soc").AddNode("testdev@5000000" + v)
+				n.SetString("compatible", "gemu,test")
+				n.SetU32("interrupt-parent", PhandlePLIC)
+				n.SetU32("phandle", m.NewPhandle())
+			})
+			m.OnReset(func() { order = append(order, "reset") })
+			m.AtExit(func() error { order = append(order, "exit"); return nil })
+			return nil
+		}}
+	t.Cleanup(func() { delete(deviceTypes, "test-dev") })
 
 	cfg := bare((&prog{}).finish(0x5555).bytes(), nil)
-	for _, s := range []string{"test-dev,val=a", "test-dev,val=b"} {
-		d, _ := ParseDeviceOpt(s)
-		cfg.Devices = append(cfg.Devices, d)
-	}
+	cfg.Devices = qemuopt.MustParseFlag("-device", "test-dev,val=a", "driver=test-dev,val=b")
 	_, m := run(t, cfg)
-	if diff := cmp.Diff([]string{"board", "dev a", "dev b", "reset", "reset", "exit", "exit"}, order); diff != "" {
+	if diff := cmp.Diff([]string{"dev a", "dev b", "reset", "reset", "exit", "exit"}, order); diff != "" {
 		t.Errorf("hook order (-want +got):\n%s", diff)
 	}
 	root := fdtParse(t, m.DTB())
@@ -416,12 +332,13 @@ func TestExtensionPoint(t *testing.T) {
 		t.Errorf("FDT hook node missing")
 	}
 
-	d, _ := ParseDeviceOpt("test-dev,typo=1")
-	cfg.Devices = []DeviceOpt{d}
-	RegisterBoard("ztest-board2", func(m *Machine) error { return nil })
-	t.Cleanup(func() { delete(boards, "ztest-board2") })
+	cfg.Devices = qemuopt.MustParseFlag("-device", "test-dev,typo=1")
 	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), `"typo"`) {
 		t.Errorf("New with typo = %v", err)
+	}
+	help, err := DevicePropsHelp("test-dev")
+	if want := "test-dev options:\n  val=<str>              - a value\n"; err != nil || help != want {
+		t.Errorf("DevicePropsHelp = %q, %v; want %q", help, err, want)
 	}
 }
 
@@ -565,28 +482,67 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
-// TestExitHooksOnFailedNew: what a board hook opened is closed when a later
-// step of New fails; SetValue/Value keep per-machine state.
+// TestExitHooksOnFailedNew: what was opened before a later step of New
+// failed is closed.
 func TestExitHooksOnFailedNew(t *testing.T) {
-	type key struct{}
-	closed := 0
-	RegisterBoard("ztest-closer", func(m *Machine) error {
-		m.SetValue(key{}, "state")
-		if m.Value(key{}) != "state" {
-			t.Errorf("Value = %v", m.Value(key{}))
-		}
-		m.AtExit(func() error { closed++; return nil })
-		return nil
-	})
-	t.Cleanup(func() { delete(boards, "ztest-closer") })
-	d, _ := ParseDeviceOpt("nosuch")
+	dir := t.TempDir()
 	cfg := bare((&prog{}).loop().bytes(), nil)
-	cfg.Devices = []DeviceOpt{d}
+	cfg.Audiodevs = qemuopt.MustParseFlag("-audiodev", "wav,id=a,path="+dir+"/a.wav")
+	cfg.Devices = qemuopt.MustParseFlag("-device", "nosuch")
 	if _, err := New(cfg); err == nil {
 		t.Fatal("New succeeded with an unknown device")
 	}
-	if closed != 1 {
-		t.Errorf("exit hook ran %d times, want 1", closed)
+	// Close completes the WAV header: a 44-byte file, not an empty one.
+	if fi, err := os.Stat(dir + "/a.wav"); err != nil || fi.Size() != 44 {
+		t.Errorf("a.wav after the failed New: %v, %v; want a complete empty WAV", fi, err)
+	}
+}
+
+// TestRefusedOptions: options parsed into Config that the board cannot
+// honour yet are refused with one line naming what is missing.
+func TestRefusedOptions(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Drives: qemuopt.MustParseFlag("-drive", "file=a.img,if=virtio")}, "-drive file=a.img,if=virtio: gemu has no block devices yet"},
+		{Config{Globals: qemuopt.MustParseFlag("-global", "AC97.audiodev=a")}, "-global AC97.audiodev=a: no gemu device has global properties yet"},
+		{Config{Objects: qemuopt.MustParseFlag("-object", "rng-random,id=r")}, `-object rng-random,id=r: unsupported object type "rng-random"`},
+		{Config{Chardevs: qemuopt.MustParseFlag("-chardev", "socket,path=/x")}, "-chardev socket,path=/x: missing id="},
+		{Config{Audiodevs: qemuopt.MustParseFlag("-audiodev", "none")}, "-audiodev none: missing id="},
+		{Config{Audiodevs: qemuopt.MustParseFlag("-audiodev", "pa,id=a")}, `-audiodev pa,id=a: unknown driver "pa"`},
+	} {
+		tc.cfg.BIOS, tc.cfg.KernelData = "none", (&prog{}).loop().bytes()
+		_, err := New(tc.cfg)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("New = %v, want one line starting %q", err, tc.want)
+		}
+	}
+}
+
+// TestTraceInt: -d int prints one line per trap in QEMU's layout.
+func TestTraceInt(t *testing.T) {
+	var log bytes.Buffer
+	p := &prog{}
+	p.li(t0, 0x100).csrw(0x305, t0) // mtvec = 0x100, where nothing is mapped
+	epc := RAMBase + 4*uint64(len(p.words))
+	cfg := bare(p.emit(0x00000073).bytes(), nil) // ecall
+	cfg.Trace, cfg.TraceOut = []string{"int"}, &log
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Hart.Run(20)
+	first, _, _ := strings.Cut(log.String(), "\n")
+	want := fmt.Sprintf("riscv_cpu_do_interrupt: hart:0, async:0, cause:000000000000000b, epc:0x%016x, tval:0x0000000000000000, desc=machine_ecall, priv:M->M", epc)
+	if _, line, _ := strings.Cut(first, "] "); line != want {
+		t.Errorf("first -d int line %q, want %q", first, want)
+	}
+	if got := trapLine(1, 1<<63|7, 0x80001000, 0, 1, 3); got != "riscv_cpu_do_interrupt: hart:1, async:1, cause:0000000000000007, epc:0x0000000080001000, tval:0x0000000000000000, desc=m_timer, priv:S->M" {
+		t.Errorf("trapLine = %q", got)
+	}
+	if !strings.HasPrefix(TraceHelp(), "Log items (comma separated):\nint ") {
+		t.Errorf("TraceHelp = %q", TraceHelp())
 	}
 }
 

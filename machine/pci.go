@@ -7,36 +7,21 @@ import (
 
 	"gemu/devices/pci"
 	"gemu/machine/fdt"
+	"gemu/qemuopt"
 )
 
 // The PCIe host bridge is part of every virt board, as in QEMU: ECAM at
 // 0x30000000, I/O window at 0x03000000, 32-bit window at 0x40000000, the
 // 64-bit window above RAM, INTA..INTD on PLIC sources 32..35 swizzled by
 // slot (devices/pci). -device models that are PCI functions attach with
-// m.PCI().Attach, at the slot their addr= option names.
+// m.attachPCI, at the slot their addr= option names.
 
-func init() {
-	RegisterTrace("pci", "PCI configuration-space writes")
-	RegisterBoard("pci", addPCIHost)
-}
-
-// pciHostKey is the machine value holding its host bridge (Machine has no
-// field for it: the board core stays free of PCI).
-type pciHostKey struct{}
-
-// PCI returns the machine's PCIe host bridge.
-func (m *Machine) PCI() *pci.Host {
-	h, _ := m.Value(pciHostKey{}).(*pci.Host)
-	return h
-}
-
-func addPCIHost(m *Machine) error {
+func (m *Machine) addPCIHost() error {
 	h := pci.NewHost(m.Bus, m.PLIC)
 	if err := h.Map(); err != nil {
 		return err
 	}
-	m.SetValue(pciHostKey{}, h)
-	m.OnReset(h.Reset)
+	m.PCI = h
 	m.AddFDTNode(func(root *fdt.Node) {
 		soc := root.Lookup("/soc")
 		if soc == nil {
@@ -63,24 +48,23 @@ func addPCIHost(m *Machine) error {
 // attachPCI plugs f into the slot named by the device's addr= option (QEMU's
 // syntax: SLOT or SLOT.FN in hex, e.g. addr=5, addr=0x1f, addr=03.0), or the
 // first free slot.
-func (m *Machine) attachPCI(opt DeviceOpt, f *pci.Function) error {
-	h := m.PCI()
-	if h == nil {
-		return fmt.Errorf("-device %s: this board has no PCI bus", opt.Raw)
+func (m *Machine) attachPCI(o *qemuopt.Opts, f *pci.Function) error {
+	if b, ok := o.Get("bus"); ok && b != "pcie.0" {
+		return o.Errorf("bus=%s: the only PCI bus is pcie.0", b)
 	}
 	slot, fn := -1, 0
-	if a, ok := opt.Get("addr"); ok {
+	if a, ok := o.Get("addr"); ok {
 		var err error
 		slot, fn, err = parsePCIAddr(a)
 		if err != nil {
-			return fmt.Errorf("-device %s: %v", opt.Raw, err)
+			return o.Errorf("%v", err)
 		}
 	}
-	if _, err := h.Attach(slot, fn, f); err != nil {
-		return fmt.Errorf("-device %s: %v", opt.Raw, err)
+	if _, err := m.PCI.Attach(slot, fn, f); err != nil {
+		return o.Errorf("%v", err)
 	}
 	if tr := m.Tracer("pci"); tr != nil {
-		name := opt.Name
+		name := o.String("driver", "")
 		prev := f.OnConfigWrite
 		f.OnConfigWrite = func(off, size int, val uint32) {
 			tr("pci %02x.%d %s: config[%#x]/%d <- %#x", f.Slot(), fn, name, off, size, val)

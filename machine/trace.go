@@ -4,41 +4,44 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 )
 
-var traceHelp = map[string]string{
-	"uart":   "ns16550a register accesses",
-	"clint":  "CLINT register accesses",
-	"plic":   "PLIC register accesses, line changes, claims",
-	"rtc":    "goldfish RTC register accesses",
-	"syscon": "sifive,test finisher writes",
-	"boot":   "image loading, device tree, boot ROM, resets",
+// traceCategories are the -d categories, in the order -d help lists them.
+var traceCategories = []struct{ name, help string }{
+	{"int", "show interrupts/exceptions in short format (one line per trap)"},
+	{"boot", "image loading, device tree, boot ROM, resets"},
+	{"uart", "ns16550a register accesses"},
+	{"clint", "CLINT register accesses"},
+	{"plic", "PLIC register accesses, line changes, claims"},
+	{"rtc", "goldfish RTC register accesses"},
+	{"syscon", "sifive,test finisher writes"},
+	{"pci", "PCI configuration-space writes"},
+	{"virtio", "virtio-mmio register accesses, queue errors, virtio-sound requests and I/O"},
+	{"ac97", "AC97 register accesses, descriptors, interrupts and DMA errors"},
+	{"ivshmem", "ivshmem register accesses, doorbells, server protocol and audio ring state"},
 }
 
-// RegisterTrace declares a -d category (from init()).
-func RegisterTrace(name, help string) { traceHelp[name] = help }
-
-// TraceHelp returns one line per category, sorted, for `-d help`.
+// TraceHelp is what -d help prints, in the layout of QEMU's
+// (util/log.c qemu_print_log_usage).
 func TraceHelp() string {
-	var names []string
-	for n := range traceHelp {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "%-10s %s\n", n, traceHelp[n])
+	b.WriteString("Log items (comma separated):\n")
+	for _, c := range traceCategories {
+		fmt.Fprintf(&b, "%-15s %s\n", c.name, c.help)
 	}
-	fmt.Fprintf(&b, "%-10s %s\n", "all", "every category above")
+	fmt.Fprintf(&b, "%-15s %s\n", "all", "every item above")
 	return b.String()
 }
 
 func (m *Machine) setTrace(cats []string, out io.Writer) error {
 	m.traces = map[string]bool{}
 	for _, c := range cats {
-		if _, ok := traceHelp[c]; !ok && c != "all" {
+		known := c == "all"
+		for _, k := range traceCategories {
+			known = known || k.name == c
+		}
+		if !known {
 			return fmt.Errorf("-d %s: unknown trace category (try -d help)", c)
 		}
 		m.traces[c] = true
@@ -70,4 +73,42 @@ func (m *Machine) tracef(cat, format string, args ...any) {
 	if t := m.Tracer(cat); t != nil {
 		t(format, args...)
 	}
+}
+
+// Trap names as QEMU's target/riscv/cpu.c riscv_excp_names and
+// riscv_intr_names spell them (privileged spec table 3.6).
+var (
+	excpNames = []string{"misaligned_fetch", "fault_fetch", "illegal_instruction", "breakpoint",
+		"misaligned_load", "fault_load", "misaligned_store", "fault_store", "user_ecall",
+		"supervisor_ecall", "hypervisor_ecall", "machine_ecall", "exec_page_fault",
+		"load_page_fault", "reserved", "store_page_fault"}
+	intrNames = []string{"u_software", "s_software", "vs_software", "m_software", "u_timer",
+		"s_timer", "vs_timer", "m_timer", "u_external", "s_external", "vs_external", "m_external"}
+	privNames = []string{"U", "S", "H", "M"}
+)
+
+// trapLine is one -d int line: QEMU's riscv_cpu_do_interrupt log line
+// (target/riscv/cpu_helper.c: hart, async, cause, epc, tval, desc) plus the
+// privilege change. cause has bit 63 set for an interrupt, as cpu.TrapHook
+// gives it; like QEMU the line shows the cause number without that bit.
+func trapLine(hart int, cause, epc, tval uint64, from, to uint8) string {
+	async := cause >> 63
+	code := cause &^ (1 << 63)
+	names := excpNames
+	if async != 0 {
+		names = intrNames
+	}
+	desc := "(unknown)"
+	if code < uint64(len(names)) {
+		desc = names[code]
+	}
+	return fmt.Sprintf("riscv_cpu_do_interrupt: hart:%d, async:%d, cause:%016x, epc:0x%016x, tval:0x%016x, desc=%s, priv:%s->%s",
+		hart, async, code, epc, tval, desc, privName(from), privName(to))
+}
+
+func privName(p uint8) string {
+	if int(p) < len(privNames) {
+		return privNames[p]
+	}
+	return fmt.Sprint(p)
 }

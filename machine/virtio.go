@@ -8,6 +8,7 @@ import (
 	"gemu/bus"
 	"gemu/devices/virtio"
 	"gemu/machine/fdt"
+	"gemu/qemuopt"
 )
 
 // The eight virtio-mmio slots of virt (0x10001000 + n*0x1000, PLIC source
@@ -22,12 +23,6 @@ import (
 // the next in slot 6, and so on. Bare-metal guests that hard-code slot 0
 // (xv6) pass bus=virtio-mmio-bus.0, as they must on QEMU.
 
-func init() {
-	RegisterTrace("virtio", "virtio-mmio register accesses, queue errors, virtio-sound requests and I/O")
-	RegisterBoard("virtio-mmio", addVirtioSlots)
-	RegisterDevice("virtio-sound-device", addVirtioSound)
-}
-
 // virtioSlot is one slot's MMIO window; the transport behind it is
 // replaced when a device is plugged in.
 type virtioSlot struct {
@@ -38,30 +33,24 @@ type virtioSlot struct {
 func (s *virtioSlot) Read(off uint64, size int) uint64     { return s.t.Read(off, size) }
 func (s *virtioSlot) Write(off uint64, size int, v uint64) { s.t.Write(off, size, v) }
 
-type virtioSlotsKey struct{}
-
 // VirtioSlot returns the transport in slot n (0..7), for tests and
 // debuggers, or nil.
 func (m *Machine) VirtioSlot(n int) *virtio.MMIO {
-	slots, _ := m.Value(virtioSlotsKey{}).([]*virtioSlot)
-	if n < 0 || n >= len(slots) {
+	if n < 0 || n >= len(m.virtio) {
 		return nil
 	}
-	return slots[n].t
+	return m.virtio[n].t
 }
 
-func addVirtioSlots(m *Machine) error {
-	slots := make([]*virtioSlot, VirtioCount)
-	for i := range slots {
+func (m *Machine) addVirtioSlots() error {
+	for i := range m.virtio {
 		s := &virtioSlot{t: virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + i}, nil)}
-		slots[i] = s
+		m.virtio[i] = s
 		base := uint64(VirtioBase + i*VirtioStride)
 		if err := m.Bus.Map(base, VirtioStride, s, fmt.Sprintf("virtio-mmio.%d", i)); err != nil {
 			return err
 		}
-		m.OnReset(func() { s.t.Reset() })
 	}
-	m.SetValue(virtioSlotsKey{}, slots)
 	m.AddFDTNode(func(root *fdt.Node) {
 		soc := root.Lookup("/soc")
 		if soc == nil {
@@ -83,19 +72,16 @@ func addVirtioSlots(m *Machine) error {
 
 // plugVirtio puts dev into the slot named by bus=virtio-mmio-bus.N, or the
 // free slot QEMU would choose, and returns its transport.
-func (m *Machine) plugVirtio(opt DeviceOpt, dev virtio.Device) (*virtio.MMIO, int, error) {
-	slots, _ := m.Value(virtioSlotsKey{}).([]*virtioSlot)
-	if len(slots) == 0 {
-		return nil, 0, fmt.Errorf("-device %s: this board has no virtio-mmio slots", opt.Raw)
-	}
+func (m *Machine) plugVirtio(o *qemuopt.Opts, dev virtio.Device) (*virtio.MMIO, int, error) {
+	slots := m.virtio[:]
 	n := -1
-	if b, ok := opt.Get("bus"); ok {
+	if b, ok := o.Get("bus"); ok {
 		v, err := strconv.Atoi(strings.TrimPrefix(b, "virtio-mmio-bus."))
 		if !strings.HasPrefix(b, "virtio-mmio-bus.") || err != nil || v < 0 || v >= len(slots) {
-			return nil, 0, fmt.Errorf("-device %s: bus=%s: want virtio-mmio-bus.N with N in 0..%d", opt.Raw, b, len(slots)-1)
+			return nil, 0, o.Errorf("bus=%s: want virtio-mmio-bus.N with N in 0..%d", b, len(slots)-1)
 		}
 		if slots[v].used {
-			return nil, 0, fmt.Errorf("-device %s: bus %s already holds a device", opt.Raw, b)
+			return nil, 0, o.Errorf("bus %s already holds a device", b)
 		}
 		n = v
 	} else {
@@ -106,7 +92,7 @@ func (m *Machine) plugVirtio(opt DeviceOpt, dev virtio.Device) (*virtio.MMIO, in
 			}
 		}
 		if n < 0 {
-			return nil, 0, fmt.Errorf("-device %s: all %d virtio-mmio slots are in use", opt.Raw, len(slots))
+			return nil, 0, o.Errorf("all %d virtio-mmio slots are in use", len(slots))
 		}
 	}
 	t := virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + n}, dev)
@@ -116,28 +102,23 @@ func (m *Machine) plugVirtio(opt DeviceOpt, dev virtio.Device) (*virtio.MMIO, in
 }
 
 // addVirtioSound is `-device virtio-sound-device,audiodev=ID[,bus=virtio-mmio-bus.N]`.
-func addVirtioSound(m *Machine, opt DeviceOpt) error {
-	if err := opt.Check("audiodev", "bus", "id"); err != nil {
-		return err
-	}
-	a, err := m.deviceAudiodev(opt)
+func addVirtioSound(m *Machine, o *qemuopt.Opts) error {
+	a, err := m.deviceAudiodev(o)
 	if err != nil {
 		return err
 	}
 	d := virtio.NewSound(m.Clock, nil)
 	d.UseAudiodev(a)
 	d.Trace = m.Tracer("virtio")
-	if _, _, err := m.plugVirtio(opt, d); err != nil {
+	if _, _, err := m.plugVirtio(o, d); err != nil {
 		return err
 	}
 	// Voice names (per-stream WAV files, statistics): virtio-snd, then
 	// virtio-snd1, virtio-snd2, ... for further sound devices.
-	type soundsKey struct{}
-	k, _ := m.Value(soundsKey{}).(int)
-	if k > 0 {
-		d.Name = fmt.Sprintf("virtio-snd%d", k)
+	if m.sounds > 0 {
+		d.Name = fmt.Sprintf("virtio-snd%d", m.sounds)
 	}
-	m.SetValue(soundsKey{}, k+1)
+	m.sounds++
 	m.AtExit(func() error { d.Close(); return nil })
 	return nil
 }

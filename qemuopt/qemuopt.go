@@ -213,7 +213,7 @@ func (o *Opts) Bool(key string, def bool) (bool, error) {
 	}
 	b, err := ParseBool(v)
 	if err != nil {
-		return def, o.Errorf("%s: %v", key, err)
+		return def, o.Errorf("%s=%s: %v", key, v, err)
 	}
 	return b, nil
 }
@@ -227,7 +227,7 @@ func (o *Opts) Size(key string, def uint64) (uint64, error) {
 	}
 	n, err := ParseSize(v, 'B')
 	if err != nil {
-		return def, o.Errorf("%s: %v", key, err)
+		return def, o.Errorf("%s=%s: %v", key, v, err)
 	}
 	return n, nil
 }
@@ -241,7 +241,7 @@ func (o *Opts) Uint(key string, def uint64) (uint64, error) {
 	}
 	n, err := ParseUint(v)
 	if err != nil {
-		return def, o.Errorf("%s: %v", key, err)
+		return def, o.Errorf("%s=%s: %v", key, v, err)
 	}
 	return n, nil
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
+	"gemu/devices/audio"
 	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 // options is the parsed command line.
@@ -27,7 +29,8 @@ var flagSpec = map[string]bool{
 	"machine": true, "M": true, "m": true, "bios": true, "kernel": true,
 	"initrd": true, "append": true, "nographic": false, "serial": true,
 	"monitor": true, "display": true, "device": true, "audiodev": true,
-	"object": true, "chardev": true, "icount": true, "smp": true, "d": true,
+	"object": true, "chardev": true, "drive": true, "global": true,
+	"icount": true, "smp": true, "d": true,
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
 	"no-user-config": false, "nodefaults": false, "name": true,
@@ -37,21 +40,22 @@ var flagSpec = map[string]bool{
 const usage = `usage: gemu [options]
 Emulates QEMU's RISC-V virt board (one RV64GC hart). Options follow qemu-system-riscv64:
   -machine virt[,dumpdtb=FILE]   the board (only virt); dumpdtb writes the device tree and exits
-  -m SIZE                        RAM (default 128M; 512M, 1G, or plain MiB)
+  -m [size=]SIZE                 RAM (default 128M; 512M, 1G, or plain MiB)
   -bios FILE|none|default        firmware (default: Debian's OpenSBI fw_dynamic.bin)
   -kernel FILE                   ELF (own addresses) or raw Image (at 0x80200000 after firmware)
   -initrd FILE                   initial ramdisk
   -append STRING                 kernel command line
   -nographic                     console on stdin/stdout (always the case; Ctrl-A x quits)
   -serial mon:stdio|stdio|none   where the UART goes
-  -device NAME[,k=v...]          add a device (-device help lists them)
-  -audiodev DRIVER,id=ID[,...]   host audio backend
-  -object, -chardev ...          passed to the devices that use them
+  -device NAME[,k=v...]          add a device (-device help lists them, -device NAME,help their options)
+  -audiodev DRIVER,id=ID[,...]   host audio backend (-audiodev help lists the drivers)
+  -object memory-backend-...     shared memory for ivshmem
+  -chardev socket,id=ID,path=P   ivshmem-server connection for ivshmem-doorbell
   -icount shift=N|auto[,sleep=on] deterministic clock: 2^N ns per instruction (auto: N=2)
   -smp 1                         one hart
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
-  -d CAT[,CAT...]                trace categories (-d help lists them)
+  -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
   -D FILE                        trace output file
   -gdb tcp::PORT|tcp:HOST:PORT   GDB remote stub (empty host: localhost only)
   -s                             same as -gdb tcp::1234
@@ -82,16 +86,27 @@ func parseArgs(args []string) (*options, error) {
 			i++
 			val = args[i]
 		}
+		if name == "M" {
+			name = "machine"
+		}
+		if _, ok := qemuopt.Flags["-"+name]; ok {
+			// QemuOpts and keyval options: their errors name the
+			// option already.
+			q, err := qemuopt.ParseFlag("-"+name, val)
+			if err == nil {
+				err = o.option(name, q)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var err error
 		switch name {
 		case "h", "help":
 			o.help = usage
 		case "version":
 			o.help = "gemu: RISC-V virt board emulator (QEMU-compatible command line)\n"
-		case "machine", "M":
-			err = o.machine(val)
-		case "m":
-			cfg.RAMSize, err = parseSize(val)
 		case "bios":
 			cfg.BIOS = val
 		case "kernel":
@@ -121,35 +136,24 @@ func parseArgs(args []string) (*options, error) {
 				err = errors.New(`only "none" is supported`)
 			}
 		case "cpu":
-			if val != "rv64" && val != "max" {
-				err = errors.New("only rv64 is supported")
+			switch val {
+			case "help", "?":
+				o.help = "Available CPUs:\n  max\n  rv64\n"
+			case "rv64", "max":
+			default:
+				err = errors.New("only rv64 is supported (max means rv64 too)")
 			}
 		case "accel":
-			if val != "tcg" {
+			switch val {
+			case "help", "?":
+				o.help = "Accelerators supported in QEMU binary:\ntcg\n"
+			case "tcg":
+			default:
 				err = errors.New("only tcg is supported")
 			}
-		case "device":
-			if val == "help" || val == "?" {
-				o.help = "Devices: " + strings.Join(machine.DeviceNames(), ", ") + "\n"
-				break
-			}
-			var d machine.DeviceOpt
-			if d, err = machine.ParseDeviceOpt(val); err == nil {
-				cfg.Devices = append(cfg.Devices, d)
-			}
-		case "audiodev":
-			cfg.Audiodevs = append(cfg.Audiodevs, val)
-		case "object":
-			cfg.Objects = append(cfg.Objects, val)
-		case "chardev":
-			cfg.Chardevs = append(cfg.Chardevs, val)
-		case "icount":
-			err = o.icount(val)
-		case "smp":
-			err = parseSMP(val)
 		case "d":
-			if val == "help" {
-				o.help = "Trace categories (-d a,b):\n" + machine.TraceHelp()
+			if val == "help" || val == "?" {
+				o.help = machine.TraceHelp()
 				break
 			}
 			for _, c := range strings.Split(val, ",") {
@@ -169,8 +173,6 @@ func parseArgs(args []string) (*options, error) {
 			}
 		case "S":
 			o.gdbWait = true
-		case "rtc":
-			err = o.rtc(val)
 		case "no-user-config", "name":
 			// No configuration files are read; the name is cosmetic.
 		case "nodefaults":
@@ -189,148 +191,207 @@ func parseArgs(args []string) (*options, error) {
 	return o, nil
 }
 
-func (o *options) machine(val string) error {
-	items := strings.Split(val, ",")
-	if items[0] != "virt" && items[0] != "type=virt" {
-		return fmt.Errorf("unknown machine %q (only virt)", items[0])
-	}
-	for _, it := range items[1:] {
-		k, v, _ := strings.Cut(it, "=")
-		switch k {
-		case "dumpdtb":
-			o.dumpDTB = v
-		case "accel":
-			if v != "tcg" {
-				return fmt.Errorf("accel=%s: only tcg", v)
+// option takes one QemuOpts or keyval option (name without the dash).
+func (o *options) option(name string, q *qemuopt.Opts) error {
+	cfg := &o.cfg
+	switch name {
+	case "machine":
+		return o.machine(q)
+	case "m":
+		return o.memory(q)
+	case "smp":
+		return smp(q)
+	case "icount":
+		return o.icount(q)
+	case "rtc":
+		return o.rtc(q)
+	case "device":
+		if q.Help {
+			if d, ok := q.Get("driver"); ok {
+				h, err := machine.DevicePropsHelp(d)
+				o.help = h
+				return err
 			}
-		default:
-			return fmt.Errorf("unsupported machine option %q", k)
+			o.help = machine.DeviceHelp()
+			return nil
+		}
+		if q.String("driver", "") == "" {
+			return q.Errorf("no device name (-device help lists them)")
+		}
+		cfg.Devices = append(cfg.Devices, q)
+	case "audiodev":
+		if q.Help {
+			o.help = audiodevHelp(q.String("driver", ""))
+			return nil
+		}
+		if _, err := audio.ParseOpts(q.Clone()); err != nil {
+			return q.Errorf("%s", strings.TrimPrefix(err.Error(), "audiodev: "))
+		}
+		cfg.Audiodevs = append(cfg.Audiodevs, q)
+	case "object":
+		if q.Help {
+			o.help = "List of user creatable objects:\n  memory-backend-file\n  memory-backend-memfd\n  memory-backend-ram\n"
+			return nil
+		}
+		cfg.Objects = append(cfg.Objects, q)
+	case "chardev":
+		if q.Help {
+			o.help = "Available chardev backend types:\n  socket\n"
+			return nil
+		}
+		cfg.Chardevs = append(cfg.Chardevs, q)
+	case "drive":
+		cfg.Drives = append(cfg.Drives, q)
+	case "global":
+		cfg.Globals = append(cfg.Globals, q)
+	}
+	return nil
+}
+
+// machineOpts are the -machine properties gemu takes, for -machine
+// virt,help and for checking.
+var machineOpts = [][3]string{
+	{"accel", "str", "accelerator: tcg (the only one)"},
+	{"dumpdtb", "str", "write the device tree to this file and exit"},
+}
+
+func (o *options) machine(q *qemuopt.Opts) error {
+	typ := q.String("type", "virt") // gemu's only machine is its default
+	if q.Help && !q.Has("type") || typ == "help" || typ == "?" {
+		// QEMU's machine_help_func layout.
+		o.help = fmt.Sprintf("Supported machines are:\n%-20s %s\n", "virt", "RISC-V VirtIO board")
+		return nil
+	}
+	if typ != "virt" {
+		return q.Errorf("unknown machine %q (only virt; -machine help lists them)", typ)
+	}
+	if q.Help {
+		var b strings.Builder
+		b.WriteString("virt options:\n")
+		for _, p := range machineOpts {
+			fmt.Fprintf(&b, "%-24s - %s\n", "  "+p[0]+"=<"+p[1]+">", p[2])
+		}
+		o.help = b.String()
+		return nil
+	}
+	known := []string{"type"}
+	for _, p := range machineOpts {
+		known = append(known, p[0])
+	}
+	if err := q.Check(known...); err != nil {
+		return err
+	}
+	if a := q.String("accel", "tcg"); a != "tcg" {
+		return q.Errorf("accel=%s: only tcg", a)
+	}
+	o.dumpDTB = q.String("dumpdtb", "")
+	return nil
+}
+
+// memory reads -m [size=]SIZE: a plain number is MiB, as QEMU's
+// qemu_strtosz_MiB takes it (softmmu/vl.c parse_memory_options). slots=
+// and maxmem= describe memory hotplug, which the board does not have.
+func (o *options) memory(q *qemuopt.Opts) error {
+	if err := q.Check("size", "slots", "maxmem"); err != nil {
+		return err
+	}
+	if q.Has("slots") || q.Has("maxmem") {
+		return q.Errorf("slots= and maxmem= (memory hotplug) are not supported: give only the size")
+	}
+	v, ok := q.Get("size")
+	if !ok {
+		return q.Errorf("missing size")
+	}
+	n, err := qemuopt.ParseSize(v, 'M')
+	if err != nil {
+		return q.Errorf("%v", err)
+	}
+	if n == 0 {
+		return q.Errorf("size 0: the board needs RAM")
+	}
+	o.cfg.RAMSize = n
+	return nil
+}
+
+// smp reads -smp [cpus=]N[,sockets=,dies=,clusters=,cores=,threads=,maxcpus=]
+// (QEMU's qemu_smp_opts). gemu has one hart for now, so every count must be
+// 1 (or 0, QEMU's "work it out").
+func smp(q *qemuopt.Opts) error {
+	keys := []string{"cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus"}
+	if err := q.Check(keys...); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		n, err := q.Uint(k, 1)
+		if err != nil {
+			return err
+		}
+		if n > 1 {
+			return q.Errorf("%s=%d: gemu emulates a single hart for now: only -smp 1 is supported", k, n)
 		}
 	}
 	return nil
 }
 
-// parseSize reads QEMU's -m: a number with an optional K/M/G/T suffix
-// (binary units), plain numbers meaning MiB, or "size=...".
-func parseSize(s string) (uint64, error) {
-	s = strings.TrimPrefix(s, "size=")
-	if s == "" {
-		return 0, errors.New("empty size")
+// icount reads "-icount [shift=]N|auto[,sleep=on|off][,align=off]". Unlike
+// QEMU, sleep defaults to off: idle time passes instantly, which keeps test
+// runs fast; sleep=on waits on the host for it, so an interactive guest's
+// clock keeps pace with the wall. align is accepted and ignored.
+func (o *options) icount(q *qemuopt.Opts) error {
+	if err := q.Check("shift", "sleep", "align"); err != nil {
+		return err
 	}
-	mult := uint64(1 << 20)
-	switch s[len(s)-1] {
-	case 'k', 'K':
-		mult = 1 << 10
-	case 'm', 'M':
-		mult = 1 << 20
-	case 'g', 'G':
-		mult = 1 << 30
-	case 't', 'T':
-		mult = 1 << 40
-	case 'b', 'B':
-		mult = 1
-	default:
-		if c := s[len(s)-1]; c < '0' || c > '9' {
-			return 0, fmt.Errorf("bad size %q (suffixes: K, M, G, T)", s)
-		}
-	}
-	num := s
-	if s[len(s)-1] < '0' || s[len(s)-1] > '9' {
-		num = s[:len(s)-1]
-	}
-	n, err := strconv.ParseUint(num, 10, 64)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	if n > (1<<40)/mult {
-		return 0, fmt.Errorf("size %q too large", s)
-	}
-	return n * mult, nil
-}
-
-// icount reads "-icount shift=N|auto[,sleep=on|off][,align=off]" or a bare
-// N/auto. Unlike QEMU, sleep defaults to off: idle time passes instantly,
-// which keeps test runs fast; sleep=on waits on the host for it, so an
-// interactive guest's clock keeps pace with the wall. align is accepted
-// and ignored.
-func (o *options) icount(val string) error {
 	o.cfg.Deterministic = true
 	o.cfg.Shift = machine.DefaultShift
-	for i, it := range strings.Split(val, ",") {
-		k, v, hasEq := strings.Cut(it, "=")
-		if !hasEq && i == 0 {
-			k, v = "shift", it
+	if v := q.String("shift", "auto"); v != "auto" {
+		n, err := qemuopt.ParseUint(v)
+		if err != nil || n > 10 {
+			return q.Errorf("shift %q: want auto or 0..10", v)
 		}
-		switch k {
-		case "shift":
-			if v == "auto" {
-				o.cfg.Shift = machine.DefaultShift
-				continue
-			}
-			n, err := strconv.ParseUint(v, 10, 8)
-			if err != nil || n > 10 {
-				return fmt.Errorf("shift %q: want auto or 0..10", v)
-			}
-			o.cfg.Shift = uint(n)
-		case "sleep":
-			switch v {
-			case "on":
-				o.cfg.IcountSleep = true
-			case "off":
-				o.cfg.IcountSleep = false
-			default:
-				return fmt.Errorf("sleep %q: want on or off", v)
-			}
-		case "align":
-			// Accepted for compatibility; see above.
-		default:
-			return fmt.Errorf("unknown option %q", k)
-		}
+		o.cfg.Shift = uint(n)
 	}
-	return nil
-}
-
-// parseSMP accepts only one hart: "1", "cpus=1", "1,sockets=1,..." etc.
-func parseSMP(val string) error {
-	for i, it := range strings.Split(val, ",") {
-		k, v, hasEq := strings.Cut(it, "=")
-		if !hasEq && i == 0 {
-			k, v = "cpus", it
-		}
-		switch k {
-		case "cpus", "maxcpus", "sockets", "cores", "threads", "dies", "clusters":
-			if v != "1" {
-				return errors.New("gemu emulates a single hart: only -smp 1 is supported")
-			}
-		default:
-			return fmt.Errorf("unknown option %q", k)
-		}
+	var err error
+	if o.cfg.IcountSleep, err = q.Bool("sleep", false); err != nil {
+		return err
 	}
-	return nil
+	_, err = q.Bool("align", false)
+	return err
 }
 
 // rtc reads "-rtc base=utc|localtime|DATE[,clock=host|vm|rt][,driftfix=...]".
-func (o *options) rtc(val string) error {
-	for _, it := range strings.Split(val, ",") {
-		k, v, _ := strings.Cut(it, "=")
-		switch k {
-		case "base":
-			switch v {
-			case "utc", "localtime":
-				o.cfg.RTCBase = time.Time{}
-			default:
-				t, err := time.Parse("2006-01-02T15:04:05", v)
-				if err != nil {
-					if t, err = time.Parse("2006-01-02", v); err != nil {
-						return fmt.Errorf("base %q: want utc, localtime or 2006-06-17T16:01:21", v)
-					}
-				}
-				o.cfg.RTCBase = t
+func (o *options) rtc(q *qemuopt.Opts) error {
+	if err := q.Check("base", "clock", "driftfix"); err != nil {
+		return err
+	}
+	switch v := q.String("base", "utc"); v {
+	case "utc", "localtime":
+		o.cfg.RTCBase = time.Time{}
+	default:
+		t, err := time.Parse("2006-01-02T15:04:05", v)
+		if err != nil {
+			if t, err = time.Parse("2006-01-02", v); err != nil {
+				return q.Errorf("base %q: want utc, localtime or 2006-06-17T16:01:21", v)
 			}
-		case "clock", "driftfix":
-		default:
-			return fmt.Errorf("unknown option %q", k)
 		}
+		o.cfg.RTCBase = t
 	}
 	return nil
+}
+
+// audiodevHelp is -audiodev help (QEMU's audio_help: "Available audio
+// drivers:" and one a line) or, with a driver, its options.
+func audiodevHelp(driver string) string {
+	var b strings.Builder
+	if driver == "" || !slices.Contains(audio.Drivers, driver) {
+		b.WriteString("Available audio drivers:\n")
+		for _, d := range audio.Drivers {
+			b.WriteString(d + "\n")
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s options:\n", driver)
+	for _, k := range audio.Keys {
+		fmt.Fprintf(&b, "%-24s - %s\n", "  "+k.Name+"=<"+k.Type+">", k.Help)
+	}
+	return b.String()
 }

@@ -42,7 +42,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// The main job: the embedded demo guest, bare metal, playing music
 		// through AC97, virtio-sound and ivshmem on the speakers (or into a
 		// WAV file it names when the host has no audio device).
-		machine.ConfigureDemo(&cfg, guests.Demo)
+		configureDemo(&cfg, guests.Demo, stderr)
 	}
 	if o.traceFile != "" {
 		f, err := os.Create(o.traceFile)

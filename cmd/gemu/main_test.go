@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"gemu/devices/audio"
 	"strings"
 	"testing"
 	"time"
@@ -10,39 +9,79 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"gemu/devices/audio"
 	"gemu/machine"
+	"gemu/qemuopt"
 )
+
+// flags is qemuopt.MustParseFlag, short for the tables below.
+var flags = qemuopt.MustParseFlag
+
+// defaults is what parseArgs gives with no arguments, changed by fn.
+func defaults(fn func(o *options)) options {
+	o := options{serial: "mon:stdio", mux: true}
+	if fn != nil {
+		fn(&o)
+	}
+	return o
+}
 
 func TestParseArgs(t *testing.T) {
 	tests := []struct {
 		args []string
 		want options
 	}{
-		{nil, options{serial: "mon:stdio", mux: true}},
+		{nil, defaults(nil)},
 		{[]string{"-machine", "virt", "-m", "512M", "-nographic", "-bios", "none", "-kernel", "k.elf",
 			"-initrd", "i", "-append", "console=ttyS0 earlycon", "-smp", "1", "-no-reboot"},
-			options{serial: "mon:stdio", mux: true, cfg: machine.Config{RAMSize: 512 << 20, BIOS: "none",
-				Kernel: "k.elf", Initrd: "i", Append: "console=ttyS0 earlycon", NoReboot: true}}},
+			defaults(func(o *options) {
+				o.cfg = machine.Config{RAMSize: 512 << 20, BIOS: "none",
+					Kernel: "k.elf", Initrd: "i", Append: "console=ttyS0 earlycon", NoReboot: true}
+			})},
+		// -m: a plain number is MiB; suffixes and fractions as qemu_strtosz.
+		{[]string{"-m", "512"}, defaults(func(o *options) { o.cfg.RAMSize = 512 << 20 })},
+		{[]string{"-m", "1G"}, defaults(func(o *options) { o.cfg.RAMSize = 1 << 30 })},
+		{[]string{"-m", "1.5G"}, defaults(func(o *options) { o.cfg.RAMSize = 3 << 29 })},
+		{[]string{"-m", "size=64M"}, defaults(func(o *options) { o.cfg.RAMSize = 64 << 20 })},
+		{[]string{"-m", "262144K"}, defaults(func(o *options) { o.cfg.RAMSize = 256 << 20 })},
 		{[]string{"-m", "1G", "-serial", "stdio", "-icount", "shift=5"},
 			options{serial: "stdio", cfg: machine.Config{RAMSize: 1 << 30, Deterministic: true, Shift: 5}}},
 		{[]string{"-m", "256", "-icount", "auto", "-serial", "none"},
 			options{serial: "none", mux: true, cfg: machine.Config{RAMSize: 256 << 20, Deterministic: true, Shift: machine.DefaultShift}}},
-		{[]string{"-m", "size=64M", "-icount", "shift=auto,sleep=off", "-d", "uart,plic", "-D", "log"},
-			options{serial: "mon:stdio", mux: true, traceFile: "log", cfg: machine.Config{RAMSize: 64 << 20,
-				Deterministic: true, Shift: machine.DefaultShift, Trace: []string{"uart", "plic"}}}},
-		{[]string{"-icount", "shift=3,sleep=on"},
-			options{serial: "mon:stdio", mux: true, cfg: machine.Config{Deterministic: true, Shift: 3, IcountSleep: true}}},
+		{[]string{"-icount", "shift=auto,sleep=off", "-d", "uart,plic,int", "-D", "log"},
+			defaults(func(o *options) {
+				o.traceFile = "log"
+				o.cfg = machine.Config{Deterministic: true, Shift: machine.DefaultShift, Trace: []string{"uart", "plic", "int"}}
+			})},
+		{[]string{"-icount", "shift=3,sleep=on,align=off"},
+			defaults(func(o *options) { o.cfg = machine.Config{Deterministic: true, Shift: 3, IcountSleep: true} })},
+		{[]string{"-icount", "0,sleep=yes"},
+			defaults(func(o *options) { o.cfg = machine.Config{Deterministic: true, Shift: 0, IcountSleep: true} })},
 		{[]string{"-M", "virt,dumpdtb=x.dtb", "-smp", "cpus=1", "-icount", "3"},
-			options{serial: "mon:stdio", mux: true, dumpDTB: "x.dtb", cfg: machine.Config{Deterministic: true, Shift: 3}}},
-		{[]string{"-audiodev", "wav,id=a,path=o.wav", "-device", "AC97,audiodev=a", "-object", "o1", "-chardev", "c1"},
-			options{serial: "mon:stdio", mux: true, cfg: machine.Config{
-				Audiodevs: []string{"wav,id=a,path=o.wav"}, Objects: []string{"o1"}, Chardevs: []string{"c1"},
-				Devices: []machine.DeviceOpt{{Name: "AC97", Keys: []string{"audiodev"},
-					Props: map[string]string{"audiodev": "a"}, Raw: "AC97,audiodev=a"}}}}},
+			defaults(func(o *options) { o.dumpDTB = "x.dtb"; o.cfg = machine.Config{Deterministic: true, Shift: 3} })},
+		{[]string{"-machine", "type=virt,accel=tcg,dumpdtb=a,,b.dtb"}, defaults(func(o *options) { o.dumpDTB = "a,b.dtb" })},
+		{[]string{"-machine", "dumpdtb=x"}, defaults(func(o *options) { o.dumpDTB = "x" })},
+		{[]string{"-smp", "1,sockets=1,dies=1,clusters=1,cores=1,threads=1,maxcpus=1"}, defaults(nil)},
+		// The options machine.New interprets are parsed here, once.
+		{[]string{"-audiodev", "wav,id=a,path=o.wav", "-device", "AC97,audiodev=a", "-device", "driver=ivshmem-plain,memdev=m,master",
+			"-object", "memory-backend-file,id=m,size=1M,mem-path=/dev/shm/a,,b", "-chardev", "socket,id=c,path=/s",
+			"-drive", "file=d.img,if=none,id=d0", "-global", "AC97.x=1", "-global", "driver=AC97,property=y,value=2"},
+			defaults(func(o *options) {
+				o.cfg = machine.Config{
+					Audiodevs: flags("-audiodev", "wav,id=a,path=o.wav"),
+					Devices:   flags("-device", "AC97,audiodev=a", "driver=ivshmem-plain,memdev=m,master"),
+					Objects:   flags("-object", "memory-backend-file,id=m,size=1M,mem-path=/dev/shm/a,,b"),
+					Chardevs:  flags("-chardev", "socket,id=c,path=/s"),
+					Drives:    flags("-drive", "file=d.img,if=none,id=d0"),
+					Globals:   flags("-global", "AC97.x=1", "driver=AC97,property=y,value=2"),
+				}
+			})},
 		{[]string{"-nodefaults", "-no-user-config", "-name", "vm1"}, options{serial: "none", mux: true}},
 		{[]string{"-nodefaults", "-serial", "stdio"}, options{serial: "stdio"}},
-		{[]string{"-rtc", "base=2020-01-02T03:04:05"},
-			options{serial: "mon:stdio", mux: true, cfg: machine.Config{RTCBase: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)}}},
+		{[]string{"-rtc", "base=2020-01-02T03:04:05,clock=vm"},
+			defaults(func(o *options) { o.cfg.RTCBase = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC) })},
+		{[]string{"--cpu", "rv64", "-accel", "tcg", "-s", "-S"},
+			defaults(func(o *options) { o.gdb, o.gdbWait = "tcp::1234", true })},
 	}
 	for _, tc := range tests {
 		got, err := parseArgs(tc.args)
@@ -50,8 +89,54 @@ func TestParseArgs(t *testing.T) {
 			t.Errorf("%q: %v", tc.args, err)
 			continue
 		}
-		if diff := cmp.Diff(tc.want, *got, cmp.AllowUnexported(options{}), cmpopts.EquateEmpty()); diff != "" {
+		if diff := cmp.Diff(tc.want, *got, cmp.AllowUnexported(options{}), cmpopts.IgnoreUnexported(qemuopt.Opts{}), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", tc.args, diff)
+		}
+	}
+}
+
+// TestParseArgsHelp: help anywhere prints what QEMU would and nothing runs.
+func TestParseArgsHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // the whole text, or its start when it ends in "..."
+	}{
+		{[]string{"-device", "help"}, "Misc devices:\n" +
+			`name "ivshmem-doorbell", bus PCI, desc "Inter-VM shared memory"` + "\n" +
+			`name "ivshmem-plain", bus PCI, desc "Inter-VM shared memory"` + "\n\nSound devices:\n" +
+			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
+			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n"},
+		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
+			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
+			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +
+			"  bus=<str>              - the PCI bus (pcie.0, the only one)\n" +
+			"  id=<str>               - device name\n"},
+		{[]string{"-device", "?"}, "Misc devices:\n..."},
+		{[]string{"-device", "driver=virtio-sound-device,help"}, "virtio-sound-device options:\n  audiodev=<str> ..."},
+		{[]string{"-audiodev", "help"}, "Available audio drivers:\nnone\noto\nwav\n"},
+		{[]string{"-audiodev", "wav,help"}, "wav options:\n  id=<str>               - name the sound devices refer to with audiodev=\n..."},
+		{[]string{"-machine", "help"}, "Supported machines are:\nvirt                 RISC-V VirtIO board\n"},
+		{[]string{"-M", "?"}, "Supported machines are:\n..."},
+		{[]string{"-machine", "virt,help"}, "virt options:\n  accel=<str>            - accelerator: tcg (the only one)\n..."},
+		{[]string{"-d", "help"}, "Log items (comma separated):\nint             show interrupts/exceptions in short format (one line per trap)\n..."},
+		{[]string{"-cpu", "help"}, "Available CPUs:\n  max\n  rv64\n"},
+		{[]string{"-accel", "help"}, "Accelerators supported in QEMU binary:\ntcg\n"},
+		{[]string{"-object", "help"}, "List of user creatable objects:\n  memory-backend-file\n..."},
+		{[]string{"-chardev", "help"}, "Available chardev backend types:\n  socket\n"},
+		{[]string{"-help"}, "usage: gemu [options]\n..."},
+	}
+	for _, tc := range tests {
+		got, err := parseArgs(tc.args)
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		if prefix, ok := strings.CutSuffix(tc.want, "..."); ok {
+			if !strings.HasPrefix(got.help, prefix) {
+				t.Errorf("%q: help %q, want it to start %q", tc.args, got.help, prefix)
+			}
+		} else if d := cmp.Diff(tc.want, got.help); d != "" {
+			t.Errorf("%q: help (-want +got):\n%s", tc.args, d)
 		}
 	}
 }
@@ -63,17 +148,36 @@ func TestParseArgsErrors(t *testing.T) {
 	}{
 		{[]string{"-bogus"}, "-bogus: invalid option"},
 		{[]string{"-m"}, "-m: requires an argument"},
-		{[]string{"-m", "12Q"}, "-m 12Q:"},
-		{[]string{"-m", "0"}, "-m 0:"},
-		{[]string{"-smp", "2"}, "-smp 2: gemu emulates a single hart"},
-		{[]string{"-machine", "sifive_u"}, "-machine sifive_u:"},
-		{[]string{"-machine", "virt,aia=aplic"}, "-machine virt,aia=aplic:"},
+		{[]string{"-m", "12Q"}, "-m 12Q: invalid size"},
+		{[]string{"-m", "0"}, "-m 0: size 0"},
+		{[]string{"-m", "-1"}, "-m -1: invalid size"},
+		{[]string{"-m", "1G,slots=2,maxmem=4G"}, "-m 1G,slots=2,maxmem=4G: slots= and maxmem= (memory hotplug) are not supported"},
+		{[]string{"-m", "maxmem=4G"}, "-m maxmem=4G: slots= and maxmem="},
+		{[]string{"-m", "1G,colour=red"}, `-m 1G,colour=red: unknown parameter "colour"`},
+		{[]string{"-smp", "2"}, "-smp 2: cpus=2: gemu emulates a single hart"},
+		{[]string{"-smp", "1,cores=4"}, "-smp 1,cores=4: cores=4: gemu emulates a single hart"},
+		{[]string{"-smp", "maxcpus=8"}, "-smp maxcpus=8: maxcpus=8: gemu emulates a single hart"},
+		{[]string{"-smp", "x"}, "-smp x: cpus=x:"},
+		{[]string{"-machine", "sifive_u"}, `-machine sifive_u: unknown machine "sifive_u"`},
+		{[]string{"-machine", "virt,aia=aplic"}, `-machine virt,aia=aplic: unknown parameter "aia"`},
+		{[]string{"-machine", "virt,accel=kvm"}, "-machine virt,accel=kvm: accel=kvm: only tcg"},
+		{[]string{"-M", "virt,dumpdtb=a,b"}, `-machine virt,dumpdtb=a,b: unknown parameter "b"`},
 		{[]string{"-icount", "shift=99"}, "-icount shift=99:"},
-		{[]string{"-icount", "foo=1"}, "-icount foo=1:"},
+		{[]string{"-icount", "foo=1"}, `-icount foo=1: unknown parameter "foo"`},
+		{[]string{"-icount", "3,sleep=maybe"}, "-icount 3,sleep=maybe: sleep=maybe:"},
 		{[]string{"-serial", "pty"}, "-serial pty:"},
-		{[]string{"-device", ",x=1"}, "-device ,x=1:"},
+		{[]string{"-device", ",x=1"}, "-device ,x=1: no device name"},
+		{[]string{"-device", "AC97,=1"}, "-device AC97,=1: empty parameter name"},
+		{[]string{"-device", "nosuch,help"}, `-device nosuch,help: unknown device "nosuch"`},
+		{[]string{"-audiodev", "wav,id=a,flag"}, "-audiodev wav,id=a,flag: expected '='"},
+		{[]string{"-audiodev", "pa,id=a"}, `-audiodev pa,id=a: unknown driver "pa"`},
+		{[]string{"-audiodev", "wav,id=a,stats=1"}, "-audiodev wav,id=a,stats=1: stats=1:"},
+		{[]string{"-object", "memory-backend-ram,share"}, "-object memory-backend-ram,share: expected '='"},
 		{[]string{"kernel.elf"}, "kernel.elf: unexpected argument"},
 		{[]string{"-rtc", "base=yesterday"}, "-rtc base=yesterday:"},
+		{[]string{"-rtc", "utc"}, `-rtc utc: unknown parameter "utc"`},
+		{[]string{"-cpu", "sifive-u54"}, "-cpu sifive-u54: only rv64"},
+		{[]string{"-S"}, "-S: needs -s or -gdb"},
 	}
 	for _, tc := range tests {
 		_, err := parseArgs(tc.args)
@@ -130,23 +234,25 @@ func TestRunEmbedded(t *testing.T) {
 			t.Errorf("console lacks %q:\n%s", want, out.String())
 		}
 	}
-	spec, data, err := audio.ReadWAVFile(machine.DemoWAV)
+	if !strings.Contains(errOut.String(), "the demo's sound goes to "+demoWAV) {
+		t.Errorf("no notice naming %s: %q", demoWAV, errOut.String())
+	}
+	spec, data, err := audio.ReadWAVFile(demoWAV)
 	if err != nil {
 		t.Fatalf("demo output: %v", err)
 	}
-	// The tune lasts about 15 s; anything under 15 s means playback stopped early.
-	if secs := len(data) / spec.FrameBytes() / spec.Freq; secs < 15 {
-		t.Errorf("%s holds %d s of audio, want the whole tune", machine.DemoWAV, secs)
+	// 68 eighth notes at 132 bpm, 10909 frames each (about 15 s); the
+	// three voices start within a few milliseconds of each other, and the
+	// wav sink's last 1 ms pull may pad the end with silence.
+	const frames = 68 * 10909
+	if d := cmp.Diff([]any{48000, 2}, []any{spec.Freq, spec.Channels}); d != "" {
+		t.Errorf("demo WAV format (-want +got):\n%s", d)
 	}
-	silent := true
-	for _, b := range data {
-		if b != 0 {
-			silent = false
-			break
-		}
+	if n := len(data) / spec.FrameBytes(); n < frames || n > frames+48000/50 {
+		t.Errorf("%s holds %d frames, want %d (+ at most 20 ms): the whole tune", demoWAV, n, frames)
 	}
-	if silent {
-		t.Errorf("%s is all silence", machine.DemoWAV)
+	if bytes.Count(data, []byte{0, 0, 0, 0}) > len(data)/16 {
+		t.Errorf("%s is mostly silence", demoWAV)
 	}
 }
 
@@ -155,6 +261,13 @@ func TestRunErrors(t *testing.T) {
 	if code := run([]string{"-device", "nosuch"}, strings.NewReader(""), &out, &errOut); code != 1 ||
 		!strings.Contains(errOut.String(), `unknown device "nosuch"`) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+	for _, args := range [][]string{{"-drive", "file=x.img,if=virtio"}, {"-global", "AC97.x=1"}} {
+		errOut.Reset()
+		if code := run(args, strings.NewReader(""), &out, &errOut); code != 1 ||
+			!strings.Contains(errOut.String(), "not supported") || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
+		}
 	}
 	errOut.Reset()
 	if code := run([]string{"-bios", "none"}, strings.NewReader(""), &out, &errOut); code != 1 ||

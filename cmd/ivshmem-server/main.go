@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gemu/devices/ivshmem/server"
-	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 func main() {
@@ -38,7 +38,7 @@ func main() {
 }
 
 func run(sock, name, dir, sizeArg string, vectors int) error {
-	size, err := machine.ParseSize(sizeArg)
+	size, err := qemuopt.ParseSize(sizeArg, 'B')
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"gemu/qemuopt"
 )
 
 // Options is a parsed -audiodev argument.
@@ -67,63 +69,54 @@ func (d Direction) Spec() Spec {
 	return s
 }
 
-// splitOpts splits QEMU's key=value list: ',' separates, ",," is a literal
-// comma.
-func splitOpts(s string) []string {
-	var parts []string
-	var cur strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			if i+1 < len(s) && s[i+1] == ',' {
-				cur.WriteByte(',')
-				i++
-				continue
-			}
-			parts = append(parts, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteByte(s[i])
-	}
-	return append(parts, cur.String())
+// Drivers are the -audiodev drivers, for -audiodev help (QEMU's
+// audio_help prints "Available audio drivers:" and one name a line).
+var Drivers = []string{"none", "oto", "wav"}
+
+// Keys are the -audiodev keys gemu takes, with QEMU's value types and a
+// description, for -audiodev DRIVER,help; the out. and in. keys are listed
+// once with a "out.|in." prefix.
+var Keys = []struct{ Name, Type, Help string }{
+	{"id", "str", "name the sound devices refer to with audiodev="},
+	{"path", "str", "wav: output file (default gemu.wav)"},
+	{"timer-period", "int", "µs between sink and capture ticks (default 1000)"},
+	{"out.|in.frequency", "uint32", "Hz (default 44100)"},
+	{"out.|in.channels", "uint32", "1.." + strconv.Itoa(MaxChannels) + " (default 2)"},
+	{"out.|in.format", "AudioFormat", "u8, s8, u16, s16, u32, s32 or f32 (default s16)"},
+	{"out.|in.buffer-length", "uint32", "host buffer in µs"},
+	{"out.|in.mixing-engine", "bool", "accepted, no effect"},
+	{"out.|in.fixed-settings", "bool", "accepted, no effect"},
+	{"out.|in.voices", "uint32", "accepted, no effect"},
+	{"in.path", "str", "gemu: WAV file the capture voices record from"},
+	{"in.loop", "bool", "gemu: restart in.path at its end (else silence)"},
+	{"in.tone", "number", "gemu: Hz of a sine the capture voices record"},
+	{"per-stream", "bool", "gemu, wav: also write PATH-NAME.wav per voice"},
+	{"stats", "bool", "gemu: print a summary when the run ends"},
+	{"stats.csv", "str", "gemu: per-stream statistics file"},
+	{"stats.svg", "str", "gemu: ring-fill timelines drawing"},
 }
 
-func parseBool(key, v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "on", "yes", "true", "y", "1":
-		return true, nil
-	case "off", "no", "false", "n", "0":
-		return false, nil
-	}
-	return false, fmt.Errorf("audiodev: %s=%q: want on or off", key, v)
-}
-
-// ParseOptions parses an -audiodev argument in QEMU's syntax:
-// DRIVER[,id=ID][,KEY=VALUE...] (or driver=DRIVER,...). Recognised keys:
-// id, path, timer-period (µs), out.|in. frequency, channels, format,
-// buffer-length (µs), plus QEMU keys gemu accepts and ignores
-// (mixing-engine, fixed-settings, voices) and gemu's own in.path, in.loop,
-// in.tone, per-stream, stats, stats.csv and stats.svg.
+// ParseOptions parses an -audiodev argument in QEMU's syntax (keyval:
+// DRIVER[,id=ID][,KEY=VALUE...] or driver=DRIVER,...) and reads it with
+// ParseOpts.
 func ParseOptions(arg string) (Options, error) {
-	o := Options{TimerPeriod: DefaultTimerPeriod}
-	parts := splitOpts(arg)
-	if len(parts) > 0 && !strings.Contains(parts[0], "=") {
-		o.Driver = parts[0]
-		parts = parts[1:]
+	q, err := qemuopt.ParseFlag("-audiodev", arg)
+	if err != nil {
+		return Options{}, fmt.Errorf("audiodev: %v", err)
 	}
-	seen := map[string]bool{}
-	for _, kv := range parts {
-		if kv == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return Options{}, fmt.Errorf("audiodev: %q: want KEY=VALUE", kv)
-		}
-		if seen[k] {
-			return Options{}, fmt.Errorf("audiodev: %s given twice", k)
-		}
-		seen[k] = true
+	return ParseOpts(q)
+}
+
+// ParseOpts reads a parsed -audiodev. Recognised keys (Keys): id, path,
+// timer-period (µs), out.|in. frequency, channels, format, buffer-length
+// (µs), plus QEMU keys gemu accepts and ignores (mixing-engine,
+// fixed-settings, voices) and gemu's own in.path, in.loop, in.tone,
+// per-stream, stats, stats.csv and stats.svg. A key given twice keeps its
+// last value, as in QEMU.
+func ParseOpts(q *qemuopt.Opts) (Options, error) {
+	o := Options{TimerPeriod: DefaultTimerPeriod}
+	for _, k := range q.Keys() {
+		v, _ := q.Get(k)
 		if err := o.set(k, v); err != nil {
 			return Options{}, err
 		}
@@ -150,6 +143,15 @@ func ParseOptions(arg string) (Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// parseBool reads QEMU's boolean spellings.
+func parseBool(key, v string) (bool, error) {
+	b, err := qemuopt.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("audiodev: %s=%s: %v", key, v, err)
+	}
+	return b, nil
 }
 
 func (o *Options) set(k, v string) error {

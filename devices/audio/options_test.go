@@ -27,6 +27,8 @@ func TestParseOptions(t *testing.T) {
 			Options{Driver: "none", TimerPeriod: time.Millisecond, InPath: "mic.wav", InLoop: true,
 				In: Direction{Frequency: 8000, Channels: 1, Format: U8}}},
 		{"none,in.tone=440", Options{Driver: "none", TimerPeriod: time.Millisecond, InTone: 440}},
+		// keyval: the last of a repeated key wins (util/keyval.c).
+		{"wav,id=a,id=b", Options{Driver: "wav", ID: "b", Path: "gemu.wav", TimerPeriod: time.Millisecond}},
 	}
 	for _, tc := range tests {
 		got, err := ParseOptions(tc.arg)
@@ -43,7 +45,7 @@ func TestParseOptions(t *testing.T) {
 func TestParseOptionsErrors(t *testing.T) {
 	for _, arg := range []string{
 		"", "pa", "wav,bogus=1", "wav,out.frequency=0", "wav,out.frequency=x", "wav,out.channels=9",
-		"wav,out.format=s24", "wav,id=a,id=b", "none,per-stream=on", "wav,stats=maybe", "wav,timer-period=5",
+		"wav,out.format=s24", "wav,stats=1", "none,per-stream=on", "wav,stats=maybe", "wav,timer-period=5",
 		"wav,path=", "none,in.path=a.wav,in.tone=440", "none,in.tone=-3", "none,out.path=x", "wav,noequals",
 	} {
 		if _, err := ParseOptions(arg); err == nil {

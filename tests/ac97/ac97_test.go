@@ -44,7 +44,7 @@ func runGemu(t *testing.T, audiodev, appendArgs string) string {
 		Kernel:        guestELF,
 		Append:        appendArgs,
 		Devices:       rig.Devices(t, "AC97,audiodev=snd0"),
-		Audiodevs:     []string{audiodev},
+		Audiodevs:     rig.Audiodevs(t, audiodev),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 	}, "ac97: done")

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"gemu/machine"
+	"gemu/qemuopt"
 	"gemu/tests/rig"
 )
 
@@ -39,15 +40,11 @@ type result struct {
 }
 
 func run(args string, realtime bool, wav string) (result, error) {
-	dev, err := machine.ParseDeviceOpt("AC97,audiodev=snd0")
-	if err != nil {
-		return result{}, err
-	}
 	var console bytes.Buffer
 	cfg := machine.Config{
 		BIOS: "none", Kernel: rig.Path("guests/ac97/ac97.elf"), Append: args,
-		Devices:   []machine.DeviceOpt{dev},
-		Audiodevs: []string{"wav,id=snd0,path=" + wav + ",out.frequency=48000"},
+		Devices:   qemuopt.MustParseFlag("-device", "AC97,audiodev=snd0"),
+		Audiodevs: qemuopt.MustParseFlag("-audiodev", "wav,id=snd0,path="+wav+",out.frequency=48000"),
 		Console:   &console,
 	}
 	if !realtime {

@@ -78,9 +78,9 @@ func runGemu(t *testing.T, shm string, audiodevs []string, device string) string
 	return rig.MachineOK(t, machine.Config{
 		BIOS:          "none",
 		Kernel:        guest(t),
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
+		Objects:       rig.Opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+shm),
 		Devices:       rig.Devices(t, device),
-		Audiodevs:     audiodevs,
+		Audiodevs:     rig.Audiodevs(t, audiodevs...),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 	})
@@ -196,7 +196,7 @@ func TestShareOff(t *testing.T) {
 	shm := filepath.Join(dir, "shm")
 	rig.MachineOK(t, machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=off,mem-path=" + shm},
+		Objects:       rig.Opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=off,mem-path="+shm),
 		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
@@ -277,9 +277,9 @@ func TestTwoProcesses(t *testing.T) {
 	m, err := machine.New(machine.Config{
 		BIOS:          "none",
 		Kernel:        guest(t), // loaded but not run: the test drives the bus
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + shm},
+		Objects:       rig.Opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+shm),
 		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
-		Audiodevs:     []string{"wav,id=snd0,path=" + wav + ",out.frequency=48000,per-stream=on"},
+		Audiodevs:     rig.Audiodevs(t, "wav,id=snd0,path="+wav+",out.frequency=48000,per-stream=on"),
 		Deterministic: true,
 		Shift:         machine.DefaultShift,
 	})
@@ -333,7 +333,7 @@ func TestTwoProcesses(t *testing.T) {
 func assign(t *testing.T, m *machine.Machine) uint64 {
 	t.Helper()
 	cfg := uint64(pci.ECAMBase + 1<<15)
-	high := m.PCI().HighBase()
+	high := m.PCI.HighBase()
 	for _, w := range []struct {
 		off  uint64
 		size int
@@ -368,7 +368,7 @@ func TestDoorbell(t *testing.T) {
 	peer.Start(nil)
 	m, err := machine.New(machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
+		Chardevs:      rig.Opts(t, "-chardev", "socket,path="+sock+",id=ch0"),
 		Devices:       rig.Devices(t, "ivshmem-doorbell,chardev=ch0,vectors=2"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
@@ -476,7 +476,7 @@ func runDoorbell(t *testing.T, sock string) string {
 	t.Helper()
 	return rig.MachineOK(t, machine.Config{
 		BIOS: "none", Kernel: guest(t),
-		Chardevs:      []string{"socket,path=" + sock + ",id=ch0"},
+		Chardevs:      rig.Opts(t, "-chardev", "socket,path="+sock+",id=ch0"),
 		Devices:       rig.Devices(t, "ivshmem-doorbell,chardev=ch0,vectors=1"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
@@ -520,9 +520,9 @@ func TestIdleGuestDeadlock(t *testing.T) {
 	wfiLoop := []byte{0x73, 0x00, 0x50, 0x10, 0x6f, 0xf0, 0xdf, 0xff} // wfi; j .-4
 	m, err := machine.New(machine.Config{
 		BIOS: "none", KernelData: wfiLoop, Kernel: "wfi loop",
-		Objects:       []string{"memory-backend-file,id=hm,size=1M,share=on,mem-path=" + filepath.Join(dir, "shm")},
+		Objects:       rig.Opts(t, "-object", "memory-backend-file,id=hm,size=1M,share=on,mem-path="+filepath.Join(dir, "shm")),
 		Devices:       rig.Devices(t, "ivshmem-plain,memdev=hm,audiodev=snd0"),
-		Audiodevs:     []string{"none,id=snd0"},
+		Audiodevs:     rig.Audiodevs(t, "none,id=snd0"),
 		Deterministic: true, Shift: machine.DefaultShift,
 	})
 	if err != nil {

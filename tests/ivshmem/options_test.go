@@ -9,33 +9,6 @@ import (
 	"gemu/tests/rig"
 )
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want uint64
-		bad  bool
-	}{
-		{"4096", 4096, false},
-		{"1M", 1 << 20, false},
-		{"2m", 2 << 20, false},
-		{"64K", 64 << 10, false},
-		{"1G", 1 << 30, false},
-		{"512B", 512, false},
-		{"0x1000", 4096, false},
-		{"", 0, true},
-		{"M", 0, true},
-		{"1.5G", 0, true},
-		{"-1M", 0, true},
-		{"99999999999T", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := machine.ParseSize(tc.in)
-		if (err != nil) != tc.bad || got != tc.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.bad)
-		}
-	}
-}
-
 // TestOptions builds machines from QEMU-style arguments: the accepted
 // spellings work and every mistake is a one-line error naming it.
 func TestOptions(t *testing.T) {
@@ -71,11 +44,11 @@ func TestOptions(t *testing.T) {
 		{"no mem-path", []string{"memory-backend-file,id=f,size=1M"}, nil, nil, nil, "missing mem-path="},
 		{"mem-path on ram", []string{"memory-backend-ram,id=f,size=1M,mem-path=/x"}, nil, nil, nil, "mem-path is for memory-backend-file"},
 		{"bad share", []string{"memory-backend-ram,id=f,size=1M,share=maybe"}, nil, nil, nil, "share=maybe"},
-		{"unknown option", []string{"memory-backend-ram,id=f,size=1M,colour=red"}, nil, nil, nil, `unknown option "colour"`},
+		{"unknown option", []string{"memory-backend-ram,id=f,size=1M,colour=red"}, nil, nil, nil, `unknown parameter "colour"`},
 		{"unknown backend", []string{"memory-backend-epc,id=f,size=1M"}, nil, nil, nil, "unsupported memory backend"},
 		{"duplicate id", []string{"memory-backend-ram,id=f,size=1M", "memory-backend-ram,id=f,size=1M"}, nil, nil, nil, `duplicate id "f"`},
 		{"mem-path unusable", []string{"memory-backend-file,id=f,size=1M,share=on,mem-path=" + dir}, nil, []string{"ivshmem-plain,memdev=f"}, nil, "is a directory"},
-		{"plain: unknown option", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,vectors=2"}, nil, `unknown option "vectors"`},
+		{"plain: unknown option", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,vectors=2"}, nil, `unknown parameter "vectors"`},
 		{"plain: bad master", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,master=sure"}, nil, "master=sure"},
 		{"plain: unknown audiodev", []string{file}, nil, []string{"ivshmem-plain,memdev=hm,audiodev=zz"}, nil, `no -audiodev with id "zz"`},
 		{"doorbell: no chardev", nil, nil, []string{"ivshmem-doorbell"}, nil, "missing chardev="},
@@ -93,7 +66,8 @@ func TestOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := machine.New(machine.Config{
 				BIOS: "none", Kernel: guest(t),
-				Objects: tc.objects, Chardevs: tc.chardevs, Devices: rig.Devices(t, tc.devices...), Audiodevs: tc.audio,
+				Objects: rig.Opts(t, "-object", tc.objects...), Chardevs: rig.Opts(t, "-chardev", tc.chardevs...),
+				Devices: rig.Devices(t, tc.devices...), Audiodevs: rig.Audiodevs(t, tc.audio...),
 				Deterministic: true,
 			})
 			if tc.err == "" {

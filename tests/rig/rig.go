@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"gemu/machine"
+	"gemu/qemuopt"
 )
 
 // Timeout bounds one emulator run in Exec and ExecOK: a hang is a
@@ -291,11 +292,24 @@ func ExecOK(t testing.TB, bin string, args ...string) string {
 }
 
 // Devices parses -device arguments.
-func Devices(t testing.TB, args ...string) []machine.DeviceOpt {
+func Devices(t testing.TB, args ...string) []*qemuopt.Opts {
 	t.Helper()
-	var opts []machine.DeviceOpt
+	return Opts(t, "-device", args...)
+}
+
+// Audiodevs parses -audiodev arguments, failing t on a bad one.
+func Audiodevs(t testing.TB, args ...string) []*qemuopt.Opts {
+	t.Helper()
+	return Opts(t, "-audiodev", args...)
+}
+
+// Opts parses arguments of a QEMU option (flag is "-device", "-object",
+// ...) the way the command line does, failing t on a bad one.
+func Opts(t testing.TB, flag string, args ...string) []*qemuopt.Opts {
+	t.Helper()
+	var opts []*qemuopt.Opts
 	for _, a := range args {
-		o, err := machine.ParseDeviceOpt(a)
+		o, err := qemuopt.ParseFlag(flag, a)
 		if err != nil {
 			t.Fatal(err)
 		}

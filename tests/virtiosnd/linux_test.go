@@ -58,7 +58,7 @@ func bootLinux(t *testing.T, g *guest.Guest, scenario, audiodev string) string {
 	r := rig.Machine(t, machine.Config{
 		RAMSize: 512 << 20, Kernel: g.Image, Initrd: g.Initrd,
 		Append:    "console=ttyS0 earlycon gemu.scenario=" + scenario + " gemu.modules=virtio_mmio,virtio_snd",
-		Audiodevs: []string{audiodev}, Devices: rig.Devices(t, "virtio-sound-device,audiodev=snd0"),
+		Audiodevs: rig.Audiodevs(t, audiodev), Devices: rig.Devices(t, "virtio-sound-device,audiodev=snd0"),
 		Deterministic: true, Shift: 3,
 	})
 	if r.Code != 0 {

@@ -48,7 +48,7 @@ func config(t *testing.T, audiodev, appendArgs string, devices ...string) machin
 	t.Helper()
 	return machine.Config{
 		BIOS: "none", Kernel: guestELFPath(t), Append: appendArgs,
-		Devices: rig.Devices(t, devices...), Audiodevs: []string{audiodev},
+		Devices: rig.Devices(t, devices...), Audiodevs: rig.Audiodevs(t, audiodev),
 		Deterministic: true, Shift: machine.DefaultShift,
 	}
 }

@@ -1,7 +1,7 @@
 package machine
 
 // Remote debugging with gdb (QEMU's -s, -S and -gdb): the machine side of
-// machine/gdbstub. The stub's network goroutine only sets an atomic flag and
+// gdbstub. The stub's network goroutine only sets an atomic flag and
 // wakes the machine; Run looks at it at batch boundaries and, when gdb wants
 // the machine stopped, calls pause, which serves gdb on the emulation
 // goroutine with the clock paused. Breakpoints are checked here, before
@@ -18,7 +18,7 @@ import (
 	"strings"
 
 	"gemu/cpu"
-	"gemu/machine/gdbstub"
+	"gemu/gdbstub"
 )
 
 // DefaultGDBPort is the port of -s (QEMU: "-gdb tcp::1234").

@@ -2,8 +2,7 @@
 // Serial Protocol of the GDB manual, appendix E, over TCP, in all-stop mode
 // with a single thread.
 //
-// Threads (architecture.md, "Threads and time"): a reader goroutine per
-// connection splits the byte stream into packets, acknowledges them and
+// Threads: a reader goroutine per connection splits the byte stream into packets, acknowledges them and
 // queues them on a channel; a Ctrl-C (or a new connection) only sets an
 // atomic flag and calls the notify function. The emulation goroutine polls
 // Interrupted at batch boundaries and, whenever the machine stops, calls

@@ -122,8 +122,7 @@ func (h *Hart) execAMO(d *dinst) bool {
 		}
 		h.resOff = noRes
 		if h.bus.InRAM(pa, uint64(size)) {
-			h.resOff = (pa - h.ramBase) &^ 7
-			h.code.reserved(h, h.resOff)
+			h.cl.reserve(h, (pa-h.ramBase)&^7)
 		}
 		h.x[d.rd] = ext(v)
 		return true

@@ -4,7 +4,9 @@
 // CSRs its user lists, and GDB's virtual "priv") and nothing of any
 // particular emulator: the hart and its memory are behind Target.
 //
-// Threads: a reader goroutine per connection splits the byte stream into packets, acknowledges them and
+// Threads (the rule of package machine: one emulation goroutine owns the
+// hart and devices, host goroutines only hand it work): a reader goroutine per
+// connection splits the byte stream into packets, acknowledges them and
 // queues them on a channel; a Ctrl-C (or a new connection) only sets an
 // atomic flag and calls the notify function. The emulation goroutine polls
 // Interrupted at batch boundaries and, whenever the machine stops, calls

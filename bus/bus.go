@@ -2,11 +2,14 @@
 // a table of MMIO regions, bounds-checked DMA accessors for devices, and the
 // interrupt lines devices raise.
 //
-// The hart reaches RAM directly through RAM/RAMBase for speed and falls back to
-// Load/Store for everything else. Devices never touch RAM directly: they use
-// ReadDMA/WriteDMA (or the sized helpers), which return an error for any range
-// that is not entirely inside RAM. A guest-controlled address therefore can
-// never reach host memory outside the RAM slice.
+// The harts reach RAM directly through RAM/RAMBase for speed (and keep track
+// of their own stores) and fall back to Load/Store for everything else.
+// Devices never touch RAM directly: they use ReadDMA/WriteDMA (or the sized
+// helpers), which return an error for any range that is not entirely inside
+// RAM. A guest-controlled address therefore can never reach host memory
+// outside the RAM slice. Every write to RAM made through the bus is reported
+// to the write observer (ObserveWrites), which is how the cpu keeps decoded
+// instructions and LR/SC reservations coherent with DMA.
 package bus
 
 import (
@@ -14,9 +17,6 @@ import (
 	"fmt"
 	"sort"
 )
-
-// PageShift is the granularity at which code pages are tracked.
-const PageShift = 12
 
 // Device is a memory-mapped register block. Offsets are relative to the start
 // of the region; size is 1, 2, 4 or 8 bytes. Accesses are little-endian.
@@ -41,12 +41,13 @@ type Bus struct {
 	regions []region // sorted by base, non-overlapping
 	last    int      // index of the most recently hit region
 
-	// CodeWritten, when set, is called for a DMA write that touches a RAM page
-	// whose CodePage flag is set, so the hart can drop decoded instructions.
-	// The hart owns both CodePage and the callback.
-	CodeWritten func(paddr, n uint64)
-	CodePage    []bool // one flag per 4 KiB page of RAM
+	written WriteObserver // nil until ObserveWrites
 }
+
+// A WriteObserver is told that the n bytes of RAM at physical address paddr
+// were just written through the bus. The range is never empty and always lies
+// inside RAM.
+type WriteObserver func(paddr, n uint64)
 
 // ErrDMA is wrapped by every DMA error: the range is not entirely in RAM.
 var ErrDMA = errors.New("bus: DMA outside guest RAM")
@@ -54,10 +55,21 @@ var ErrDMA = errors.New("bus: DMA outside guest RAM")
 // New returns a bus with ramSize bytes of zeroed RAM at ramBase.
 func New(ramBase, ramSize uint64) *Bus {
 	return &Bus{
-		RAMBase:  ramBase,
-		RAM:      make([]byte, ramSize),
-		CodePage: make([]bool, (ramSize+(1<<PageShift)-1)>>PageShift),
+		RAMBase: ramBase,
+		RAM:     make([]byte, ramSize),
 	}
+}
+
+// ObserveWrites makes o the bus's write observer: it is called after every
+// write to RAM made through WriteDMA, the sized Write helpers and Store. A
+// bus has one observer, the processor's (package cpu installs it when the
+// harts are created); ObserveWrites panics if one is installed already,
+// since two would mean two independent sets of harts on one memory.
+func (b *Bus) ObserveWrites(o WriteObserver) {
+	if b.written != nil {
+		panic("bus: a write observer is installed already")
+	}
+	b.written = o
 }
 
 // Map adds an MMIO region. It fails if the region is empty, wraps, or overlaps
@@ -129,14 +141,15 @@ func (b *Bus) Load(addr uint64, size int) (val uint64, ok bool) {
 }
 
 // Store writes size bytes at a physical address (RAM or MMIO). ok is false
-// when nothing is mapped there. Stores to RAM made here do not notify
-// CodeWritten: the hart, the only caller, tracks its own stores.
+// when nothing is mapped there. A write to RAM is reported to the write
+// observer.
 func (b *Bus) Store(addr uint64, size int, val uint64) (ok bool) {
 	if b.InRAM(addr, uint64(size)) {
 		off := addr - b.RAMBase
 		for i := 0; i < size; i++ {
 			b.RAM[off+uint64(i)] = byte(val >> (8 * i))
 		}
+		b.noteWrite(addr, uint64(size))
 		return true
 	}
 	r := b.find(addr, size)
@@ -150,7 +163,7 @@ func (b *Bus) Store(addr uint64, size int, val uint64) (ok bool) {
 // Slice returns the RAM bytes [addr, addr+n) for a device that wants to read
 // guest memory in place. The slice aliases guest RAM: callers must not keep it
 // across guest execution, and must use WriteDMA (not the slice) for writes so
-// that code invalidation happens.
+// that the write observer sees them.
 func (b *Bus) Slice(addr, n uint64) ([]byte, error) {
 	if !b.InRAM(addr, n) {
 		return nil, fmt.Errorf("%w: [%#x,+%#x)", ErrDMA, addr, n)
@@ -180,17 +193,10 @@ func (b *Bus) WriteDMA(addr uint64, p []byte) error {
 	return nil
 }
 
+// noteWrite reports the RAM write [addr, addr+n) to the write observer.
 func (b *Bus) noteWrite(addr, n uint64) {
-	if b.CodeWritten == nil || n == 0 {
-		return
-	}
-	first := (addr - b.RAMBase) >> PageShift
-	last := (addr - b.RAMBase + n - 1) >> PageShift
-	for p := first; p <= last; p++ {
-		if b.CodePage[p] {
-			b.CodeWritten(addr, n)
-			return
-		}
+	if b.written != nil && n != 0 {
+		b.written(addr, n)
 	}
 }
 

@@ -112,16 +112,31 @@ func TestDMABounds(t *testing.T) {
 	}
 }
 
-func TestDMAWriteNotifiesCodePages(t *testing.T) {
+func TestWritesReachObserver(t *testing.T) {
 	b := New(0x80000000, 0x4000)
 	var hits [][2]uint64
-	b.CodeWritten = func(a, n uint64) { hits = append(hits, [2]uint64{a, n}) }
-	b.CodePage[2] = true
-	b.WriteDMA(0x80000ff0, make([]byte, 0x20)) // pages 0-1: no code
-	b.WriteDMA(0x80001ff0, make([]byte, 0x20)) // pages 1-2: code on 2
-	if diff := cmp.Diff([][2]uint64{{0x80001ff0, 0x20}}, hits); diff != "" {
-		t.Errorf("CodeWritten calls (-want +got):\n%s", diff)
+	b.ObserveWrites(func(a, n uint64) { hits = append(hits, [2]uint64{a, n}) })
+	b.WriteDMA(0x80000ff0, make([]byte, 0x20))
+	b.WriteDMA(0x80001000, nil) // empty: nothing written, nothing reported
+	b.Write32(0x80002000, 1)
+	b.Store(0x80003000, 8, 1)
+	b.Store(0x10000000, 4, 1)               // not RAM (and not mapped)
+	b.WriteDMA(0x80003ffc, make([]byte, 8)) // fails: partly outside RAM
+	want := [][2]uint64{{0x80000ff0, 0x20}, {0x80002000, 4}, {0x80003000, 8}}
+	if diff := cmp.Diff(want, hits); diff != "" {
+		t.Errorf("observed writes (-want +got):\n%s", diff)
 	}
+}
+
+func TestSecondObserverPanics(t *testing.T) {
+	b := New(0x80000000, 0x1000)
+	b.ObserveWrites(func(a, n uint64) {})
+	defer func() {
+		if recover() == nil {
+			t.Error("a second ObserveWrites did not panic")
+		}
+	}()
+	b.ObserveWrites(func(a, n uint64) {})
 }
 
 type ctl struct{ levels map[int]bool }

@@ -1,6 +1,6 @@
 package cpu
 
-// Debugger access for the GDB stub (machine/gdbstub): side-effect-free
+// Debugger access for the GDB stub (gdbstub): side-effect-free
 // address translation, register and CSR writes, a privilege-level switch, a
 // single step that holds interrupts off, and taking a pending interrupt
 // without executing an instruction. Nothing here is on the hot path.

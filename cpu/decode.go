@@ -3,17 +3,21 @@ package cpu
 // Instruction decoding (unprivileged spec chapters 2, 5, 7, 8, 11-13, 16, 24)
 // into dinst, the pre-decoded form the hot loop switches on.
 
-// dinst is one decoded instruction. rd is zeroSink when the instruction names
-// x0 as destination, so the hot loop can write x[rd] unconditionally.
+// dinst is one decoded instruction, 16 bytes. rd is zeroSink when the
+// instruction names x0 as an integer destination, so the hot loop can write
+// x[rd] unconditionally (FP instructions keep rd as encoded: it may name an
+// f register).
 type dinst struct {
 	op  uint8
 	rd  uint8
 	rs1 uint8
 	rs2 uint8
-	len uint8 // 2 or 4 bytes
-	_   [3]uint8
-	imm int32
-	raw uint32 // the instruction word as fetched (16 bits for compressed)
+	len uint8  // 2 or 4 bytes
+	fn  uint8  // opCSR: funct3; opAMO: funct5 (amo*); opFP: fp* | fpD
+	rs3 uint8  // opFP: the third source of the fused multiply-adds
+	aux uint8  // opAMO: access size in bytes; opFP: rounding-mode field
+	imm int32  // immediate; opCSR: the CSR number
+	raw uint32 // the instruction word as fetched (16 bits for compressed), for tval
 }
 
 // Opcodes of dinst. opNone marks a slot not decoded yet and opCross one that
@@ -93,9 +97,9 @@ const (
 	opSRET
 	opWFI
 	opSFENCE
-	opCSR // funct3 and csr number are taken from raw
-	opAMO // LR, SC and AMOs; details from raw
-	opFP  // every F and D instruction; details from raw
+	opCSR // fn and imm say which
+	opAMO // LR, SC and AMOs; fn and aux say which
+	opFP  // every F and D instruction; fn, rs3 and aux say which (fp.go)
 	numOps
 )
 
@@ -124,6 +128,7 @@ func decode(w uint32, d *dinst) {
 	d.rd = uint8(field(w, 11, 7))
 	d.rs1 = uint8(field(w, 19, 15))
 	d.rs2 = uint8(field(w, 24, 20))
+	d.fn, d.rs3, d.aux = 0, 0, 0
 	d.imm = 0
 	d.raw = w
 	f3 := field(w, 14, 12)
@@ -277,22 +282,23 @@ func decode(w uint32, d *dinst) {
 			}
 		case f3 != 4:
 			d.op = opCSR
+			d.fn = uint8(f3)
 			d.imm = int32(field(w, 31, 20))
 		}
 	case 0x2f:
 		if f3 == 2 || f3 == 3 {
-			switch w >> 27 {
-			case 0x02: // LR: rs2 must be 0
+			switch f5 := uint8(w >> 27); f5 {
+			case amoLR: // rs2 must be 0
 				if d.rs2 == 0 {
-					d.op = opAMO
+					d.op, d.fn = opAMO, f5
 				}
-			case 0x03, 0x01, 0x00, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c:
-				d.op = opAMO
+			case amoSC, amoSWAP, amoADD, amoXOR, amoAND, amoOR, amoMIN, amoMAX, amoMINU, amoMAXU:
+				d.op, d.fn = opAMO, f5
 			}
+			d.aux = 4 << (f3 - 2)
 		}
 	case 0x07, 0x27, 0x43, 0x47, 0x4b, 0x4f, 0x53:
-		// F and D: validated in detail when executed (fp.go).
-		d.op = opFP
+		decodeFP(w, d) // fp.go
 		writesRd = false
 	}
 	if d.op == opIllegal {
@@ -461,8 +467,9 @@ func expandC(c uint32) (w uint32, ok bool) {
 	return 0, false
 }
 
-// decodeParcel decodes an instruction given its first parcel lo and, for a
-// 32-bit instruction, its second parcel hi.
+// decodeAny decodes an instruction given its first parcel lo and, for a
+// 32-bit instruction, its second parcel hi; a compressed one is expanded
+// first, and raw keeps its 16 bits.
 func decodeAny(lo, hi uint16, d *dinst) {
 	if lo&3 != 3 {
 		c := uint32(lo)

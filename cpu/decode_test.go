@@ -95,7 +95,23 @@ func TestDecode(t *testing.T) {
 		{sd(3, 4, -8), dinst{op: opSD, rd: 24, rs1: 4, rs2: 3, len: 4, imm: -8}},
 		{srai(7, 8, 63), dinst{op: opSRAI, rd: 7, rs1: 8, rs2: 31, len: 4, imm: 63}},
 		{0xffffffff, dinst{op: opIllegal, rd: 31, rs1: 31, rs2: 31, len: 4}},
-		{csrrw(0, 0x300, 1), dinst{op: opCSR, rd: zeroSink, rs1: 1, len: 4, imm: 0x300}},
+		{csrrw(0, 0x300, 1), dinst{op: opCSR, rd: zeroSink, rs1: 1, len: 4, fn: 1, imm: 0x300}},
+		{csrrsi(2, 0x344, 5), dinst{op: opCSR, rd: 2, rs1: 5, rs2: 4, len: 4, fn: 6, imm: 0x344}},
+		{lrw(1, 2), dinst{op: opAMO, rd: 1, rs1: 2, len: 4, fn: amoLR, aux: 4}},
+		{amoaddd(0, 2, 3), dinst{op: opAMO, rd: zeroSink, rs1: 2, rs2: 3, len: 4, fn: amoADD, aux: 8}},
+		{amo(0x1c, 3, 1, 2, 3), dinst{op: opAMO, rd: 1, rs1: 2, rs2: 3, len: 4, fn: amoMAXU, aux: 8}},
+		{amo(0x02, 3, 1, 2, 3), dinst{op: opIllegal, rd: 1, rs1: 2, rs2: 3, len: 4, aux: 8}}, // LR with rs2 != 0
+		// FP: rd stays as encoded (an f register), the rm field goes to aux.
+		{fld(0, 2, -16), dinst{op: opFP, rs1: 2, rs2: 16, len: 4, fn: fpLoad | fpD, aux: 3, imm: -16}},
+		{fsw(3, 2, 8), dinst{op: opFP, rd: 8, rs1: 2, rs2: 3, len: 4, fn: fpStore, aux: 2, imm: 8}},
+		{fma(0x4b, 1, 1, 2, 3, 4, rdn), dinst{op: opFP, rd: 1, rs1: 2, rs2: 3, rs3: 4, len: 4, fn: fpNMSUB | fpD, aux: rdn}},
+		{faddS(1, 2, 3, dyn), dinst{op: opFP, rd: 1, rs1: 2, rs2: 3, len: 4, fn: fpADD, aux: dyn}},
+		{faddS(1, 2, 3, 5), dinst{op: opIllegal, rd: 1, rs1: 2, rs2: 3, len: 4}},     // reserved rm
+		{fpR(0x02, 1, 2, 3, 0), dinst{op: opIllegal, rd: 1, rs1: 2, rs2: 3, len: 4}}, // fmt H
+		{fcvtWD(5, 6, rtz), dinst{op: opFP, rd: 5, rs1: 6, len: 4, fn: fpCVTIF | fpD, aux: rtz}},
+		{fpR(0x20, 1, 2, 1, rne), dinst{op: opFP, rd: 1, rs1: 2, rs2: 1, len: 4, fn: fpCVTFF, aux: rne}}, // FCVT.S.D
+		{fpR(0x20, 1, 2, 0, rne), dinst{op: opIllegal, rd: 1, rs1: 2, len: 4}},                           // FCVT.S.S
+		{fpR(0x10, 1, 2, 3, 3), dinst{op: opIllegal, rd: 1, rs1: 2, rs2: 3, len: 4}},                     // FSGNJ funct3 3
 	}
 	for _, tc := range tests {
 		var d dinst

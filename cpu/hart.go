@@ -1,15 +1,20 @@
-// Package cpu is one RV64GC hart (RV64IMAFDC + Zicsr + Zifencei + Zicntr +
+// Package cpu is RV64GC harts (RV64IMAFDC + Zicsr + Zifencei + Zicntr +
 // Sstc) with the M, S and U privilege modes of the RISC-V privileged
 // architecture 1.12, Sv39/Sv48 paging, and the speed tricks an interpreter
 // needs:
 //
-//   - a decoded-instruction cache keyed by physical page (decode.go), kept
-//     coherent with every store of every hart and with DMA writes, so the hot
-//     loop (run.go) fetches a pre-decoded struct and switches on its opcode;
+//   - a decoded-instruction cache keyed by physical page (codecache.go, the
+//     decoder is decode.go), shared by the harts of a Cluster and kept
+//     coherent with every store of every hart and with DMA writes, so the
+//     hot loop (run.go) fetches a pre-decoded struct and switches on its
+//     opcode;
 //   - three software TLBs (read, write, fetch) that map a virtual page straight
 //     to an offset in the RAM slice, with the alignment check folded into the
 //     tag compare (the TinyEMU trick), in front of the page walker (mmu.go);
 //   - loads and stores that hit RAM never leave the Run function.
+//
+// The harts of one machine make a Cluster (cluster.go), which also tracks
+// their LR/SC reservations (reservation.go); New makes a one-hart cluster.
 //
 // Floating-point arithmetic is exact and done in software by cpu/softfloat.
 //
@@ -44,7 +49,8 @@ const (
 	MipMEIP = 1 << 11
 )
 
-// Hart is one RISC-V hardware thread. It belongs to the emulation goroutine.
+// Hart is one RISC-V hardware thread. It belongs to the emulation goroutine,
+// with the other harts of its Cluster.
 type Hart struct {
 	// x holds x0..x31; x[zeroSink] receives writes to x0 so the hot loop never
 	// has to re-zero x0. The array is 256 long so that indexing with a uint8
@@ -67,7 +73,7 @@ type Hart struct {
 	ramBase uint64
 	bus     *bus.Bus
 	clk     *clock.Clock
-	code    *codeCache
+	cl      *Cluster
 
 	// Fetch cache: the decoded page holding the current virtual code page.
 	curVPN  uint64
@@ -92,30 +98,13 @@ type Hart struct {
 
 	stimer *clock.Timer
 
-	// TrapHook, when set, is called for every trap taken (QEMU's -d int):
-	// cause has bit 63 set for interrupts; epc is the interrupted pc; from
-	// and to are the privilege levels before and after.
-	TrapHook func(cause, epc, tval uint64, from, to uint8)
+	// TrapHook, when set, is called for every trap the hart takes, each
+	// exception and each interrupt, once the trap has been entered (see
+	// Trap). It is what QEMU's -d int prints.
+	TrapHook func(Trap)
 }
 
 const zeroSink = 32
-
-// New returns a hart on bus b, with time from clk, in reset state at pc 0.
-// Harts created on the same bus share one decoded-instruction cache, so every
-// hart's stores keep every hart's decoded code coherent.
-func New(b *bus.Bus, clk *clock.Clock, hartID uint64) *Hart {
-	h := &Hart{
-		bus:     b,
-		clk:     clk,
-		ram:     b.RAM,
-		ramBase: b.RAMBase,
-	}
-	h.code = sharedCodeCache(b, h)
-	h.csr.mhartid = hartID
-	h.stimer = clk.NewTimer(h.stimecmpFired)
-	h.Reset(0)
-	return h
-}
 
 // Reset puts the hart in M mode at pc with registers and CSRs in their reset
 // state (privileged spec 3.4).

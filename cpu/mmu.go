@@ -66,7 +66,6 @@ type tlbEntry struct {
 const (
 	tlbSize    = 256
 	tlbInvalid = ^uint64(0)
-	noRes      = ^uint64(0)
 )
 
 type tlbSet struct {
@@ -222,21 +221,13 @@ func (h *Hart) physLoad(pa uint64, size int) (uint64, bool) {
 	return h.bus.Load(pa, size)
 }
 
-// physStore writes physical memory, keeping decoded code and the LR/SC
-// reservation coherent.
+// physStore writes physical memory, keeping every hart's decoded code and
+// LR/SC reservation coherent (Cluster.wrote).
 func (h *Hart) physStore(pa uint64, size int, v uint64) bool {
 	off := pa - h.ramBase
 	if pa >= h.ramBase && off < uint64(len(h.ram)) && uint64(size) <= uint64(len(h.ram))-off {
 		writeRAM(h.ram[off:], size, v)
-		if h.resOff != noRes && off&^7 <= h.resOff && h.resOff < off+uint64(size) {
-			h.resOff = noRes
-		}
-		if len(h.code.harts) > 1 {
-			h.code.breakReservations(off, uint64(size))
-		}
-		if h.bus.CodePage[off>>12] || h.bus.CodePage[(off+uint64(size)-1)>>12] {
-			h.code.invalidate(off, uint64(size))
-		}
+		h.cl.wrote(off, uint64(size))
 		return true
 	}
 	return h.bus.Store(pa, size, v)
@@ -278,8 +269,10 @@ func (h *Hart) ramPage(pa uint64) (uint64, bool) {
 }
 
 // fill installs a translation of va's page into the TLB of kind acc when the
-// page is RAM. Pages holding decoded code never enter the write TLB, so that
-// stores to them reach physStore and invalidate the decoded instructions.
+// page is RAM. Pages holding decoded code, and pages where another hart holds
+// a reservation, never enter the write TLB, so that stores to them reach
+// physStore, which invalidates the decoded instructions and breaks the
+// reservations.
 func (h *Hart) fill(va, pa uint64, acc int) {
 	off, ok := h.ramPage(pa)
 	if !ok {
@@ -293,7 +286,7 @@ func (h *Hart) fill(va, pa uint64, acc int) {
 	case accR:
 		e = &h.tlbR[va>>12&(tlbSize-1)]
 	case accW:
-		if h.bus.CodePage[off>>12] || h.code.otherReserved(h, off>>12) {
+		if h.cl.code.isCode[off>>12] || h.cl.otherReserved(h, off>>12) {
 			return
 		}
 		e = &h.tlbW[va>>12&(tlbSize-1)]

@@ -266,16 +266,10 @@ func TestTrapHookAndReadCSR(t *testing.T) {
 	h.csr.mtvec = ramBase + 0x400
 	h.loadWords(ramBase, ecall)
 	h.priv = PrivU
-	type ev struct {
-		Cause, EPC, Tval uint64
-		From, To         uint8
-	}
-	var got []ev
-	h.TrapHook = func(cause, epc, tval uint64, from, to uint8) {
-		got = append(got, ev{cause, epc, tval, from, to})
-	}
+	var got []Trap
+	h.TrapHook = func(t Trap) { got = append(got, t) }
 	h.Run(1)
-	want := []ev{{excEcallU, ramBase, 0, PrivU, PrivM}}
+	want := []Trap{{Cause: excEcallU, EPC: ramBase, From: PrivU, To: PrivM}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("trap events (-want +got):\n%s", diff)
 	}

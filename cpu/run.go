@@ -428,7 +428,7 @@ func (h *Hart) setFetchPage(pc uint64) bool {
 		}
 		off = o
 	}
-	h.curPage = h.code.page(off >> 12)
+	h.curPage = h.cl.code.page(off >> 12)
 	h.curOff = off
 	h.curVPN = pc >> 12
 	return true
@@ -448,11 +448,11 @@ func (h *Hart) slowFetch(pc uint64, d *dinst) *dinst {
 				hi = binary.LittleEndian.Uint16(h.ram[o+2:])
 			}
 			decodeAny(lo, hi, d)
-			h.code.noteDecoded(h.curOff >> 12)
+			h.cl.noteDecoded(h.curOff >> 12)
 			return d
 		}
 		d.op = opCross
-		h.code.noteDecoded(h.curOff >> 12)
+		h.cl.noteDecoded(h.curOff >> 12)
 	}
 	lo, ok := h.fetchParcel(pc)
 	if !ok {

@@ -240,26 +240,3 @@ func TestRunHugeMax(t *testing.T) {
 		t.Fatalf("Run(max uint64) = %d, x1 = %d", n, h.X(1))
 	}
 }
-
-func TestReservationBrokenByOtherHart(t *testing.T) {
-	b := bus.New(ramBase, 1<<20)
-	clk := clock.NewDeterministic(0, nil)
-	h0, h1 := New(b, clk, 0), New(b, clk, 1)
-	const data = ramBase + 0x2000
-	h0.Reset(ramBase)
-	h1.Reset(ramBase + 0x100)
-	h0.loadWords(ramBase, lrd(2, 1), scd(3, 1, 4), jal(0, 0))
-	h1.loadWords(ramBase+0x100, sd(5, 1, 0), sd(5, 1, 0), jal(0, 0))
-	for _, h := range []*Hart{h0, h1} {
-		h.SetX(1, data)
-		h.SetX(4, 99)
-		h.SetX(5, 5)
-	}
-	h1.Run(1) // h1's store is now in its write TLB
-	h0.Run(1) // LR
-	h1.Run(1) // store by the other hart to the reserved address
-	h0.Run(1) // SC must fail
-	if h0.X(3) != 1 {
-		t.Fatalf("SC succeeded after another hart's store")
-	}
-}

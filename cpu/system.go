@@ -6,7 +6,7 @@ package cpu
 // 9 of the unprivileged spec): a CSR that does not exist, is above the
 // current privilege, or is read-only and written raises illegal-instruction.
 func (h *Hart) execCSR(d *dinst) bool {
-	f3 := d.raw >> 12 & 7
+	f3 := d.fn
 	n := uint32(d.imm) & 0xfff
 	src := h.x[d.rs1]
 	if f3 >= 5 {
@@ -95,13 +95,28 @@ func (h *Hart) amoAddr(va uint64, size int, acc int) (uint64, bool) {
 	return pa, true
 }
 
-// execAMO runs LR, SC and the AMOs (unprivileged spec chapter 8).
+// The funct5 field of the A extension's instructions (unprivileged spec
+// chapter 8 and its instruction listings): dinst.fn of opAMO.
+const (
+	amoADD  = 0x00
+	amoSWAP = 0x01
+	amoLR   = 0x02
+	amoSC   = 0x03
+	amoXOR  = 0x04
+	amoOR   = 0x08
+	amoAND  = 0x0c
+	amoMIN  = 0x10
+	amoMAX  = 0x14
+	amoMINU = 0x18
+	amoMAXU = 0x1c
+)
+
+// execAMO runs LR, SC and the AMOs (unprivileged spec chapter 8). The
+// harts of a cluster run on one goroutine and an AMO is one instruction, so
+// it is atomic with respect to the other harts; its store goes through
+// physStore and so breaks their reservations and keeps decoded code right.
 func (h *Hart) execAMO(d *dinst) bool {
-	size := 4
-	if d.raw>>12&7 == 3 {
-		size = 8
-	}
-	f5 := d.raw >> 27
+	size := int(d.aux)
 	va := h.x[d.rs1]
 	ext := func(v uint64) uint64 {
 		if size == 4 {
@@ -109,8 +124,8 @@ func (h *Hart) execAMO(d *dinst) bool {
 		}
 		return v
 	}
-	switch f5 {
-	case 0x02: // LR
+	switch d.fn {
+	case amoLR:
 		pa, ok := h.amoAddr(va, size, accR)
 		if !ok {
 			return false
@@ -122,12 +137,11 @@ func (h *Hart) execAMO(d *dinst) bool {
 		}
 		h.resOff = noRes
 		if h.bus.InRAM(pa, uint64(size)) {
-			h.resOff = (pa - h.ramBase) &^ 7
-			h.code.reserved(h, h.resOff)
+			h.cl.reserve(h, (pa-h.ramBase)&^7)
 		}
 		h.x[d.rd] = ext(v)
 		return true
-	case 0x03: // SC
+	case amoSC:
 		pa, ok := h.amoAddr(va, size, accW)
 		if !ok {
 			return false
@@ -157,33 +171,33 @@ func (h *Hart) execAMO(d *dinst) bool {
 	old = ext(old)
 	src := ext(h.x[d.rs2])
 	var v uint64
-	switch f5 {
-	case 0x01:
+	switch d.fn {
+	case amoSWAP:
 		v = src
-	case 0x00:
+	case amoADD:
 		v = old + src
-	case 0x04:
+	case amoXOR:
 		v = old ^ src
-	case 0x0c:
+	case amoAND:
 		v = old & src
-	case 0x08:
+	case amoOR:
 		v = old | src
-	case 0x10:
+	case amoMIN:
 		v = old
 		if int64(src) < int64(old) {
 			v = src
 		}
-	case 0x14:
+	case amoMAX:
 		v = old
 		if int64(src) > int64(old) {
 			v = src
 		}
-	case 0x18:
+	case amoMINU:
 		v = old
 		if src < old {
 			v = src
 		}
-	default: // 0x1c
+	default: // amoMAXU
 		v = old
 		if src > old {
 			v = src

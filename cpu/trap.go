@@ -21,9 +21,7 @@ func (h *Hart) setPriv(p uint8) {
 // trap enters the handler for cause (an interrupt when intr), with epc = h.pc.
 func (h *Hart) trap(cause, tval uint64, intr bool) {
 	c := &h.csr
-	if h.TrapHook != nil {
-		defer h.traceTrap(cause, tval, intr, h.pc, h.priv)
-	}
+	epc, from := h.pc, h.priv
 	deleg := c.medeleg
 	code := cause
 	if intr {
@@ -61,6 +59,52 @@ func (h *Hart) trap(cause, tval uint64, intr bool) {
 		}
 	}
 	h.kick()
+	if h.TrapHook != nil {
+		h.TrapHook(Trap{Hart: c.mhartid, Interrupt: intr, Cause: cause, EPC: epc, Tval: tval, From: from, To: h.priv})
+	}
+}
+
+// Trap describes one trap taken by a hart, for Hart.TrapHook. It carries what
+// QEMU's -d int logs for each trap (target/riscv/cpu_helper.c,
+// riscv_cpu_do_interrupt: "hart:%d, async:%d, cause:%x, epc:0x%x,
+// tval:0x%x, desc=%s"), plus the privilege levels around it.
+type Trap struct {
+	Hart      uint64 // mhartid of the hart
+	Interrupt bool   // an interrupt (QEMU's async:1), else an exception
+	Cause     uint64 // exception or interrupt code, without the interrupt bit
+	EPC       uint64 // the pc the trap was taken at, now in mepc or sepc
+	Tval      uint64 // the value written to mtval or stval
+	From, To  uint8  // privilege level before and after (PrivU, PrivS, PrivM)
+}
+
+// Name returns QEMU's name for the trap cause, the desc= of -d int
+// (riscv_excp_names, riscv_intr_names and riscv_cpu_get_trap_name in QEMU
+// 7.2's target/riscv/cpu.c).
+func (t Trap) Name() string {
+	names := excpNames[:]
+	if t.Interrupt {
+		names = intrNames[:]
+	}
+	if t.Cause < uint64(len(names)) {
+		return names[t.Cause]
+	}
+	return "(unknown)"
+}
+
+var excpNames = [...]string{
+	"misaligned_fetch", "fault_fetch", "illegal_instruction", "breakpoint",
+	"misaligned_load", "fault_load", "misaligned_store", "fault_store",
+	"user_ecall", "supervisor_ecall", "hypervisor_ecall", "machine_ecall",
+	"exec_page_fault", "load_page_fault", "reserved", "store_page_fault",
+	"reserved", "reserved", "reserved", "reserved",
+	"guest_exec_page_fault", "guest_load_page_fault", "reserved", "guest_store_page_fault",
+}
+
+var intrNames = [...]string{
+	"u_software", "s_software", "vs_software", "m_software",
+	"u_timer", "s_timer", "vs_timer", "m_timer",
+	"u_external", "s_external", "vs_external", "m_external",
+	"reserved", "reserved", "reserved", "reserved",
 }
 
 // tvecTarget: vectored mode sends interrupts to BASE+4*cause.
@@ -147,11 +191,4 @@ func (h *Hart) sret() {
 		h.selectTLB()
 	}
 	h.kick()
-}
-
-func (h *Hart) traceTrap(cause, tval uint64, intr bool, epc uint64, from uint8) {
-	if intr {
-		cause |= 1 << 63
-	}
-	h.TrapHook(cause, epc, tval, from, h.priv)
 }

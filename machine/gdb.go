@@ -1,7 +1,7 @@
 package machine
 
 // Remote debugging with gdb (QEMU's -s, -S and -gdb): the machine side of
-// machine/gdbstub. The stub's network goroutine only sets an atomic flag and
+// gdbstub. The stub's network goroutine only sets an atomic flag and
 // wakes the machine; Run looks at it at batch boundaries and, when gdb wants
 // the machine stopped, calls pause, which serves gdb on the emulation
 // goroutine with the clock paused. Breakpoints are checked here, before
@@ -18,8 +18,31 @@ import (
 	"strings"
 
 	"gemu/cpu"
-	"gemu/machine/gdbstub"
+	"gemu/gdbstub"
 )
+
+// gdbCSRs are the CSRs of the target description gdb gets: those package cpu
+// implements (privileged spec 2.2, tables 2.2-2.5), apart from fflags, frm
+// and fcsr, which gdbstub describes with the FP registers.
+var gdbCSRs = []gdbstub.CSR{
+	{Name: "cycle", Num: 0xc00}, {Name: "time", Num: 0xc01},
+	{Name: "instret", Num: 0xc02}, {Name: "sstatus", Num: 0x100},
+	{Name: "sie", Num: 0x104}, {Name: "stvec", Num: 0x105},
+	{Name: "scounteren", Num: 0x106}, {Name: "senvcfg", Num: 0x10a},
+	{Name: "sscratch", Num: 0x140}, {Name: "sepc", Num: 0x141},
+	{Name: "scause", Num: 0x142}, {Name: "stval", Num: 0x143}, {Name: "sip", Num: 0x144},
+	{Name: "stimecmp", Num: 0x14d}, {Name: "satp", Num: 0x180},
+	{Name: "mvendorid", Num: 0xf11}, {Name: "marchid", Num: 0xf12},
+	{Name: "mimpid", Num: 0xf13}, {Name: "mhartid", Num: 0xf14},
+	{Name: "mstatus", Num: 0x300}, {Name: "misa", Num: 0x301},
+	{Name: "medeleg", Num: 0x302}, {Name: "mideleg", Num: 0x303},
+	{Name: "mie", Num: 0x304}, {Name: "mtvec", Num: 0x305},
+	{Name: "mcounteren", Num: 0x306}, {Name: "menvcfg", Num: 0x30a},
+	{Name: "mscratch", Num: 0x340}, {Name: "mepc", Num: 0x341},
+	{Name: "mcause", Num: 0x342}, {Name: "mtval", Num: 0x343}, {Name: "mip", Num: 0x344},
+	{Name: "pmpcfg0", Num: 0x3a0}, {Name: "pmpaddr0", Num: 0x3b0},
+	{Name: "mcycle", Num: 0xb00}, {Name: "minstret", Num: 0xb02},
+}
 
 // DefaultGDBPort is the port of -s (QEMU: "-gdb tcp::1234").
 const DefaultGDBPort = "1234"
@@ -126,7 +149,7 @@ func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
 		return nil, nil
 	}
 	g := &gdbState{m: m, h: h, start: wait}
-	if g.stub, err = gdbstub.Listen(addr, m.Wake); err != nil {
+	if g.stub, err = gdbstub.Listen(addr, m.Wake, gdbCSRs); err != nil {
 		return nil, err
 	}
 	g.inputDone = m.AddHostInput()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"gemu/machine/gdbstub"
+	"gemu/gdbstub"
 )
 
 func TestGDBAddr(t *testing.T) {

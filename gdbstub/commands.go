@@ -130,17 +130,9 @@ func (s *Stub) stopReply(why Stop) []byte {
 	return append(b, "thread:1;"...)
 }
 
-func regWidth(n int) (int, bool) {
-	r := regByNum[n]
-	if r == nil {
-		return 0, false
-	}
-	return r.bits / 8, true
-}
-
 // appendReg appends register n in target order, or x's when unavailable.
-func appendReg(dst []byte, t Target, n int) []byte {
-	w, _ := regWidth(n)
+func (s *Stub) appendReg(dst []byte, t Target, n int) []byte {
+	w, _ := s.desc.width(n)
 	v, ok := t.ReadRegister(n)
 	if !ok {
 		return append(dst, bytes.Repeat([]byte{'x'}, 2*w)...)
@@ -151,7 +143,7 @@ func appendReg(dst []byte, t Target, n int) []byte {
 func (s *Stub) readAllRegs(t Target) []byte {
 	var b []byte
 	for n := 0; n < gRegs; n++ {
-		b = appendReg(b, t, n)
+		b = s.appendReg(b, t, n)
 	}
 	return b
 }
@@ -192,10 +184,10 @@ func (s *Stub) readReg(t Target, args []byte) []byte {
 	if err != nil || n > RegPriv {
 		return errArgs
 	}
-	if _, known := regWidth(int(n)); !known {
+	if _, known := s.desc.width(int(n)); !known {
 		return errArgs
 	}
-	return appendReg(nil, t, int(n))
+	return s.appendReg(nil, t, int(n))
 }
 
 func (s *Stub) writeReg(t Target, args []byte) []byte {
@@ -207,7 +199,7 @@ func (s *Stub) writeReg(t Target, args []byte) []byte {
 	if err != nil || n > RegPriv {
 		return errArgs
 	}
-	w, known := regWidth(int(n))
+	w, known := s.desc.width(int(n))
 	if !known {
 		return errArgs
 	}
@@ -344,13 +336,13 @@ func (s *Stub) query(p []byte) []byte {
 	case "qSymbol":
 		return ok
 	case "qXfer":
-		return xferFeatures(args)
+		return s.xferFeatures(args)
 	}
 	return empty
 }
 
 // xferFeatures answers qXfer:features:read:annex:offset,length (E.4 qXfer).
-func xferFeatures(args []byte) []byte {
+func (s *Stub) xferFeatures(args []byte) []byte {
 	parts := bytes.SplitN(args, []byte{':'}, 4)
 	if len(parts) != 4 || string(parts[0]) != "features" || string(parts[1]) != "read" {
 		return empty
@@ -362,11 +354,11 @@ func xferFeatures(args []byte) []byte {
 	if err != nil {
 		return errArgs
 	}
-	if off >= uint64(len(targetXML)) {
+	if off >= uint64(len(s.desc.xml)) {
 		return []byte("l")
 	}
 	n = min(n, (MaxPacket-1)/2) // escaped bytes may double; 1 for m/l
-	rest := targetXML[off:]
+	rest := s.desc.xml[off:]
 	if uint64(len(rest)) <= n {
 		return append([]byte("l"), rest...)
 	}

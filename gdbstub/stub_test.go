@@ -27,6 +27,10 @@ type bpOp struct {
 
 const memBase = 0x80000000
 
+// testCSRs is the fake target's CSR list; fcsr (3) is there to check that
+// the FP CSRs are not described twice.
+var testCSRs = []CSR{{"fcsr", 3}, {"satp", 0x180}, {"mhartid", 0xf14}, {"mstatus", 0x300}}
+
 func newFake() *fakeTarget {
 	ft := &fakeTarget{regs: map[int]uint64{}, mem: make([]byte, 0x100)}
 	for i := 1; i < 32; i++ {
@@ -125,7 +129,7 @@ func newSession(t *testing.T) *session {
 		case s.wake <- struct{}{}:
 		default:
 		}
-	})
+	}, testCSRs)
 	srv, cli := net.Pipe()
 	s.client = cli
 	if !s.stub.Attach(srv) {
@@ -594,7 +598,7 @@ func FuzzCommand(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, p []byte) {
-		s := New(nil)
+		s := New(nil, testCSRs)
 		ft := newFake()
 		reply, _, _ := s.command(ft, p)
 		if len(reply) > MaxPacket {

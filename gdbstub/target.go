@@ -121,32 +121,26 @@ var fNames = [32]string{
 	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 }
 
-// csrList is the CSRs gdb is told about (privileged spec 2.2, table 2.2-2.5).
-// fflags, frm and fcsr go with the FP registers.
-var csrList = []struct {
-	name string
-	num  int
-}{
-	{"cycle", 0xc00}, {"time", 0xc01}, {"instret", 0xc02},
-	{"sstatus", 0x100}, {"sie", 0x104}, {"stvec", 0x105}, {"scounteren", 0x106},
-	{"senvcfg", 0x10a}, {"sscratch", 0x140}, {"sepc", 0x141}, {"scause", 0x142},
-	{"stval", 0x143}, {"sip", 0x144}, {"stimecmp", 0x14d}, {"satp", 0x180},
-	{"mvendorid", 0xf11}, {"marchid", 0xf12}, {"mimpid", 0xf13}, {"mhartid", 0xf14},
-	{"mstatus", 0x300}, {"misa", 0x301}, {"medeleg", 0x302}, {"mideleg", 0x303},
-	{"mie", 0x304}, {"mtvec", 0x305}, {"mcounteren", 0x306}, {"menvcfg", 0x30a},
-	{"mscratch", 0x340}, {"mepc", 0x341}, {"mcause", 0x342}, {"mtval", 0x343},
-	{"mip", 0x344}, {"pmpcfg0", 0x3a0}, {"pmpaddr0", 0x3b0},
-	{"mcycle", 0xb00}, {"minstret", 0xb02},
+// CSR is a control and status register the target has, for the target
+// description: gdb shows it as Name and reads it as register RegCSR+Num.
+// fflags, frm and fcsr are always described, with the FP registers.
+type CSR struct {
+	Name string
+	Num  int
 }
 
-// regs is every register of the description, in the order of the XML;
-// regByNum finds one by number.
-var (
-	regs     []regInfo
-	regByNum = map[int]*regInfo{}
-)
+// description is the target's registers, in the order of the XML, with an
+// index by number and the XML itself.
+type description struct {
+	regs  []regInfo
+	byNum map[int]*regInfo
+	xml   []byte
+}
 
-func init() {
+// describe builds the description of an RV64 hart with the F and D
+// registers and the given CSRs.
+func describe(csrs []CSR) *description {
+	var regs []regInfo
 	for i, n := range xNames {
 		t := "int"
 		switch i {
@@ -164,32 +158,44 @@ func init() {
 	for i, n := range []string{"fflags", "frm", "fcsr"} {
 		regs = append(regs, regInfo{name: n, num: RegCSR + 1 + i, bits: 32, typ: "int", group: "fpu"})
 	}
-	for _, c := range csrList {
-		regs = append(regs, regInfo{name: c.name, num: RegCSR + c.num, bits: 64, typ: "int", group: "csr"})
+	for _, c := range csrs {
+		if c.Num < 1 || c.Num > 3 { // the FP CSRs are described above
+			regs = append(regs, regInfo{name: c.Name, num: RegCSR + c.Num, bits: 64, typ: "int", group: "csr"})
+		}
 	}
 	regs = append(regs, regInfo{name: "priv", num: RegPriv, bits: 64, typ: "int", group: "virtual"})
+	d := &description{regs: regs, byNum: map[int]*regInfo{}}
 	for i := range regs {
-		regByNum[regs[i].num] = &regs[i]
+		d.byNum[regs[i].num] = &regs[i]
 	}
-	targetXML = buildTargetXML()
+	d.xml = d.buildXML()
+	return d
+}
+
+// width returns the size in bytes of register n, or false if the target
+// has no such register.
+func (d *description) width(n int) (int, bool) {
+	r := d.byNum[n]
+	if r == nil {
+		return 0, false
+	}
+	return r.bits / 8, true
 }
 
 // gRegs is how many registers the g packet carries: x0..x31 and pc; gdb
 // reads the rest with p.
 const gRegs = 33
 
-var targetXML []byte
-
-// buildTargetXML writes the target description (GDB manual, appendix G
+// buildXML writes the target description (GDB manual, appendix G
 // "Target Descriptions", and G.5.8 "RISC-V Features": org.gnu.gdb.riscv.cpu,
 // .fpu, .csr and .virtual).
-func buildTargetXML() []byte {
+func (d *description) buildXML() []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0"?>` + "\n")
 	b.WriteString(`<!DOCTYPE target SYSTEM "gdb-target.dtd">` + "\n")
 	b.WriteString("<target version=\"1.0\">\n<architecture>riscv:rv64</architecture>\n")
 	group := ""
-	for _, r := range regs {
+	for _, r := range d.regs {
 		if r.group != group {
 			if group != "" {
 				b.WriteString("</feature>\n")

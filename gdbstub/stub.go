@@ -1,6 +1,8 @@
 // Package gdbstub is a GDB remote stub for one RISC-V RV64 hart: the Remote
 // Serial Protocol of the GDB manual, appendix E, over TCP, in all-stop mode
-// with a single thread.
+// with a single thread. It knows the RISC-V register set (x, pc, f, the
+// CSRs its user lists, and GDB's virtual "priv") and nothing of any
+// particular emulator: the hart and its memory are behind Target.
 //
 // Threads (the rule of package machine: one emulation goroutine owns the
 // hart and devices, host goroutines only hand it work): a reader goroutine per
@@ -33,6 +35,7 @@ import (
 // Stub is a GDB server. Create it with Listen (TCP) or New plus Attach
 // (any net.Conn, for tests).
 type Stub struct {
+	desc      *description
 	notify    func()
 	events    chan event
 	interrupt atomic.Bool // Ctrl-C or a new connection: stop at the next boundary
@@ -71,14 +74,16 @@ type event struct {
 	data []byte
 }
 
-// New returns a stub with no connection. notify is called from host
-// goroutines when the emulation goroutine should look at Interrupted soon
-// (it may be asleep waiting for a timer): the machine's Wake.
-func New(notify func()) *Stub {
+// New returns a stub with no connection for a target with the given CSRs
+// (besides the FP ones). notify is called from host goroutines when the
+// emulation goroutine should look at Interrupted soon (it may be asleep
+// waiting for a timer): the machine's Wake.
+func New(notify func(), csrs []CSR) *Stub {
 	if notify == nil {
 		notify = func() {}
 	}
 	return &Stub{
+		desc:     describe(csrs),
 		notify:   notify,
 		events:   make(chan event, 64),
 		inserted: map[bpKey]bool{},
@@ -89,12 +94,12 @@ func New(notify func()) *Stub {
 // Listen opens a TCP listener on addr (host:port; port 0 picks a free one)
 // and accepts one gdb connection at a time; a second one while the first is
 // open is refused (closed at once).
-func Listen(addr string, notify func()) (*Stub, error) {
+func Listen(addr string, notify func(), csrs []CSR) (*Stub, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("gdbstub: %w", err)
 	}
-	s := New(notify)
+	s := New(notify, csrs)
 	s.ln = ln
 	s.wg.Add(1)
 	go s.acceptLoop()

@@ -296,12 +296,11 @@ func New(cfg Config) (_ *Machine, err error) {
 // addHarts creates n harts, hart i with mhartid i, and wires -d int to
 // their trap hooks.
 func (m *Machine) addHarts(n int) {
+	cluster := cpu.NewCluster(m.Bus, m.Clock)
 	for id := range n {
-		h := cpu.New(m.Bus, m.Clock, uint64(id))
+		h := cluster.NewHart(uint64(id))
 		if tr := m.Tracer("int"); tr != nil {
-			h.TrapHook = func(cause, epc, tval uint64, from, to uint8) {
-				tr("%s", trapLine(id, cause, epc, tval, from, to))
-			}
+			h.TrapHook = func(t cpu.Trap) { tr("%s", trapLine(t)) }
 		}
 		m.Harts = append(m.Harts, h)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"gemu/cpu"
 	"gemu/machine/fdt"
 	"gemu/qemuopt"
 )
@@ -538,7 +539,7 @@ func TestTraceInt(t *testing.T) {
 	if _, line, _ := strings.Cut(first, "] "); line != want {
 		t.Errorf("first -d int line %q, want %q", first, want)
 	}
-	if got := trapLine(1, 1<<63|7, 0x80001000, 0, 1, 3); got != "riscv_cpu_do_interrupt: hart:1, async:1, cause:0000000000000007, epc:0x0000000080001000, tval:0x0000000000000000, desc=m_timer, priv:S->M" {
+	if got := trapLine(cpu.Trap{Hart: 1, Interrupt: true, Cause: 7, EPC: 0x80001000, From: 1, To: 3}); got != "riscv_cpu_do_interrupt: hart:1, async:1, cause:0000000000000007, epc:0x0000000080001000, tval:0x0000000000000000, desc=m_timer, priv:S->M" {
 		t.Errorf("trapLine = %q", got)
 	}
 	if !strings.HasPrefix(TraceHelp(), "Log items (comma separated):\nint ") {

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"fmt"
+	"gemu/cpu"
 	"io"
 	"os"
 	"strings"
@@ -75,35 +76,18 @@ func (m *Machine) tracef(cat, format string, args ...any) {
 	}
 }
 
-// Trap names as QEMU's target/riscv/cpu.c riscv_excp_names and
-// riscv_intr_names spell them (privileged spec table 3.6).
-var (
-	excpNames = []string{"misaligned_fetch", "fault_fetch", "illegal_instruction", "breakpoint",
-		"misaligned_load", "fault_load", "misaligned_store", "fault_store", "user_ecall",
-		"supervisor_ecall", "hypervisor_ecall", "machine_ecall", "exec_page_fault",
-		"load_page_fault", "reserved", "store_page_fault"}
-	intrNames = []string{"u_software", "s_software", "vs_software", "m_software", "u_timer",
-		"s_timer", "vs_timer", "m_timer", "u_external", "s_external", "vs_external", "m_external"}
-	privNames = []string{"U", "S", "H", "M"}
-)
+var privNames = []string{"U", "S", "H", "M"}
 
 // trapLine is one -d int line: QEMU's riscv_cpu_do_interrupt log line
 // (target/riscv/cpu_helper.c: hart, async, cause, epc, tval, desc) plus the
-// privilege change. cause has bit 63 set for an interrupt, as cpu.TrapHook
-// gives it; like QEMU the line shows the cause number without that bit.
-func trapLine(hart int, cause, epc, tval uint64, from, to uint8) string {
-	async := cause >> 63
-	code := cause &^ (1 << 63)
-	names := excpNames
-	if async != 0 {
-		names = intrNames
-	}
-	desc := "(unknown)"
-	if code < uint64(len(names)) {
-		desc = names[code]
+// privilege change.
+func trapLine(t cpu.Trap) string {
+	async := 0
+	if t.Interrupt {
+		async = 1
 	}
 	return fmt.Sprintf("riscv_cpu_do_interrupt: hart:%d, async:%d, cause:%016x, epc:0x%016x, tval:0x%016x, desc=%s, priv:%s->%s",
-		hart, async, code, epc, tval, desc, privName(from), privName(to))
+		t.Hart, async, t.Cause, t.EPC, t.Tval, t.Name(), privName(t.From), privName(t.To))
 }
 
 func privName(p uint8) string {

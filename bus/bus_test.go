@@ -8,8 +8,7 @@ import (
 )
 
 type regs struct {
-	last []string
-	mem  map[uint64]uint64
+	mem map[uint64]uint64
 }
 
 func (r *regs) Read(off uint64, size int) uint64 { return r.mem[off] }

@@ -107,7 +107,6 @@ func bgeu(rs1, rs2 int, off int64) uint32 { return branch(7, rs1, rs2, off) }
 func csrrw(rd int, csr uint32, rs1 int) uint32 { return iType(0x73, 1, rd, rs1, int64(csr)) }
 func csrrs(rd int, csr uint32, rs1 int) uint32 { return iType(0x73, 2, rd, rs1, int64(csr)) }
 func csrrc(rd int, csr uint32, rs1 int) uint32 { return iType(0x73, 3, rd, rs1, int64(csr)) }
-func csrrwi(rd int, csr uint32, u int) uint32  { return iType(0x73, 5, rd, u, int64(csr)) }
 func csrrsi(rd int, csr uint32, u int) uint32  { return iType(0x73, 6, rd, u, int64(csr)) }
 
 const (

@@ -43,6 +43,8 @@ const (
 )
 
 // misa: MXL=2 (64-bit) and the extensions A, C, D, F, I, M, S, U.
+//
+//lint:ignore SA4000 the letter arithmetic names each extension bit
 const misaValue = 2<<62 | 1<<('A'-'A') | 1<<('C'-'A') | 1<<('D'-'A') | 1<<('F'-'A') |
 	1<<('I'-'A') | 1<<('M'-'A') | 1<<('S'-'A') | 1<<('U'-'A')
 

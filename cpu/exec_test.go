@@ -192,7 +192,7 @@ func TestAccessFault(t *testing.T) {
 }
 
 func TestIllegalInstructionTval(t *testing.T) {
-	for _, w := range []uint32{0xffffffff, 0x00000000, 0x0000_8000 | 0x0000, csrrw(1, 0x7c0, 0)} {
+	for _, w := range []uint32{0xffffffff, 0x00000000, 0x0000_8000, csrrw(1, 0x7c0, 0)} {
 		h := testHart(t)
 		h.csr.mtvec = ramBase + 0x400
 		h.loadWords(ramBase, w)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/ci.sh: the whole test suite, as CI runs it on a clean Debian 12 clone:
-# install dependencies (idempotent), then gofmt, go vet, go test, and the race
-# detector over the packages with goroutines or shared state.
+# install dependencies (idempotent), then gofmt, go vet, go mod tidy -diff,
+# staticcheck, go test, and the race detector over the packages with
+# goroutines or shared state.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,10 @@ if [ -n "$unformatted" ]; then
 fi
 
 run go vet ./...
+# go.mod and go.sum must already be what go mod tidy makes them.
+run go mod tidy -diff
+# staticcheck, pinned, through the Go module proxy (nothing to install).
+run go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 run go test -count=1 -timeout 20m ./...
 
 # The race detector is slow (5-10x): run it only where goroutines meet

@@ -28,7 +28,6 @@ func benchOperands32() []uint32 {
 var sink64 uint64
 var sink32 uint32
 var sinkFl Flags
-var sinkB bool
 
 // withPaths runs the benchmark with the host fast paths ("fast") and with the
 // integer path alone ("int").

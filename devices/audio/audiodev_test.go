@@ -369,8 +369,7 @@ func TestUnalignedDeviceNoUnderrun(t *testing.T) {
 		dev := v.clk.NewTimer(nil)
 		start := v.clk.Now() + 123_457 // the device's own phase
 		var written uint64
-		var devTick func()
-		devTick = func() {
+		devTick := func() {
 			due := framesAt(48000, v.clk.Now()-start)
 			n := st.Write(make([]byte, 4*int(due-written)))
 			written += uint64(n)

@@ -16,8 +16,7 @@ type stepLog struct {
 
 func newLoggedPacer(v *vclock) (*Pacer, *stepLog) {
 	l := &stepLog{}
-	var p *Pacer
-	p = NewPacer(v.clk, func(at int64) {
+	p := NewPacer(v.clk, func(at int64) {
 		l.at = append(l.at, at)
 		l.ran = append(l.ran, v.clk.Now())
 	})

@@ -175,7 +175,7 @@ func TestClientWithServer(t *testing.T) {
 		t.Errorf("IntrStatus = %#x, want 2", got)
 	}
 	// The guest rings b's vector 0 through the Doorbell register.
-	r.store(bar0At+RegDoorbell, 4, 1<<16|0)
+	r.store(bar0At+RegDoorbell, 4, 1<<16)
 	waitFor(t, "b's vector 0", func() bool { return b.TakePending() == 1 })
 	if r.dev.Rung != 1 {
 		t.Errorf("Rung = %d", r.dev.Rung)

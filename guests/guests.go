@@ -17,3 +17,22 @@ import _ "embed"
 //
 //go:embed demo/demo.elf
 var Demo []byte
+
+// The devices the demo is written for: one sound device of each kind gemu
+// has (an AC97, a virtio-sound and an ivshmem with 1 MiB of shared memory),
+// all on the audiodev with id DemoAudiodev, as -object and -device
+// arguments. gemu adds them when it runs the demo with no devices of the
+// user's; tests give them to check what it plays.
+const (
+	DemoAudiodev = "demo"
+	DemoMemdev   = "demo-shm"
+)
+
+var (
+	DemoObjects = []string{"memory-backend-ram,id=" + DemoMemdev + ",size=1M"}
+	DemoDevices = []string{
+		"AC97,audiodev=" + DemoAudiodev,
+		"virtio-sound-device,audiodev=" + DemoAudiodev,
+		"ivshmem-plain,memdev=" + DemoMemdev + ",audiodev=" + DemoAudiodev,
+	}
+)

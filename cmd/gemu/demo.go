@@ -8,6 +8,7 @@ import (
 
 	"gemu/clock"
 	"gemu/devices/audio"
+	"gemu/guests"
 	"gemu/machine"
 	"gemu/qemuopt"
 )
@@ -16,22 +17,12 @@ import (
 // the demo guest runs bare metal and plays music through one sound device
 // of each kind gemu has, all on one audiodev.
 const (
-	demoAudiodevID = "demo"                  // the audiodev the three devices share
-	demoMemdevID   = "demo-shm"              // the ivshmem's shared memory
-	demoWAV        = "gemu-demo.wav"         // where the music goes without speakers
-	demoKernel     = "(embedded demo guest)" // the kernel's name in messages
+	demoWAV    = "gemu-demo.wav"         // where the music goes without speakers
+	demoKernel = "(embedded demo guest)" // the kernel's name in messages
 )
 
-// The -audiodev, -object and -device arguments configureDemo adds.
-var (
-	demoAudiodev = "oto,id=" + demoAudiodevID
-	demoObjects  = []string{"memory-backend-ram,id=" + demoMemdevID + ",size=1M"}
-	demoDevices  = []string{
-		"AC97,audiodev=" + demoAudiodevID,
-		"virtio-sound-device,audiodev=" + demoAudiodevID,
-		"ivshmem-plain,memdev=" + demoMemdevID + ",audiodev=" + demoAudiodevID,
-	}
-)
+// demoAudiodev is the -audiodev configureDemo adds: the speakers.
+var demoAudiodev = "oto,id=" + guests.DemoAudiodev
 
 // configureDemo sets cfg up for the demo: elf runs bare metal, and unless
 // the command line already chose devices or audio, an AC97, a virtio-sound
@@ -47,8 +38,8 @@ func configureDemo(cfg *machine.Config, elf []byte, log io.Writer) {
 		return
 	}
 	cfg.Audiodevs = qemuopt.MustParseFlag("-audiodev", demoAudiodev)
-	cfg.Objects = append(cfg.Objects, qemuopt.MustParseFlag("-object", demoObjects...)...)
-	cfg.Devices = qemuopt.MustParseFlag("-device", demoDevices...)
+	cfg.Objects = append(cfg.Objects, qemuopt.MustParseFlag("-object", guests.DemoObjects...)...)
+	cfg.Devices = qemuopt.MustParseFlag("-device", guests.DemoDevices...)
 	cfg.OpenAudiodev = func(opt audio.Options, clk *clock.Clock) (*audio.Audiodev, error) {
 		return openDemoAudiodev(opt, clk, log)
 	}
@@ -63,7 +54,7 @@ func openDemoAudiodev(opt audio.Options, clk *clock.Clock, log io.Writer) (*audi
 		return a, err
 	}
 	a.Close()
-	wav, err := audio.ParseOptions(fmt.Sprintf("wav,id=%s,path=%s,out.frequency=48000", demoAudiodevID, demoWAV))
+	wav, err := audio.ParseOptions(fmt.Sprintf("wav,id=%s,path=%s,out.frequency=48000", guests.DemoAudiodev, demoWAV))
 	if err != nil {
 		return nil, err
 	}

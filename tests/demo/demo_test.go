@@ -246,19 +246,11 @@ var voiceFile = map[string]string{
 	"ivshmem-plain":       "out-" + ivshmem.VoiceName + ".wav",
 }
 
-// The -object and -device arguments gemu's demo configuration
-// (cmd/gemu/demo.go) gives the guest, all on the audiodev "demo".
-var (
-	demoObjects = []string{"memory-backend-ram,id=demo-shm,size=1M"}
-	demoDevices = []string{"AC97,audiodev=demo", "virtio-sound-device,audiodev=demo",
-		"ivshmem-plain,memdev=demo-shm,audiodev=demo"}
-)
-
 // TestDemoVoices runs the demo on the devices gemu's demo gives it and
 // requires every device's stream to be exactly its voice, sample for
 // sample, from the first frame to the last.
 func TestDemoVoices(t *testing.T) {
-	r := runDemo(t, demoObjects, demoDevices)
+	r := runDemo(t, guests.DemoObjects, guests.DemoDevices)
 	if r.code != 0 || !strings.Contains(r.console, "gemu demo: done.") {
 		t.Fatalf("exit %d; console:\n%s", r.code, r.console)
 	}
@@ -389,7 +381,7 @@ func TestDemoDegrades(t *testing.T) {
 func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
 		m, _ := rig.Boot(b, machine.Config{BIOS: "none", KernelData: guests.Demo, Kernel: "demo.elf",
-			Objects: rig.Opts(b, "-object", demoObjects...), Devices: rig.Devices(b, demoDevices...), Audiodevs: rig.Audiodevs(b, "none,id=demo"),
+			Objects: rig.Opts(b, "-object", guests.DemoObjects...), Devices: rig.Devices(b, guests.DemoDevices...), Audiodevs: rig.Audiodevs(b, "none,id=demo"),
 			Deterministic: true, Shift: machine.DefaultShift})
 		start := time.Now()
 		if ex, err := m.Run(); err != nil || ex.Code != 0 {

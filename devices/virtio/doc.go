@@ -15,7 +15,7 @@
 //
 // The sound device works with Linux's virtio_snd (Debian 6.12: aplay and
 // arecord bit-exact, tests/virtiosnd TestLinux), with polling bare-metal
-// drivers (tests/guests/virtiosnd) and with the request shapes of
+// drivers (guests/virtiosnd) and with the request shapes of
 // rcore-os virtio-drivers (one 4096-byte response buffer, header and PCM
 // in one descriptor, count-0 info queries).
 //

@@ -110,3 +110,17 @@ func TestBuilds(t *testing.T) {
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestQEMU10 fetches the QEMU 10 reference (once per machine) and checks
+// it is the emulator the virtio-sound tests need.
+func TestQEMU10(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no download")
+	}
+	q := QEMU10(t)
+	out, err := q.Command("-machine", "virt", "-device", "help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	Contains(t, string(out), `name "virtio-sound-device"`, `name "virtio-sound-pci"`)
+}

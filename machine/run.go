@@ -24,7 +24,7 @@ const MaxBatch = 1 << 16
 // idle runs. The order depends only on instruction counts, so -icount runs
 // repeat exactly. 2^12 instructions (16 us at the default -icount shift)
 // let a hart that spins on a lock held by another get the lock back
-// quickly, and cost a few percent in scheduling (BenchmarkSMP).
+// quickly; the switch costs a Run call, RunDue and a poll.
 const Quantum = 1 << 12
 
 // ErrDeadlock is returned when every hart waits for an interrupt that

@@ -128,6 +128,7 @@ func testHart(t testing.TB) *Hart {
 	h := New(b, clk, 0)
 	clk.SetCounter(h.Instret)
 	h.Reset(ramBase)
+	openPMP(h)
 	return h
 }
 
@@ -150,4 +151,13 @@ func runProg(t testing.TB, n uint64, words ...uint32) *Hart {
 	h.loadWords(ramBase, words...)
 	h.Run(n)
 	return h
+}
+
+// openPMP gives S and U mode all of memory through PMP entry 0 (NAPOT over
+// the whole address space, RWX), as firmware does before it leaves M mode:
+// with PMP entries implemented, S and U may otherwise access nothing.
+func openPMP(h *Hart) {
+	h.csr.pmpaddr[0] = 1<<54 - 1
+	h.csr.pmpcfg[0] = pmpNAPO | pmpR | pmpW | pmpX
+	h.pmpUpdate()
 }

@@ -44,6 +44,7 @@ func (c *Cluster) NewHart(id uint64) *Hart {
 		ramBase: c.ramBase,
 	}
 	h.csr.mhartid = id
+	h.pmp = make([]pmpRange, 0, numPMP)
 	h.stimer = c.clk.NewTimer(h.stimecmpFired)
 	h.Reset(0)
 	c.harts = append(c.harts, h)

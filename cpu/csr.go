@@ -96,9 +96,17 @@ type csrFile struct {
 	frm        uint64
 	pmpcfg     [numPMP]uint8
 	pmpaddr    [numPMP]uint64
-	// minstret = steps + instretAdj, mcycle = steps + cycleAdj
+	// minstret = steps + instretAdj, mcycle = steps + cycleAdj, while
+	// counting; while mcountinhibit stops one, it reads its frozen value.
 	instretAdj uint64
 	cycleAdj   uint64
+	cycleStop  uint64
+	instretStp uint64
+	// Debug triggers (trigger.go).
+	tselect  uint64
+	tdata1   [numTriggers]uint64
+	tdata2   [numTriggers]uint64
+	tcontrol uint64
 }
 
 // CSR numbers.
@@ -144,7 +152,36 @@ const (
 	csrPmpaddr0 = 0x3b0
 	csrMcycle   = 0xb00
 	csrMinstret = 0xb02
+	csrTselect  = 0x7a0
+	csrTdata1   = 0x7a1
+	csrTdata2   = 0x7a2
+	csrTdata3   = 0x7a3
+	csrTinfo    = 0x7a4
+	csrTcontrol = 0x7a5
 )
+
+// mcountinhibit bits.
+const (
+	inhibitCY = 1 << 0
+	inhibitIR = 1 << 2
+)
+
+// cycles and instret are mcycle and minstret as the instruction in flight
+// reads them (steps already counts it), or their frozen values while
+// mcountinhibit stops them.
+func (h *Hart) cycles() uint64 {
+	if h.csr.mcountinh&inhibitCY != 0 {
+		return h.csr.cycleStop
+	}
+	return h.steps - 1 + h.csr.cycleAdj
+}
+
+func (h *Hart) instret() uint64 {
+	if h.csr.mcountinh&inhibitIR != 0 {
+		return h.csr.instretStp
+	}
+	return h.steps - 1 + h.csr.instretAdj
+}
 
 // mstatusRead returns mstatus with the SD summary bit computed.
 func (h *Hart) mstatusRead() uint64 {
@@ -192,11 +229,11 @@ func (h *Hart) csrRead(n uint32) (uint64, bool) {
 		}
 		switch n {
 		case csrCycle:
-			return h.steps - 1 + c.cycleAdj, true
+			return h.cycles(), true
 		case csrTime:
 			return h.clk.Ticks(), true
 		case csrInstret:
-			return h.steps - 1 + c.instretAdj, true
+			return h.instret(), true
 		}
 		return 0, true // hpmcounter3..31 are hard-wired to 0
 	case n >= 0xb03 && n <= 0xb1f, n >= 0x323 && n <= 0x33f:
@@ -295,9 +332,11 @@ func (h *Hart) csrRead(n uint32) (uint64, bool) {
 	case csrMip:
 		return c.mip, true
 	case csrMcycle:
-		return h.steps - 1 + c.cycleAdj, true
+		return h.cycles(), true
 	case csrMinstret:
-		return h.steps - 1 + c.instretAdj, true
+		return h.instret(), true
+	case csrTselect, csrTdata1, csrTdata2, csrTdata3, csrTinfo, csrTcontrol:
+		return h.triggerCSRRead(n), true
 	}
 	return 0, false
 }
@@ -326,11 +365,16 @@ func (h *Hart) csrWrite(n uint32, v uint64) bool {
 			}
 			c.pmpcfg[i+j] = b
 		}
+		h.pmpUpdate()
 		return true
 	case n >= csrPmpaddr0 && n < csrPmpaddr0+64:
 		i := int(n - csrPmpaddr0)
-		if i < numPMP && c.pmpcfg[i]&0x80 == 0 {
+		// Locked entries, and the address below a locked TOR entry,
+		// ignore writes (privileged spec 3.7.1.3).
+		if i < numPMP && c.pmpcfg[i]&pmpL == 0 &&
+			!(i+1 < numPMP && c.pmpcfg[i+1]&(pmpL|pmpA) == pmpL|pmpTOR) {
 			c.pmpaddr[i] = v & (1<<54 - 1)
+			h.pmpUpdate()
 		}
 		return true
 	}
@@ -394,7 +438,21 @@ func (h *Hart) csrWrite(n uint32, v uint64) bool {
 		c.menvcfg = v & (envcfgFIOM | envcfgSTCE)
 		h.updateStimer()
 	case csrMcountih:
-		c.mcountinh = v & 5
+		// Freeze the counters this write stops at their value after
+		// this instruction; restart the others from there.
+		v &= inhibitCY | inhibitIR
+		old := c.mcountinh
+		if v&^old&inhibitCY != 0 {
+			c.cycleStop = h.steps + c.cycleAdj
+		} else if old&^v&inhibitCY != 0 {
+			c.cycleAdj = c.cycleStop - h.steps
+		}
+		if v&^old&inhibitIR != 0 {
+			c.instretStp = h.steps + c.instretAdj
+		} else if old&^v&inhibitIR != 0 {
+			c.instretAdj = c.instretStp - h.steps
+		}
+		c.mcountinh = v
 	case csrMscratch:
 		c.mscratch = v
 	case csrMepc:
@@ -415,8 +473,12 @@ func (h *Hart) csrWrite(n uint32, v uint64) bool {
 		// steps already counts this instruction; reads subtract one, so
 		// the next instruction reads exactly v.
 		c.cycleAdj = v - h.steps
+		c.cycleStop = v
 	case csrMinstret:
 		c.instretAdj = v - h.steps
+		c.instretStp = v
+	case csrTselect, csrTdata1, csrTdata2, csrTdata3, csrTinfo, csrTcontrol:
+		h.triggerCSRWrite(n, v)
 	default:
 		return false
 	}

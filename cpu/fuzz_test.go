@@ -34,6 +34,7 @@ func FuzzStep(f *testing.F) {
 		h := New(b, clk, 0)
 		clk.SetCounter(h.Instret)
 		h.Reset(ramBase)
+		openPMP(h)
 		if len(code) > 16<<10 {
 			code = code[:16<<10]
 		}

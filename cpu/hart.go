@@ -98,6 +98,14 @@ type Hart struct {
 
 	stimer *clock.Timer
 
+	pmp []pmpRange // the active PMP entries (pmp.go)
+
+	// trigX: an execute trigger is armed, so Run goes through
+	// runTriggered (inTrig while it runs one instruction); trigLS: a
+	// load or store trigger is armed, so data accesses skip the TLB
+	// (trigger.go).
+	trigX, trigLS, inTrig bool
+
 	// TrapHook, when set, is called for every trap the hart takes, each
 	// exception and each interrupt, once the trap has been entered (see
 	// Trap). It is what QEMU's -d int prints.
@@ -118,6 +126,11 @@ func (h *Hart) Reset(pc uint64) {
 	id, hw := h.csr.mhartid, h.csr.mipHW
 	h.csr = csrFile{mhartid: id, mipHW: hw}
 	h.csr.mstatus = mstatusUXL | mstatusSXL
+	for i := range h.csr.tdata1 {
+		h.csr.tdata1[i] = tdType2 // QEMU's reset value: mcontrol, disabled
+	}
+	h.pmp = h.pmp[:0]
+	h.trigX, h.trigLS, h.inTrig = false, false, false
 	h.stimer.Stop()
 	h.resOff = noRes
 	h.wfi = false

@@ -156,6 +156,11 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 	a := (h.csr.satp & (1<<44 - 1)) << 12
 	for i := levels - 1; i >= 0; i-- {
 		pteAddr := a + (va>>(12+9*uint(i))&511)*8
+		// The walk's accesses are checked by PMP as S-mode reads
+		// (privileged spec 3.7.1).
+		if !h.pmpAllows(pteAddr, 8, accR, PrivS) {
+			return 0, accessFault[acc]
+		}
 		pte, ok := h.physLoad(pteAddr, 8)
 		if !ok {
 			return 0, accessFault[acc]
@@ -202,7 +207,7 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 			if acc == accW {
 				npte |= pteD
 			}
-			if !h.physStore(pteAddr, 8, npte) {
+			if !h.pmpAllows(pteAddr, 8, accW, PrivS) || !h.physStore(pteAddr, 8, npte) {
 				return 0, accessFault[acc]
 			}
 		}
@@ -269,13 +274,24 @@ func (h *Hart) ramPage(pa uint64) (uint64, bool) {
 }
 
 // fill installs a translation of va's page into the TLB of kind acc when the
-// page is RAM. Pages holding decoded code, and pages where another hart holds
-// a reservation, never enter the write TLB, so that stores to them reach
-// physStore, which invalidates the decoded instructions and breaks the
-// reservations.
+// page is RAM and PMP allows the access on all of it. Pages holding decoded
+// code, and pages where another hart holds a reservation, never enter the
+// write TLB, so that stores to them reach physStore, which invalidates the
+// decoded instructions and breaks the reservations. While a load or store
+// trigger is armed no data translation enters (trigger.go).
 func (h *Hart) fill(va, pa uint64, acc int) {
 	off, ok := h.ramPage(pa)
 	if !ok {
+		return
+	}
+	priv := h.priv
+	if acc != accX {
+		if h.trigLS {
+			return
+		}
+		priv = h.dataPriv()
+	}
+	if !h.pmpPage(pa, acc, priv) {
 		return
 	}
 	if acc != accX && h.lastU && h.dataPriv() == PrivS {
@@ -308,6 +324,9 @@ func (h *Hart) load(va uint64, size int) (uint64, bool) {
 }
 
 func (h *Hart) loadSlow(va uint64, size int) (uint64, bool) {
+	if h.trigLS && h.trigHit(tdLoad, va, uint64(size)) {
+		return 0, false
+	}
 	if va&0xfff+uint64(size) > 4096 {
 		// Crosses a page: byte by byte (either page may fault).
 		var v uint64
@@ -326,6 +345,10 @@ func (h *Hart) loadSlow(va uint64, size int) (uint64, bool) {
 		return 0, false
 	}
 	h.fill(va, pa, accR)
+	if !h.pmpAllows(pa, uint64(size), accR, h.dataPriv()) {
+		h.exception(excLoadAccess, va)
+		return 0, false
+	}
 	if pa&uint64(size-1) != 0 && !h.bus.InRAM(pa, uint64(size)) {
 		// Misaligned device access: split into bytes.
 		var v uint64
@@ -362,6 +385,9 @@ func (h *Hart) store(va uint64, size int, v uint64) bool {
 }
 
 func (h *Hart) storeSlow(va uint64, size int, v uint64) bool {
+	if h.trigLS && h.trigHit(tdStore, va, uint64(size)) {
+		return false
+	}
 	if va&0xfff+uint64(size) > 4096 {
 		// Crosses a page: translate both pages before writing anything.
 		end := va + uint64(size) - 1
@@ -373,6 +399,15 @@ func (h *Hart) storeSlow(va uint64, size int, v uint64) bool {
 		pa2, exc := h.translate(end&^0xfff, accW)
 		if exc != excNone {
 			h.exception(exc, end&^0xfff)
+			return false
+		}
+		n1 := 4096 - va&0xfff
+		if !h.pmpAllows(pa1, n1, accW, h.dataPriv()) {
+			h.exception(excStoreAccess, va)
+			return false
+		}
+		if !h.pmpAllows(pa2, uint64(size)-n1, accW, h.dataPriv()) {
+			h.exception(excStoreAccess, end&^0xfff)
 			return false
 		}
 		for i := 0; i < size; i++ {
@@ -394,6 +429,10 @@ func (h *Hart) storeSlow(va uint64, size int, v uint64) bool {
 		return false
 	}
 	h.fill(va, pa, accW)
+	if !h.pmpAllows(pa, uint64(size), accW, h.dataPriv()) {
+		h.exception(excStoreAccess, va)
+		return false
+	}
 	if pa&uint64(size-1) != 0 && !h.bus.InRAM(pa, uint64(size)) {
 		for i := 0; i < size; i++ {
 			if !h.physStore(pa+uint64(i), 1, v>>(8*i)) {
@@ -418,7 +457,7 @@ func (h *Hart) fetchParcel(va uint64) (uint16, bool) {
 		return 0, false
 	}
 	v, ok := h.physLoad(pa, 2)
-	if !ok {
+	if !ok || !h.pmpAllows(pa, 2, accX, h.priv) {
 		h.exception(excInstrAccess, va)
 		return 0, false
 	}

@@ -19,7 +19,7 @@ func TestCSRAccessRules(t *testing.T) {
 		{"sstatus from U", PrivU, nil, csrrs(1, csrSstatus, 0), true},
 		{"write read-only mhartid", PrivM, nil, csrrw(0, csrMhartid, 1), true},
 		{"csrrs x0 of mhartid reads", PrivM, nil, csrrs(1, csrMhartid, 0), false},
-		{"unimplemented CSR", PrivM, nil, csrrs(1, 0x7a0, 0), true},
+		{"unimplemented CSR", PrivM, nil, csrrs(1, 0x7c0, 0), true},
 		{"hypervisor CSR", PrivM, nil, csrrs(1, 0x600, 0), true},
 		{"odd pmpcfg", PrivM, nil, csrrs(1, csrPmpcfg0+1, 0), true},
 		{"pmpaddr63", PrivM, nil, csrrw(1, csrPmpaddr0+63, 1), false},

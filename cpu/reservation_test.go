@@ -20,6 +20,8 @@ func twoHarts(t *testing.T) (*bus.Bus, *Hart, *Hart) {
 	}
 	h0.Reset(ramBase)
 	h1.Reset(ramBase + 0x100)
+	openPMP(h0)
+	openPMP(h1)
 	return b, h0, h1
 }
 

@@ -14,6 +14,9 @@ import (
 func (h *Hart) Run(max uint64) uint64 {
 	start := h.steps
 	h.stopReq = false
+	if h.trigX && !h.inTrig {
+		return h.runTriggered(max)
+	}
 	if h.wfi {
 		if h.csr.mip&h.csr.mie == 0 {
 			return 0
@@ -420,7 +423,9 @@ func (h *Hart) setFetchPage(pc uint64) bool {
 		}
 		h.fill(pc, pa, accX)
 		o, ok := h.ramPage(pa)
-		if !ok {
+		if !ok || !h.pmpPage(pa, accX, h.priv) {
+			// Outside RAM, or a page PMP does not wholly allow:
+			// fetched and checked instruction by instruction.
 			h.curPage = &mmioPage
 			h.curOff = noPage
 			h.curVPN = pc >> 12

@@ -47,6 +47,7 @@ func TestInterruptTakenAtNextInstruction(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Reset(ramBase)
+	openPMP(h)
 	h.csr.mtvec = ramBase + 0x400
 	h.csr.mie = MipMEIP
 	h.csr.mstatus |= mstatusMIE
@@ -81,6 +82,7 @@ func TestRequestStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Reset(ramBase)
+	openPMP(h)
 	h.loadWords(ramBase, lui(1, 0x10000000), sw(0, 1, 0), jal(0, 0))
 	if n := h.Run(1000); n != 2 || h.pc != ramBase+8 {
 		t.Fatalf("Run = %d, pc %#x; want 2 and the instruction after the store", n, h.pc)

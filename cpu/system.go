@@ -87,9 +87,26 @@ func (h *Hart) amoAddr(va uint64, size int, acc int) (uint64, bool) {
 		h.exception(cause, va)
 		return 0, false
 	}
+	kind := uint64(tdLoad)
+	if acc == accW {
+		kind = tdLoad | tdStore // an AMO both reads and writes; SC writes
+	}
+	if h.trigLS && h.trigHit(kind, va, uint64(size)) {
+		return 0, false
+	}
 	pa, exc := h.translate(va, acc)
 	if exc != excNone {
 		h.exception(exc, va)
+		return 0, false
+	}
+	// PMP: an AMO needs read and write permission, LR read, SC write.
+	if !h.pmpAllows(pa, uint64(size), accR, h.dataPriv()) && acc == accR ||
+		acc == accW && !h.pmpAllows(pa, uint64(size), accW, h.dataPriv()) {
+		cause := uint64(excStoreAccess)
+		if acc == accR {
+			cause = excLoadAccess
+		}
+		h.exception(cause, va)
 		return 0, false
 	}
 	return pa, true

@@ -54,6 +54,7 @@ func (h *Hart) trap(cause, tval uint64, intr bool) {
 		c.mstatus = s
 		h.pc = tvecTarget(c.mtvec, cause, intr)
 		h.setPriv(PrivM)
+		h.trapTriggers()
 		if s&mstatusMPRV != 0 {
 			h.selectTLB() // MPP, the effective data privilege, changed
 		}
@@ -167,6 +168,7 @@ func (h *Hart) mret() {
 	c.mstatus = s
 	h.pc = c.mepc
 	h.setPriv(mpp)
+	h.mretTriggers()
 	if (old^s)&(mstatusMPRV|mstatusMPP) != 0 && old&mstatusMPRV != 0 {
 		h.selectTLB() // the effective data privilege changed
 	}

@@ -255,17 +255,9 @@ func (m *Machine) load() error {
 			return err
 		}
 	}
-	var rsv []uint64
-	if haveFW {
-		// The firmware stays resident in M mode: reserve everything below
-		// the 2 MiB boundary where a raw kernel starts, so Linux never
-		// hands out its memory (OpenSBI also adds its own
-		// /reserved-memory node for the part it protects with PMP).
-		rsv = []uint64{RAMBase, alignUp(fwEnd, 2<<20) - RAMBase}
-	}
 	seed := m.seed()
 	hasInitrd := initrd != nil
-	dtb, err := m.buildDTB(rsv, seed, hasInitrd, 0, 0)
+	dtb, err := m.buildDTB(seed, hasInitrd, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -302,7 +294,7 @@ func (m *Machine) load() error {
 			return err
 		}
 	}
-	if dtb, err = m.buildDTB(rsv, seed, hasInitrd, initrdStart, initrdEnd); err != nil {
+	if dtb, err = m.buildDTB(seed, hasInitrd, initrdStart, initrdEnd); err != nil {
 		return err
 	}
 	if err := m.place("device tree", m.dtbAddr, dtb); err != nil {

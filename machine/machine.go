@@ -59,6 +59,9 @@ const DefaultRAMSize = 128 << 20
 // MaxRAMSize is the largest -m accepted.
 const MaxRAMSize = 8 << 30
 
+// MaxHarts is the most harts (-smp) a board may have.
+const MaxHarts = 8
+
 // DefaultBIOS is Debian's build of OpenSBI (package opensbi), used when no
 // -bios is given, as QEMU uses its bundled OpenSBI.
 const DefaultBIOS = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -76,6 +79,7 @@ const DefaultShift = 2
 // Config is everything the command line decides about a machine.
 type Config struct {
 	RAMSize uint64 // bytes; 0 means DefaultRAMSize
+	Harts   int    // -smp: the number of harts, 1..MaxHarts; 0 means 1
 
 	// BIOS is "" or "default" (DefaultBIOS), "none" (no firmware: the
 	// kernel is entered directly in M mode) or a file (raw binary or ELF).
@@ -218,6 +222,12 @@ func New(cfg Config) (_ *Machine, err error) {
 	if cfg.RAMSize < 16<<20 || cfg.RAMSize > MaxRAMSize || cfg.RAMSize%(1<<12) != 0 {
 		return nil, fmt.Errorf("machine: RAM size %d bytes: want a multiple of 4 KiB between 16 MiB and 8 GiB", cfg.RAMSize)
 	}
+	if cfg.Harts == 0 {
+		cfg.Harts = 1
+	}
+	if cfg.Harts < 0 || cfg.Harts > MaxHarts {
+		return nil, fmt.Errorf("machine: %d harts: gemu emulates 1 to %d", cfg.Harts, MaxHarts)
+	}
 	if cfg.Deterministic && cfg.Shift > 20 {
 		return nil, fmt.Errorf("machine: icount shift %d is too large (at most 20)", cfg.Shift)
 	}
@@ -257,7 +267,7 @@ func New(cfg Config) (_ *Machine, err error) {
 	} else {
 		m.Clock = clock.NewRealtime()
 	}
-	m.addHarts(1)
+	m.addHarts(cfg.Harts)
 	if err := m.addCoreDevices(); err != nil { // MROM, CLINT, PLIC, UART, RTC, syscon
 		return nil, err
 	}
@@ -306,8 +316,21 @@ func (m *Machine) addHarts(n int) {
 	}
 	m.Hart = m.Harts[0]
 	if m.Config.Deterministic {
-		// Virtual time counts the boot hart's instructions.
-		m.Clock.SetCounter(m.Hart.Instret)
+		// Virtual time counts the instructions of every hart, as QEMU's
+		// icount counts all that its one TCG thread executes: while one
+		// hart runs, the others stand still, so time is their sum.
+		if n == 1 {
+			m.Clock.SetCounter(m.Hart.Instret)
+		} else {
+			harts := m.Harts
+			m.Clock.SetCounter(func() uint64 {
+				var t uint64
+				for _, h := range harts {
+					t += h.Instret()
+				}
+				return t
+			})
+		}
 	}
 }
 
@@ -371,11 +394,13 @@ func (m *Machine) rtcBase() int64 {
 	return time.Now().UnixNano()
 }
 
-// finisher is the syscon callback: remember the request and stop the hart
-// after the current instruction; Run acts on it.
+// finisher is the syscon callback: remember the request and stop the
+// running hart after the current instruction; Run acts on it.
 func (m *Machine) finisher(a syscon.Action, code int) {
 	m.action = pendingAction{set: true, kind: a, code: code}
-	m.Hart.RequestStop()
+	for _, h := range m.Harts {
+		h.RequestStop()
+	}
 }
 
 // reset puts the board in its power-on state: images re-loaded, devices

@@ -60,17 +60,15 @@ const (
 	PlatformIRQ = 64 // platform bus: 64..95
 )
 
-// Device-tree phandles of the nodes other code needs to reference (for
-// example "interrupt-parent = <PhandlePLIC>" in a PCI host node).
-const (
-	PhandleCPU0     = 1
-	PhandleCPU0Intc = 2
-	PhandlePLIC     = 3
-	PhandleTest     = 4
-	// PhandleFree is the first phandle not used by the board; code adding
-	// nodes takes new ones from Machine.NewPhandle.
-	PhandleFree = 16
-)
+// PhandleFree is the first device-tree phandle the board does not use
+// (its own follow QEMU's numbering, which depends on the hart count: see
+// Machine.PhandlePLIC); code adding nodes takes new ones from
+// Machine.NewPhandle.
+const PhandleFree = 2*MaxHarts + 3
+
+// PLICSources is the riscv,ndev QEMU 7.2 declares for its PLIC
+// (VIRT_IRQCHIP_NUM_SOURCES): 96, source 0 (no interrupt) included.
+const PLICSources = 96
 
 // Other board constants.
 const (

@@ -30,7 +30,7 @@ func (m *Machine) addPCIHost() error {
 		// Properties and order as QEMU 7.2 writes them (create_fdt_pcie).
 		n := soc.AddNode(fmt.Sprintf("pci@%x", pci.ECAMBase))
 		n.SetU32("interrupt-map-mask", pci.InterruptMapMask()...)
-		n.SetU32("interrupt-map", pci.InterruptMap(PhandlePLIC)...)
+		n.SetU32("interrupt-map", pci.InterruptMap(m.PhandlePLIC())...)
 		n.SetU32("ranges", h.Ranges()...)
 		n.SetU32("reg", pci.Reg()...)
 		n.SetEmpty("dma-coherent")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"gemu/cpu"
 	"gemu/devices/syscon"
 )
 
@@ -15,8 +16,19 @@ import (
 // echo, long enough that the checks cost nothing.
 const MaxBatch = 1 << 16
 
-// ErrDeadlock is returned when the hart waits for an interrupt that nothing
-// can raise any more: no timer armed and no host input possible.
+// Quantum is how many instructions one hart runs before the next gets its
+// turn when there are several (-smp N > 1). The harts take turns on the one
+// emulation goroutine, like QEMU's single-threaded TCG round-robin: a hart
+// runs its quantum, or less if it waits in WFI, a timer falls due
+// (deterministic mode) or the guest stops; then the next hart that is not
+// idle runs. The order depends only on instruction counts, so -icount runs
+// repeat exactly. 2^12 instructions (16 us at the default -icount shift)
+// let a hart that spins on a lock held by another get the lock back
+// quickly; the switch costs a Run call, RunDue and a poll.
+const Quantum = 1 << 12
+
+// ErrDeadlock is returned when every hart waits for an interrupt that
+// nothing can raise any more: no timer armed and no input possible.
 var ErrDeadlock = errors.New("machine: the hart waits (WFI) with no timer armed and no input possible")
 
 // Run executes the guest until it powers off, fails, passes or fails a
@@ -33,9 +45,14 @@ func (m *Machine) Run() (ex Exit, err error) {
 			err = ferr
 		}
 	}()
-	h, clk := m.Hart, m.Clock
+	clk := m.Clock
 	det := clk.Deterministic()
 	shift := clk.Shift()
+	batch := uint64(MaxBatch)
+	if len(m.Harts) > 1 {
+		batch = Quantum
+	}
+	next := 0 // the hart whose turn it is
 	var sleeper *time.Timer
 	for {
 		if m.stopReq.Load() {
@@ -47,7 +64,7 @@ func (m *Machine) Run() (ex Exit, err error) {
 			}
 			continue
 		}
-		max := uint64(MaxBatch)
+		max := batch
 		if det {
 			// Run exactly up to the next timer so it fires at a
 			// repeatable instruction count.
@@ -59,10 +76,24 @@ func (m *Machine) Run() (ex Exit, err error) {
 				}
 			}
 		}
+		// The next hart in turn that can run (all idle: h is nil).
+		var h *cpu.Hart
+		for i := range m.Harts {
+			c := m.Harts[(next+i)%len(m.Harts)]
+			if !c.Idle() {
+				h = c
+				next = (next + i + 1) % len(m.Harts)
+				break
+			}
+		}
+		if g != nil && g.step {
+			h = g.h // gdb steps the hart it shows
+		}
 		switch {
-		case max > 0 && g != nil:
+		case max == 0 || h == nil:
+		case g != nil && h == g.h:
 			g.run(max) // breakpoints and single steps
-		case max > 0:
+		default:
 			h.Run(max)
 		}
 		clk.RunDue()
@@ -83,6 +114,7 @@ func (m *Machine) Run() (ex Exit, err error) {
 				}
 				m.tracef("boot", "guest reset")
 				m.reset()
+				next = 0
 				continue
 			}
 		}
@@ -91,12 +123,22 @@ func (m *Machine) Run() (ex Exit, err error) {
 				return ex, nil
 			}
 		}
-		if h.Idle() {
+		if m.allIdle() {
 			if err := m.idle(&sleeper); err != nil {
 				return Exit{Code: 1, Reason: err.Error()}, err
 			}
 		}
 	}
+}
+
+// allIdle reports whether every hart waits in WFI with nothing to wake it.
+func (m *Machine) allIdle() bool {
+	for _, h := range m.Harts {
+		if !h.Idle() {
+			return false
+		}
+	}
+	return true
 }
 
 // checkToHost applies the riscv-tests convention: the test writes
@@ -117,7 +159,7 @@ func (m *Machine) checkToHost() (Exit, bool) {
 	return Exit{Code: code, Reason: fmt.Sprintf("tohost: test %d failed", n)}, true
 }
 
-// idle is called when the hart sleeps in WFI. Deterministic mode jumps
+// idle is called when every hart sleeps in WFI. Deterministic mode jumps
 // virtual time to the next timer (with IcountSleep, after waiting as long
 // on the host, or less if host input comes first); real-time mode sleeps
 // until it, or until host input or Stop wakes it.

@@ -62,7 +62,7 @@ func (m *Machine) addVirtioSlots() error {
 			base := uint64(VirtioBase + i*VirtioStride)
 			n := soc.AddNode(fmt.Sprintf("virtio_mmio@%x", base))
 			n.SetU32("interrupts", uint32(VirtioIRQ+i))
-			n.SetU32("interrupt-parent", PhandlePLIC)
+			n.SetU32("interrupt-parent", m.PhandlePLIC())
 			n.SetU64("reg", base, VirtioStride)
 			n.SetString("compatible", "virtio,mmio")
 		}

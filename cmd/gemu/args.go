@@ -38,7 +38,7 @@ var flagSpec = map[string]bool{
 }
 
 const usage = `usage: gemu [options]
-Emulates QEMU's RISC-V virt board (one RV64GC hart). Options follow qemu-system-riscv64:
+Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-riscv64:
   -machine virt[,dumpdtb=FILE]   the board (only virt); dumpdtb writes the device tree and exits
   -m [size=]SIZE                 RAM (default 128M; 512M, 1G, or plain MiB)
   -bios FILE|none|default        firmware (default: Debian's OpenSBI fw_dynamic.bin)
@@ -52,7 +52,7 @@ Emulates QEMU's RISC-V virt board (one RV64GC hart). Options follow qemu-system-
   -object memory-backend-...     shared memory for ivshmem
   -chardev socket,id=ID,path=P   ivshmem-server connection for ivshmem-doorbell
   -icount shift=N|auto[,sleep=on] deterministic clock: 2^N ns per instruction (auto: N=2)
-  -smp 1                         one hart
+  -smp [cpus=]N[,cores=,threads=] harts (1 to 8; default 1)
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
   -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
@@ -200,7 +200,7 @@ func (o *options) option(name string, q *qemuopt.Opts) error {
 	case "m":
 		return o.memory(q)
 	case "smp":
-		return smp(q)
+		return o.smp(q)
 	case "icount":
 		return o.icount(q)
 	case "rtc":
@@ -314,22 +314,70 @@ func (o *options) memory(q *qemuopt.Opts) error {
 }
 
 // smp reads -smp [cpus=]N[,sockets=,dies=,clusters=,cores=,threads=,maxcpus=]
-// (QEMU's qemu_smp_opts). gemu has one hart for now, so every count must be
-// 1 (or 0, QEMU's "work it out").
-func smp(q *qemuopt.Opts) error {
+// the way QEMU 7.2's machine_parse_smp_config (hw/core/machine-smp.c) does
+// for virt: missing members are computed preferring cores over sockets,
+// dies and clusters must be 1, the product of the hierarchy must equal
+// maxcpus, and maxcpus must be at least cpus. The board gets cpus harts.
+// gemu has one socket (QEMU gives each socket its own CLINT and PLIC) and
+// at most machine.MaxHarts harts.
+func (o *options) smp(q *qemuopt.Opts) error {
 	keys := []string{"cpus", "sockets", "dies", "clusters", "cores", "threads", "maxcpus"}
 	if err := q.Check(keys...); err != nil {
 		return err
 	}
+	v := map[string]uint64{}
 	for _, k := range keys {
-		n, err := q.Uint(k, 1)
+		n, err := q.Uint(k, 0)
 		if err != nil {
 			return err
 		}
-		if n > 1 {
-			return q.Errorf("%s=%d: gemu emulates a single hart for now: only -smp 1 is supported", k, n)
+		v[k] = n
+	}
+	cpus, sockets, cores, threads, maxcpus := v["cpus"], v["sockets"], v["cores"], v["threads"], v["maxcpus"]
+	for _, k := range []string{"dies", "clusters"} {
+		if v[k] > 1 {
+			return q.Errorf("%s not supported by this machine's CPU topology", k)
 		}
 	}
+	if cpus == 0 && maxcpus == 0 {
+		sockets, cores, threads = max(sockets, 1), max(cores, 1), max(threads, 1)
+	} else {
+		if maxcpus == 0 {
+			maxcpus = cpus
+		}
+		switch {
+		case cores == 0: // prefer cores over sockets (QEMU 6.2 and later)
+			sockets, threads = max(sockets, 1), max(threads, 1)
+			cores = maxcpus / (sockets * threads)
+		case sockets == 0:
+			threads = max(threads, 1)
+			sockets = maxcpus / (cores * threads)
+		case threads == 0:
+			threads = maxcpus / (sockets * cores)
+		}
+	}
+	total := sockets * cores * threads
+	if maxcpus == 0 {
+		maxcpus = total
+	}
+	if cpus == 0 {
+		cpus = maxcpus
+	}
+	if total != maxcpus {
+		return q.Errorf("Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (%d) * cores (%d) * threads (%d) != maxcpus (%d)",
+			sockets, cores, threads, maxcpus)
+	}
+	if maxcpus < cpus {
+		return q.Errorf("Invalid CPU topology: maxcpus must be equal to or greater than smp: sockets (%d) * cores (%d) * threads (%d) == maxcpus (%d) < smp_cpus (%d)",
+			sockets, cores, threads, maxcpus, cpus)
+	}
+	if sockets > 1 {
+		return q.Errorf("sockets=%d: gemu emulates one socket (QEMU gives each its own CLINT and PLIC); use cores= or threads=", sockets)
+	}
+	if cpus > machine.MaxHarts {
+		return q.Errorf("%d CPUs: gemu emulates at most %d harts", cpus, machine.MaxHarts)
+	}
+	o.cfg.Harts = int(cpus)
 	return nil
 }
 

@@ -35,7 +35,7 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-machine", "virt", "-m", "512M", "-nographic", "-bios", "none", "-kernel", "k.elf",
 			"-initrd", "i", "-append", "console=ttyS0 earlycon", "-smp", "1", "-no-reboot"},
 			defaults(func(o *options) {
-				o.cfg = machine.Config{RAMSize: 512 << 20, BIOS: "none",
+				o.cfg = machine.Config{RAMSize: 512 << 20, Harts: 1, BIOS: "none",
 					Kernel: "k.elf", Initrd: "i", Append: "console=ttyS0 earlycon", NoReboot: true}
 			})},
 		// -m: a plain number is MiB; suffixes and fractions as qemu_strtosz.
@@ -58,10 +58,16 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"-icount", "0,sleep=yes"},
 			defaults(func(o *options) { o.cfg = machine.Config{Deterministic: true, Shift: 0, IcountSleep: true} })},
 		{[]string{"-M", "virt,dumpdtb=x.dtb", "-smp", "cpus=1", "-icount", "3"},
-			defaults(func(o *options) { o.dumpDTB = "x.dtb"; o.cfg = machine.Config{Deterministic: true, Shift: 3} })},
+			defaults(func(o *options) { o.dumpDTB = "x.dtb"; o.cfg = machine.Config{Harts: 1, Deterministic: true, Shift: 3} })},
 		{[]string{"-machine", "type=virt,accel=tcg,dumpdtb=a,,b.dtb"}, defaults(func(o *options) { o.dumpDTB = "a,b.dtb" })},
 		{[]string{"-machine", "dumpdtb=x"}, defaults(func(o *options) { o.dumpDTB = "x" })},
-		{[]string{"-smp", "1,sockets=1,dies=1,clusters=1,cores=1,threads=1,maxcpus=1"}, defaults(nil)},
+		{[]string{"-smp", "1,sockets=1,dies=1,clusters=1,cores=1,threads=1,maxcpus=1"}, defaults(func(o *options) { o.cfg.Harts = 1 })},
+		// QEMU's smp_parse: missing members computed, cores preferred.
+		{[]string{"-smp", "3"}, defaults(func(o *options) { o.cfg.Harts = 3 })},
+		{[]string{"-smp", "cores=2,threads=2"}, defaults(func(o *options) { o.cfg.Harts = 4 })},
+		{[]string{"-smp", "4,maxcpus=8"}, defaults(func(o *options) { o.cfg.Harts = 4 })},
+		{[]string{"-smp", "maxcpus=8"}, defaults(func(o *options) { o.cfg.Harts = 8 })},
+		{[]string{"-smp", "0"}, defaults(func(o *options) { o.cfg.Harts = 1 })},
 		// The options machine.New interprets are parsed here, once.
 		{[]string{"-audiodev", "wav,id=a,path=o.wav", "-device", "AC97,audiodev=a", "-device", "driver=ivshmem-plain,memdev=m,master",
 			"-object", "memory-backend-file,id=m,size=1M,mem-path=/dev/shm/a,,b", "-chardev", "socket,id=c,path=/s",
@@ -154,9 +160,11 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-m", "1G,slots=2,maxmem=4G"}, "-m 1G,slots=2,maxmem=4G: slots= and maxmem= (memory hotplug) are not supported"},
 		{[]string{"-m", "maxmem=4G"}, "-m maxmem=4G: slots= and maxmem="},
 		{[]string{"-m", "1G,colour=red"}, `-m 1G,colour=red: unknown parameter "colour"`},
-		{[]string{"-smp", "2"}, "-smp 2: cpus=2: gemu emulates a single hart"},
-		{[]string{"-smp", "1,cores=4"}, "-smp 1,cores=4: cores=4: gemu emulates a single hart"},
-		{[]string{"-smp", "maxcpus=8"}, "-smp maxcpus=8: maxcpus=8: gemu emulates a single hart"},
+		{[]string{"-smp", "9"}, "-smp 9: 9 CPUs: gemu emulates at most 8 harts"},
+		{[]string{"-smp", "4,sockets=2"}, "-smp 4,sockets=2: sockets=2: gemu emulates one socket"},
+		{[]string{"-smp", "4,cores=3"}, "-smp 4,cores=3: Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (1) * cores (3) * threads (1) != maxcpus (4)"},
+		{[]string{"-smp", "4,maxcpus=2"}, "-smp 4,maxcpus=2: Invalid CPU topology: maxcpus must be equal to or greater than smp: sockets (1) * cores (2) * threads (1) == maxcpus (2) < smp_cpus (4)"},
+		{[]string{"-smp", "4,dies=2"}, "-smp 4,dies=2: dies not supported by this machine's CPU topology"},
 		{[]string{"-smp", "x"}, "-smp x: cpus=x:"},
 		{[]string{"-machine", "sifive_u"}, `-machine sifive_u: unknown machine "sifive_u"`},
 		{[]string{"-machine", "virt,aia=aplic"}, `-machine virt,aia=aplic: unknown parameter "aia"`},

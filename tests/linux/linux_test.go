@@ -642,3 +642,82 @@ func TestLinuxDeterministic(t *testing.T) {
 		t.Errorf("the two WAV outputs differ (%d and %d bytes)", len(wavs[0]), len(wavs[1]))
 	}
 }
+
+// TestLinuxSMP boots the smp scenario with -smp 4: on QEMU 7.2 (the
+// reference, when installed) once, and on gemu twice with -icount, where
+// the two consoles and WAVs must be byte-identical. Each run must see 4
+// CPUs, finish a busy loop on each (every CPU with user time), play
+// bit-exact, and power off.
+func TestLinuxSMP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots Linux with -smp 4; skipped in -short mode")
+	}
+	g := theGuest(t)
+	for _, em := range emulators(t) {
+		if em.name != "gemu" && em.name != "qemu" {
+			continue
+		}
+		t.Run(em.name, func(t *testing.T) {
+			runs := 1
+			if em.name == "gemu" {
+				runs = 2
+			}
+			var consoles [2]string
+			var wavs [2][]byte
+			for i := range runs {
+				out := filepath.Join(t.TempDir(), "out.wav")
+				argv := g.Argv(em.bin, "smp", guest.WAVAudiodev(out, 48000), append([]string{"-smp", "4"}, em.extra...)...)
+				tr := guest.Run(context.Background(), argv, em.timeout, nil, nil)
+				t.Logf("%s -smp 4 run %d: %v wall, exit %d", em.name, i+1, tr.Wall.Round(time.Millisecond), tr.ExitCode)
+				if tr.Err != nil || tr.ExitCode != 0 {
+					t.Fatalf("run %d: exit %d, %v\n%s", i+1, tr.ExitCode, tr.Err, tr.Tail(25))
+				}
+				if m, _ := tr.Mark("nproc"); m.Details != "4" {
+					t.Errorf("nproc printed %q, want 4", m.Details)
+				}
+				if m, ok := tr.Mark("taskset-failed"); ok {
+					t.Errorf("taskset failed: %s", m.Details)
+				}
+				if _, ok := tr.Mark("jobs-done"); !ok {
+					t.Errorf("the parallel jobs did not finish\n%s", tr.Tail(25))
+				}
+				m, _ := tr.Mark("cpu-user")
+				for c := range 4 {
+					var user int
+					if _, err := fmt.Sscanf(after(m.Details, fmt.Sprintf("cpu%d=", c)), "%d", &user); err != nil || user == 0 {
+						t.Errorf("cpu%d did no user work: %q", c, m.Details)
+					}
+				}
+				if _, ok := tr.Mark("poweroff"); !ok {
+					t.Errorf("/init never reached poweroff")
+				}
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := guest.ParseWAV(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkExact(t, tr, w, "/wav/s16-48000.wav")
+				if i < 2 {
+					consoles[i], wavs[i] = tr.Text(), b
+				}
+			}
+			if runs == 2 {
+				if diff := cmp.Diff(strings.Split(consoles[0], "\n"), strings.Split(consoles[1], "\n")); diff != "" {
+					t.Errorf("the two -icount consoles differ (-first +second):\n%s", diff)
+				}
+				if !bytes.Equal(wavs[0], wavs[1]) {
+					t.Errorf("the two -icount WAVs differ")
+				}
+			}
+		})
+	}
+}
+
+// after returns what follows the first sep in s, or "".
+func after(s, sep string) string {
+	_, a, _ := strings.Cut(s, sep)
+	return a
+}

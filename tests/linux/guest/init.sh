@@ -156,6 +156,28 @@ vplay48) cards; play hw:0,0 /wav/s16-48000.wav ;;
 vplay44) cards; play hw:0,0 /wav/s16-44100.wav ;;
 vplaymono) play plughw:0,0 /wav/mono-48000.wav ;;
 vrecord) cards; record hw:0,0 24000 ;;
+# Several harts (-smp N): nproc, then one busy shell loop pinned to each
+# hart (taskset), all in parallel; /proc/stat's per-CPU user time shows
+# every hart worked. Then play48 with all harts online.
+smp)
+	n=$(nproc)
+	mark nproc "$n"
+	i=0
+	while [ $i -lt "$n" ]; do
+		(
+			taskset -c "$i" sh -c 'k=0; while [ $k -lt 3000 ]; do k=$((k + 1)); done' ||
+				mark taskset-failed "$i"
+			mark job "$i"
+		) &
+		i=$((i + 1))
+	done
+	wait
+	mark jobs-done
+	mark cpu-user "$(awk '/^cpu[0-9]/ { printf "%s=%s ", $1, $2 }' /proc/stat)"
+	cards
+	unmute
+	play hw:0,0 /wav/s16-48000.wav
+	;;
 reboot)
 	mark rebooting
 	reboot -f

@@ -18,7 +18,7 @@ func (r *rig) setupLegacy(num uint16) {
 	r.wr(RegDriverFeatSel, 0)
 	r.wr(RegDriverFeatures, FeatureIndirectDesc)
 	r.wr(RegGuestPageSize, 4096)
-	for i := range r.q {
+	for i := range r.q[:r.nq] {
 		n := uint64(num)
 		r.heap = (r.heap + 4095) &^ 4095
 		q := &drvQueue{idx: i, num: num}

@@ -22,8 +22,12 @@ const (
 	demoKernel     = "(embedded demo guest)" // the kernel's name in messages
 )
 
-// The -audiodev, -object and -device arguments configureDemo adds.
+// The -audiodev, -object, -device and -global arguments configureDemo
+// adds. The demo's virtio-sound driver speaks the modern virtio-mmio
+// interface only, which QEMU's virt board (and gemu's) offers when asked
+// with the global.
 var (
+	demoGlobals  = []string{"virtio-mmio.force-legacy=false"}
 	demoAudiodev = "oto,id=" + demoAudiodevID
 	demoObjects  = []string{"memory-backend-ram,id=" + demoMemdevID + ",size=1M"}
 	demoDevices  = []string{
@@ -49,6 +53,7 @@ func configureDemo(cfg *machine.Config, elf []byte, log io.Writer) {
 	cfg.Audiodevs = qemuopt.MustParseFlag("-audiodev", demoAudiodev)
 	cfg.Objects = append(cfg.Objects, qemuopt.MustParseFlag("-object", demoObjects...)...)
 	cfg.Devices = qemuopt.MustParseFlag("-device", demoDevices...)
+	cfg.Globals = append(cfg.Globals, qemuopt.MustParseFlag("-global", demoGlobals...)...)
 	cfg.OpenAudiodev = func(opt audio.Options, clk *clock.Clock) (*audio.Audiodev, error) {
 		return openDemoAudiodev(opt, clk, log)
 	}

@@ -36,6 +36,11 @@ var deviceTypes = map[string]deviceType{
 		[]prop{propAudiodev, propPCIAddr, propID, propPCIBus}, addAC97},
 	"virtio-sound-device": {"Sound devices", "virtio-bus", "Virtio Sound",
 		[]prop{propAudiodev, {"bus", "str", "virtio-mmio-bus.N (0..7; default: the highest free slot)"}, propID}, addVirtioSound},
+	"virtio-blk-device": {"Storage devices", "virtio-bus", "Virtio Block",
+		[]prop{{"drive", "str", "Node name or ID of a block device to use as a backend"},
+			{"serial", "str", "GET_ID answer (up to 20 bytes)"},
+			{"write-cache", "OnOffAuto", "on/off/auto (auto: the drive's cache mode)"},
+			{"bus", "str", "virtio-mmio-bus.N (0..7; default: the highest free slot)"}, propID}, addVirtioBlk},
 	"ivshmem-plain": {"Misc devices", "PCI", "Inter-VM shared memory",
 		[]prop{{"memdev", "link<memory-backend>", "ID of the -object memory-backend-* to share"},
 			{"master", "bool", "accepted, no effect (no migration)"},
@@ -58,6 +63,7 @@ func (m *Machine) addDevice(o *qemuopt.Opts) error {
 	if !ok {
 		return o.Errorf("unknown device %q (known: %s; -device help lists them)", name, strings.Join(DeviceNames(), ", "))
 	}
+	m.applyGlobals(name, o)
 	known := []string{"driver"}
 	for _, p := range t.props {
 		known = append(known, p.name)

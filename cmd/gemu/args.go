@@ -30,6 +30,7 @@ var flagSpec = map[string]bool{
 	"initrd": true, "append": true, "nographic": false, "serial": true,
 	"monitor": true, "display": true, "device": true, "audiodev": true,
 	"object": true, "chardev": true, "drive": true, "global": true,
+	"blockdev": true, "snapshot": false,
 	"icount": true, "smp": true, "d": true,
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
@@ -51,6 +52,10 @@ Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-ris
   -audiodev DRIVER,id=ID[,...]   host audio backend (-audiodev help lists the drivers)
   -object memory-backend-...     shared memory for ivshmem
   -chardev socket,id=ID,path=P   ivshmem-server connection for ivshmem-doorbell
+  -drive file=F,if=none,id=ID[,format=raw,readonly=on,snapshot=on,cache=M]  disk image
+  -blockdev driver=raw|file,...  disk image, QEMU's newer syntax (drive= names node-name)
+  -snapshot                      writes to disk images stay in memory
+  -global DRIVER.PROP=VALUE      e.g. virtio-mmio.force-legacy=false (modern virtio-mmio)
   -icount shift=N|auto[,sleep=on] deterministic clock: 2^N ns per instruction (auto: N=2)
   -smp [cpus=]N[,cores=,threads=] harts (1 to 8; default 1)
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
@@ -177,6 +182,8 @@ func parseArgs(args []string) (*options, error) {
 			// No configuration files are read; the name is cosmetic.
 		case "nodefaults":
 			nodefaults = true
+		case "snapshot":
+			cfg.Snapshot = true
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %v", a, val, err)
@@ -244,6 +251,8 @@ func (o *options) option(name string, q *qemuopt.Opts) error {
 		cfg.Drives = append(cfg.Drives, q)
 	case "global":
 		cfg.Globals = append(cfg.Globals, q)
+	case "blockdev":
+		cfg.Blockdevs = append(cfg.Blockdevs, q)
 	}
 	return nil
 }

@@ -111,7 +111,8 @@ func TestParseArgsHelp(t *testing.T) {
 			`name "ivshmem-doorbell", bus PCI, desc "Inter-VM shared memory"` + "\n" +
 			`name "ivshmem-plain", bus PCI, desc "Inter-VM shared memory"` + "\n\nSound devices:\n" +
 			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
-			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n"},
+			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n\nStorage devices:\n" +
+			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n"},
 		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
 			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
 			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +
@@ -270,10 +271,18 @@ func TestRunErrors(t *testing.T) {
 		!strings.Contains(errOut.String(), `unknown device "nosuch"`) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
-	for _, args := range [][]string{{"-drive", "file=x.img,if=virtio"}, {"-global", "AC97.x=1"}} {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "no virtio-pci transport yet"},
+		{[]string{"-kernel", "x.elf", "-global", "AC97.x=1"}, "property 'AC97.x' not found"},
+		{[]string{"-kernel", "x.elf", "-global", "nosuch.x=1"}, `no global properties for "nosuch"`},
+	} {
+		args := tc.args
 		errOut.Reset()
 		if code := run(args, strings.NewReader(""), &out, &errOut); code != 1 ||
-			!strings.Contains(errOut.String(), "not supported") || strings.Count(errOut.String(), "\n") != 1 {
+			!strings.Contains(errOut.String(), tc.want) || strings.Count(errOut.String(), "\n") != 1 {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
 		}
 	}

@@ -2,13 +2,15 @@ package virtio
 
 import "gemu/bus"
 
-// The virtio-mmio transport, version 2 ("modern", VirtIO 1.2 section 4.2.2;
-// QEMU hw/virtio/virtio-mmio.c). One MMIO is one 0x1000-byte slot of the virt
+// The virtio-mmio transport (QEMU hw/virtio/virtio-mmio.c) in both of its
+// interfaces: version 2 ("modern", VirtIO 1.2 section 4.2.2) and version 1
+// ("legacy", VirtIO 1.2 section 4.2.4: GuestPageSize, QueueAlign and
+// QueuePFN, no FEATURES_OK, no VERSION_1). QEMU chooses per transport with
+// its force-legacy property, legacy by default; NewMMIO makes a modern one
+// and SetLegacy switches. One MMIO is one 0x1000-byte slot of the virt
 // board; a slot without a device is QEMU's empty transport: magic, version
 // and vendor read back, DeviceID reads 0 (the driver skips it), everything
-// else reads 0 and ignores writes. (QEMU's virt transports default to the
-// legacy layout, Version 1; gemu's are version 2 only, see
-// docs/devices/virtio-mmio.md.)
+// else reads 0 and ignores writes.
 
 // Register offsets (4.2.2, table "MMIO Device Register Layout").
 const (
@@ -20,9 +22,12 @@ const (
 	RegDeviceFeatSel    = 0x014
 	RegDriverFeatures   = 0x020
 	RegDriverFeatSel    = 0x024
+	RegGuestPageSize    = 0x028 // legacy only
 	RegQueueSel         = 0x030
 	RegQueueNumMax      = 0x034
 	RegQueueNum         = 0x038
+	RegQueueAlign       = 0x03c // legacy only
+	RegQueuePFN         = 0x040 // legacy only
 	RegQueueReady       = 0x044
 	RegQueueNotify      = 0x050
 	RegInterruptStatus  = 0x060
@@ -49,9 +54,20 @@ const (
 
 // Identity values.
 const (
-	Magic    = 0x74726976 // "virt"
-	Version  = 2
-	VendorID = 0x554d4551 // "QEMU", as QEMU's transports report
+	Magic         = 0x74726976 // "virt"
+	Version       = 2
+	VersionLegacy = 1
+	VendorID      = 0x554d4551 // "QEMU", as QEMU's transports report
+
+	// QueueNumMax is what QEMU's virtio-mmio reports for every queue a
+	// device has, in both interfaces: VIRTQUEUE_MAX_SIZE
+	// (include/hw/virtio/virtio.h), whatever the device's own queue size
+	// (which only virtio-pci reports).
+	QueueNumMax = 1024
+
+	// legacyAlign is a legacy queue's used-ring alignment until the driver
+	// writes QueueAlign (QEMU's virtio_add_queue: VIRTIO_PCI_VRING_ALIGN).
+	legacyAlign = 4096
 )
 
 // Device status bits (2.1).
@@ -76,16 +92,36 @@ const (
 	FeatureVersion1     = 1 << 32
 )
 
+// Transport is what a device model uses of the transport it sits behind
+// (virtio-mmio today; virtio-pci implements the same): guest RAM, its
+// queues, and the error state.
+type Transport interface {
+	// Bus is the bus the device reaches guest RAM through.
+	Bus() *bus.Bus
+	// Queue returns queue i (nil if the device has no such queue).
+	Queue(i int) *Queue
+	// Live reports whether the device may process queues.
+	Live() bool
+	// Negotiated returns the features the driver accepted.
+	Negotiated() uint64
+	// Fail puts the device into its error state (DEVICE_NEEDS_RESET).
+	Fail(err error)
+}
+
 // Device is a virtio device model (the part behind the transport: sound,
-// ...). The transport owns the queues and the registers; the device is
-// told about notifications, resets and DRIVER_OK.
+// block, ...). The transport owns the queues and the registers; the device
+// is told about notifications, resets and DRIVER_OK. Nothing in a device
+// depends on which transport or interface (legacy or modern) carries it.
 type Device interface {
 	// DeviceID is the virtio device type (5: "Device Types"); 25 = sound.
 	DeviceID() uint32
 	// Features are the device-specific feature bits offered (bits 0..23);
 	// the transport adds the bits it implements itself.
 	Features() uint64
-	// QueueSizes gives QueueNumMax for each of the device's queues.
+	// QueueSizes gives the device's own size of each of its queues (QEMU's
+	// virtio_add_queue sizes): the number of queues, the initial QueueNum
+	// of a legacy driver that never writes it, and what virtio-pci
+	// reports. virtio-mmio reports QueueNumMax for every queue.
 	QueueSizes() []uint16
 	// ReadConfig reads the device configuration space (size 1, 2, 4 or 8);
 	// bytes beyond it read 0.
@@ -93,7 +129,7 @@ type Device interface {
 	// WriteConfig writes it (most fields are read-only).
 	WriteConfig(off uint64, size int, val uint64)
 	// Attach gives the device its transport, once, before anything else.
-	Attach(t *MMIO)
+	Attach(t Transport)
 	// Notify is the driver kicking queue q. It is only called while the
 	// driver is DRIVER_OK and the device does not need a reset.
 	Notify(q int)
@@ -117,12 +153,18 @@ type MMIO struct {
 	isr      uint32
 	line     bool
 
+	// Legacy interface (version 1) state.
+	legacy    bool
+	pageShift uint32 // log2(GuestPageSize); QEMU's guest_page_shift
+
 	// Trace, when set, receives one line per register access and error.
 	Trace bus.TraceFunc
 	// Err is the first error that put the device into NEEDS_RESET since the
 	// last reset (diagnostics and tests); Errors counts them all.
 	Err    error
 	Errors uint64
+
+	broken bool // a legacy device's error state (no NEEDS_RESET bit)
 }
 
 // NewMMIO creates a slot on b raising irq, holding dev (nil for an empty
@@ -131,7 +173,7 @@ func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
 	t := &MMIO{bus: b, irq: irq, dev: dev}
 	if dev != nil {
 		for i, n := range dev.QueueSizes() {
-			q := &Queue{Index: i, Max: n, bus: b}
+			q := &Queue{Index: i, Max: QueueNumMax, size: n, bus: b}
 			q.interrupt = t.usedBuffer
 			t.queues = append(t.queues, q)
 		}
@@ -140,6 +182,16 @@ func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
 	t.Reset()
 	return t
 }
+
+// SetLegacy selects the legacy interface (version 1; QEMU's
+// force-legacy=on, its default) or the modern one, and resets the slot.
+func (t *MMIO) SetLegacy(on bool) {
+	t.legacy = on
+	t.Reset()
+}
+
+// Legacy reports whether the slot has the legacy interface.
+func (t *MMIO) Legacy() bool { return t.legacy }
 
 // Bus is the bus the device reaches guest RAM through.
 func (t *MMIO) Bus() *bus.Bus { return t.bus }
@@ -161,7 +213,7 @@ func (t *MMIO) Negotiated() uint64 { return t.drvFeat }
 // Live reports whether the device may process queues: DRIVER_OK is set and
 // it does not need a reset.
 func (t *MMIO) Live() bool {
-	return t.status&StatusDriverOK != 0 && t.status&StatusNeedsReset == 0
+	return t.status&StatusDriverOK != 0 && t.status&StatusNeedsReset == 0 && !t.broken
 }
 
 // IRQ reports the interrupt line level.
@@ -177,10 +229,14 @@ func (t *MMIO) tracef(format string, args ...any) {
 // features and interrupts cleared, the device model reset (2.4).
 func (t *MMIO) Reset() {
 	t.status, t.devSel, t.drvSel, t.drvFeat, t.queueSel = 0, 0, 0, 0, 0
+	t.pageShift = 0
 	for _, q := range t.queues {
 		q.reset()
+		if t.legacy {
+			q.Num = q.size // QEMU keeps the device's vring.num
+		}
 	}
-	t.Err = nil
+	t.Err, t.broken = nil, false
 	if t.dev != nil {
 		t.dev.Reset()
 	}
@@ -188,12 +244,17 @@ func (t *MMIO) Reset() {
 	t.updateIRQ()
 }
 
-// features offered: the device's plus the transport's own.
+// features offered: the device's plus the transport's own. The legacy
+// interface has no VERSION_1 (and shows only bits 0..31, 4.2.4).
 func (t *MMIO) features() uint64 {
 	if t.dev == nil {
 		return 0
 	}
-	return t.dev.Features()&(1<<24-1) | FeatureVersion1 | FeatureIndirectDesc
+	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc
+	if !t.legacy {
+		f |= FeatureVersion1
+	}
+	return f
 }
 
 func (t *MMIO) usedBuffer() {
@@ -201,9 +262,13 @@ func (t *MMIO) usedBuffer() {
 	t.updateIRQ()
 }
 
+// updateIRQ is QEMU's virtio_mmio_update_irq: the line follows
+// InterruptStatus, and a set status is signalled again on every call
+// (every used buffer, every acknowledgement that leaves a bit set), as
+// qemu_set_irq does; the PLIC pends the slot's source on each signal.
 func (t *MMIO) updateIRQ() {
 	l := t.isr != 0
-	if l != t.line {
+	if l || l != t.line {
 		t.line = l
 		t.irq.Set(l)
 	}
@@ -218,6 +283,10 @@ func (t *MMIO) Fail(err error) {
 		t.Err = err
 	}
 	t.tracef("device needs reset: %v", err)
+	if t.legacy {
+		t.broken = true // QEMU virtio_error: no status bit without VERSION_1
+		return
+	}
 	if t.status&StatusNeedsReset != 0 {
 		return
 	}
@@ -254,6 +323,9 @@ func (t *MMIO) readReg(off uint64) uint32 {
 	case RegMagic:
 		return Magic
 	case RegVersion:
+		if t.legacy {
+			return VersionLegacy
+		}
 		return Version
 	case RegVendorID:
 		return VendorID
@@ -262,6 +334,9 @@ func (t *MMIO) readReg(off uint64) uint32 {
 		return 0
 	}
 	q := t.selected()
+	if t.legacy {
+		return t.readLegacy(off, q)
+	}
 	switch off {
 	case RegDeviceID:
 		return t.dev.DeviceID()
@@ -309,6 +384,10 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 	v := uint32(val)
 	t.tracef("write %#x <- %#x", off, v)
 	q := t.selected()
+	if t.legacy {
+		t.writeLegacy(off, v, q)
+		return
+	}
 	// Queue layout registers may only change while the queue is not ready
 	// (4.2.2.3).
 	qw := q != nil && !q.Ready

@@ -103,6 +103,7 @@ type rig struct {
 	snd  *Sound
 	be   *fakeBackend
 	q    [4]*drvQueue
+	nq   int // queues the device has (4: sound)
 	heap uint64
 }
 
@@ -126,6 +127,7 @@ func newRig(t testing.TB) *rig {
 	r.snd = NewSound(r.clk, r.be)
 	r.m = NewMMIO(r.bus, bus.IRQ{C: r.irq, N: 1}, r.snd)
 	r.heap = ramBase + 0x10000
+	r.nq = 4
 	return r
 }
 
@@ -174,7 +176,7 @@ func (r *rig) setup(num uint16) {
 	if r.rd(RegStatus)&StatusFeaturesOK == 0 {
 		r.fatalf("FEATURES_OK refused")
 	}
-	for i := range r.q {
+	for i := range r.q[:r.nq] {
 		q := &drvQueue{idx: i, num: num}
 		q.desc = r.alloc(16 * uint64(num))
 		q.avail = r.alloc(6 + 2*uint64(num))

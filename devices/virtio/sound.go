@@ -30,8 +30,9 @@ const (
 	QueueRx      = 3
 )
 
-// SoundQueueSize is QueueNumMax of every queue (QEMU's value; virtio-drivers
-// needs at least 32).
+// SoundQueueSize is the size of every queue (QEMU hw/audio/virtio-snd.c
+// virtio_add_queue(vdev, 64, ...); virtio-drivers needs at least 32).
+// virtio-mmio reports QueueNumMax (1024) instead, as QEMU's does.
 const SoundQueueSize = 64
 
 // Request codes (5.14.6.1).
@@ -108,7 +109,7 @@ func rateMask() uint64 { return 1<<len(rateBits) - 1 }
 
 // Sound is the virtio-sound device model.
 type Sound struct {
-	t   *MMIO
+	t   Transport
 	clk *clock.Clock
 
 	// Link holds the Backend the voices open on (an -audiodev, or a fake
@@ -148,7 +149,7 @@ func NewSound(clk *clock.Clock, be audio.Backend) *Sound {
 }
 
 // Transport returns the virtio-mmio slot the device is attached to.
-func (s *Sound) Transport() *MMIO { return s.t }
+func (s *Sound) Transport() Transport { return s.t }
 
 // DeviceID implements Device.
 func (s *Sound) DeviceID() uint32 { return SoundDeviceID }
@@ -163,7 +164,7 @@ func (s *Sound) QueueSizes() []uint16 {
 }
 
 // Attach implements Device.
-func (s *Sound) Attach(t *MMIO) { s.t = t }
+func (s *Sound) Attach(t Transport) { s.t = t }
 
 // config returns the configuration space (5.14.4): jacks, streams, chmaps.
 func (s *Sound) config() [12]byte {

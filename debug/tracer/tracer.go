@@ -101,6 +101,12 @@ func (t *Tracer) Attach(h *cpu.Hart, id int) {
 	if !t.Enabled() {
 		return
 	}
+	h.SetHooks(t.Hooks(h, id))
+}
+
+// Hooks returns the tracer's hooks for h without installing them, for a
+// caller that adds its own (the difference finder).
+func (t *Tracer) Hooks(h *cpu.Hart, id int) *cpu.Hooks {
 	s := &hartState{t: t, h: h, id: id, seen: map[uint64]bool{}}
 	if t.opt.Ring > 0 {
 		s.ring = make([]entry, t.opt.Ring)
@@ -117,7 +123,7 @@ func (t *Tracer) Attach(h *cpu.Hart, id int) {
 	if t.opt.MMU {
 		k.Walk = s.walk
 	}
-	h.SetHooks(k)
+	return k
 }
 
 func (t *Tracer) printf(format string, args ...any) {

@@ -316,4 +316,3 @@ func storeAddr(s cpu.Step, x *[32]uint64) (uint64, bool) {
 	}
 	return 0, false
 }
-

@@ -180,4 +180,3 @@ func le(b []byte) uint64 {
 	}
 	return v
 }
-

@@ -369,8 +369,11 @@ func (m *Machine) addCoreDevices() error {
 	}
 	m.CLINT = clint.New(m.Clock, lines)
 	m.CLINT.Trace = m.Tracer("clint")
+	m.CLINT.GuestError = m.GuestError("clint")
+	m.CLINT.Unimp = m.Unimp("clint")
 	m.PLIC = plic.New(contexts)
 	m.PLIC.Trace = m.Tracer("plic")
+	m.PLIC.GuestError = m.GuestError("plic")
 	var out io.Writer = io.Discard
 	if m.Config.Console != nil {
 		out = m.Config.Console

@@ -180,7 +180,7 @@ func (m *Machine) tracef(cat, format string, args ...any) {
 // that made the access.
 func (m *Machine) GuestError(dev string) bus.TraceFunc {
 	tr := m.Tracer("guest_errors")
-	if tr == nil && m.itrace == nil {
+	if tr == nil && m.Config.ITrace == 0 {
 		return nil
 	}
 	return func(format string, args ...any) {

@@ -65,6 +65,7 @@ type hartState struct {
 	depth   int // function-trace indentation
 	lastExc cpu.Trap
 	repeats int
+	pending string // a dump Trap asked for, done after the instruction
 }
 
 // entry is one ring-buffer record.
@@ -280,6 +281,11 @@ func (s *hartState) step(h *cpu.Hart, st cpu.Step) {
 	if t.opt.Ftrace {
 		s.ftrace(h, st)
 	}
+	if s.pending != "" {
+		r := s.pending
+		s.pending = ""
+		t.Dump(t.opt.Out, r)
+	}
 }
 
 // ftrace prints calls (jal/jalr linking ra or t0), returns (jr ra), trap
@@ -331,7 +337,11 @@ func (s *hartState) ftrace(h *cpu.Hart, st cpu.Step) {
 		if s.depth > 0 {
 			s.depth--
 		}
-		t.printf("0x%016x: %sret  [%s]\n", st.PC, indent(), name(st.PC))
+		fn := "???"
+		if f, _, ok := t.opt.Syms.Lookup(st.PC); ok {
+			fn = f.Name
+		}
+		t.printf("0x%016x: %sret  [%s]\n", st.PC, indent(), fn)
 	}
 }
 
@@ -352,15 +362,17 @@ func (t *Tracer) Trap(tr cpu.Trap) {
 	if s == nil || tr.Interrupt {
 		return
 	}
+	// The dump waits for the Step hook, so that the trapping instruction
+	// is in the buffer.
 	if tr.Cause == 2 {
-		t.Dump(t.opt.Out, fmt.Sprintf("illegal instruction at 0x%x (hart %d)", tr.EPC, tr.Hart))
+		s.pending = fmt.Sprintf("illegal instruction at 0x%x (hart %d)", tr.EPC, tr.Hart)
 	}
 	last := s.lastExc
 	s.lastExc = tr
 	if last.Cause == tr.Cause && last.EPC == tr.EPC && last.Tval == tr.Tval {
 		s.repeats++
 		if s.repeats == 2 {
-			t.Dump(t.opt.Out, fmt.Sprintf("trap loop: %s at 0x%x taken 3 times in a row (hart %d)", tr.Name(), tr.EPC, tr.Hart))
+			s.pending = fmt.Sprintf("trap loop: %s at 0x%x taken 3 times in a row (hart %d)", tr.Name(), tr.EPC, tr.Hart)
 		}
 	} else {
 		s.repeats = 0
@@ -386,6 +398,12 @@ func (t *Tracer) Dump(w io.Writer, reason string) {
 				mark = "--> "
 			}
 			b.WriteString(mark + e.String() + "\n")
+		}
+		// The instruction running now (a device access reports from
+		// inside it) or, after a trap, the next one.
+		pc := s.h.PC()
+		if insn, n := s.h.PeekInsn(pc); n > 0 {
+			fmt.Fprintf(&b, "pc: [%s] %s\n", "USHM"[s.h.Priv()&3:s.h.Priv()&3+1], disasm.Line(pc, insn))
 		}
 	}
 	io.WriteString(w, b.String())

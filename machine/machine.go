@@ -43,6 +43,8 @@ import (
 	"gemu/bus"
 	"gemu/clock"
 	"gemu/cpu"
+	"gemu/debug/symbols"
+	"gemu/debug/tracer"
 	"gemu/devices/audio"
 	"gemu/devices/clint"
 	"gemu/devices/pci"
@@ -123,6 +125,17 @@ type Config struct {
 	Trace    []string  // -d categories
 	TraceOut io.Writer // -D file; nil means os.Stderr
 
+	// ITrace > 0 keeps a ring buffer of the last ITrace instructions of
+	// each hart (-itrace N), printed to the -D log on an illegal
+	// instruction, a trap loop, a device's guest error, DumpITrace (the
+	// console's Ctrl-A t) and when the console prints PanicString.
+	ITrace      int
+	PanicString string
+	// Ftrace logs function calls and returns (-ftrace), named from the
+	// -kernel ELF's symbols and those of the Symbols ELFs (-symbols).
+	Ftrace  bool
+	Symbols []string
+
 	Console  io.Writer // UART output; nil discards
 	NoReboot bool      // -no-reboot: a guest reset ends the run
 
@@ -189,6 +202,8 @@ type Machine struct {
 	pollers     []func()
 	traceOut    io.Writer
 	traces      map[string]bool
+	syms        symbols.Table
+	itrace      *tracer.Tracer // the ring buffer's owner, nil without -itrace
 	exited      bool
 }
 
@@ -307,6 +322,9 @@ func New(cfg Config) (_ *Machine, err error) {
 	if err := m.load(); err != nil {
 		return nil, err
 	}
+	if err := m.setupTracer(); err != nil {
+		return nil, err
+	}
 	m.reset()
 	return m, nil
 }
@@ -359,11 +377,19 @@ func (m *Machine) addCoreDevices() error {
 	}
 	m.CLINT = clint.New(m.Clock, lines)
 	m.CLINT.Trace = m.Tracer("clint")
+	m.CLINT.GuestError = m.GuestError("clint")
+	m.CLINT.Unimp = m.Unimp("clint")
 	m.PLIC = plic.New(contexts)
 	m.PLIC.Trace = m.Tracer("plic")
+	m.PLIC.GuestError = m.GuestError("plic")
 	var out io.Writer = io.Discard
 	if m.Config.Console != nil {
 		out = m.Config.Console
+	}
+	if m.Config.PanicString != "" {
+		out = &panicWatch{w: out, s: []byte(m.Config.PanicString), fn: func() {
+			m.DumpITrace(fmt.Sprintf("the console printed %q", m.Config.PanicString))
+		}}
 	}
 	m.UART = uart.New(m.Clock, out, bus.IRQ{C: m.PLIC, N: UARTIRQ})
 	m.UART.Trace = m.Tracer("uart")

@@ -35,7 +35,9 @@ var flagSpec = map[string]bool{
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
 	"no-user-config": false, "nodefaults": false, "name": true,
-	"s": false, "S": false, "gdb": true,
+	"s": false, "S": false, "gdb": true, "trace": true,
+	// gemu's own debugging flags (docs/debugging.md).
+	"itrace": true, "itrace-panic": true, "ftrace": false, "symbols": true,
 }
 
 const usage = `usage: gemu [options]
@@ -62,6 +64,12 @@ Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-ris
   -no-reboot                     exit when the guest resets
   -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
   -D FILE                        trace output file
+  -trace [enable=]PATTERN        gemu's per-device trace events (-trace help lists them)
+  -itrace N                      keep the last N instructions; print them on an illegal
+                                 instruction, a trap loop, a guest error or Ctrl-A t
+  -itrace-panic STRING           also print them when the console prints STRING
+  -ftrace                        log function calls and returns (ELF symbols) to -D
+  -symbols FILE                  more ELF symbols for -ftrace and -d in_asm,exec
   -gdb tcp::PORT|tcp:HOST:PORT   GDB remote stub (empty host: localhost only)
   -s                             same as -gdb tcp::1234
   -S                             do not start the hart until gdb continues
@@ -161,6 +169,10 @@ func parseArgs(args []string) (*options, error) {
 				o.help = machine.TraceHelp()
 				break
 			}
+			if val == "trace:help" || val == "trace:?" {
+				o.help = machine.TraceEventsHelp()
+				break
+			}
 			for _, c := range strings.Split(val, ",") {
 				if c != "" {
 					cfg.Trace = append(cfg.Trace, c)
@@ -168,6 +180,29 @@ func parseArgs(args []string) (*options, error) {
 			}
 		case "D":
 			o.traceFile = val
+		case "trace":
+			// QEMU's -trace [enable=]PATTERN[,file=F]: gemu's events.
+			p, file, _ := strings.Cut(strings.TrimPrefix(val, "enable="), ",file=")
+			if p == "help" || p == "?" {
+				o.help = machine.TraceEventsHelp()
+				break
+			}
+			cfg.Trace = append(cfg.Trace, "trace:"+p)
+			if file != "" {
+				o.traceFile = file
+			}
+		case "itrace":
+			var n uint64
+			if n, err = qemuopt.ParseUint(val); err == nil && (n == 0 || n > 1<<20) {
+				err = errors.New("want 1 to 1048576 instructions")
+			}
+			cfg.ITrace = int(n)
+		case "itrace-panic":
+			cfg.PanicString = val
+		case "ftrace":
+			cfg.Ftrace = true
+		case "symbols":
+			cfg.Symbols = append(cfg.Symbols, val)
 		case "no-reboot":
 			cfg.NoReboot = true
 		case "s":
@@ -191,6 +226,9 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if nodefaults && !serialSet {
 		o.serial = "none" // QEMU: no default serial port either
+	}
+	if cfg.PanicString != "" && cfg.ITrace == 0 {
+		cfg.ITrace = 64 // a panic string asks for the ring buffer
 	}
 	if o.gdbWait && (o.gdb == "" || o.gdb == "none") {
 		return nil, errors.New("-S: needs -s or -gdb tcp::PORT (gemu has no monitor to continue from)")

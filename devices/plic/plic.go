@@ -64,6 +64,9 @@ type PLIC struct {
 	line     [words]uint32 // current input levels (for -d plic and tests)
 	ctx      []*context
 	Trace    bus.TraceFunc
+	// GuestError, when set, gets one sentence for each access a driver
+	// should not make (-d guest_errors).
+	GuestError bus.TraceFunc
 }
 
 // New returns a PLIC with one context per element of outputs; outputs[c]
@@ -93,6 +96,12 @@ func (p *PLIC) Reset() {
 func (p *PLIC) tracef(format string, args ...any) {
 	if p.Trace != nil {
 		p.Trace(format, args...)
+	}
+}
+
+func (p *PLIC) guestError(format string, args ...any) {
+	if p.GuestError != nil {
+		p.GuestError(format, args...)
 	}
 }
 
@@ -233,6 +242,7 @@ func (p *PLIC) Write(off uint64, size int, val uint64) {
 		return
 	}
 	if size != 4 || off&3 != 0 {
+		p.guestError("%d-byte write of %#x at offset %#x ignored: PLIC registers take aligned 32-bit writes only (RISC-V PLIC spec, memory map)", size, val, off)
 		return // the spec defines 32-bit accesses only
 	}
 	p.write(off, uint32(val))
@@ -246,6 +256,7 @@ func (p *PLIC) write(off uint64, v uint32) {
 		}
 	case off < EnableBase:
 		// Pending bits are read-only.
+		p.guestError("write %#x to pending word %d (offset %#x) ignored: the pending bits are read-only (RISC-V PLIC spec §5)", v, (off-PendingBase)/4, off)
 	case off < ContextBase:
 		if c, r := p.context(off, EnableBase, EnableStride); c != nil && r/4 < words {
 			if r/4 == 0 {
@@ -281,6 +292,7 @@ func (p *PLIC) complete(c *context, s uint32) {
 	w, m := bit(int(s))
 	if c.enable[w]&m == 0 {
 		p.tracef("plic: complete %d ignored (not enabled for context)", s)
+		p.guestError("completion of source %d ignored: it is not enabled for this context (RISC-V PLIC spec §9)", s)
 		return
 	}
 	p.claimed[w] &^= m

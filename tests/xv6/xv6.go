@@ -10,8 +10,7 @@
 // ($GEMU_GUESTS, default ../shared/guests): xv6-riscv-*.tar.gz. The build
 // is kept in the user's cache directory ($XDG_CACHE_HOME/gemu/xv6/NAME).
 //
-// The Makefile says -smp 3; until gemu has several harts the tests
-// substitute -smp 1 (make CPUS=1) on both emulators.
+// The command line is the Makefile's own, -smp 3 included.
 package xv6
 
 import (
@@ -27,8 +26,8 @@ import (
 	"time"
 )
 
-// CPUs is the -smp value the command line gets (the Makefile's CPUS).
-const CPUs = 1
+// CPUs is the -smp value the command line gets: the Makefile's default.
+const CPUs = 3
 
 // Tree is a built xv6-riscv source tree.
 type Tree struct {
@@ -79,7 +78,7 @@ func Build(tarball string) (*Tree, error) {
 	return &Tree{Dir: dir}, nil
 }
 
-// QEMUArgs is the Makefile's QEMU command line (`make -n qemu CPUS=1`),
+// QEMUArgs is the Makefile's QEMU command line (`make -n qemu CPUS=3`),
 // without the program name, with the file system image replaced by img.
 func (tr *Tree) QEMUArgs(img string) ([]string, error) {
 	cmd := exec.Command("make", "-n", "qemu", fmt.Sprintf("CPUS=%d", CPUs), "TOOLPREFIX=riscv64-unknown-elf-")

@@ -217,3 +217,90 @@ func TestDialJunkStorm(t *testing.T) {
 		})
 	}
 }
+
+// Shrinking the file behind a mapping makes the next access to a page past
+// its new end fault (SIGBUS). That killed gemu with "fatal error: fault" in
+// the memory accessors (issue 10, defect 4); now the memory is marked
+// broken, reported once, and reads 0 while everything else goes on.
+func TestMemoryShrinks(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) (*Memory, func())
+	}{
+		{"memory-backend-file", func(t *testing.T) (*Memory, func()) {
+			path := filepath.Join(t.TempDir(), "shm")
+			m, err := OpenFile(path, 64<<10, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, func() { os.Truncate(path, 0) }
+		}},
+		{"server memfd", func(t *testing.T) (*Memory, func()) {
+			fd, err := unix.MemfdCreate("t", unix.MFD_CLOEXEC)
+			if err != nil {
+				t.Skip(err)
+			}
+			t.Cleanup(func() { unix.Close(fd) })
+			unix.Ftruncate(fd, 64<<10)
+			m, err := MapFD(fd, 64<<10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, func() { unix.Ftruncate(fd, 4096) }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, shrink := tc.open(t)
+			defer m.Close()
+			var faults []error
+			m.OnFault = func(err error) { faults = append(faults, err) }
+			m.Write(0x2000, 4, 0x11223344)
+			if m.Read(0x2000, 4) != 0x11223344 || m.Broken() {
+				t.Fatal("memory does not work before the shrink")
+			}
+			shrink()
+			if got := m.Read(0x2000, 4); got != 0 {
+				t.Errorf("read past the new end = %#x, want 0", got)
+			}
+			m.Write(0x3000, 8, 1)
+			m.Read(0x10, 2) // below the new end (memfd case): broken anyway
+			if !m.Broken() || len(faults) != 1 {
+				t.Errorf("Broken %v, %d reports (%v); want true, 1", m.Broken(), len(faults), faults)
+			}
+			if m.Guard(func() { _ = m.Bytes()[0x5000] }) {
+				t.Error("Guard ran on broken memory")
+			}
+		})
+	}
+}
+
+// The audio player reads the ring straight from the mapping: a shrink
+// while it plays stops it instead of crashing gemu.
+func TestPlayerMemoryShrinks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shm")
+	mem, err := OpenFile(path, 64<<10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	faults := 0
+	mem.OnFault = func(error) { faults++ }
+	r := newPlayerRig(t, 1<<20)
+	r.mem = mem
+	r.p = NewPlayer(mem, r.clk, r.be)
+	r.p.IdleTick = 10e6
+	initRing(mem, ringSpec{48000, 2, RingFormatS16LE, 4, HeaderSize, 16384}, 1)
+	r.produce(8000)
+	r.advance(50e6)
+	if st, _ := r.status(); st != RingPlaying {
+		t.Fatalf("status %d before the shrink, want playing", st)
+	}
+	os.Truncate(path, 0)
+	r.advance(200e6)
+	if !mem.Broken() || faults != 1 {
+		t.Errorf("Broken %v after %d reports", mem.Broken(), faults)
+	}
+	if r.p.attached() {
+		t.Error("still playing broken memory")
+	}
+}

@@ -302,10 +302,19 @@ func TestHostileServer(t *testing.T) {
 // FuzzMsgReader sends arbitrary bytes, split into arbitrary chunks, down a
 // stream socket: the reader must return exactly the 8-byte values in
 // order, then an error for a trailing partial message, never a panic.
+// timing adds what a real server connection has: bit 0 makes the reader
+// use short read deadlines (and retry after each timeout, as Dial does
+// while settling), bit 1 makes the writer pause between chunks, so that
+// deadlines expire in the middle of messages (the case behind issue 10's
+// defect 1, which the target could not reach without them).
 func FuzzMsgReader(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff}, uint8(3))
-	f.Add(bytes.Repeat([]byte{0xff}, 64), uint8(0))
-	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff}, uint8(3), uint8(0))
+	f.Add(bytes.Repeat([]byte{0xff}, 64), uint8(0), uint8(0))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, uint8(2), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, timing uint8) {
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Skip(err)
@@ -317,6 +326,7 @@ func FuzzMsgReader(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		deadlines, pauses := timing&1 != 0, timing&2 != 0
 		go func() {
 			defer unix.Close(fds[1])
 			for p := data; len(p) > 0; {
@@ -325,12 +335,24 @@ func FuzzMsgReader(f *testing.F) {
 					return
 				}
 				p = p[n:]
+				if pauses {
+					time.Sleep(50 * time.Microsecond)
+				}
 			}
 		}()
 		r := msgReader{conn: conn.(*net.UnixConn)}
-		n := 0
+		n, timeouts := 0, 0
 		for {
+			if deadlines {
+				_ = r.conn.SetReadDeadline(time.Now().Add(20 * time.Microsecond))
+			}
 			m, err := r.read()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if timeouts++; timeouts > 100000 {
+					t.Fatal("no progress")
+				}
+				continue
+			}
 			if err != nil {
 				break
 			}

@@ -36,7 +36,7 @@
 //	-audiodev oto,id=snd0
 //
 //	# peers and doorbells through an ivshmem-server (Debian ships none:
-//	# go run ./tests/ivshmem/ivshmem-server -S /tmp/ivshmem_socket -l 1M)
+//	# go run ./cmd/ivshmem-server -S /tmp/ivshmem_socket -l 1M)
 //	-chardev socket,path=/tmp/ivshmem_socket,id=ch0
 //	-device ivshmem-doorbell,chardev=ch0,vectors=1[,intx=on]
 //

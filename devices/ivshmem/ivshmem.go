@@ -28,7 +28,7 @@
 // memory is played into an audio stream, by a Player for gemu's own ring
 // layout (ring.go) or a ScreamPlayer for Scream's (scream.go).
 //
-// Command lines (QEMU's spelling; machine/ivshmem.go parses them):
+// Command lines (QEMU's spelling; machine/ivshmem.go builds the device from them):
 //
 //	# shared memory with the host; a guest driver plays through the ring
 //	-object memory-backend-file,id=hm,size=1M,share=on,mem-path=/dev/shm/gemu
@@ -43,7 +43,7 @@
 // Guests must enable memory decoding (Command bit 1) before touching the
 // BARs: a Linux guest without a driver writes 1 to
 // /sys/bus/pci/devices/<bdf>/enable and maps resource2; a bare-metal one
-// assigns BAR2 in the 64-bit window itself (tests/guests/ivshmem).
+// assigns BAR2 in the 64-bit window itself (guests/ivshmem).
 //
 // Memory ordering: guest loads and stores to BAR2 go through the hart's
 // slow path into Memory.Read/Write, one access at a time in program order,
@@ -237,7 +237,7 @@ func (d *Device) IRQ() bool { return d.irq }
 
 // regs is BAR0. QEMU implements 4-byte accesses only (impl.min/max
 // access size 4) and its memory core passes narrower ones through with the
-// original address, so (checked on QEMU 7.2 by tests/guests/ivshmem):
+// original address, so (checked on QEMU 7.2 by guests/ivshmem):
 // a narrow read returns the low bytes of the register when the address is
 // a register's, and 0 (no side effect) otherwise; a narrow write stores its
 // zero-extended value into the register at address & 0xfc. 8-byte

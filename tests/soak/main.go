@@ -18,9 +18,10 @@
 // -initrd override), booted into its shell with an AC97, where it plays
 // /wav/s16-48000.wav in a loop; the tool does not build it.
 //
-// The underrun columns count what the voices saw while the guest ran; the
-// stats=on summary printed at the end of each run is the complete account
-// (it includes the drain after the run stopped).
+// The underrun columns count what the voices saw while the guest ran
+// (sampled every 100 ms); the stats=on summary printed at the end of each
+// run is the complete account (it includes the drain after the run
+// stopped).
 //
 // Every -every the tool prints a row: elapsed, RSS, live Go heap (after a
 // GC; it includes guest RAM, which RSS holds only once touched), goroutines,
@@ -38,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +47,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gemu/devices/audio"
 	"gemu/guests"
 	"gemu/machine"
 	"gemu/qemuopt"
@@ -167,6 +170,9 @@ func soak(mk func(*counters) (machine.Config, func(*machine.Machine, *bytes.Buff
 	go func() { // the machines
 		defer close(done)
 		for time.Now().Before(deadline) {
+			// Free the last machine's RAM first: otherwise the new one
+			// reuses it and Go zeroes it, making all of it resident.
+			debug.FreeOSMemory()
 			cfg, poll, err := mk(&c)
 			if err != nil {
 				fatal(err)
@@ -178,25 +184,40 @@ func soak(mk func(*counters) (machine.Config, func(*machine.Machine, *bytes.Buff
 				fatal(err)
 			}
 			c.runs.Add(1)
-			var base [2]uint64 // totals of earlier runs
-			base[0], base[1] = c.underEv.Load(), c.underFr.Load()
-			var lastPoll time.Time
-			publish := func() {
-				ev, fr := base[0], base[1]
+			// Underruns: the totals of voices gone (earlier runs, and
+			// voices closed and reopened in this one) plus the live
+			// voices' counts, followed every 100 ms on the emulation
+			// goroutine, so a voice that closes loses at most its last
+			// 100 ms.
+			base := [2]uint64{c.underEv.Load(), c.underFr.Load()}
+			seen := map[*audio.Stream]audio.Stats{}
+			var lastCount time.Time
+			count := func() {
+				lastCount = time.Now()
+				live := map[*audio.Stream]bool{}
 				for _, a := range m.Audiodevs {
 					for _, s := range a.Streams() {
-						st := s.Stats()
-						ev += st.UnderrunEvents
-						fr += st.UnderrunFrames
+						live[s] = true
+						seen[s] = s.Stats()
 					}
 				}
-				// never lower: after Run the closed audiodevs list no voice
-				c.underEv.Store(max(ev, c.underEv.Load()))
-				c.underFr.Store(max(fr, c.underFr.Load()))
+				ev, fr := base[0], base[1]
+				for s, st := range seen {
+					ev += st.UnderrunEvents
+					fr += st.UnderrunFrames
+					if !live[s] { // gone: fold into base
+						base[0] += st.UnderrunEvents
+						base[1] += st.UnderrunFrames
+						delete(seen, s)
+					}
+				}
+				c.underEv.Store(ev)
+				c.underFr.Store(fr)
 			}
+			var lastPoll time.Time
 			m.OnPoll(func() { // emulation goroutine
-				if c.want.Swap(false) {
-					publish()
+				if c.want.Swap(false) || time.Since(lastCount) > 100*time.Millisecond {
+					count()
 				}
 				if poll != nil && time.Since(lastPoll) > 500*time.Millisecond {
 					lastPoll = time.Now()
@@ -206,7 +227,7 @@ func soak(mk func(*counters) (machine.Config, func(*machine.Machine, *bytes.Buff
 			stop := time.AfterFunc(time.Until(deadline), m.Stop)
 			ex, err := m.Run()
 			stop.Stop()
-			publish() // the final counts (the voices outlive Run's exit hooks)
+			count() // closed audiodevs list no voice: what was seen stays
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "soak: run %d: %v (%+v)\n", c.runs.Load(), err, ex)
 				fmt.Fprintf(os.Stderr, "soak: console tail:\n%s\n", tail(console.snapshot().String(), 20))
@@ -220,7 +241,11 @@ func soak(mk func(*counters) (machine.Config, func(*machine.Machine, *bytes.Buff
 	take := func() {
 		c.want.Store(true)
 		time.Sleep(50 * time.Millisecond) // let the emulation goroutine publish
-		runtime.GC()                      // live heap only: a leak, not garbage, makes a slope
+		// Collect and give freed memory back to the OS, so that heap and
+		// RSS follow live memory: a leak, not garbage, makes a slope. (A
+		// new machine's RAM reuses a freed one's, which Go must zero:
+		// without this each restart of the demo left RSS 128 MiB higher.)
+		debug.FreeOSMemory()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		s := sample{t: time.Since(start), rss: rss(), heap: ms.HeapAlloc, goroutines: runtime.NumGoroutine(),

@@ -262,7 +262,9 @@ func soak(mk func(*counters) (machine.Config, func(*machine.Machine, *bytes.Buff
 			}
 			return samples
 		case <-tick.C:
-			take()
+			if time.Now().Before(deadline) { // not while the last run closes
+				take()
+			}
 		}
 	}
 }

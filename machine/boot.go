@@ -92,22 +92,60 @@ type loaded struct {
 	isELF  bool
 }
 
-func readFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// readImage reads a host file to load into guest RAM. What cannot fit in
+// RAM cannot be loaded, so at most limit (the RAM size) bytes are read: a
+// pipe or a huge file fails after limit+1 bytes instead of exhausting the
+// host. Directories and devices are refused before reading (QEMU loads
+// /dev/zero as an empty image, since its size reads as 0; gemu says what
+// is wrong instead).
+func readImage(what, path string, limit uint64) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("machine: %w", err)
+		return nil, fmt.Errorf("machine: %s: %w", what, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("machine: %s: %w", what, err)
+	}
+	mode := st.Mode()
+	switch {
+	case mode.IsDir():
+		return nil, fmt.Errorf("machine: %s %s is a directory", what, path)
+	case mode&os.ModeDevice != 0:
+		return nil, fmt.Errorf("machine: %s %s is a device, not an image file", what, path)
+	case mode.IsRegular() && uint64(st.Size()) > limit:
+		return nil, fmt.Errorf("machine: %s %s (%d bytes) is larger than RAM (%d bytes; try a larger -m)", what, path, st.Size(), limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("machine: %s: %w", what, err)
+	}
+	if uint64(len(b)) > limit {
+		return nil, fmt.Errorf("machine: %s %s is larger than RAM (more than %d bytes read; try a larger -m)", what, path, limit)
 	}
 	return b, nil
 }
 
-// place records an image and copies it into RAM, failing if it does not fit.
+// place records an image and copies it into RAM, failing if it does not
+// fit or overlaps one placed before: the firmware, a kernel segment, the
+// initrd, the device tree (QEMU's rom_check_and_register_reset,
+// hw/core/loader.c, refuses the same with "Some ROM regions are
+// overlapping"). The boot ROM is outside RAM, where no image may go.
 func (m *Machine) place(what string, addr uint64, data []byte) error {
+	end := addr + uint64(len(data))
 	if !m.Bus.InRAM(addr, uint64(len(data))) {
 		return fmt.Errorf("machine: %s [%#x,%#x) does not fit in RAM [%#x,%#x) (try a larger -m)",
-			what, addr, addr+uint64(len(data)), uint64(RAMBase), RAMBase+m.Config.RAMSize)
+			what, addr, end, uint64(RAMBase), RAMBase+m.Config.RAMSize)
 	}
-	m.images = append(m.images, image{addr, data})
-	m.tracef("boot", "load %s at [%#x,%#x)", what, addr, addr+uint64(len(data)))
+	for _, im := range m.images {
+		if len(data) > 0 && len(im.data) > 0 && addr < im.addr+uint64(len(im.data)) && im.addr < end {
+			return fmt.Errorf("machine: ROM regions are overlapping: %s (addresses 0x%016x - 0x%016x) and %s (addresses 0x%016x - 0x%016x)",
+				im.name, im.addr, im.addr+uint64(len(im.data)), what, addr, end)
+		}
+	}
+	m.images = append(m.images, image{addr, data, what})
+	m.tracef("boot", "load %s at [%#x,%#x)", what, addr, end)
 	return nil
 }
 
@@ -194,7 +232,7 @@ func (m *Machine) load() error {
 	kernel := cfg.KernelData
 	if kernel == nil && cfg.Kernel != "" {
 		var err error
-		if kernel, err = readFile(cfg.Kernel); err != nil {
+		if kernel, err = readImage("kernel", cfg.Kernel, cfg.RAMSize); err != nil {
 			return err
 		}
 	}
@@ -216,7 +254,7 @@ func (m *Machine) load() error {
 				return fmt.Errorf("machine: no firmware: %s not found; install it (apt-get install opensbi) or give -bios FILE, or run a bare-metal ELF with -bios none -kernel FILE", path)
 			}
 		}
-		data, err := readFile(path)
+		data, err := readImage("firmware", path, cfg.RAMSize)
 		if err != nil {
 			return err
 		}
@@ -251,7 +289,7 @@ func (m *Machine) load() error {
 	var initrd []byte
 	if cfg.Initrd != "" {
 		var err error
-		if initrd, err = readFile(cfg.Initrd); err != nil {
+		if initrd, err = readImage("initrd", cfg.Initrd, cfg.RAMSize); err != nil {
 			return err
 		}
 	}

@@ -232,6 +232,9 @@ func addIvshmemDoorbell(m *Machine, o *qemuopt.Opts) error {
 // player.
 func (m *Machine) plugIvshmem(o *qemuopt.Opts, d *ivshmem.Device) error {
 	d.Trace = m.Tracer("ivshmem")
+	// A shrunk backing file breaks the device (once, on the emulation
+	// goroutine), not gemu: devices/ivshmem Memory.
+	d.Memory().OnFault = func(err error) { fmt.Fprintln(os.Stderr, "gemu:", o.Errorf("%v", err)) }
 	if err := m.attachPCI(o, d.PCI()); err != nil {
 		return err
 	}

@@ -216,6 +216,7 @@ type pendingAction struct {
 type image struct {
 	addr uint64
 	data []byte
+	name string // for overlap messages (boot.go)
 }
 
 // AddFDTNode registers fn to add nodes or properties to the device tree.

@@ -66,6 +66,7 @@ type Audiodev struct {
 	clk  *clock.Clock
 	log  io.Writer
 	out  Spec
+	in   *inFile // in.path (source.go)
 	mix  *Mixer
 	host HostOutput // oto; nil for wav and none
 	hq   hostQueue  // host sink's queue estimate (consumer)
@@ -115,7 +116,11 @@ func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error
 			return nil, fmt.Errorf("audiodev: %v", err)
 		}
 	}
-	a := &Audiodev{opt: opt, clk: clk, log: log, out: opt.Out.Spec(), now: clk.Now,
+	in, err := readInFile(opt)
+	if err != nil {
+		return nil, err
+	}
+	a := &Audiodev{opt: opt, clk: clk, log: log, out: opt.Out.Spec(), now: clk.Now, in: in,
 		files: map[string]*WAVWriter{}, fileSeq: map[string]int{}}
 	a.timer = clk.NewTimer(a.tick)
 	switch opt.Driver {
@@ -460,10 +465,7 @@ func (a *Audiodev) NewInput(name string, spec Spec) (*Stream, error) {
 	}
 	s := NewStream(spec, a.ringFrames(spec, 100*time.Millisecond))
 	s.name, s.now = name, a.clk.Now
-	c, err := newCapture(s, a.opt)
-	if err != nil {
-		return nil, err
-	}
+	c := newCapture(s, a.opt, a.in)
 	a.inputs = append(a.inputs, c)
 	a.addLive(s)
 	if a.timer.Armed() {

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"fmt"
 	"math"
 )
 
@@ -29,18 +30,35 @@ type capture struct {
 // ToneAmplitude is the peak of the in.tone sine (-6 dBFS).
 const ToneAmplitude = 0.5
 
-func newCapture(s *Stream, opt Options) (*capture, error) {
+// inFile is the in.path WAV file, read and checked once when the audiodev
+// opens (a bad file is an -audiodev error, not a capture that silently
+// fails later), and shared read-only by every capture voice.
+type inFile struct {
+	spec Spec
+	data []byte
+}
+
+// readInFile loads opt.InPath, or returns nil when there is none.
+func readInFile(opt Options) (*inFile, error) {
+	if opt.InPath == "" {
+		return nil, nil
+	}
+	fs, data, err := ReadWAVFile(opt.InPath)
+	if err != nil {
+		return nil, fmt.Errorf("audiodev: in.path: %w", err)
+	}
+	return &inFile{fs, data}, nil
+}
+
+func newCapture(s *Stream, opt Options, in *inFile) *capture {
 	sp := s.spec
 	c := &capture{s: s, spec: sp, tone: opt.InTone, loop: opt.InLoop,
 		obuf: make([]float64, mixChunk*sp.Channels),
 		nbuf: make([]byte, mixChunk*sp.FrameBytes()),
 	}
-	if opt.InPath != "" {
-		fs, data, err := ReadWAVFile(opt.InPath)
-		if err != nil {
-			return nil, err
-		}
-		c.data, c.fspec = data, fs
+	if in != nil {
+		fs := in.spec
+		c.data, c.fspec = in.data, fs
 		inChunk := mixChunk
 		if fs.Freq != sp.Freq {
 			c.rs = newResampler(tableFor(fs.Freq, sp.Freq), fs.Channels)
@@ -49,7 +67,7 @@ func newCapture(s *Stream, opt Options) (*capture, error) {
 		}
 		c.fbuf = make([]float64, inChunk*fs.Channels)
 	}
-	return c, nil
+	return c
 }
 
 func (c *capture) anchor(t int64) { c.t0, c.made = t, 0 }

@@ -164,20 +164,38 @@ func (w *WAVWriter) Close() error {
 // ErrBadWAV is wrapped by every ParseWAV error.
 var ErrBadWAV = errors.New("audio: bad WAV file")
 
-// maxWAVBytes bounds a capture file (1 GiB).
+// maxWAVBytes bounds a capture file (1 GiB; docs/limits.md).
 const maxWAVBytes = 1 << 30
 
-// ReadWAVFile loads a WAV file for capture (ParseWAV on its contents).
+// ReadWAVFile loads a WAV file for capture (ParseWAV on its contents). The
+// file is untrusted: a directory or a device is refused, the RIFF header is
+// checked before the rest is read (so /dev/zero fails after 12 bytes), and
+// at most maxWAVBytes are read.
 func ReadWAVFile(path string) (Spec, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Spec{}, nil, fmt.Errorf("audio: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxWAVBytes+1))
+	st, err := f.Stat()
+	if err != nil {
+		return Spec{}, nil, fmt.Errorf("audio: %w", err)
+	}
+	switch {
+	case st.IsDir():
+		return Spec{}, nil, fmt.Errorf("%w: %s is a directory", ErrBadWAV, path)
+	case st.Mode().IsRegular() && st.Size() > maxWAVBytes:
+		return Spec{}, nil, fmt.Errorf("%w: %s: larger than %d bytes", ErrBadWAV, path, maxWAVBytes)
+	}
+	var hdr [12]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return Spec{}, nil, fmt.Errorf("%w: %s: no RIFF/WAVE header", ErrBadWAV, path)
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, maxWAVBytes+1-int64(len(hdr))))
 	if err != nil {
 		return Spec{}, nil, fmt.Errorf("audio: %s: %w", path, err)
 	}
+	b := append(hdr[:], rest...)
 	if len(b) > maxWAVBytes {
 		return Spec{}, nil, fmt.Errorf("%w: %s: larger than %d bytes", ErrBadWAV, path, maxWAVBytes)
 	}

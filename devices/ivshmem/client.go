@@ -35,8 +35,9 @@ type Client struct {
 	pending atomic.Uint32
 	own     []*os.File
 	notify  func()
-	log     func(string)
+	log     rateLog
 	errs    atomic.Uint64
+	ended   bool // the connection ended while Dial settled
 
 	mu     sync.Mutex // guards own (appended by the socket goroutine) against Close
 	closed bool
@@ -51,8 +52,20 @@ type peerTable map[int][]*os.File
 // IntrStatus bit each in gemu's INTx fallback).
 const MaxVectors = 32
 
-// HandshakeTimeout bounds how long Dial waits for messages 1-3.
+// HandshakeTimeout bounds Dial as a whole: messages 1-3 and the settling
+// that follows (docs/limits.md). A server that trickles bytes or keeps
+// talking cannot hold gemu's start-up longer.
 const HandshakeTimeout = 5 * time.Second
+
+// maxBadMessages is how many unusable messages a server may send in the
+// life of a connection; at the next one the client hangs up (peers already
+// known keep working, no new one can join), so a server sending junk costs
+// bounded CPU and log output.
+const maxBadMessages = 1000
+
+// maxLogBurst is how many protocol problems are logged per second; the
+// rest are counted and summed up in one line.
+const maxLogBurst = 5
 
 // Dial connects to the server socket at path and reads the version, our ID
 // and the shared memory, as QEMU does at realize. log receives one line per
@@ -69,9 +82,10 @@ func Dial(path string, vectors int, log func(string)) (*Client, error) {
 	if log == nil {
 		log = func(string) {}
 	}
-	c := &Client{conn: conn, rd: msgReader{conn: conn}, proto: Proto{Vectors: vectors}, log: log}
+	c := &Client{conn: conn, rd: msgReader{conn: conn}, proto: Proto{Vectors: vectors}, log: rateLog{out: log}}
 	c.peers.Store(&peerTable{})
-	_ = conn.SetReadDeadline(time.Now().Add(HandshakeTimeout))
+	deadline := time.Now().Add(HandshakeTimeout)
+	_ = conn.SetReadDeadline(deadline)
 	for !c.proto.Ready() {
 		m, err := c.rd.read()
 		if err != nil {
@@ -98,11 +112,19 @@ func Dial(path string, vectors int, log func(string)) (*Client, error) {
 	// Taking them now means a guest's first doorbell to an existing peer
 	// is not lost to the start-up race QEMU has (it reads them later, and
 	// drops doorbells to peers it does not know yet). Stop at our last
-	// vector, or when the server pauses.
+	// vector, when the server pauses, or at the overall deadline.
 	for c.proto.own < vectors {
-		_ = conn.SetReadDeadline(time.Now().Add(SettleTimeout))
+		d := time.Now().Add(SettleTimeout)
+		if d.After(deadline) {
+			d = deadline
+		}
+		_ = conn.SetReadDeadline(d)
 		m, err := c.rd.read()
-		if errors.Is(err, os.ErrDeadlineExceeded) || !c.handle(m, err) {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if !c.handle(m, err) {
+			c.ended = true
 			break
 		}
 	}
@@ -135,6 +157,9 @@ func (c *Client) Start(notify func()) {
 		c.apply(ev)
 	}
 	c.early = nil
+	if c.ended {
+		return
+	}
 	c.wg.Add(1)
 	go c.serve()
 }
@@ -167,13 +192,11 @@ func (c *Client) serve() {
 // connection has ended.
 func (c *Client) handle(m Msg, err error) bool {
 	if errors.Is(err, errBadMsg) {
-		c.errs.Add(1)
-		c.log(err.Error())
-		return true
+		return c.bad(err.Error())
 	}
 	if err != nil {
 		if !errors.Is(err, net.ErrClosed) {
-			c.log(fmt.Sprintf("ivshmem: server connection ended (%v); peers keep working, none can join", err))
+			c.log.log(fmt.Sprintf("ivshmem: server connection ended (%v); peers keep working, none can join", err))
 		}
 		return false
 	}
@@ -181,19 +204,58 @@ func (c *Client) handle(m Msg, err error) bool {
 		// Vectors must be eventfds: a regular file would read as an
 		// endless stream of interrupts.
 		closeFD(m.FD)
-		c.errs.Add(1)
-		c.log(fmt.Sprintf("ivshmem-server: descriptor for peer %d is not an eventfd (closed)", m.Val))
-		return true
+		return c.bad(fmt.Sprintf("ivshmem-server: descriptor for peer %d is not an eventfd (closed)", m.Val))
 	}
 	ev, err := c.proto.Handle(m)
 	if err != nil {
-		c.errs.Add(1)
-		c.log(err.Error())
 		closeFD(ev.FD)
-		return true
+		return c.bad(err.Error())
 	}
 	c.apply(ev)
 	return true
+}
+
+// bad counts and logs an unusable message; at maxBadMessages it hangs up
+// and returns false.
+func (c *Client) bad(msg string) bool {
+	n := c.errs.Add(1)
+	c.log.log(msg)
+	if n < maxBadMessages {
+		return true
+	}
+	c.log.flush()
+	c.log.out(fmt.Sprintf("ivshmem-server: %d bad messages; disconnected (peers keep working, none can join)", n))
+	c.conn.Close()
+	return false
+}
+
+// rateLog passes at most maxLogBurst lines a second to out and sums up
+// the rest. It is used by one goroutine at a time (Dial, then serve).
+type rateLog struct {
+	out        func(string)
+	since      time.Time
+	n          int
+	suppressed int
+}
+
+func (l *rateLog) log(s string) {
+	if now := time.Now(); now.Sub(l.since) >= time.Second {
+		l.flush()
+		l.since, l.n = now, 0
+	}
+	if l.n < maxLogBurst {
+		l.n++
+		l.out(s)
+		return
+	}
+	l.suppressed++
+}
+
+func (l *rateLog) flush() {
+	if l.suppressed > 0 {
+		l.out(fmt.Sprintf("ivshmem-server: %d more problems not shown", l.suppressed))
+		l.suppressed = 0
+	}
 }
 
 // apply carries out one event on the socket goroutine.
@@ -349,7 +411,9 @@ func (r *msgReader) read() (Msg, error) {
 		if flags&unix.MSG_CTRUNC != 0 {
 			r.truncated = true
 		}
-		r.have += n
+		if n > 0 { // n is -1 with an error (a timeout included)
+			r.have += n
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return Msg{}, err
 		}

@@ -95,15 +95,28 @@ func (c *consumer) reset() {
 // tick is the look timer.
 func (c *consumer) tick() {
 	now := c.clk.Now()
-	c.fmt.look(now)
+	if !c.mem.Guard(func() { c.fmt.look(now) }) {
+		c.dead()
+		return
+	}
 	c.idle(now)
 }
 
 // step is the pacer's: play what is due at at, and go back to looking if
 // the stream stopped or broke.
 func (c *consumer) step(at int64) {
-	c.fmt.play(at)
+	if !c.mem.Guard(func() { c.fmt.play(at) }) {
+		c.dead()
+		return
+	}
 	c.idle(c.clk.Now())
+}
+
+// dead stops for good: the shared memory faulted (Memory.Broken).
+func (c *consumer) dead() {
+	c.tracef("shared memory broken: stopped")
+	c.stop()
+	c.timer.Stop()
 }
 
 // idle arms the next look, unless attached or looking only when kicked.

@@ -302,10 +302,25 @@ func TestHostileServer(t *testing.T) {
 // FuzzMsgReader sends arbitrary bytes, split into arbitrary chunks, down a
 // stream socket: the reader must return exactly the 8-byte values in
 // order, then an error for a trailing partial message, never a panic.
+// timing adds what a real server connection has: bit 0 makes the reader
+// use 50 us read deadlines (and retry after each timeout, as Dial does
+// while settling), bit 1 makes the writer pause after its first chunks,
+// so that deadlines expire in the middle of messages (the case behind
+// issue 10's defect 1, which the target could not reach without them).
+// With either, inputs are cut to 256 bytes and the writer pauses at most
+// 4 times, so that an execution stays short.
 func FuzzMsgReader(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff}, uint8(3))
-	f.Add(bytes.Repeat([]byte{0xff}, 64), uint8(0))
-	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0xff}, uint8(3), uint8(0))
+	f.Add(bytes.Repeat([]byte{0xff}, 64), uint8(0), uint8(0))
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, uint8(2), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8, timing uint8) {
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
+		deadlines, pauses := timing&1 != 0, timing&2 != 0
+		if deadlines || pauses {
+			data = data[:min(len(data), 256)] // pauses and timeouts are slow
+		}
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Skip(err)
@@ -319,18 +334,32 @@ func FuzzMsgReader(f *testing.F) {
 		defer conn.Close()
 		go func() {
 			defer unix.Close(fds[1])
+			chunks := 0
 			for p := data; len(p) > 0; {
 				n := min(len(p), int(chunk)+1)
 				if _, err := unix.Write(fds[1], p[:n]); err != nil {
 					return
 				}
 				p = p[n:]
+				if pauses && chunks < 4 {
+					chunks++
+					time.Sleep(100 * time.Microsecond)
+				}
 			}
 		}()
 		r := msgReader{conn: conn.(*net.UnixConn)}
-		n := 0
+		n, timeouts := 0, 0
 		for {
+			if deadlines {
+				_ = r.conn.SetReadDeadline(time.Now().Add(50 * time.Microsecond))
+			}
 			m, err := r.read()
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if timeouts++; timeouts > 100000 {
+					t.Fatal("no progress")
+				}
+				continue
+			}
 			if err != nil {
 				break
 			}

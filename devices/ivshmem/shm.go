@@ -1,8 +1,10 @@
 package ivshmem
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"unsafe"
 
@@ -13,9 +15,22 @@ import (
 // memory-backend-file with share=on) or of the descriptor an ivshmem-server
 // sent. Guest loads and stores go straight to the mapping, so another
 // process mapping the same file sees them at once.
+//
+// A mapping can fault: when the file (or the server's memfd) is truncated
+// under it, touching a page past the new end raises SIGBUS, which would
+// kill gemu ("fatal error: fault"; QEMU dies the same way). Every access
+// to a mapping therefore runs with runtime/debug.SetPanicOnFault and
+// recovers: the first fault marks the memory broken, reports once through
+// OnFault, and from then on reads return 0 and writes are dropped, while
+// the rest of the machine keeps running.
 type Memory struct {
 	b      []byte
 	mapped bool // b is an mmap that Close must undo
+
+	// OnFault, when set, is called once, on the goroutine that faulted,
+	// when the mapping is found broken.
+	OnFault func(error)
+	broken  atomic.Bool
 }
 
 // MaxSize bounds the shared memory (and so BAR2): half of the board's 16 GiB
@@ -111,13 +126,69 @@ func (m *Memory) Close() error {
 	return err
 }
 
+// Broken reports whether an access faulted (the backing file shrank).
+func (m *Memory) Broken() bool { return m.broken.Load() }
+
+// ErrFault is what OnFault receives (wrapped with the offset).
+var ErrFault = errors.New("ivshmem: shared memory access faulted (was the backing file truncated?); the device is broken: reads return 0, writes are dropped")
+
+// Guard runs fn, which may touch Bytes(), and reports false if the memory
+// is broken or fn faulted on it. Use it around direct slice accesses
+// (Read and Write guard themselves).
+func (m *Memory) Guard(fn func()) (ok bool) {
+	if m.broken.Load() {
+		return false
+	}
+	if m.mapped {
+		old := debug.SetPanicOnFault(true)
+		defer m.recoverFault(old, &ok, nil)
+	}
+	fn()
+	return true
+}
+
+// recoverFault is deferred around accesses to a mapping: it restores the
+// goroutine's panic-on-fault setting and turns a fault inside the mapping
+// into a broken memory (*ok = false, *v = 0). Other panics go on.
+func (m *Memory) recoverFault(old bool, ok *bool, v *uint64) {
+	debug.SetPanicOnFault(old)
+	r := recover()
+	if r == nil {
+		return
+	}
+	fault, isFault := r.(interface{ Addr() uintptr })
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(m.b)))
+	if !isFault || fault.Addr() < base || fault.Addr()-base >= uintptr(len(m.b)) {
+		panic(r)
+	}
+	*ok = false
+	if v != nil {
+		*v = 0
+	}
+	if m.broken.Swap(true) {
+		return
+	}
+	if m.OnFault != nil {
+		m.OnFault(fmt.Errorf("%w (offset %#x of %#x)", ErrFault, fault.Addr()-base, len(m.b)))
+	}
+}
+
 // Read is a bounds-checked little-endian load of size bytes at off; aligned
 // 4- and 8-byte loads are single atomic accesses, so a word another process
-// stores is never seen torn. Out-of-range reads return 0.
-func (m *Memory) Read(off uint64, size int) uint64 {
+// stores is never seen torn. Out-of-range reads, and every read of broken
+// memory, return 0.
+func (m *Memory) Read(off uint64, size int) (v uint64) {
 	n := uint64(len(m.b))
 	if size <= 0 || size > 8 || off >= n || uint64(size) > n-off {
 		return 0
+	}
+	if m.mapped {
+		if m.broken.Load() {
+			return 0
+		}
+		var ok bool
+		old := debug.SetPanicOnFault(true)
+		defer m.recoverFault(old, &ok, &v)
 	}
 	switch {
 	case size == 8 && off%8 == 0:
@@ -125,7 +196,6 @@ func (m *Memory) Read(off uint64, size int) uint64 {
 	case size == 4 && off%4 == 0:
 		return uint64(atomic.LoadUint32((*uint32)(unsafe.Pointer(&m.b[off]))))
 	}
-	var v uint64
 	for i := size - 1; i >= 0; i-- {
 		v = v<<8 | uint64(m.b[off+uint64(i)])
 	}
@@ -135,11 +205,19 @@ func (m *Memory) Read(off uint64, size int) uint64 {
 // Write is the bounds-checked store matching Read; aligned 4- and 8-byte
 // stores are atomic (release order for a reader in another process: the
 // guest's samples written before an index store are visible once the index
-// is). Out-of-range writes are ignored.
+// is). Out-of-range writes, and every write to broken memory, are ignored.
 func (m *Memory) Write(off uint64, size int, val uint64) {
 	n := uint64(len(m.b))
 	if size <= 0 || size > 8 || off >= n || uint64(size) > n-off {
 		return
+	}
+	if m.mapped {
+		if m.broken.Load() {
+			return
+		}
+		var ok bool
+		old := debug.SetPanicOnFault(true)
+		defer m.recoverFault(old, &ok, nil)
 	}
 	switch {
 	case size == 8 && off%8 == 0:

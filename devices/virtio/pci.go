@@ -103,11 +103,11 @@ type PCI struct {
 	queueVec  []uint16
 
 	// Trace, when set, receives one line per register access.
-	Trace bus.TraceFunc
-	msixCap   int // offset of the MSI-X capability, 0 if none
-	cfgCap    int // offset of the PCI configuration access capability
-	table     []byte
-	pba       []byte
+	Trace   bus.TraceFunc
+	msixCap int // offset of the MSI-X capability, 0 if none
+	cfgCap  int // offset of the PCI configuration access capability
+	table   []byte
+	pba     []byte
 }
 
 // pciIRQ adapts the shared state's interrupt line to the function's INTx.
@@ -153,7 +153,7 @@ func NewPCI(b *bus.Bus, dev Device, c PCIConfig) *PCI {
 		cfg := p.fn.Config()
 		cfg[off+2] = byte(p.vectors - 1)
 		cfg[off+3] = byte((p.vectors - 1) >> 8)
-		put32(cfg[off+4:], pciMSIXBAR)           // table at BAR 1 offset 0
+		put32(cfg[off+4:], pciMSIXBAR)            // table at BAR 1 offset 0
 		put32(cfg[off+8:], pciMSIXPBA|pciMSIXBAR) // PBA at BAR 1 offset 0x800
 		p.fn.SetWritable(off+3, 0xc0)             // MSI-X enable, function mask
 		p.msixCap = off

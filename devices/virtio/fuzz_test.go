@@ -97,7 +97,9 @@ func FuzzSoundControl(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := newRig(t)
 		r.be.inData = pattern(4000, 3)
-		r.snd.Chmaps = len(data) > 0 && data[0]&1 == 1
+		if len(data) > 0 && data[0]&1 == 1 {
+			r.snd.SetLayout(2, 2, 2)
+		}
 		r.setup(64)
 		msgs := splitOn(data, sep)
 		for i, m := range msgs {

@@ -161,6 +161,7 @@ type Machine struct {
 	memBackends map[string]*memBackend   // -object memory-backend-* by id
 	chardevs    map[string]*qemuopt.Opts // -chardev by id
 	sounds      int                      // virtio-sound devices so far (voice names)
+	mon         *monitor                 // the monitor's commands (monitor.go)
 	gdbStub     *gdbState                // ListenGDB's stub, nil without one
 
 	fdtHooks   []func(root *fdt.Node)

@@ -66,7 +66,14 @@ func addVirtioSoundPCI(m *Machine, o *qemuopt.Opts) error {
 	}
 	// QEMU: PCI_CLASS_MULTIMEDIA_AUDIO and vectors=2
 	// (hw/audio/virtio-snd-pci.c).
-	p := virtio.NewPCI(m.Bus, d, virtio.PCIConfig{Class: 0x040100, Vectors: 2})
+	vectors, err := o.Uint("vectors", 2)
+	if err != nil {
+		return err
+	}
+	if vectors > 64 {
+		return o.Errorf("vectors=%d: at most 64", vectors)
+	}
+	p := virtio.NewPCI(m.Bus, d, virtio.PCIConfig{Class: 0x040100, Vectors: int(vectors)})
 	p.Trace = m.Tracer("virtio")
 	return m.attachPCI(o, p.Function())
 }

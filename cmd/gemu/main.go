@@ -101,7 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		var esc *escaper
 		if o.mux {
-			esc = &escaper{quit: m.Stop, help: stderr}
+			esc = &escaper{quit: m.Stop, help: stderr, monitor: m.Monitor}
 		}
 		go readConsole(stdin, send, m.CloseInput, esc)
 	} else {

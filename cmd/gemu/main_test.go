@@ -111,7 +111,8 @@ func TestParseArgsHelp(t *testing.T) {
 			`name "ivshmem-doorbell", bus PCI, desc "Inter-VM shared memory"` + "\n" +
 			`name "ivshmem-plain", bus PCI, desc "Inter-VM shared memory"` + "\n\nSound devices:\n" +
 			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
-			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n"},
+			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n" +
+			`name "virtio-sound-pci", bus PCI, desc "Virtio Sound"` + "\n"},
 		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
 			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
 			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +

@@ -196,6 +196,25 @@ func TestParseArgsErrors(t *testing.T) {
 	}
 }
 
+func TestEscaperMonitor(t *testing.T) {
+	var help bytes.Buffer
+	var lines []string
+	e := &escaper{quit: func() {}, help: &help, monitor: func(l string) string {
+		lines = append(lines, l)
+		return "done\n"
+	}}
+	out := e.filter([]byte("ab\x01cjack 0 offx\x7f\r\x01cz"))
+	if string(out) != "abz" {
+		t.Errorf("guest got %q, want %q", out, "abz")
+	}
+	if len(lines) != 1 || lines[0] != "jack 0 off" {
+		t.Errorf("monitor lines %q", lines)
+	}
+	if !strings.Contains(help.String(), "(gemu) ") || !strings.Contains(help.String(), "done\r\n") {
+		t.Errorf("monitor output %q", help.String())
+	}
+}
+
 func TestEscaper(t *testing.T) {
 	tests := []struct {
 		in       string

@@ -110,6 +110,14 @@ type Hart struct {
 	// exception and each interrupt, once the trap has been entered (see
 	// Trap). It is what QEMU's -d int prints.
 	TrapHook func(Trap)
+
+	// hooks are the tracers' callbacks (hooks.go); nil keeps Run on its
+	// fast path. newBlock and blockLen track QEMU-style block boundaries
+	// for Hooks.Block; trapCount counts traps so runHooked sees them.
+	hooks     *Hooks
+	newBlock  bool
+	blockLen  int
+	trapCount uint64
 }
 
 const zeroSink = 32
@@ -135,6 +143,7 @@ func (h *Hart) Reset(pc uint64) {
 	h.resOff = noRes
 	h.wfi = false
 	h.stopReq = false
+	h.newBlock = true
 	h.kick()
 	h.flushTLB()
 	h.updateMip()

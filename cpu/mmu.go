@@ -144,6 +144,16 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 	if priv == PrivM || mode == satpBare {
 		return va, excNone
 	}
+	if h.hooks != nil && h.hooks.Walk != nil {
+		pa, exc := h.walk(va, acc, priv, mode)
+		h.walkHooked(va, acc, priv, pa, exc)
+		return pa, exc
+	}
+	return h.walk(va, acc, priv, mode)
+}
+
+// walk is translate's Sv39/Sv48 page-table walk.
+func (h *Hart) walk(va uint64, acc int, priv uint8, mode uint64) (uint64, uint64) {
 	levels := 3
 	if mode == satpSv48 {
 		levels = 4

@@ -14,7 +14,10 @@ import (
 func (h *Hart) Run(max uint64) uint64 {
 	start := h.steps
 	h.stopReq = false
-	if h.trigX && !h.inTrig {
+	if (h.trigX || h.hooks != nil) && !h.inTrig {
+		if h.hooks != nil {
+			return h.runHooked(max) // tracers (hooks.go)
+		}
 		return h.runTriggered(max)
 	}
 	if h.wfi {

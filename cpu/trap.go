@@ -60,6 +60,7 @@ func (h *Hart) trap(cause, tval uint64, intr bool) {
 		}
 	}
 	h.kick()
+	h.trapCount++
 	if h.TrapHook != nil {
 		h.TrapHook(Trap{Hart: c.mhartid, Interrupt: intr, Cause: cause, EPC: epc, Tval: tval, From: from, To: h.priv})
 	}

@@ -20,8 +20,10 @@ var Demo []byte
 
 // The devices the demo is written for: one sound device of each kind gemu
 // has (an AC97, a virtio-sound and an ivshmem with 1 MiB of shared memory),
-// all on the audiodev with id DemoAudiodev, as -object and -device
-// arguments. gemu adds them when it runs the demo with no devices of the
+// all on the audiodev with id DemoAudiodev, as -object, -device and
+// -global arguments. The demo's virtio-sound driver speaks the modern
+// virtio-mmio interface only, which QEMU's virt board (and gemu's) offers
+// when DemoGlobals asks for it. gemu adds them when it runs the demo with no devices of the
 // user's; tests give them to check what it plays.
 const (
 	DemoAudiodev = "demo"
@@ -29,6 +31,7 @@ const (
 )
 
 var (
+	DemoGlobals = []string{"virtio-mmio.force-legacy=false"}
 	DemoObjects = []string{"memory-backend-ram,id=" + DemoMemdev + ",size=1M"}
 	DemoDevices = []string{
 		"AC97,audiodev=" + DemoAudiodev,

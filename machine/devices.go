@@ -39,6 +39,11 @@ var deviceTypes = map[string]deviceType{
 	"virtio-sound-pci": {"Sound devices", "PCI", "Virtio Sound",
 		append([]prop{propAudiodev, propPCIAddr, propID, propPCIBus,
 			{"vectors", "uint32", "MSI-X vectors (default 2; the board has no MSI controller)"}}, soundProps...), addVirtioSoundPCI},
+	"virtio-blk-device": {"Storage devices", "virtio-bus", "Virtio Block",
+		[]prop{{"drive", "str", "Node name or ID of a block device to use as a backend"},
+			{"serial", "str", "GET_ID answer (up to 20 bytes)"},
+			{"write-cache", "OnOffAuto", "on/off/auto (auto: the drive's cache mode)"},
+			{"bus", "str", "virtio-mmio-bus.N (0..7; default: the highest free slot)"}, propID}, addVirtioBlk},
 	"ivshmem-plain": {"Misc devices", "PCI", "Inter-VM shared memory",
 		[]prop{{"memdev", "link<memory-backend>", "ID of the -object memory-backend-* to share"},
 			{"master", "bool", "accepted, no effect (no migration)"},
@@ -61,6 +66,7 @@ func (m *Machine) addDevice(o *qemuopt.Opts) error {
 	if !ok {
 		return o.Errorf("unknown device %q (known: %s; -device help lists them)", name, strings.Join(DeviceNames(), ", "))
 	}
+	m.applyGlobals(name, o)
 	known := []string{"driver"}
 	for _, p := range t.props {
 		known = append(known, p.name)

@@ -2,9 +2,10 @@
 // devices, the device tree, the boot ROM, image loading and the run loop.
 //
 // New builds a board from a Config in one order, written out in New: RAM
-// and the bus, the clock, the harts, CLINT, PLIC, UART, RTC, syscon, the
-// PCIe host, the virtio-mmio slots, the -audiodev backends, the -object
-// memory backends, the -chardev sockets, and then every -device in
+// and the bus, the clock, the harts, the -global properties, CLINT, PLIC,
+// UART, RTC, syscon, the PCIe host, the virtio-mmio slots, the -audiodev
+// backends, the -object memory backends, the -chardev sockets, the -drive
+// and -blockdev images (machine/drive.go), and then every -device in
 // command-line order through the deviceTypes table (machine/devices.go),
 // which maps a QEMU device name to its constructor and properties.
 // Config holds options already parsed by package qemuopt; machine only
@@ -42,6 +43,8 @@ import (
 	"gemu/bus"
 	"gemu/clock"
 	"gemu/cpu"
+	"gemu/debug/symbols"
+	"gemu/debug/tracer"
 	"gemu/devices/audio"
 	"gemu/devices/clint"
 	"gemu/devices/pci"
@@ -98,8 +101,11 @@ type Config struct {
 	Audiodevs []*qemuopt.Opts // -audiodev
 	Objects   []*qemuopt.Opts // -object (memory-backend-* only)
 	Chardevs  []*qemuopt.Opts // -chardev (socket only, for ivshmem-doorbell)
-	Drives    []*qemuopt.Opts // -drive: refused, the board has no block device yet
-	Globals   []*qemuopt.Opts // -global: refused, no device has global properties yet
+	Drives    []*qemuopt.Opts // -drive
+	Blockdevs []*qemuopt.Opts // -blockdev
+	Globals   []*qemuopt.Opts // -global
+	// Snapshot is -snapshot: every -drive defaults to snapshot=on.
+	Snapshot bool
 
 	// OpenAudiodev, when not nil, opens each -audiodev in place of
 	// audio.OpenOptions(opt, clk, os.Stderr): the program's say in what
@@ -118,6 +124,17 @@ type Config struct {
 
 	Trace    []string  // -d categories
 	TraceOut io.Writer // -D file; nil means os.Stderr
+
+	// ITrace > 0 keeps a ring buffer of the last ITrace instructions of
+	// each hart (-itrace N), printed to the -D log on an illegal
+	// instruction, a trap loop, a device's guest error, DumpITrace (the
+	// console's Ctrl-A t) and when the console prints PanicString.
+	ITrace      int
+	PanicString string
+	// Ftrace logs function calls and returns (-ftrace), named from the
+	// -kernel ELF's symbols and those of the Symbols ELFs (-symbols).
+	Ftrace  bool
+	Symbols []string
 
 	Console  io.Writer // UART output; nil discards
 	NoReboot bool      // -no-reboot: a guest reset ends the run
@@ -158,11 +175,14 @@ type Machine struct {
 	virtio    [VirtioCount]*virtioSlot   // the virtio-mmio slots
 	Audiodevs map[string]*audio.Audiodev // -audiodev backends by id
 
-	memBackends map[string]*memBackend   // -object memory-backend-* by id
-	chardevs    map[string]*qemuopt.Opts // -chardev by id
-	sounds      int                      // virtio-sound devices so far (voice names)
-	mon         *monitor                 // the monitor's commands (monitor.go)
-	gdbStub     *gdbState                // ListenGDB's stub, nil without one
+	memBackends  map[string]*memBackend   // -object memory-backend-* by id
+	drives       map[string]*drive        // -drive by id, -blockdev by node-name
+	globals      []global                 // -global, checked
+	virtioLegacy bool                     // virtio-mmio.force-legacy
+	chardevs     map[string]*qemuopt.Opts // -chardev by id
+	sounds       int                      // virtio-sound devices so far (voice names)
+	mon          *monitor                 // the monitor's commands (monitor.go)
+	gdbStub      *gdbState                // ListenGDB's stub, nil without one
 
 	fdtHooks   []func(root *fdt.Node)
 	resetHooks []func()
@@ -183,6 +203,8 @@ type Machine struct {
 	pollers     []func()
 	traceOut    io.Writer
 	traces      map[string]bool
+	syms        symbols.Table
+	itrace      *tracer.Tracer // the ring buffer's owner, nil without -itrace
 	exited      bool
 }
 
@@ -232,15 +254,10 @@ func New(cfg Config) (_ *Machine, err error) {
 	if cfg.Deterministic && cfg.Shift > 20 {
 		return nil, fmt.Errorf("machine: icount shift %d is too large (at most 20)", cfg.Shift)
 	}
-	if len(cfg.Drives) > 0 {
-		return nil, cfg.Drives[0].Errorf("gemu has no block devices yet (no virtio-blk, no flash): -drive is not supported")
-	}
-	if len(cfg.Globals) > 0 {
-		return nil, cfg.Globals[0].Errorf("no gemu device has global properties yet: -global is not supported")
-	}
 	// The machine reads options (which records what it read): its own
 	// copies, so two machines may be built from one Config at once.
-	for _, list := range []*[]*qemuopt.Opts{&cfg.Devices, &cfg.Audiodevs, &cfg.Objects, &cfg.Chardevs} {
+	for _, list := range []*[]*qemuopt.Opts{&cfg.Devices, &cfg.Audiodevs, &cfg.Objects, &cfg.Chardevs,
+		&cfg.Drives, &cfg.Blockdevs, &cfg.Globals} {
 		*list = slices.Clone(*list)
 		for i, o := range *list {
 			(*list)[i] = o.Clone()
@@ -269,6 +286,9 @@ func New(cfg Config) (_ *Machine, err error) {
 		m.Clock = clock.NewRealtime()
 	}
 	m.addHarts(cfg.Harts)
+	if err := m.addGlobals(); err != nil { // -global, before the devices they set
+		return nil, err
+	}
 	if err := m.addCoreDevices(); err != nil { // MROM, CLINT, PLIC, UART, RTC, syscon
 		return nil, err
 	}
@@ -289,6 +309,9 @@ func New(cfg Config) (_ *Machine, err error) {
 	if err := m.addChardevs(); err != nil {
 		return nil, err
 	}
+	if err := m.addDrives(); err != nil {
+		return nil, err
+	}
 
 	// The user's devices, in command-line order.
 	for _, d := range m.Config.Devices {
@@ -298,6 +321,9 @@ func New(cfg Config) (_ *Machine, err error) {
 	}
 
 	if err := m.load(); err != nil {
+		return nil, err
+	}
+	if err := m.setupTracer(); err != nil {
 		return nil, err
 	}
 	m.reset()
@@ -352,11 +378,19 @@ func (m *Machine) addCoreDevices() error {
 	}
 	m.CLINT = clint.New(m.Clock, lines)
 	m.CLINT.Trace = m.Tracer("clint")
+	m.CLINT.GuestError = m.GuestError("clint")
+	m.CLINT.Unimp = m.Unimp("clint")
 	m.PLIC = plic.New(contexts)
 	m.PLIC.Trace = m.Tracer("plic")
+	m.PLIC.GuestError = m.GuestError("plic")
 	var out io.Writer = io.Discard
 	if m.Config.Console != nil {
 		out = m.Config.Console
+	}
+	if m.Config.PanicString != "" {
+		out = &panicWatch{w: out, s: []byte(m.Config.PanicString), fn: func() {
+			m.DumpITrace(fmt.Sprintf("the console printed %q", m.Config.PanicString))
+		}}
 	}
 	m.UART = uart.New(m.Clock, out, bus.IRQ{C: m.PLIC, N: UARTIRQ})
 	m.UART.Trace = m.Tracer("uart")

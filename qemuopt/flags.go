@@ -28,6 +28,7 @@ var Flags = map[string]Flag{
 	"-global":   {QemuOpts, ""}, // see ParseFlag
 	"-audiodev": {Keyval, "driver"},
 	"-object":   {Keyval, "qom-type"},
+	"-blockdev": {Keyval, "driver"}, // qemu-options.hx; parsed as keyval by vl.c
 }
 
 // ParseFlag parses arg as QEMU parses the argument of flag ("-device"),

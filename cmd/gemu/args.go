@@ -30,11 +30,14 @@ var flagSpec = map[string]bool{
 	"initrd": true, "append": true, "nographic": false, "serial": true,
 	"monitor": true, "display": true, "device": true, "audiodev": true,
 	"object": true, "chardev": true, "drive": true, "global": true,
+	"blockdev": true, "snapshot": false,
 	"icount": true, "smp": true, "d": true,
 	"D": true, "no-reboot": false, "rtc": true, "h": false, "help": false,
 	"version": false, "cpu": true, "accel": true,
 	"no-user-config": false, "nodefaults": false, "name": true,
-	"s": false, "S": false, "gdb": true,
+	"s": false, "S": false, "gdb": true, "trace": true,
+	// gemu's own debugging flags (docs/debugging.md).
+	"itrace": true, "itrace-panic": true, "ftrace": false, "symbols": true,
 }
 
 const usage = `usage: gemu [options]
@@ -51,12 +54,22 @@ Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-ris
   -audiodev DRIVER,id=ID[,...]   host audio backend (-audiodev help lists the drivers)
   -object memory-backend-...     shared memory for ivshmem
   -chardev socket,id=ID,path=P   ivshmem-server connection for ivshmem-doorbell
+  -drive file=F,if=none,id=ID[,format=raw,readonly=on,snapshot=on,cache=M]  disk image
+  -blockdev driver=raw|file,...  disk image, QEMU's newer syntax (drive= names node-name)
+  -snapshot                      writes to disk images stay in memory
+  -global DRIVER.PROP=VALUE      e.g. virtio-mmio.force-legacy=false (modern virtio-mmio)
   -icount shift=N|auto[,sleep=on] deterministic clock: 2^N ns per instruction (auto: N=2)
   -smp [cpus=]N[,cores=,threads=] harts (1 to 8; default 1)
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
   -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
   -D FILE                        trace output file
+  -trace [enable=]PATTERN        gemu's per-device trace events (-trace help lists them)
+  -itrace N                      keep the last N instructions; print them on an illegal
+                                 instruction, a trap loop, a guest error or Ctrl-A t
+  -itrace-panic STRING           also print them when the console prints STRING
+  -ftrace                        log function calls and returns (ELF symbols) to -D
+  -symbols FILE                  more ELF symbols for -ftrace and -d in_asm,exec
   -gdb tcp::PORT|tcp:HOST:PORT   GDB remote stub (empty host: localhost only)
   -s                             same as -gdb tcp::1234
   -S                             do not start the hart until gdb continues
@@ -156,6 +169,10 @@ func parseArgs(args []string) (*options, error) {
 				o.help = machine.TraceHelp()
 				break
 			}
+			if val == "trace:help" || val == "trace:?" {
+				o.help = machine.TraceEventsHelp()
+				break
+			}
 			for _, c := range strings.Split(val, ",") {
 				if c != "" {
 					cfg.Trace = append(cfg.Trace, c)
@@ -163,6 +180,29 @@ func parseArgs(args []string) (*options, error) {
 			}
 		case "D":
 			o.traceFile = val
+		case "trace":
+			// QEMU's -trace [enable=]PATTERN[,file=F]: gemu's events.
+			p, file, _ := strings.Cut(strings.TrimPrefix(val, "enable="), ",file=")
+			if p == "help" || p == "?" {
+				o.help = machine.TraceEventsHelp()
+				break
+			}
+			cfg.Trace = append(cfg.Trace, "trace:"+p)
+			if file != "" {
+				o.traceFile = file
+			}
+		case "itrace":
+			var n uint64
+			if n, err = qemuopt.ParseUint(val); err == nil && (n == 0 || n > 1<<20) {
+				err = errors.New("want 1 to 1048576 instructions")
+			}
+			cfg.ITrace = int(n)
+		case "itrace-panic":
+			cfg.PanicString = val
+		case "ftrace":
+			cfg.Ftrace = true
+		case "symbols":
+			cfg.Symbols = append(cfg.Symbols, val)
 		case "no-reboot":
 			cfg.NoReboot = true
 		case "s":
@@ -177,6 +217,8 @@ func parseArgs(args []string) (*options, error) {
 			// No configuration files are read; the name is cosmetic.
 		case "nodefaults":
 			nodefaults = true
+		case "snapshot":
+			cfg.Snapshot = true
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %v", a, val, err)
@@ -184,6 +226,9 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if nodefaults && !serialSet {
 		o.serial = "none" // QEMU: no default serial port either
+	}
+	if cfg.PanicString != "" && cfg.ITrace == 0 {
+		cfg.ITrace = 64 // a panic string asks for the ring buffer
 	}
 	if o.gdbWait && (o.gdb == "" || o.gdb == "none") {
 		return nil, errors.New("-S: needs -s or -gdb tcp::PORT (gemu has no monitor to continue from)")
@@ -244,6 +289,8 @@ func (o *options) option(name string, q *qemuopt.Opts) error {
 		cfg.Drives = append(cfg.Drives, q)
 	case "global":
 		cfg.Globals = append(cfg.Globals, q)
+	case "blockdev":
+		cfg.Blockdevs = append(cfg.Blockdevs, q)
 	}
 	return nil
 }

@@ -37,10 +37,13 @@ func rawMode(fd int, signals bool) (restore func(), err error) {
 
 // escaper implements QEMU's mux escapes on console input: Ctrl-A x quits,
 // Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints help, Ctrl-A c switches
-// to the monitor and back; other Ctrl-A sequences are swallowed.
+// to the monitor and back; gemu adds Ctrl-A t, which prints the
+// instruction ring buffer (-itrace); other Ctrl-A sequences are
+// swallowed.
 type escaper struct {
 	pending bool
 	quit    func()
+	dump    func() // Ctrl-A t: print the instruction ring buffer
 	help    io.Writer
 
 	// monitor runs one line of gemu's monitor (machine.Monitor); Ctrl-A c
@@ -64,8 +67,12 @@ func (e *escaper) filter(p []byte) []byte {
 			case 'x', 'X':
 				e.quit()
 				return out
+			case 't', 'T':
+				if e.dump != nil {
+					e.dump()
+				}
 			case 'h', 'H', '?':
-				fmt.Fprint(e.help, "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a c    switch between console and monitor\r\nC-a C-a  send C-a\r\n")
+				fmt.Fprint(e.help, "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a c    switch between console and monitor\r\nC-a t    print the last instructions (-itrace)\r\nC-a C-a  send C-a\r\n")
 			case 'c', 'C':
 				if e.monitor != nil {
 					e.inMon = !e.inMon

@@ -40,6 +40,7 @@ func configureDemo(cfg *machine.Config, elf []byte, log io.Writer) {
 	cfg.Audiodevs = qemuopt.MustParseFlag("-audiodev", demoAudiodev)
 	cfg.Objects = append(cfg.Objects, qemuopt.MustParseFlag("-object", guests.DemoObjects...)...)
 	cfg.Devices = qemuopt.MustParseFlag("-device", guests.DemoDevices...)
+	cfg.Globals = append(cfg.Globals, qemuopt.MustParseFlag("-global", guests.DemoGlobals...)...)
 	cfg.OpenAudiodev = func(opt audio.Options, clk *clock.Clock) (*audio.Audiodev, error) {
 		return openDemoAudiodev(opt, clk, log)
 	}

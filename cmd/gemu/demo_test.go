@@ -16,7 +16,7 @@ import (
 func TestConfigureDemo(t *testing.T) {
 	raws := func(c machine.Config) []string {
 		var n []string
-		for _, list := range [][]*qemuopt.Opts{c.Devices, c.Audiodevs, c.Objects} {
+		for _, list := range [][]*qemuopt.Opts{c.Devices, c.Audiodevs, c.Objects, c.Globals} {
 			for _, o := range list {
 				n = append(n, o.Flag+" "+o.Raw)
 			}
@@ -31,7 +31,7 @@ func TestConfigureDemo(t *testing.T) {
 	}{
 		{"defaults", machine.Config{}, []string{"-device AC97,audiodev=demo", "-device virtio-sound-device,audiodev=demo",
 			"-device ivshmem-plain,memdev=demo-shm,audiodev=demo", "-audiodev oto,id=demo",
-			"-object memory-backend-ram,id=demo-shm,size=1M"}, true},
+			"-object memory-backend-ram,id=demo-shm,size=1M", "-global virtio-mmio.force-legacy=false"}, true},
 		{"user audiodev", machine.Config{Audiodevs: flags("-audiodev", "wav,id=a,path=x.wav")},
 			[]string{"-audiodev wav,id=a,path=x.wav"}, false},
 		{"user device", machine.Config{Devices: flags("-device", "AC97")}, []string{"-device AC97"}, false},

@@ -112,7 +112,8 @@ func TestParseArgsHelp(t *testing.T) {
 			`name "ivshmem-plain", bus PCI, desc "Inter-VM shared memory"` + "\n\nSound devices:\n" +
 			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
 			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n" +
-			`name "virtio-sound-pci", bus PCI, desc "Virtio Sound"` + "\n"},
+			`name "virtio-sound-pci", bus PCI, desc "Virtio Sound"` + "\n\nStorage devices:\n" +
+			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n"},
 		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
 			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
 			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +
@@ -125,7 +126,9 @@ func TestParseArgsHelp(t *testing.T) {
 		{[]string{"-machine", "help"}, "Supported machines are:\nvirt                 RISC-V VirtIO board\n"},
 		{[]string{"-M", "?"}, "Supported machines are:\n..."},
 		{[]string{"-machine", "virt,help"}, "virt options:\n  accel=<str>            - accelerator: tcg (the only one)\n..."},
-		{[]string{"-d", "help"}, "Log items (comma separated):\nint             show interrupts/exceptions in short format (one line per trap)\n..."},
+		{[]string{"-d", "help"}, "Log items (comma separated):\nin_asm          show target assembly code for each compiled TB\nint             show interrupts/exceptions in short format\n..."},
+		{[]string{"-d", "trace:help"}, "boot            image loading, device tree, boot ROM, resets\n..."},
+		{[]string{"-trace", "help"}, "boot            image loading, device tree, boot ROM, resets\n..."},
 		{[]string{"-cpu", "help"}, "Available CPUs:\n  max\n  rv64\n"},
 		{[]string{"-accel", "help"}, "Accelerators supported in QEMU binary:\ntcg\n"},
 		{[]string{"-object", "help"}, "List of user creatable objects:\n  memory-backend-file\n..."},
@@ -290,10 +293,18 @@ func TestRunErrors(t *testing.T) {
 		!strings.Contains(errOut.String(), `unknown device "nosuch"`) {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
-	for _, args := range [][]string{{"-drive", "file=x.img,if=virtio"}, {"-global", "AC97.x=1"}} {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "no virtio-pci transport yet"},
+		{[]string{"-kernel", "x.elf", "-global", "AC97.x=1"}, "property 'AC97.x' not found"},
+		{[]string{"-kernel", "x.elf", "-global", "nosuch.x=1"}, `no global properties for "nosuch"`},
+	} {
+		args := tc.args
 		errOut.Reset()
 		if code := run(args, strings.NewReader(""), &out, &errOut); code != 1 ||
-			!strings.Contains(errOut.String(), "not supported") || strings.Count(errOut.String(), "\n") != 1 {
+			!strings.Contains(errOut.String(), tc.want) || strings.Count(errOut.String(), "\n") != 1 {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
 		}
 	}

@@ -50,6 +50,10 @@ type CLINT struct {
 	clk   *clock.Clock
 	harts []*hart
 	Trace bus.TraceFunc
+	// GuestError, when set, gets one sentence for each access a driver
+	// should not make (-d guest_errors); Unimp, for what QEMU's CLINT
+	// does and this one does not (-d unimp).
+	GuestError, Unimp bus.TraceFunc
 }
 
 // New returns a CLINT for len(harts) harts. At reset every mtimecmp is all
@@ -184,5 +188,12 @@ func (c *CLINT) Write(off uint64, size int, val uint64) {
 		c.update(h)
 	case off&^7 == MTime:
 		c.tracef("clint: write to mtime ignored (mtime follows the machine clock)")
+		if c.Unimp != nil {
+			c.Unimp("write %#x to mtime ignored: gemu's mtime follows the machine clock (QEMU's aclint mtimer accepts it)", val)
+		}
+	default:
+		if c.GuestError != nil {
+			c.GuestError("write %#x at offset %#x: no CLINT register there (SiFive CLINT: msip at 0, mtimecmp at 0x4000, mtime at 0xbff8)", val, off)
+		}
 	}
 }

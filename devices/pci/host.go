@@ -138,7 +138,10 @@ func IRQFor(slot int, pin uint8) int {
 }
 
 // intx counts asserting functions per shared line; the line is high while
-// any of them asserts.
+// any of them asserts. Every change of a function's level is passed on
+// (QEMU hw/pci/pci.c pci_change_irq_level calls the bus's set_irq each
+// time), so the PLIC, which pends a source whenever it is signalled high,
+// sees a second function asserting a line that is high already.
 func (h *Host) intx(f *Function, level bool) {
 	n := IRQFor(f.slot, f.id.IntPin) - IRQBase
 	was := h.lineCnt[n] > 0
@@ -147,7 +150,7 @@ func (h *Host) intx(f *Function, level bool) {
 	} else if h.lineCnt[n] > 0 {
 		h.lineCnt[n]--
 	}
-	if now := h.lineCnt[n] > 0; now != was && h.plic != nil {
+	if now := h.lineCnt[n] > 0; (now || was) && h.plic != nil {
 		h.plic.SetLevel(IRQBase+n, now)
 	}
 }

@@ -11,12 +11,19 @@
 //	0x200000 + 0x1000*c             priority threshold of context c
 //	0x200004 + 0x1000*c             claim (read) / complete (write)
 //
-// Sources are level-triggered (spec §5, "interrupt gateways"): a source
-// whose line is high becomes pending unless it is already pending or
-// claimed; the pending bit then stays set until a claim, even if the line
-// drops first; completing lets a line that is still high pend again. Each context's output (MEIP or SEIP of its hart) is
-// high while some pending, enabled source has a priority above the
-// context's threshold (§7).
+// Gateways follow QEMU 7.2's hw/intc/sifive_plic.c, not the letter of the
+// spec's level-triggered gateway (§5): a source becomes pending each time
+// its device signals it (SetLevel(s, true), QEMU's qemu_set_irq(irq, 1)),
+// whether the line was high already or the source is claimed; a drop of
+// the line (SetLevel(s, false)) changes nothing; a claim clears the pending
+// bit; a completion only ends the claim, it does not re-pend a line that is
+// still high. So a device that leaves its line high without signalling
+// again (the 16550's THR-empty condition, which xv6 never clears by reading
+// IIR) interrupts once, not forever, and a new signal interrupts again.
+// Devices signal where QEMU's models call qemu_set_irq: the UART on every
+// serial_update_irq, virtio-mmio on every virtio_notify. Each context's
+// output (MEIP or SEIP of its hart) is high while some pending, unclaimed,
+// enabled source has a priority above the context's threshold (§7).
 package plic
 
 import (
@@ -54,9 +61,12 @@ type PLIC struct {
 	priority [NumSources]uint32
 	pending  [words]uint32
 	claimed  [words]uint32 // claimed and not yet completed
-	line     [words]uint32 // current input levels
+	line     [words]uint32 // current input levels (for -d plic and tests)
 	ctx      []*context
 	Trace    bus.TraceFunc
+	// GuestError, when set, gets one sentence for each access a driver
+	// should not make (-d guest_errors).
+	GuestError bus.TraceFunc
 }
 
 // New returns a PLIC with one context per element of outputs; outputs[c]
@@ -69,8 +79,9 @@ func New(outputs []func(level bool)) *PLIC {
 	return p
 }
 
-// Reset clears every register. Input line levels are kept: they belong to
-// the devices, which reset themselves.
+// Reset clears every register, pending and claimed bits included, as
+// QEMU's sifive_plic_reset does. Input line levels are kept: they belong to
+// the devices, which reset themselves (and signal again if they must).
 func (p *PLIC) Reset() {
 	p.priority = [NumSources]uint32{}
 	p.pending = [words]uint32{}
@@ -79,7 +90,6 @@ func (p *PLIC) Reset() {
 		c.enable = [words]uint32{}
 		c.threshold = 0
 	}
-	p.gateAll()
 	p.update()
 }
 
@@ -89,46 +99,49 @@ func (p *PLIC) tracef(format string, args ...any) {
 	}
 }
 
+func (p *PLIC) guestError(format string, args ...any) {
+	if p.GuestError != nil {
+		p.GuestError(format, args...)
+	}
+}
+
 func bit(s int) (int, uint32) { return s / 32, 1 << (s % 32) }
 
-// SetLevel implements bus.InterruptController. Out-of-range sources (and
-// source 0) are ignored.
+// SetLevel implements bus.InterruptController: level true is the device
+// signalling its source, which pends it every time (QEMU 7.2
+// sifive_plic_irq_request), even if the line was high already or the
+// source is claimed; level false only records the line. The request
+// already forwarded stays pending until claimed (spec §6 "Interrupt
+// Pending Bits"; tests/isa/plic_latch.S checks QEMU does the same).
+// Out-of-range sources (and source 0) are ignored.
 func (p *PLIC) SetLevel(source int, level bool) {
 	if source <= 0 || source >= NumSources {
 		return
 	}
 	w, m := bit(source)
-	if level == (p.line[w]&m != 0) {
+	if level != (p.line[w]&m != 0) {
+		p.tracef("plic: source %d line %v", source, level)
+	}
+	if !level {
+		p.line[w] &^= m
 		return
 	}
-	p.tracef("plic: source %d line %v", source, level)
-	if level {
-		p.line[w] |= m
-		if p.claimed[w]&m == 0 {
-			p.pending[w] |= m
-		}
-	} else {
-		// The request already forwarded by the gateway stays pending
-		// until claimed (spec §5 "Interrupt Gateways", §6 "Interrupt
-		// Pending Bits"; QEMU behaves the same): only the line is low.
-		p.line[w] &^= m
+	p.line[w] |= m
+	if p.pending[w]&m != 0 {
+		return
 	}
+	p.pending[w] |= m
 	p.update()
 }
 
-// gateAll pends every high line that is not claimed.
-func (p *PLIC) gateAll() {
-	for w := range p.line {
-		p.pending[w] |= p.line[w] &^ p.claimed[w]
-	}
-}
-
-// best returns the highest-priority pending source enabled for c with
-// priority above its threshold (ties: lowest ID, spec §8), or 0.
+// best returns the highest-priority pending, unclaimed source enabled for
+// c with priority above its threshold (ties: lowest ID, spec §8), or 0.
+// (A claimed source can be pending again: its device signalled during the
+// claim. It waits for the completion, as in QEMU's sifive_plic_claimed.)
 func (p *PLIC) best(c *context) int {
 	id, prio := 0, c.threshold
 	for w := 0; w < words; w++ {
-		cand := p.pending[w] & c.enable[w]
+		cand := p.pending[w] &^ p.claimed[w] & c.enable[w]
 		for cand != 0 {
 			b := bits.TrailingZeros32(cand)
 			cand &^= 1 << b
@@ -229,6 +242,7 @@ func (p *PLIC) Write(off uint64, size int, val uint64) {
 		return
 	}
 	if size != 4 || off&3 != 0 {
+		p.guestError("%d-byte write of %#x at offset %#x ignored: PLIC registers take aligned 32-bit writes only (RISC-V PLIC spec, memory map)", size, val, off)
 		return // the spec defines 32-bit accesses only
 	}
 	p.write(off, uint32(val))
@@ -242,6 +256,7 @@ func (p *PLIC) write(off uint64, v uint32) {
 		}
 	case off < EnableBase:
 		// Pending bits are read-only.
+		p.guestError("write %#x to pending word %d (offset %#x) ignored: the pending bits are read-only (RISC-V PLIC spec §5)", v, (off-PendingBase)/4, off)
 	case off < ContextBase:
 		if c, r := p.context(off, EnableBase, EnableStride); c != nil && r/4 < words {
 			if r/4 == 0 {
@@ -266,7 +281,10 @@ func (p *PLIC) write(off uint64, v uint32) {
 }
 
 // complete implements the completion write (spec §9): ignored unless the
-// source is enabled for the context; a line still high pends again.
+// source is enabled for the context; it ends the claim. A line that is
+// still high does not pend again (QEMU 7.2 sifive_plic_write only clears
+// the claimed bit); a source its device signalled during the claim is
+// pending already and is offered again now.
 func (p *PLIC) complete(c *context, s uint32) {
 	if s == 0 || s >= NumSources {
 		return
@@ -274,11 +292,9 @@ func (p *PLIC) complete(c *context, s uint32) {
 	w, m := bit(int(s))
 	if c.enable[w]&m == 0 {
 		p.tracef("plic: complete %d ignored (not enabled for context)", s)
+		p.guestError("completion of source %d ignored: it is not enabled for this context (RISC-V PLIC spec §9)", s)
 		return
 	}
 	p.claimed[w] &^= m
-	if p.line[w]&m != 0 {
-		p.pending[w] |= m
-	}
 	p.update()
 }

@@ -165,16 +165,18 @@ func (u *UART) trigger() int {
 }
 
 // iir computes the highest-priority pending interrupt (datasheet table
-// "Interrupt Control Functions").
+// "Interrupt Control Functions"; the character timeout ranks above
+// received data, both priority 2 in the datasheet, in QEMU's order,
+// hw/char/serial.c serial_update_irq).
 func (u *UART) iir() byte {
 	id := byte(IIRNoInt)
 	switch {
 	case u.ier&IERRLSI != 0 && u.lsr&LSROE != 0:
 		id = IIRRLSI
-	case u.ier&IERRDI != 0 && u.rxLen > 0 && u.rxLen >= u.trigger():
-		id = IIRRDI
 	case u.ier&IERRDI != 0 && u.timeoutPending:
 		id = IIRTimeout
+	case u.ier&IERRDI != 0 && u.rxLen > 0 && u.rxLen >= u.trigger():
+		id = IIRRDI
 	case u.ier&IERTHRI != 0 && u.thrPending:
 		id = IIRTHRI
 	case u.ier&IERMSI != 0 && u.msr&0x0f != 0:
@@ -186,9 +188,17 @@ func (u *UART) iir() byte {
 	return id
 }
 
+// update is QEMU's serial_update_irq (hw/char/serial.c): it drives the line
+// from IIR, and a high line is signalled again on every call, as QEMU's
+// qemu_irq_raise is, so the PLIC (which pends a source each time its device
+// signals, see package plic) sees what it sees on QEMU. It is called
+// exactly where QEMU calls serial_update_irq: transmit, receive, the
+// character timeout, reads of RBR, of IIR reporting THRE, of LSR with an
+// error bit and of MSR with a delta bit, IER writes that change IER, every
+// FCR write, and reset. (Not on MCR writes.)
 func (u *UART) update() {
 	level := u.iir()&IIRNoInt == 0
-	if level != u.level {
+	if level || level != u.level {
 		u.level = level
 		u.irq.Set(level)
 	}
@@ -369,7 +379,9 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 			// Enabling ETBEI while THR is empty raises THRE at once.
 			u.thrPending = u.ier&IERTHRI != 0 && u.lsr&LSRTHRE != 0
 		}
-		u.update()
+		if old != u.ier {
+			u.update() // QEMU: only when IER changed
+		}
 	case FCR:
 		if (v^u.fcr)&FCREnable != 0 {
 			// Changing the FIFO mode resets both FIFOs.
@@ -381,14 +393,19 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 			u.timeoutPending = false
 			u.timeout.Stop()
 		}
+		if v&FCRClearTX != 0 {
+			// Clearing the transmit FIFO leaves THR empty: THRE and its
+			// interrupt are set again (QEMU serial_ioport_write, FCR).
+			u.lsr |= LSRTHRE | LSRTEMT
+			u.thrPending = true
+		}
 		u.fcr = v & (FCREnable | 0xc0)
 		u.Poll()
 		u.update()
 	case LCR:
 		u.lcr = v
 	case MCR:
-		u.mcr = v & 0x1f
-		u.update()
+		u.mcr = v & 0x1f // no interrupt update, as in QEMU
 	case LSR:
 		// Read-only (factory test register on some parts).
 	case MSR:

@@ -1,9 +1,10 @@
-// Package virtio is gemu's virtio layer: split virtqueues (queue.go), the
-// virtio-mmio version 2 transport of the virt board's eight slots
-// (mmio.go), the virtio 1.x PCI transport (pci.go, which keeps its state
-// in an MMIO so every device works on both), and device models behind
-// them — the virtio sound card (sound.go, pcm.go, sound_ctl.go: jacks,
-// channel maps, controls, events).
+// Package virtio is gemu's virtio layer: split virtqueues (queue.go), two
+// transports sharing one core (transport.go) — virtio-mmio in its modern
+// and legacy interfaces for the virt board's eight slots (mmio.go,
+// legacy.go) and the virtio 1.x PCI transport (pci.go) — and the device
+// models behind them, each of which works on either: the virtio sound
+// card (sound.go, pcm.go, sound_ctl.go: jacks, channel maps, controls,
+// events) and the virtio block device (blk.go).
 //
 // Everything a guest writes is untrusted. Descriptor tables, ring indexes,
 // buffer addresses and lengths are checked on every use and reach guest RAM

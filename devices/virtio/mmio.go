@@ -2,13 +2,15 @@ package virtio
 
 import "gemu/bus"
 
-// The virtio-mmio transport, version 2 ("modern", VirtIO 1.2 section 4.2.2;
-// QEMU hw/virtio/virtio-mmio.c). One MMIO is one 0x1000-byte slot of the virt
+// The virtio-mmio transport (QEMU hw/virtio/virtio-mmio.c) in both of its
+// interfaces: version 2 ("modern", VirtIO 1.2 section 4.2.2) and version 1
+// ("legacy", VirtIO 1.2 section 4.2.4: GuestPageSize, QueueAlign and
+// QueuePFN, no FEATURES_OK, no VERSION_1). QEMU chooses per transport with
+// its force-legacy property, legacy by default; NewMMIO makes a modern one
+// and SetLegacy switches. One MMIO is one 0x1000-byte slot of the virt
 // board; a slot without a device is QEMU's empty transport: magic, version
 // and vendor read back, DeviceID reads 0 (the driver skips it), everything
-// else reads 0 and ignores writes. (QEMU's virt transports default to the
-// legacy layout, Version 1; gemu's are version 2 only, see
-// docs/devices/virtio-mmio.md.)
+// else reads 0 and ignores writes.
 
 // Register offsets (4.2.2, table "MMIO Device Register Layout").
 const (
@@ -20,9 +22,12 @@ const (
 	RegDeviceFeatSel    = 0x014
 	RegDriverFeatures   = 0x020
 	RegDriverFeatSel    = 0x024
+	RegGuestPageSize    = 0x028 // legacy only
 	RegQueueSel         = 0x030
 	RegQueueNumMax      = 0x034
 	RegQueueNum         = 0x038
+	RegQueueAlign       = 0x03c // legacy only
+	RegQueuePFN         = 0x040 // legacy only
 	RegQueueReady       = 0x044
 	RegQueueNotify      = 0x050
 	RegInterruptStatus  = 0x060
@@ -49,9 +54,20 @@ const (
 
 // Identity values.
 const (
-	Magic    = 0x74726976 // "virt"
-	Version  = 2
-	VendorID = 0x554d4551 // "QEMU", as QEMU's transports report
+	Magic         = 0x74726976 // "virt"
+	Version       = 2
+	VersionLegacy = 1
+	VendorID      = 0x554d4551 // "QEMU", as QEMU's transports report
+
+	// QueueNumMax is what QEMU's virtio-mmio reports for every queue a
+	// device has, in both interfaces: VIRTQUEUE_MAX_SIZE
+	// (include/hw/virtio/virtio.h), whatever the device's own queue size
+	// (which only virtio-pci reports).
+	QueueNumMax = 1024
+
+	// legacyAlign is a legacy queue's used-ring alignment until the driver
+	// writes QueueAlign (QEMU's virtio_add_queue: VIRTIO_PCI_VRING_ALIGN).
+	legacyAlign = 4096
 )
 
 // Device status bits (2.1).
@@ -76,159 +92,53 @@ const (
 	FeatureVersion1     = 1 << 32
 )
 
-// Device is a virtio device model (the part behind the transport: sound,
-// ...). The transport owns the queues and the registers; the device is
-// told about notifications, resets and DRIVER_OK.
-type Device interface {
-	// DeviceID is the virtio device type (5: "Device Types"); 25 = sound.
-	DeviceID() uint32
-	// Features are the device-specific feature bits offered (bits 0..23);
-	// the transport adds the bits it implements itself.
-	Features() uint64
-	// QueueSizes gives QueueNumMax for each of the device's queues.
-	QueueSizes() []uint16
-	// ReadConfig reads the device configuration space (size 1, 2, 4 or 8);
-	// bytes beyond it read 0.
-	ReadConfig(off uint64, size int) uint64
-	// WriteConfig writes it (most fields are read-only).
-	WriteConfig(off uint64, size int, val uint64)
-	// Attach gives the device its transport, once, before anything else.
-	Attach(t *MMIO)
-	// Notify is the driver kicking queue q. It is only called while the
-	// driver is DRIVER_OK and the device does not need a reset.
-	Notify(q int)
-	// Reset returns the device to its initial state (status written 0, or
-	// a board reset). Chains it still holds are dropped, not returned.
-	Reset()
-}
-
 // MMIO is one virtio-mmio slot.
 type MMIO struct {
-	bus *bus.Bus
-	irq bus.IRQ
-	dev Device // nil: empty slot
+	core
+	irq  bus.IRQ
+	line bool
 
-	queues   []*Queue
-	status   uint32
-	devSel   uint32
-	drvSel   uint32
-	drvFeat  uint64
-	queueSel uint32
-	isr      uint32
-	line     bool
-
-	// Trace, when set, receives one line per register access and error.
-	Trace bus.TraceFunc
-	// Err is the first error that put the device into NEEDS_RESET since the
-	// last reset (diagnostics and tests); Errors counts them all.
-	Err    error
-	Errors uint64
+	pageShift uint32 // legacy: log2(GuestPageSize); QEMU's guest_page_shift
 }
 
 // NewMMIO creates a slot on b raising irq, holding dev (nil for an empty
 // slot).
 func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
-	t := &MMIO{bus: b, irq: irq, dev: dev}
+	t := &MMIO{irq: irq}
+	t.init(b, dev, "virtio-mmio")
+	t.signal = t.updateIRQ
+	t.onReset = func() { t.pageShift = 0 }
 	if dev != nil {
-		for i, n := range dev.QueueSizes() {
-			q := &Queue{Index: i, Max: n, bus: b}
-			q.interrupt = t.usedBuffer
-			t.queues = append(t.queues, q)
-		}
 		dev.Attach(t)
 	}
 	t.Reset()
 	return t
 }
 
-// Bus is the bus the device reaches guest RAM through.
-func (t *MMIO) Bus() *bus.Bus { return t.bus }
-
-// Queue returns queue i (nil if the device has no such queue).
-func (t *MMIO) Queue(i int) *Queue {
-	if i < 0 || i >= len(t.queues) {
-		return nil
-	}
-	return t.queues[i]
+// SetLegacy selects the legacy interface (version 1; QEMU's
+// force-legacy=on, its default) or the modern one, and resets the slot.
+func (t *MMIO) SetLegacy(on bool) {
+	t.legacy, t.sizedQueues = on, on
+	t.Reset()
 }
 
-// Status returns the device status register.
-func (t *MMIO) Status() uint32 { return t.status }
-
-// Negotiated returns the features the driver accepted.
-func (t *MMIO) Negotiated() uint64 { return t.drvFeat }
-
-// Live reports whether the device may process queues: DRIVER_OK is set and
-// it does not need a reset.
-func (t *MMIO) Live() bool {
-	return t.status&StatusDriverOK != 0 && t.status&StatusNeedsReset == 0
-}
+// Legacy reports whether the slot has the legacy interface.
+func (t *MMIO) Legacy() bool { return t.legacy }
 
 // IRQ reports the interrupt line level.
 func (t *MMIO) IRQ() bool { return t.line }
 
-func (t *MMIO) tracef(format string, args ...any) {
-	if t.Trace != nil {
-		t.Trace("virtio-mmio: "+format, args...)
-	}
-}
-
-// Reset is a device reset (Status written 0, or a board reset): queues,
-// features and interrupts cleared, the device model reset (2.4).
-func (t *MMIO) Reset() {
-	t.status, t.devSel, t.drvSel, t.drvFeat, t.queueSel = 0, 0, 0, 0, 0
-	for _, q := range t.queues {
-		q.reset()
-	}
-	t.Err = nil
-	if t.dev != nil {
-		t.dev.Reset()
-	}
-	t.isr = 0
-	t.updateIRQ()
-}
-
-// features offered: the device's plus the transport's own.
-func (t *MMIO) features() uint64 {
-	if t.dev == nil {
-		return 0
-	}
-	return t.dev.Features()&(1<<24-1) | FeatureVersion1 | FeatureIndirectDesc
-}
-
-func (t *MMIO) usedBuffer() {
-	t.isr |= IntUsedBuffer
-	t.updateIRQ()
-}
-
+// updateIRQ is QEMU's virtio_mmio_update_irq: the line follows
+// InterruptStatus, and a set status is signalled again on every call
+// (every used buffer, every acknowledgement that leaves a bit set), as
+// qemu_set_irq does; the PLIC pends the slot's source on each signal.
 func (t *MMIO) updateIRQ() {
 	l := t.isr != 0
-	if l != t.line {
+	if l || l != t.line {
 		t.line = l
 		t.irq.Set(l)
 	}
 }
-
-// Fail puts the device into its error state: DEVICE_NEEDS_RESET in Status
-// and, if the driver is running it, a configuration change interrupt
-// (2.1.2). The device stops processing queues until the driver resets it.
-func (t *MMIO) Fail(err error) {
-	t.Errors++
-	if t.Err == nil {
-		t.Err = err
-	}
-	t.tracef("device needs reset: %v", err)
-	if t.status&StatusNeedsReset != 0 {
-		return
-	}
-	t.status |= StatusNeedsReset
-	if t.status&StatusDriverOK != 0 {
-		t.isr |= IntConfigChange
-		t.updateIRQ()
-	}
-}
-
-func (t *MMIO) selected() *Queue { return t.Queue(int(t.queueSel)) }
 
 // Read implements bus.Device.
 func (t *MMIO) Read(off uint64, size int) uint64 {
@@ -254,6 +164,9 @@ func (t *MMIO) readReg(off uint64) uint32 {
 	case RegMagic:
 		return Magic
 	case RegVersion:
+		if t.legacy {
+			return VersionLegacy
+		}
 		return Version
 	case RegVendorID:
 		return VendorID
@@ -262,6 +175,9 @@ func (t *MMIO) readReg(off uint64) uint32 {
 		return 0
 	}
 	q := t.selected()
+	if t.legacy {
+		return t.readLegacy(off, q)
+	}
 	switch off {
 	case RegDeviceID:
 		return t.dev.DeviceID()
@@ -309,6 +225,10 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 	v := uint32(val)
 	t.tracef("write %#x <- %#x", off, v)
 	q := t.selected()
+	if t.legacy {
+		t.writeLegacy(off, v, q)
+		return
+	}
 	// Queue layout registers may only change while the queue is not ready
 	// (4.2.2.3).
 	qw := q != nil && !q.Ready
@@ -316,10 +236,7 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 	case RegDeviceFeatSel:
 		t.devSel = v
 	case RegDriverFeatures:
-		if t.drvSel <= 1 && t.status&StatusFeaturesOK == 0 {
-			shift := 32 * t.drvSel
-			t.drvFeat = t.drvFeat&^(0xffffffff<<shift) | uint64(v)<<shift
-		}
+		t.writeDriverFeatures(v)
 	case RegDriverFeatSel:
 		t.drvSel = v
 	case RegQueueSel:
@@ -339,16 +256,9 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 			q.Ready = false
 			return
 		}
-		if !q.Ready {
-			q.indirect = t.drvFeat&FeatureIndirectDesc != 0
-			if err := q.enable(); err != nil {
-				t.Fail(err)
-			}
-		}
+		t.enableQueue(q)
 	case RegQueueNotify:
-		if t.Live() && v < uint32(len(t.queues)) && t.queues[v].Ready {
-			t.dev.Notify(int(v))
-		}
+		t.notify(v)
 	case RegInterruptACK:
 		t.isr &^= v
 		t.updateIRQ()
@@ -374,23 +284,4 @@ func setHalf(x uint64, high bool, v uint32) uint64 {
 		return x&0xffffffff | uint64(v)<<32
 	}
 	return x&^0xffffffff | uint64(v)
-}
-
-// writeStatus: 0 resets; otherwise the driver sets bits (3.1.1). On
-// FEATURES_OK the device checks the driver accepted only offered features
-// and leaves FEATURES_OK clear if not (3.1.1 step 6). NEEDS_RESET is the
-// device's and survives driver writes.
-func (t *MMIO) writeStatus(v uint32) {
-	if v == 0 {
-		t.Reset()
-		return
-	}
-	v &= 0xff
-	if v&StatusFeaturesOK != 0 && t.status&StatusFeaturesOK == 0 {
-		if t.drvFeat&^t.features() != 0 {
-			t.tracef("driver accepted unoffered features %#x: FEATURES_OK refused", t.drvFeat&^t.features())
-			v &^= StatusFeaturesOK
-		}
-	}
-	t.status = v&^StatusNeedsReset | t.status&StatusNeedsReset
 }

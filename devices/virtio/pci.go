@@ -7,10 +7,10 @@ import (
 
 // The virtio 1.x PCI transport ("modern" only; VirtIO 1.2 section 4.1;
 // QEMU hw/virtio/virtio-pci.c). Any Device plugs into it the way it plugs
-// into a virtio-mmio slot: the transport keeps its state in an *MMIO (the
-// queues, status, features and interrupt status that both transports share,
-// so Device.Attach, Queue, Live and Fail work unchanged) and maps the PCI
-// registers onto it.
+// into a virtio-mmio slot: both embed the same core (transport.go: queues,
+// status, features, interrupt status, errors) and implement Transport with
+// it; this file maps the PCI registers onto the core and routes its
+// interrupts to INTx or MSI-X.
 //
 // The layout is QEMU 10's for a virtio device on the root bus (checked with
 // `xp` on QEMU 10.0.2's ECAM): one 16 KiB 64-bit prefetchable memory BAR 4
@@ -94,7 +94,7 @@ type PCIConfig struct {
 
 // PCI is one virtio device on the PCI bus.
 type PCI struct {
-	*MMIO // the shared transport state (queues, status, features, ISR)
+	core
 
 	fn      *pci.Function
 	vectors int
@@ -102,18 +102,11 @@ type PCI struct {
 	configVec uint16
 	queueVec  []uint16
 
-	// Trace, when set, receives one line per register access.
-	Trace   bus.TraceFunc
 	msixCap int // offset of the MSI-X capability, 0 if none
 	cfgCap  int // offset of the PCI configuration access capability
 	table   []byte
 	pba     []byte
 }
-
-// pciIRQ adapts the shared state's interrupt line to the function's INTx.
-type pciIRQ struct{ p *PCI }
-
-func (i pciIRQ) SetLevel(_ int, level bool) { i.p.setLine(level) }
 
 // NewPCI wraps dev in a virtio PCI function on b (the bus its queues reach
 // guest RAM through). Attach the result's Function to the host bridge.
@@ -123,11 +116,15 @@ func NewPCI(b *bus.Bus, dev Device, c PCIConfig) *PCI {
 		Vendor: PCIVendor, Device: uint16(PCIDeviceBase + dev.DeviceID()), Revision: PCIRevision,
 		Class: c.Class, IntPin: 1,
 	})
-	p.MMIO = NewMMIO(b, bus.IRQ{C: pciIRQ{p}, N: 0}, dev)
+	p.init(b, dev, "virtio-pci")
+	p.sizedQueues = true // queue_size reads the device's size (4.1.4.3)
+	p.signal = func() { p.setLine(p.isr != 0) }
+	p.onReset = p.resetVectors
 	p.queueVec = make([]uint16, len(p.queues))
 	for i, q := range p.queues {
 		q.interrupt = func() { p.queueInterrupt(i) }
 	}
+	dev.Attach(p)
 	if err := p.fn.SetBAR(pciModernBAR, pci.BAR{Kind: pci.BARMem64, Size: pciBARSize, Prefetch: true, Dev: pciBAR{p}}); err != nil {
 		panic(err) // constant layout
 	}
@@ -193,23 +190,14 @@ func (p *PCI) vendorCap(typ uint8, off, length uint32, size int) int {
 // Function is the PCI function to attach to the host bridge.
 func (p *PCI) Function() *pci.Function { return p.fn }
 
-func (p *PCI) tracef(format string, args ...any) {
-	if p.Trace != nil {
-		p.Trace("virtio-pci: "+format, args...)
-	}
-}
+// IRQ reports whether the function asserts INTx.
+func (p *PCI) IRQ() bool { return !p.msixEnabled() && p.isr != 0 }
 
-// Reset is a device reset: the shared state, the vectors, and every queue
-// back at its maximum size (4.1.4.3: queue_size reads the maximum after
-// reset and the driver may lower it).
-func (p *PCI) Reset() {
-	p.MMIO.Reset()
-	p.afterReset()
-}
-
-func (p *PCI) afterReset() {
-	for i, q := range p.queues {
-		q.Num = q.Max
+// resetVectors is part of a device reset: no vector assigned (QEMU's
+// virtio_reset sets config_vector and every queue's vector to
+// VIRTIO_NO_VECTOR).
+func (p *PCI) resetVectors() {
+	for i := range p.queueVec {
 		p.queueVec[i] = NoVector
 	}
 	p.configVec = NoVector
@@ -229,7 +217,7 @@ func (p *PCI) msixEnabled() bool {
 	return p.msixCap != 0 && p.fn.Config()[p.msixCap+3]&0x80 != 0
 }
 
-// setLine is the shared state's interrupt output: INTx unless MSI-X is on;
+// setLine is the core's interrupt output: INTx unless MSI-X is on;
 // with MSI-X a configuration change sends the configuration vector.
 func (p *PCI) setLine(level bool) {
 	if p.msixEnabled() {
@@ -272,7 +260,7 @@ func (p *PCI) msixNotify(v uint16) {
 // window.
 func (p *PCI) configWrite(off, size int, val uint32) {
 	if p.msixCap != 0 && off <= p.msixCap+3 && off+size > p.msixCap+2 {
-		p.fn.SetIRQ(!p.msixEnabled() && p.MMIO.IRQ())
+		p.fn.SetIRQ(p.IRQ())
 	}
 	if off == p.cfgCap+16 {
 		bar, o, n := p.cfgWindow()
@@ -328,7 +316,7 @@ func (b pciBAR) Read(off uint64, size int) uint64 {
 		// Reading the ISR clears it and deasserts INTx (4.1.4.5).
 		v := p.isr
 		p.isr = 0
-		p.updateIRQ()
+		p.signal()
 		return uint64(v)
 	case off < pciOffNotify:
 		if p.dev == nil {
@@ -361,7 +349,7 @@ func (b pciBAR) Write(off uint64, size int, val uint64) {
 		// (virtio_pci_notify_write); the value is not used.
 		q := (off - pciOffNotify) / pciNotifyMult
 		if q < uint64(len(p.queues)) && p.fn.BusMaster() {
-			p.MMIO.Write(RegQueueNotify, 4, q)
+			p.notify(uint32(q))
 		} else if q < uint64(len(p.queues)) {
 			p.tracef("notify of queue %d ignored: bus mastering is off", q)
 		}
@@ -440,18 +428,15 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 	qw := q != nil && !q.Ready
 	switch off {
 	case CommonDFSelect:
-		p.MMIO.Write(RegDeviceFeatSel, 4, uint64(v))
+		p.devSel = v
 	case CommonGFSelect:
-		p.MMIO.Write(RegDriverFeatSel, 4, uint64(v))
+		p.drvSel = v
 	case CommonGF:
-		p.MMIO.Write(RegDriverFeatures, 4, uint64(v))
+		p.writeDriverFeatures(v)
 	case CommonMSIX:
 		p.configVec = p.vector(v)
 	case CommonStatus:
-		p.MMIO.Write(RegStatus, 4, uint64(v&0xff))
-		if v&0xff == 0 {
-			p.afterReset()
-		}
+		p.writeStatus(v & 0xff)
 	case CommonQSelect:
 		p.queueSel = v & 0xffff
 	case CommonQSize:
@@ -472,7 +457,7 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 			p.Fail(&QueueError{Queue: q.Index, What: "queue_enable written with a value other than 1"})
 			return
 		}
-		p.MMIO.Write(RegQueueReady, 4, 1)
+		p.enableQueue(q)
 	case CommonQDescLo, CommonQDescHi:
 		if qw {
 			q.Desc = setHalf(q.Desc, off == CommonQDescHi, v)

@@ -39,7 +39,7 @@ func (p *plicStub) SetLevel(n int, v bool) { p.lines[n] = v }
 // newPCIRig puts the sound device behind the PCI transport in slot 1 of a
 // host bridge and assigns BAR 4 at 0x40000000 (BAR 1 at 0x40004000).
 func newPCIRig(t testing.TB) *pciRig {
-	r := newRig(t) // its MMIO slot is unused
+	r := newRig(t) // its MMIO slot and sound device are unused
 	snd := NewSound(r.clk, r.be)
 	r.snd = snd
 	pr := &pciRig{rig: r, plic: &plicStub{lines: map[int]bool{}}}
@@ -51,7 +51,6 @@ func newPCIRig(t testing.TB) *pciRig {
 	if _, err := pr.host.Attach(1, 0, pr.p.Function()); err != nil {
 		t.Fatal(err)
 	}
-	r.m = pr.p.MMIO
 	return pr
 }
 

@@ -114,6 +114,13 @@ type Queue struct {
 	Driver uint64 // available ring
 	Device uint64 // used ring
 
+	// Legacy interface (mmio version 1): page number and used-ring
+	// alignment the rings are laid out from, and the device's own queue
+	// size (the initial QueueNum).
+	pfn   uint32
+	align uint32
+	size  uint16
+
 	lastAvail uint16 // next available entry the device will take
 	usedIdx   uint16 // next used entry the device will write
 	inflight  int    // chains taken and not yet returned
@@ -128,6 +135,7 @@ type Queue struct {
 func (q *Queue) reset() {
 	q.Num, q.Ready = 0, false
 	q.Desc, q.Driver, q.Device = 0, 0, 0
+	q.pfn, q.align = 0, legacyAlign
 	q.lastAvail, q.usedIdx, q.inflight = 0, 0, 0
 }
 

@@ -167,7 +167,7 @@ func TestQueueSetup(t *testing.T) {
 		{"good", 16, ramBase + 0x1000, ramBase + 0x2000, ramBase + 0x3000, true},
 		{"size 0", 0, ramBase + 0x1000, ramBase + 0x2000, ramBase + 0x3000, false},
 		{"size not a power of two", 24, ramBase + 0x1000, ramBase + 0x2000, ramBase + 0x3000, false},
-		{"size above max", 128, ramBase + 0x1000, ramBase + 0x2000, ramBase + 0x3000, false},
+		{"size above max", 2048, ramBase + 0x1000, ramBase + 0x8000, ramBase + 0x9000, false},
 		{"size above 16 bits", 1 << 16, ramBase + 0x1000, ramBase + 0x2000, ramBase + 0x3000, false},
 		{"desc misaligned", 16, ramBase + 0x1008, ramBase + 0x2000, ramBase + 0x3000, false},
 		{"used outside RAM", 16, ramBase + 0x1000, ramBase + 0x2000, 0x1000_0000, false},

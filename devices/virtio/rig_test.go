@@ -105,6 +105,7 @@ type rig struct {
 	snd  *Sound
 	be   *fakeBackend
 	q    [4]*drvQueue
+	nq   int // queues the device has (4: sound)
 	heap uint64
 	feat uint32 // device feature bits the driver accepts besides INDIRECT_DESC
 }
@@ -129,6 +130,7 @@ func newRig(t testing.TB) *rig {
 	r.snd = NewSound(r.clk, r.be)
 	r.m = NewMMIO(r.bus, bus.IRQ{C: r.irq, N: 1}, r.snd)
 	r.heap = ramBase + 0x10000
+	r.nq = 4
 	return r
 }
 
@@ -177,7 +179,7 @@ func (r *rig) setup(num uint16) {
 	if r.rd(RegStatus)&StatusFeaturesOK == 0 {
 		r.fatalf("FEATURES_OK refused")
 	}
-	for i := range r.q {
+	for i := range r.q[:r.nq] {
 		q := &drvQueue{idx: i, num: num}
 		q.desc = r.alloc(16 * uint64(num))
 		q.avail = r.alloc(6 + 2*uint64(num))

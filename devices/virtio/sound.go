@@ -32,13 +32,10 @@ const (
 	QueueRx      = 3
 )
 
-// SoundQueueSize is QueueNumMax of every queue. QEMU 10's virtio-snd asks
-// for 64 entries per queue (virtio_snd_realize: virtio_add_queue(vdev, 64,
-// ...)); on its PCI transport queue_size reads 64, while its virtio-mmio
-// transport reports VIRTQUEUE_MAX_SIZE (1024) as QueueNumMax and keeps 64
-// as the default size. gemu reports the device's own 64 on both: a driver
-// that takes the maximum gets the size the device was built for
-// (virtio-drivers needs at least 32).
+// SoundQueueSize is the size of every queue (QEMU hw/audio/virtio-snd.c
+// virtio_add_queue(vdev, 64, ...); virtio-drivers needs at least 32).
+// virtio-pci reports it as queue_size; virtio-mmio reports QueueNumMax
+// (1024) instead, as QEMU's does, and keeps 64 as the legacy default.
 const SoundQueueSize = 64
 
 // Feature bits (5.14.3).
@@ -154,7 +151,7 @@ func rateMask() uint64 { return 1<<len(rateBits) - 1 }
 
 // Sound is the virtio-sound device model.
 type Sound struct {
-	t   *MMIO
+	t   Transport
 	clk *clock.Clock
 
 	// Link holds the Backend the voices open on (an -audiodev, or a fake
@@ -233,7 +230,7 @@ func (s *Sound) SetLayout(streams, jacks, chmaps int) error {
 }
 
 // Transport returns the virtio-mmio slot the device is attached to.
-func (s *Sound) Transport() *MMIO { return s.t }
+func (s *Sound) Transport() Transport { return s.t }
 
 // DeviceID implements Device.
 func (s *Sound) DeviceID() uint32 { return SoundDeviceID }
@@ -255,7 +252,7 @@ func (s *Sound) QueueSizes() []uint16 {
 }
 
 // Attach implements Device.
-func (s *Sound) Attach(t *MMIO) { s.t = t }
+func (s *Sound) Attach(t Transport) { s.t = t }
 
 // config returns the configuration space (5.14.4): jacks, streams, chmaps
 // and, with VIRTIO_SND_F_CTLS offered, controls.

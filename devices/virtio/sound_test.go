@@ -41,7 +41,7 @@ func TestRegisters(t *testing.T) {
 	}
 	want := map[string]uint32{
 		"magic": 0x74726976, "version": 2, "device": 25, "vendor": 0x554d4551,
-		"features0": 1<<28 | 1, "features1": 1, "numMax0": 64, "numMax3": 64, "numMax4": 0,
+		"features0": 1<<28 | 1, "features1": 1, "numMax0": QueueNumMax, "numMax3": QueueNumMax, "numMax4": 0,
 		"ready0": 0, "status": 0, "isr": 0, "shmLen": 0xffffffff, "generation": 0,
 		"jacks": 0, "streams": 2, "chmaps": 0, "controls": 4,
 	}

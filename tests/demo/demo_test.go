@@ -231,6 +231,8 @@ func runDemo(t *testing.T, objects, devices []string) run {
 		Kernel:     "demo.elf",
 		Objects:    rig.Opts(t, "-object", objects...),
 		Devices:    rig.Devices(t, devices...),
+		// The demo's virtio-sound driver speaks modern virtio-mmio.
+		Globals: rig.Opts(t, "-global", guests.DemoGlobals...),
 		Audiodevs: rig.Audiodevs(t, "wav,id=demo,path="+filepath.Join(dir, "out.wav")+
 			",out.frequency=48000,out.channels=2,out.format=s16,per-stream=on"),
 		Deterministic: true,
@@ -382,6 +384,7 @@ func BenchmarkDemo(b *testing.B) {
 	for b.Loop() {
 		m, _ := rig.Boot(b, machine.Config{BIOS: "none", KernelData: guests.Demo, Kernel: "demo.elf",
 			Objects: rig.Opts(b, "-object", guests.DemoObjects...), Devices: rig.Devices(b, guests.DemoDevices...), Audiodevs: rig.Audiodevs(b, "none,id=demo"),
+			Globals:       rig.Opts(b, "-global", guests.DemoGlobals...),
 			Deterministic: true, Shift: machine.DefaultShift})
 		start := time.Now()
 		if ex, err := m.Run(); err != nil || ex.Code != 0 {

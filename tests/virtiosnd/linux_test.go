@@ -59,6 +59,9 @@ func bootLinux(t *testing.T, g *guest.Guest, scenario, audiodev string) string {
 		RAMSize: 512 << 20, Kernel: g.Image, Initrd: g.Initrd,
 		Append:    "console=ttyS0 earlycon gemu.scenario=" + scenario + " gemu.modules=virtio_mmio,virtio_snd",
 		Audiodevs: rig.Audiodevs(t, audiodev), Devices: rig.Devices(t, "virtio-sound-device,audiodev=snd0"),
+		// Linux's virtio_snd refuses a legacy device ("does not comply
+		// with spec version 1.x"): the modern interface, as on QEMU.
+		Globals:       rig.Opts(t, "-global", "virtio-mmio.force-legacy=false"),
 		Deterministic: true, Shift: 3,
 	})
 	if r.Code != 0 {

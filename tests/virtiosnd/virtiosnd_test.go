@@ -50,6 +50,9 @@ func config(t *testing.T, audiodev, appendArgs string, devices ...string) machin
 		BIOS: "none", Kernel: guestELFPath(t), Append: appendArgs,
 		Devices: rig.Devices(t, devices...), Audiodevs: rig.Audiodevs(t, audiodev),
 		Deterministic: true, Shift: machine.DefaultShift,
+		// The guest's driver speaks modern virtio-mmio, which QEMU's virt
+		// (and gemu's) offers only with this global.
+		Globals: rig.Opts(t, "-global", "virtio-mmio.force-legacy=false"),
 	}
 }
 

@@ -250,6 +250,11 @@ func (g *Guest) ArgvDevice(emulator, scenario, audiodev, device string, extra ..
 		"-append", "console=ttyS0 earlycon gemu.scenario=" + scenario}
 	if audiodev != "" {
 		a = append(a, "-audiodev", audiodev, "-device", device+",audiodev=snd0")
+		if strings.HasPrefix(device, "virtio-") {
+			// Linux's virtio_snd refuses the legacy virtio-mmio interface,
+			// QEMU's default: ask for the modern one, as QEMU needs too.
+			a = append(a, "-global", "virtio-mmio.force-legacy=false")
+		}
 	}
 	return append(a, extra...)
 }

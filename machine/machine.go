@@ -177,6 +177,7 @@ type Machine struct {
 
 	memBackends  map[string]*memBackend   // -object memory-backend-* by id
 	drives       map[string]*drive        // -drive by id, -blockdev by node-name
+	driveDevices []*qemuopt.Opts          // the -device each -drive if=virtio asks for
 	globals      []global                 // -global, checked
 	virtioLegacy bool                     // virtio-mmio.force-legacy
 	chardevs     map[string]*qemuopt.Opts // -chardev by id
@@ -313,8 +314,9 @@ func New(cfg Config) (_ *Machine, err error) {
 		return nil, err
 	}
 
-	// The user's devices, in command-line order.
-	for _, d := range m.Config.Devices {
+	// The user's devices, in command-line order, then those of -drive
+	// if=virtio (QEMU's drive_new appends them to the -device list).
+	for _, d := range append(slices.Clip(m.Config.Devices), m.driveDevices...) {
 		if err := m.addDevice(d); err != nil {
 			return nil, err
 		}

@@ -427,7 +427,6 @@ func TestRefusedOptions(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Drives: qemuopt.MustParseFlag("-drive", "file=a.img,if=virtio")}, "-drive file=a.img,if=virtio: if=virtio creates a virtio-blk-pci"},
 		{Config{Drives: qemuopt.MustParseFlag("-drive", "file=/nonexistent/a.img,if=none,id=d")}, "-drive file=/nonexistent/a.img,if=none,id=d: could not open"},
 		{Config{Drives: qemuopt.MustParseFlag("-drive", "file=a.img,if=none,format=qcow2")}, "-drive file=a.img,if=none,format=qcow2: a.img: qcow2 images are not supported"},
 		{Config{Devices: qemuopt.MustParseFlag("-device", "virtio-blk-device,drive=nosuch")}, "-device virtio-blk-device,drive=nosuch: Property 'virtio-blk-device.drive' can't find value 'nosuch'"},

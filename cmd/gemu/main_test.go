@@ -113,7 +113,8 @@ func TestParseArgsHelp(t *testing.T) {
 			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
 			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n" +
 			`name "virtio-sound-pci", bus PCI, desc "Virtio Sound"` + "\n\nStorage devices:\n" +
-			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n"},
+			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n" +
+			`name "virtio-blk-pci", bus PCI, desc "Virtio Block"` + "\n"},
 		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
 			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
 			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +
@@ -297,7 +298,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "no virtio-pci transport yet"},
+		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "could not open 'x.img'"},
 		{[]string{"-kernel", "x.elf", "-global", "AC97.x=1"}, "property 'AC97.x' not found"},
 		{[]string{"-kernel", "x.elf", "-global", "nosuch.x=1"}, `no global properties for "nosuch"`},
 	} {

@@ -383,13 +383,6 @@ func fdtParse(t *testing.T, b []byte) *fdt.Node {
 	}
 }
 
-func walk(n *fdt.Node, path string, fn func(path string, n *fdt.Node)) {
-	fn(path, n)
-	for _, c := range n.Children {
-		walk(c, strings.TrimSuffix(path, "/")+"/"+c.Name, fn)
-	}
-}
-
 // FuzzLoad feeds arbitrary kernel images (ELF or raw) to the loader: it
 // must return an error or a machine, never panic.
 func FuzzLoad(f *testing.F) {

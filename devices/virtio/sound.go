@@ -229,7 +229,7 @@ func (s *Sound) SetLayout(streams, jacks, chmaps int) error {
 	return nil
 }
 
-// Transport returns the virtio-mmio slot the device is attached to.
+// Transport returns the transport the device is attached to (nil before).
 func (s *Sound) Transport() Transport { return s.t }
 
 // DeviceID implements Device.

@@ -12,15 +12,16 @@ import (
 )
 
 // Block storage and global properties: -drive, -blockdev, -snapshot,
-// -device virtio-blk-device, and -global.
+// -device virtio-blk-device and virtio-blk-pci, and -global.
 //
 // -drive file=F[,if=none|virtio][,format=raw][,id=ID][,readonly=on]
-// [,snapshot=on][,cache=MODE] opens an image (package devices/block). As on
-// QEMU 7.2's virt board, if=none only defines the drive for a -device
-// virtio-blk-device,drive=ID; if=virtio would create a virtio-blk-pci,
-// which needs the virtio-pci transport gemu does not have yet, so it is
-// refused with the spelling that works; the default interface (ide) has no
-// controller on virt, so the drive stays unused (QEMU says nothing either).
+// [,snapshot=on][,cache=MODE][,addr=SLOT] opens an image (package
+// devices/block). As on QEMU 7.2's virt board, if=none only defines the
+// drive for a -device virtio-blk-device,drive=ID or virtio-blk-pci,drive=ID;
+// if=virtio also creates a virtio-blk-pci for it (at addr=, else the first
+// free slot) after every -device, as QEMU's drive_new appends its device
+// to the -device list; the default interface (ide) has no controller on
+// virt, so the drive stays unused (QEMU says nothing either).
 //
 // -blockdev driver=file,node-name=N,filename=F[,read-only=on] and
 // -blockdev driver=raw,node-name=N,file=M|file.driver=file,file.filename=F
@@ -135,7 +136,7 @@ func (m *Machine) addDrives() error {
 	blockWarn := func(s string) { fmt.Fprintf(os.Stderr, "gemu: warning: %s\n", s) }
 	for i, o := range m.Config.Drives {
 		if err := o.Check("file", "if", "format", "id", "readonly", "snapshot", "cache",
-			"media", "aio", "discard", "detect-zeroes", "werror", "rerror", "index"); err != nil {
+			"media", "aio", "discard", "detect-zeroes", "werror", "rerror", "index", "addr"); err != nil {
 			return err
 		}
 		opt := block.Options{File: o.String("file", ""), Format: o.String("format", ""),
@@ -159,8 +160,20 @@ func (m *Machine) addDrives() error {
 				id = fmt.Sprintf("none%d", i)
 			}
 		case "virtio":
-			return o.Errorf("if=virtio creates a virtio-blk-pci on QEMU's virt, and gemu has no virtio-pci transport yet; " +
-				"use if=none,id=ID with -device virtio-blk-device,drive=ID")
+			if id == "" {
+				// QEMU: virtio0, virtio1, ... (drive_new, unit ids of
+				// an interface without buses).
+				id = fmt.Sprintf("virtio%d", len(m.driveDevices))
+			}
+			dev := "virtio-blk-pci,drive=" + id
+			if a, ok := o.Get("addr"); ok {
+				dev += ",addr=" + a
+			}
+			d, err := qemuopt.ParseFlag("-device", dev)
+			if err != nil {
+				return o.Errorf("%v", err)
+			}
+			m.driveDevices = append(m.driveDevices, d)
 		case "ide", "scsi", "sd", "mtd", "pflash", "floppy":
 			warn("%s: the virt board has no %s controller; the drive is not attached (QEMU ignores it too)", o.Raw, iface)
 			if id == "" {
@@ -281,30 +294,73 @@ func blockdevOptions(o *qemuopt.Opts, prefix string) (block.Options, error) {
 	return opt, nil
 }
 
-// addVirtioBlk is `-device virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N]
-// [,serial=S][,write-cache=on|off|auto]`.
-func addVirtioBlk(m *Machine, o *qemuopt.Opts) error {
+// blkProps are the properties of both virtio block devices (QEMU 7.2
+// hw/block/virtio-blk.c virtio_blk_properties, the ones gemu has).
+var blkProps = []prop{
+	{"drive", "str", "Node name or ID of a block device to use as a backend"},
+	{"serial", "str", "GET_ID answer (up to 20 bytes)"},
+	{"write-cache", "OnOffAuto", "on/off/auto (auto: the drive's cache mode)"},
+}
+
+// newBlk creates a virtio block device on the drive o names and marks the
+// drive used; the caller plugs it into a transport.
+func (m *Machine) newBlk(o *qemuopt.Opts) (*virtio.Blk, *drive, error) {
+	name := o.String("driver", "")
 	id, ok := o.Get("drive")
 	if !ok || id == "" {
-		return o.Errorf("drive property not set")
+		return nil, nil, o.Errorf("drive property not set")
 	}
 	d := m.drives[id]
 	if d == nil {
-		return o.Errorf("Property 'virtio-blk-device.drive' can't find value '%s'", id)
+		return nil, nil, o.Errorf("Property '%s.drive' can't find value '%s'", name, id)
 	}
 	if d.used {
-		return o.Errorf("Property 'virtio-blk-device.drive' can't take value '%s', it's in use", id)
+		return nil, nil, o.Errorf("Property '%s.drive' can't take value '%s', it's in use", name, id)
 	}
 	switch wc := o.String("write-cache", "auto"); wc {
 	case "auto":
 	case "on", "off":
 		d.img.SetWriteCache(wc == "on")
 	default:
-		return o.Errorf("write-cache=%s: want on, off or auto", wc)
+		return nil, nil, o.Errorf("write-cache=%s: want on, off or auto", wc)
 	}
 	dev := virtio.NewBlk(d.img, o.String("serial", ""))
 	dev.Trace = m.Tracer("virtio")
+	return dev, d, nil
+}
+
+// addVirtioBlk is `-device virtio-blk-device,drive=ID[,bus=virtio-mmio-bus.N]`.
+func addVirtioBlk(m *Machine, o *qemuopt.Opts) error {
+	dev, d, err := m.newBlk(o)
+	if err != nil {
+		return err
+	}
 	if _, _, err := m.plugVirtio(o, dev); err != nil {
+		return err
+	}
+	d.used = true
+	return nil
+}
+
+// addVirtioBlkPCI is `-device virtio-blk-pci,drive=ID[,addr=SLOT]` and
+// what -drive if=virtio creates: QEMU's 1af4:1042 with class
+// PCI_CLASS_STORAGE_SCSI and vectors = queues + 1 = 2
+// (hw/virtio/virtio-blk-pci.c).
+func addVirtioBlkPCI(m *Machine, o *qemuopt.Opts) error {
+	dev, d, err := m.newBlk(o)
+	if err != nil {
+		return err
+	}
+	vectors, err := o.Uint("vectors", 2)
+	if err != nil {
+		return err
+	}
+	if vectors > 64 {
+		return o.Errorf("vectors=%d: at most 64", vectors)
+	}
+	p := virtio.NewPCI(m.Bus, dev, virtio.PCIConfig{Class: 0x010000, Vectors: int(vectors)})
+	p.Trace = m.Tracer("virtio")
+	if err := m.attachPCI(o, p.Function()); err != nil {
 		return err
 	}
 	d.used = true

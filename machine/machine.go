@@ -177,10 +177,12 @@ type Machine struct {
 
 	memBackends  map[string]*memBackend   // -object memory-backend-* by id
 	drives       map[string]*drive        // -drive by id, -blockdev by node-name
+	driveDevices []*qemuopt.Opts          // the -device each -drive if=virtio asks for
 	globals      []global                 // -global, checked
 	virtioLegacy bool                     // virtio-mmio.force-legacy
 	chardevs     map[string]*qemuopt.Opts // -chardev by id
 	sounds       int                      // virtio-sound devices so far (voice names)
+	mon          *monitor                 // the monitor's commands (monitor.go)
 	gdbStub      *gdbState                // ListenGDB's stub, nil without one
 
 	fdtHooks   []func(root *fdt.Node)
@@ -313,8 +315,9 @@ func New(cfg Config) (_ *Machine, err error) {
 		return nil, err
 	}
 
-	// The user's devices, in command-line order.
-	for _, d := range m.Config.Devices {
+	// The user's devices, in command-line order, then those of -drive
+	// if=virtio (QEMU's drive_new appends them to the -device list).
+	for _, d := range append(slices.Clip(m.Config.Devices), m.driveDevices...) {
 		if err := m.addDevice(d); err != nil {
 			return nil, err
 		}

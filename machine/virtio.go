@@ -112,22 +112,12 @@ func (m *Machine) plugVirtio(o *qemuopt.Opts, dev virtio.Device) (*virtio.MMIO, 
 
 // addVirtioSound is `-device virtio-sound-device,audiodev=ID[,bus=virtio-mmio-bus.N]`.
 func addVirtioSound(m *Machine, o *qemuopt.Opts) error {
-	a, err := m.deviceAudiodev(o)
+	d, err := m.newSound(o)
 	if err != nil {
 		return err
 	}
-	d := virtio.NewSound(m.Clock, nil)
-	d.UseAudiodev(a)
-	d.Trace = m.Tracer("virtio")
 	if _, _, err := m.plugVirtio(o, d); err != nil {
 		return err
 	}
-	// Voice names (per-stream WAV files, statistics): virtio-snd, then
-	// virtio-snd1, virtio-snd2, ... for further sound devices.
-	if m.sounds > 0 {
-		d.Name = fmt.Sprintf("virtio-snd%d", m.sounds)
-	}
-	m.sounds++
-	m.AtExit(func() error { d.Close(); return nil })
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,14 +36,21 @@ func rawMode(fd int, signals bool) (restore func(), err error) {
 }
 
 // escaper implements QEMU's mux escapes on console input: Ctrl-A x quits,
-// Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints help; gemu adds Ctrl-A t,
-// which prints the instruction ring buffer (-itrace); other Ctrl-A
-// sequences are swallowed.
+// Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h prints help, Ctrl-A c switches
+// to the monitor and back; gemu adds Ctrl-A t, which prints the
+// instruction ring buffer (-itrace); other Ctrl-A sequences are
+// swallowed.
 type escaper struct {
 	pending bool
 	quit    func()
 	dump    func() // Ctrl-A t: print the instruction ring buffer
 	help    io.Writer
+
+	// monitor runs one line of gemu's monitor (machine.Monitor); Ctrl-A c
+	// switches the console between the guest and the monitor, as on QEMU.
+	monitor func(line string) string
+	inMon   bool
+	line    []byte
 }
 
 const ctrlA = 0x01
@@ -64,7 +72,17 @@ func (e *escaper) filter(p []byte) []byte {
 					e.dump()
 				}
 			case 'h', 'H', '?':
-				fmt.Fprint(e.help, "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a t    print the last instructions (-itrace)\r\nC-a C-a  send C-a\r\n")
+				fmt.Fprint(e.help, "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a c    switch between console and monitor\r\nC-a t    print the last instructions (-itrace)\r\nC-a C-a  send C-a\r\n")
+			case 'c', 'C':
+				if e.monitor != nil {
+					e.inMon = !e.inMon
+					e.line = e.line[:0]
+					if e.inMon {
+						fmt.Fprint(e.help, "\r\ngemu monitor - type 'help' for more information\r\n(gemu) ")
+					} else {
+						fmt.Fprint(e.help, "\r\n")
+					}
+				}
 			}
 			continue
 		}
@@ -72,9 +90,36 @@ func (e *escaper) filter(p []byte) []byte {
 			e.pending = true
 			continue
 		}
+		if e.inMon {
+			e.monitorByte(b)
+			continue
+		}
 		out = append(out, b)
 	}
 	return out
+}
+
+// monitorByte is one typed byte in monitor mode: echoed, collected into a
+// line, the line run on Enter.
+func (e *escaper) monitorByte(b byte) {
+	switch b {
+	case '\r', '\n':
+		fmt.Fprint(e.help, "\r\n")
+		out := e.monitor(string(e.line))
+		fmt.Fprint(e.help, strings.ReplaceAll(out, "\n", "\r\n"))
+		fmt.Fprint(e.help, "(gemu) ")
+		e.line = e.line[:0]
+	case 0x7f, '\b':
+		if len(e.line) > 0 {
+			e.line = e.line[:len(e.line)-1]
+			fmt.Fprint(e.help, "\b \b")
+		}
+	default:
+		if b >= ' ' && len(e.line) < 256 {
+			e.line = append(e.line, b)
+			fmt.Fprintf(e.help, "%c", b)
+		}
+	}
 }
 
 // readConsole copies stdin to the machine until EOF or quit.

@@ -101,7 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		var esc *escaper
 		if o.mux {
-			esc = &escaper{quit: m.Stop, help: stderr, dump: func() { m.DumpITrace("Ctrl-A t") }}
+			esc = &escaper{quit: m.Stop, help: stderr, monitor: m.Monitor, dump: func() { m.DumpITrace("Ctrl-A t") }}
 		}
 		go readConsole(stdin, send, m.CloseInput, esc)
 	} else {

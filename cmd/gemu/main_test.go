@@ -111,8 +111,10 @@ func TestParseArgsHelp(t *testing.T) {
 			`name "ivshmem-doorbell", bus PCI, desc "Inter-VM shared memory"` + "\n" +
 			`name "ivshmem-plain", bus PCI, desc "Inter-VM shared memory"` + "\n\nSound devices:\n" +
 			`name "AC97", bus PCI, desc "Intel 82801AA AC97 Audio"` + "\n" +
-			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n\nStorage devices:\n" +
-			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n"},
+			`name "virtio-sound-device", bus virtio-bus, desc "Virtio Sound"` + "\n" +
+			`name "virtio-sound-pci", bus PCI, desc "Virtio Sound"` + "\n\nStorage devices:\n" +
+			`name "virtio-blk-device", bus virtio-bus, desc "Virtio Block"` + "\n" +
+			`name "virtio-blk-pci", bus PCI, desc "Virtio Block"` + "\n"},
 		{[]string{"-device", "AC97,help"}, "AC97 options:\n" +
 			"  addr=<int32>           - Slot and optional function number, example: 06.0 or 06\n" +
 			"  audiodev=<str>         - ID of an audiodev to use as a backend\n" +
@@ -198,6 +200,25 @@ func TestParseArgsErrors(t *testing.T) {
 	}
 }
 
+func TestEscaperMonitor(t *testing.T) {
+	var help bytes.Buffer
+	var lines []string
+	e := &escaper{quit: func() {}, help: &help, monitor: func(l string) string {
+		lines = append(lines, l)
+		return "done\n"
+	}}
+	out := e.filter([]byte("ab\x01cjack 0 offx\x7f\r\x01cz"))
+	if string(out) != "abz" {
+		t.Errorf("guest got %q, want %q", out, "abz")
+	}
+	if len(lines) != 1 || lines[0] != "jack 0 off" {
+		t.Errorf("monitor lines %q", lines)
+	}
+	if !strings.Contains(help.String(), "(gemu) ") || !strings.Contains(help.String(), "done\r\n") {
+		t.Errorf("monitor output %q", help.String())
+	}
+}
+
 func TestEscaper(t *testing.T) {
 	tests := []struct {
 		in       string
@@ -277,7 +298,7 @@ func TestRunErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "no virtio-pci transport yet"},
+		{[]string{"-kernel", "x.elf", "-drive", "file=x.img,if=virtio"}, "could not open 'x.img'"},
 		{[]string{"-kernel", "x.elf", "-global", "AC97.x=1"}, "property 'AC97.x' not found"},
 		{[]string{"-kernel", "x.elf", "-global", "nosuch.x=1"}, `no global properties for "nosuch"`},
 	} {

@@ -134,6 +134,10 @@ type Function struct {
 	OnConfigWrite func(off, size int, val uint32)
 	// OnReset, if set, is called by Reset after the header is restored.
 	OnReset func()
+	// OnConfigRead, if set, is called before every configuration read
+	// with its offset and size, so a capability whose bytes mirror device
+	// state (virtio's PCI configuration access window) can fill them in.
+	OnConfigRead func(off, size int)
 }
 
 // NewFunction returns a function with a standard type-0 header for id and
@@ -319,6 +323,9 @@ func (f *Function) Reset() {
 // ReadConfig reads size bytes (1, 2 or 4) at off; bytes past the end of the
 // configuration space read as ones, like QEMU (pci_host_config_read_common).
 func (f *Function) ReadConfig(off, size int) uint32 {
+	if f.OnConfigRead != nil {
+		f.OnConfigRead(off, size)
+	}
 	var v uint32
 	for i := size - 1; i >= 0; i-- {
 		b := byte(0xff)

@@ -1,7 +1,10 @@
-// Package virtio is gemu's virtio layer: split virtqueues (queue.go), the
-// virtio-mmio version 2 transport of the virt board's eight slots
-// (mmio.go), and device models behind it — the virtio sound card
-// (sound.go, pcm.go).
+// Package virtio is gemu's virtio layer: split virtqueues (queue.go), two
+// transports sharing one core (transport.go) — virtio-mmio in its modern
+// and legacy interfaces for the virt board's eight slots (mmio.go,
+// legacy.go) and the virtio 1.x PCI transport (pci.go) — and the device
+// models behind them, each of which works on either: the virtio sound
+// card (sound.go, pcm.go, sound_ctl.go: jacks, channel maps, controls,
+// events) and the virtio block device (blk.go).
 //
 // Everything a guest writes is untrusted. Descriptor tables, ring indexes,
 // buffer addresses and lengths are checked on every use and reach guest RAM
@@ -26,6 +29,8 @@
 //
 // References: Virtual I/O Device (VIRTIO) Version 1.2, sections 2 (basic
 // facilities: status, feature bits, split virtqueues), 4.2 (virtio over
-// MMIO) and 5.14 (sound device); QEMU hw/virtio/virtio-mmio.c and
-// hw/audio/virtio-snd.c; docs/devices/virtio-mmio.md and virtio-sound.md.
+// MMIO), 4.1 (virtio over PCI) and 5.14 (sound device; VirtIO 1.3
+// 5.14.6.10 for controls); QEMU hw/virtio/virtio-mmio.c,
+// hw/virtio/virtio-pci.c and hw/audio/virtio-snd.c;
+// docs/devices/virtio-mmio.md, virtio-pci.md and virtio-sound.md.
 package virtio

@@ -94,10 +94,16 @@ func FuzzSoundControl(f *testing.F) {
 	f.Add(join(le(reqPCMInfo, 0, 2, 32), params(0, 8192, 2048, 2, 5, 7), pcmReq(reqPCMPrepare, 0), pcmReq(reqPCMStart, 0)))
 	f.Add(join(params(1, 4000, 400, 1, 4, 1), pcmReq(reqPCMPrepare, 1), pcmReq(reqPCMStart, 1), pcmReq(reqPCMStop, 1), pcmReq(reqPCMRelease, 1)))
 	f.Add(join(le(reqJackInfo, 0, 0, 24), le(reqChmapInfo, 0, 1, 24), []byte{1}, le(reqPCMStop, 9)))
+	f.Add(join(le(reqCtlInfo, 0, 4, 96), le(reqCtlRead, 2), append(le(reqCtlWrite, 2, 15, 31), make([]byte, 504)...), le(reqCtlTLVRead, 0), le(reqCtlEnumItems, 1), le(reqJackRemap, 1, 0, 0)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := newRig(t)
 		r.be.inData = pattern(4000, 3)
-		r.snd.Chmaps = len(data) > 0 && data[0]&1 == 1
+		if len(data) > 0 && data[0]&1 == 1 {
+			r.snd.SetLayout(2, 2, 2)
+		}
+		if len(data) > 0 && data[0]&2 == 2 {
+			r.feat = FeatureCtls // the control requests of VirtIO 1.3
+		}
 		r.setup(64)
 		msgs := splitOn(data, sep)
 		for i, m := range msgs {

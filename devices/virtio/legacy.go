@@ -89,9 +89,7 @@ func (t *MMIO) writeLegacy(off uint64, v uint32, q *Queue) {
 		q.pfn = v
 		t.layoutLegacy(q)
 	case RegQueueNotify:
-		if t.Live() && v < uint32(len(t.queues)) && t.queues[v].Ready {
-			t.dev.Notify(int(v))
-		}
+		t.notify(v)
 	case RegInterruptACK:
 		t.isr &^= v
 		t.updateIRQ()
@@ -123,8 +121,5 @@ func (t *MMIO) layoutLegacy(q *Queue) {
 	}
 	a := uint64(q.align)
 	q.Device = (q.Driver + 4 + 2*n + a - 1) / a * a
-	q.indirect = t.drvFeat&FeatureIndirectDesc != 0
-	if err := q.enable(); err != nil {
-		t.Fail(err)
-	}
+	t.enableQueue(q)
 }

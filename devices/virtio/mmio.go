@@ -92,91 +92,23 @@ const (
 	FeatureVersion1     = 1 << 32
 )
 
-// Transport is what a device model uses of the transport it sits behind
-// (virtio-mmio today; virtio-pci implements the same): guest RAM, its
-// queues, and the error state.
-type Transport interface {
-	// Bus is the bus the device reaches guest RAM through.
-	Bus() *bus.Bus
-	// Queue returns queue i (nil if the device has no such queue).
-	Queue(i int) *Queue
-	// Live reports whether the device may process queues.
-	Live() bool
-	// Negotiated returns the features the driver accepted.
-	Negotiated() uint64
-	// Fail puts the device into its error state (DEVICE_NEEDS_RESET).
-	Fail(err error)
-}
-
-// Device is a virtio device model (the part behind the transport: sound,
-// block, ...). The transport owns the queues and the registers; the device
-// is told about notifications, resets and DRIVER_OK. Nothing in a device
-// depends on which transport or interface (legacy or modern) carries it.
-type Device interface {
-	// DeviceID is the virtio device type (5: "Device Types"); 25 = sound.
-	DeviceID() uint32
-	// Features are the device-specific feature bits offered (bits 0..23);
-	// the transport adds the bits it implements itself.
-	Features() uint64
-	// QueueSizes gives the device's own size of each of its queues (QEMU's
-	// virtio_add_queue sizes): the number of queues, the initial QueueNum
-	// of a legacy driver that never writes it, and what virtio-pci
-	// reports. virtio-mmio reports QueueNumMax for every queue.
-	QueueSizes() []uint16
-	// ReadConfig reads the device configuration space (size 1, 2, 4 or 8);
-	// bytes beyond it read 0.
-	ReadConfig(off uint64, size int) uint64
-	// WriteConfig writes it (most fields are read-only).
-	WriteConfig(off uint64, size int, val uint64)
-	// Attach gives the device its transport, once, before anything else.
-	Attach(t Transport)
-	// Notify is the driver kicking queue q. It is only called while the
-	// driver is DRIVER_OK and the device does not need a reset.
-	Notify(q int)
-	// Reset returns the device to its initial state (status written 0, or
-	// a board reset). Chains it still holds are dropped, not returned.
-	Reset()
-}
-
 // MMIO is one virtio-mmio slot.
 type MMIO struct {
-	bus *bus.Bus
-	irq bus.IRQ
-	dev Device // nil: empty slot
+	core
+	irq  bus.IRQ
+	line bool
 
-	queues   []*Queue
-	status   uint32
-	devSel   uint32
-	drvSel   uint32
-	drvFeat  uint64
-	queueSel uint32
-	isr      uint32
-	line     bool
-
-	// Legacy interface (version 1) state.
-	legacy    bool
-	pageShift uint32 // log2(GuestPageSize); QEMU's guest_page_shift
-
-	// Trace, when set, receives one line per register access and error.
-	Trace bus.TraceFunc
-	// Err is the first error that put the device into NEEDS_RESET since the
-	// last reset (diagnostics and tests); Errors counts them all.
-	Err    error
-	Errors uint64
-
-	broken bool // a legacy device's error state (no NEEDS_RESET bit)
+	pageShift uint32 // legacy: log2(GuestPageSize); QEMU's guest_page_shift
 }
 
 // NewMMIO creates a slot on b raising irq, holding dev (nil for an empty
 // slot).
 func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
-	t := &MMIO{bus: b, irq: irq, dev: dev}
+	t := &MMIO{irq: irq}
+	t.init(b, dev, "virtio-mmio")
+	t.signal = t.updateIRQ
+	t.onReset = func() { t.pageShift = 0 }
 	if dev != nil {
-		for i, n := range dev.QueueSizes() {
-			q := &Queue{Index: i, Max: QueueNumMax, size: n, bus: b}
-			q.interrupt = t.usedBuffer
-			t.queues = append(t.queues, q)
-		}
 		dev.Attach(t)
 	}
 	t.Reset()
@@ -186,81 +118,15 @@ func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
 // SetLegacy selects the legacy interface (version 1; QEMU's
 // force-legacy=on, its default) or the modern one, and resets the slot.
 func (t *MMIO) SetLegacy(on bool) {
-	t.legacy = on
+	t.legacy, t.sizedQueues = on, on
 	t.Reset()
 }
 
 // Legacy reports whether the slot has the legacy interface.
 func (t *MMIO) Legacy() bool { return t.legacy }
 
-// Bus is the bus the device reaches guest RAM through.
-func (t *MMIO) Bus() *bus.Bus { return t.bus }
-
-// Queue returns queue i (nil if the device has no such queue).
-func (t *MMIO) Queue(i int) *Queue {
-	if i < 0 || i >= len(t.queues) {
-		return nil
-	}
-	return t.queues[i]
-}
-
-// Status returns the device status register.
-func (t *MMIO) Status() uint32 { return t.status }
-
-// Negotiated returns the features the driver accepted.
-func (t *MMIO) Negotiated() uint64 { return t.drvFeat }
-
-// Live reports whether the device may process queues: DRIVER_OK is set and
-// it does not need a reset.
-func (t *MMIO) Live() bool {
-	return t.status&StatusDriverOK != 0 && t.status&StatusNeedsReset == 0 && !t.broken
-}
-
 // IRQ reports the interrupt line level.
 func (t *MMIO) IRQ() bool { return t.line }
-
-func (t *MMIO) tracef(format string, args ...any) {
-	if t.Trace != nil {
-		t.Trace("virtio-mmio: "+format, args...)
-	}
-}
-
-// Reset is a device reset (Status written 0, or a board reset): queues,
-// features and interrupts cleared, the device model reset (2.4).
-func (t *MMIO) Reset() {
-	t.status, t.devSel, t.drvSel, t.drvFeat, t.queueSel = 0, 0, 0, 0, 0
-	t.pageShift = 0
-	for _, q := range t.queues {
-		q.reset()
-		if t.legacy {
-			q.Num = q.size // QEMU keeps the device's vring.num
-		}
-	}
-	t.Err, t.broken = nil, false
-	if t.dev != nil {
-		t.dev.Reset()
-	}
-	t.isr = 0
-	t.updateIRQ()
-}
-
-// features offered: the device's plus the transport's own. The legacy
-// interface has no VERSION_1 (and shows only bits 0..31, 4.2.4).
-func (t *MMIO) features() uint64 {
-	if t.dev == nil {
-		return 0
-	}
-	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc
-	if !t.legacy {
-		f |= FeatureVersion1
-	}
-	return f
-}
-
-func (t *MMIO) usedBuffer() {
-	t.isr |= IntUsedBuffer
-	t.updateIRQ()
-}
 
 // updateIRQ is QEMU's virtio_mmio_update_irq: the line follows
 // InterruptStatus, and a set status is signalled again on every call
@@ -273,31 +139,6 @@ func (t *MMIO) updateIRQ() {
 		t.irq.Set(l)
 	}
 }
-
-// Fail puts the device into its error state: DEVICE_NEEDS_RESET in Status
-// and, if the driver is running it, a configuration change interrupt
-// (2.1.2). The device stops processing queues until the driver resets it.
-func (t *MMIO) Fail(err error) {
-	t.Errors++
-	if t.Err == nil {
-		t.Err = err
-	}
-	t.tracef("device needs reset: %v", err)
-	if t.legacy {
-		t.broken = true // QEMU virtio_error: no status bit without VERSION_1
-		return
-	}
-	if t.status&StatusNeedsReset != 0 {
-		return
-	}
-	t.status |= StatusNeedsReset
-	if t.status&StatusDriverOK != 0 {
-		t.isr |= IntConfigChange
-		t.updateIRQ()
-	}
-}
-
-func (t *MMIO) selected() *Queue { return t.Queue(int(t.queueSel)) }
 
 // Read implements bus.Device.
 func (t *MMIO) Read(off uint64, size int) uint64 {
@@ -395,10 +236,7 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 	case RegDeviceFeatSel:
 		t.devSel = v
 	case RegDriverFeatures:
-		if t.drvSel <= 1 && t.status&StatusFeaturesOK == 0 {
-			shift := 32 * t.drvSel
-			t.drvFeat = t.drvFeat&^(0xffffffff<<shift) | uint64(v)<<shift
-		}
+		t.writeDriverFeatures(v)
 	case RegDriverFeatSel:
 		t.drvSel = v
 	case RegQueueSel:
@@ -418,16 +256,9 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 			q.Ready = false
 			return
 		}
-		if !q.Ready {
-			q.indirect = t.drvFeat&FeatureIndirectDesc != 0
-			if err := q.enable(); err != nil {
-				t.Fail(err)
-			}
-		}
+		t.enableQueue(q)
 	case RegQueueNotify:
-		if t.Live() && v < uint32(len(t.queues)) && t.queues[v].Ready {
-			t.dev.Notify(int(v))
-		}
+		t.notify(v)
 	case RegInterruptACK:
 		t.isr &^= v
 		t.updateIRQ()
@@ -453,23 +284,4 @@ func setHalf(x uint64, high bool, v uint32) uint64 {
 		return x&0xffffffff | uint64(v)<<32
 	}
 	return x&^0xffffffff | uint64(v)
-}
-
-// writeStatus: 0 resets; otherwise the driver sets bits (3.1.1). On
-// FEATURES_OK the device checks the driver accepted only offered features
-// and leaves FEATURES_OK clear if not (3.1.1 step 6). NEEDS_RESET is the
-// device's and survives driver writes.
-func (t *MMIO) writeStatus(v uint32) {
-	if v == 0 {
-		t.Reset()
-		return
-	}
-	v &= 0xff
-	if v&StatusFeaturesOK != 0 && t.status&StatusFeaturesOK == 0 {
-		if t.drvFeat&^t.features() != 0 {
-			t.tracef("driver accepted unoffered features %#x: FEATURES_OK refused", t.drvFeat&^t.features())
-			v &^= StatusFeaturesOK
-		}
-	}
-	t.status = v&^StatusNeedsReset | t.status&StatusNeedsReset
 }

@@ -60,7 +60,9 @@ type pcmStream struct {
 	s     *Sound
 	id    int
 	dir   uint8
+	ord   int // index among the streams of its direction
 	state pcmState
+	xrun  bool // an XRUN was reported and no data has moved since
 
 	bufferBytes, periodBytes, features uint32
 	spec                               audio.Spec
@@ -77,10 +79,14 @@ type pcmStream struct {
 }
 
 func (st *pcmStream) name() string {
-	if st.dir == dirOutput {
-		return st.s.Name + ".out"
+	n := st.s.Name + ".out"
+	if st.dir == dirInput {
+		n = st.s.Name + ".in"
 	}
-	return st.s.Name + ".in"
+	if st.ord > 0 {
+		n += fmt.Sprint(st.ord)
+	}
+	return n
 }
 
 // reset drops everything: voice closed, messages forgotten (the transport
@@ -91,25 +97,18 @@ func (st *pcmStream) reset() {
 	st.state = stateInitial
 	st.ncarry = 0
 	st.spec = audio.Spec{}
+	st.xrun = false
 }
 
 // pcmInfo fills a virtio_snd_pcm_info (5.14.6.6.2) of len(p) >= 32 bytes.
 func (st *pcmStream) pcmInfo(p []byte) {
-	put32(p[0:], 0) // hda_fn_nid: Linux uses it as the ALSA device number
-	put32(p[4:], 0) // no stream features (no MSG_POLLING, no EVT_XRUNS)
+	put32(p[0:], 0)            // hda_fn_nid: Linux uses it as the ALSA device number
+	put32(p[4:], pcmFEvtXruns) // XRUN events; no shared memory, no polling
 	put64(p[8:], formatMask())
 	put64(p[16:], rateMask())
 	p[24] = st.dir
 	p[25] = channelsMin
 	p[26] = channelsMax
-}
-
-// chmapInfo fills a virtio_snd_chmap_info (5.14.6.7.1): stereo FL, FR.
-func (st *pcmStream) chmapInfo(p []byte) {
-	put32(p[0:], 0)
-	p[4] = st.dir
-	p[5] = 2
-	p[6], p[7] = 3, 4 // VIRTIO_SND_CHMAP_FL, _FR
 }
 
 // request applies one PCM control request and returns its status.
@@ -156,7 +155,7 @@ func (st *pcmStream) setParams(req []byte) uint32 {
 	switch {
 	case pad != 0 || buffer == 0 || period == 0 || buffer%period != 0:
 		return sndBadMsg
-	case !okFmt || int(rateBit) >= len(rateBits) || features != 0 ||
+	case !okFmt || int(rateBit) >= len(rateBits) || features&^pcmFEvtXruns != 0 ||
 		channels < channelsMin || channels > channelsMax:
 		return sndNotSupp
 	}
@@ -212,6 +211,7 @@ func (st *pcmStream) open() {
 	if st.dir == dirOutput {
 		st.out, err = be.OpenOutput(st.name(), st.spec)
 		if err == nil {
+			st.applyVolume()
 			st.out.SetActive(true)
 		} else {
 			st.out = nil
@@ -246,6 +246,14 @@ func (st *pcmStream) sync(at int64) {
 		return
 	}
 	moved, starved := st.play(budget)
+	if moved > 0 {
+		st.xrun = false
+	} else if starved {
+		// A whole tick with nothing to play: an underrun. (The tick
+		// that returns the last message is not one, so a draining
+		// driver has a tick to stop the stream first.)
+		st.reportXrun()
+	}
 	if starved {
 		// No message queued: the time passes in silence (an underrun the
 		// sink counts); later messages play from then on, not in a burst.
@@ -330,6 +338,10 @@ func (st *pcmStream) complete(m *ioMsg, pcm uint64) {
 func (st *pcmStream) capture() {
 	b := st.s.t.Bus()
 	fb := uint64(st.fb)
+	if len(st.pending) == 0 && st.in != nil && st.in.Buffered() > 0 {
+		// Frames arrive with no buffer to put them in: an overrun.
+		st.reportXrun()
+	}
 	for len(st.pending) > 0 {
 		m := st.pending[0]
 		room := (m.WLen - pcmStatusSize - m.off) / fb
@@ -344,6 +356,9 @@ func (st *pcmStream) capture() {
 				}
 				m.off += got * fb
 				room -= got
+				if got > 0 {
+					st.xrun = false
+				}
 			}
 		}
 		if room > 0 {
@@ -366,4 +381,15 @@ func (st *pcmStream) flush() {
 		}
 		st.complete(m, pcm)
 	}
+}
+
+// reportXrun sends one VIRTIO_SND_EVT_PCM_XRUN per underrun or overrun
+// (5.14.6.2) if the driver asked for them in SET_PARAMS.
+func (st *pcmStream) reportXrun() {
+	if st.xrun || st.features&pcmFEvtXruns == 0 {
+		return
+	}
+	st.xrun = true
+	st.s.tracef("stream %d: XRUN", st.id)
+	st.s.event(evtPCMXrun, uint32(st.id))
 }

@@ -31,6 +31,8 @@ type fakeOut struct {
 	pending int    // frames accepted and not drained
 	active  bool
 	closed  bool
+	vol     [2]float64
+	mute    bool
 }
 
 func (o *fakeOut) fb() int       { return o.spec.FrameBytes() }
@@ -42,7 +44,7 @@ func (o *fakeOut) Write(p []byte) int {
 	o.pending += n
 	return n
 }
-func (o *fakeOut) SetVolume(l, r float64, mute bool) {}
+func (o *fakeOut) SetVolume(l, r float64, mute bool) { o.vol = [2]float64{l, r}; o.mute = mute }
 func (o *fakeOut) SetActive(on bool)                 { o.active = on }
 func (o *fakeOut) Close()                            { o.closed = true }
 
@@ -105,6 +107,7 @@ type rig struct {
 	q    [4]*drvQueue
 	nq   int // queues the device has (4: sound)
 	heap uint64
+	feat uint32 // device feature bits the driver accepts besides INDIRECT_DESC
 }
 
 // drvQueue is the driver's side of one virtqueue.
@@ -171,7 +174,7 @@ func (r *rig) setup(num uint16) {
 	r.wr(RegDriverFeatSel, 1)
 	r.wr(RegDriverFeatures, 1) // VERSION_1
 	r.wr(RegDriverFeatSel, 0)
-	r.wr(RegDriverFeatures, FeatureIndirectDesc)
+	r.wr(RegDriverFeatures, FeatureIndirectDesc|r.feat)
 	r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusFeaturesOK)
 	if r.rd(RegStatus)&StatusFeaturesOK == 0 {
 		r.fatalf("FEATURES_OK refused")

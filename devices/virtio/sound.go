@@ -8,10 +8,12 @@ import (
 	"gemu/devices/audio"
 )
 
-// The virtio sound device (VirtIO 1.2 section 5.14; QEMU hw/audio/virtio-snd.c):
-// device ID 25, four queues (control, event, tx, rx), two PCM streams
-// (stream 0 plays, stream 1 records), no jacks, optionally one channel map
-// per stream. Control requests are answered synchronously when the driver
+// The virtio sound device (VirtIO 1.2 section 5.14, controls from VirtIO
+// 1.3 5.14.6.10; QEMU hw/audio/virtio-snd.c): device ID 25, four queues
+// (control, event, tx, rx), QEMU's streams= PCM streams (default 2: the
+// first half, rounded up, play, the rest record), jacks= jacks and chmaps=
+// channel maps (default none, as QEMU), and with VIRTIO_SND_F_CTLS volume
+// and mute controls on the playback streams (sound_ctl.go). Control requests are answered synchronously when the driver
 // kicks the control queue (Linux waits at most 1 s for each). PCM data
 // moves on the machine clock: tx buffers go into an audio output as fast as
 // the audio is due and each is returned only once its last frame has been
@@ -32,8 +34,22 @@ const (
 
 // SoundQueueSize is the size of every queue (QEMU hw/audio/virtio-snd.c
 // virtio_add_queue(vdev, 64, ...); virtio-drivers needs at least 32).
-// virtio-mmio reports QueueNumMax (1024) instead, as QEMU's does.
+// virtio-pci reports it as queue_size; virtio-mmio reports QueueNumMax
+// (1024) instead, as QEMU's does, and keeps 64 as the legacy default.
 const SoundQueueSize = 64
+
+// Feature bits (5.14.3).
+const (
+	// FeatureCtls is VIRTIO_SND_F_CTLS (VirtIO 1.3): control elements.
+	FeatureCtls = 1 << 0
+)
+
+// Limits of the layout properties, QEMU 10's (virtio_snd_realize).
+const (
+	MaxStreams = 10
+	MaxJacks   = 8
+	MaxChmaps  = 18
+)
 
 // Request codes (5.14.6.1).
 const (
@@ -46,6 +62,29 @@ const (
 	reqPCMStart     = 0x0104
 	reqPCMStop      = 0x0105
 	reqChmapInfo    = 0x0200
+	reqCtlInfo      = 0x0300
+	reqCtlEnumItems = 0x0301
+	reqCtlRead      = 0x0302
+	reqCtlWrite     = 0x0303
+	reqCtlTLVRead   = 0x0304
+	reqCtlTLVWrite  = 0x0305
+	reqCtlTLVCmd    = 0x0306
+)
+
+// Event codes (5.14.6.2, 5.14.6.10.3).
+const (
+	evtJackConnected    = 0x1000
+	evtJackDisconnected = 0x1001
+	evtPCMPeriodElapsed = 0x1100
+	evtPCMXrun          = 0x1101
+	evtCtlNotify        = 0x1200
+	eventSize           = 8
+	maxEventBacklog     = 64
+)
+
+// PCM stream feature bits (5.14.6.6.2).
+const (
+	pcmFEvtXruns = 1 << 4 // VIRTIO_SND_PCM_F_EVT_XRUNS
 )
 
 // Status codes (5.14.6.1).
@@ -70,10 +109,13 @@ const (
 	setParamsSize  = 24
 	pcmInfoSize    = 32
 	chmapInfoSize  = 24
+	jackInfoSize   = 24
+	ctlInfoSize    = 96
+	ctlValueSize   = 512
 	xferSize       = 4
 	pcmStatusSize  = 8
 	maxInfoItem    = 4096 // largest info item size a driver may ask for
-	maxRequestSize = 64
+	maxRequestSize = 8 + ctlValueSize
 )
 
 // formatBits maps the PCM format bit indexes the device offers (5.14.6.6.3)
@@ -120,15 +162,21 @@ type Sound struct {
 	// and moves no data: playback is discarded, capture produces nothing.
 	audio.Link
 
-	// Name prefixes the voice names (NAME.out, NAME.in).
+	// Name prefixes the voice names (NAME.out, NAME.in; further streams of
+	// a direction NAME.out1, NAME.in1, ...).
 	Name string
-	// Chmaps, when set, makes the device report one channel map per stream
-	// (config chmaps = 2) and answer CHMAP_INFO; QEMU reports none.
-	Chmaps bool
 	// Trace, when set, receives one line per control request and I/O event.
 	Trace bus.TraceFunc
+	// NoControls withdraws VIRTIO_SND_F_CTLS (QEMU 10 does not offer it).
+	NoControls bool
 
-	streams [2]*pcmStream
+	streams []*pcmStream
+	jacks   []jack
+	chmaps  int
+	mixer   mixer
+
+	events  []event // waiting for an event queue buffer
+	evChain Chain
 	chain   Chain
 	req     [maxRequestSize]byte
 	resp    []byte
@@ -140,23 +188,63 @@ type Sound struct {
 // NewSound creates the device; be may be nil (no audio).
 func NewSound(clk *clock.Clock, be audio.Backend) *Sound {
 	s := &Sound{clk: clk, Link: audio.Link{Backend: be}, Name: "virtio-snd"}
-	for i := range s.streams {
-		st := &pcmStream{s: s, id: i, dir: uint8(i)}
-		st.pace = audio.NewPacer(clk, st.sync)
-		s.streams[i] = st
+	if err := s.SetLayout(2, 0, 0); err != nil {
+		panic(err)
 	}
 	return s
 }
 
-// Transport returns the virtio-mmio slot the device is attached to.
+// SetLayout sets QEMU's streams=, jacks= and chmaps= before the device is
+// attached to a transport: streams PCM streams (1..10; the first half,
+// rounded up, are outputs, as QEMU's virtio_snd_pcm_prepare assigns
+// them), jacks jacks (0..8; even ones headphone outputs, odd ones
+// microphone inputs, all plugged in) and chmaps channel maps (0..18; the
+// first half, rounded up, for output; per direction stereo, then mono,
+// alternating).
+func (s *Sound) SetLayout(streams, jacks, chmaps int) error {
+	switch {
+	case streams < 1 || streams > MaxStreams:
+		return fmt.Errorf("virtio-snd: invalid number of streams: %d (1..%d)", streams, MaxStreams)
+	case jacks < 0 || jacks > MaxJacks:
+		return fmt.Errorf("virtio-snd: invalid number of jacks: %d (0..%d)", jacks, MaxJacks)
+	case chmaps < 0 || chmaps > MaxChmaps:
+		return fmt.Errorf("virtio-snd: invalid number of channel maps: %d (0..%d)", chmaps, MaxChmaps)
+	}
+	s.streams = nil
+	outs := (streams + 1) / 2
+	for i := range streams {
+		st := &pcmStream{s: s, id: i, dir: dirOutput, ord: i}
+		if i >= outs {
+			st.dir, st.ord = dirInput, i-outs
+		}
+		st.pace = audio.NewPacer(s.clk, st.sync)
+		s.streams = append(s.streams, st)
+	}
+	s.jacks = make([]jack, jacks)
+	for i := range s.jacks {
+		s.jacks[i].connected = true
+	}
+	s.chmaps = chmaps
+	s.mixer.init(outs)
+	return nil
+}
+
+// Transport returns the transport the device is attached to (nil before).
 func (s *Sound) Transport() Transport { return s.t }
 
 // DeviceID implements Device.
 func (s *Sound) DeviceID() uint32 { return SoundDeviceID }
 
-// Features implements Device: no sound feature bits (VIRTIO_SND_F_CTLS is
-// not implemented).
-func (s *Sound) Features() uint64 { return 0 }
+// Features implements Device: VIRTIO_SND_F_CTLS unless NoControls.
+func (s *Sound) Features() uint64 {
+	if s.NoControls {
+		return 0
+	}
+	return FeatureCtls
+}
+
+// ctls reports whether the driver accepted VIRTIO_SND_F_CTLS.
+func (s *Sound) ctls() bool { return s.t != nil && s.t.Negotiated()&FeatureCtls != 0 }
 
 // QueueSizes implements Device.
 func (s *Sound) QueueSizes() []uint16 {
@@ -166,12 +254,15 @@ func (s *Sound) QueueSizes() []uint16 {
 // Attach implements Device.
 func (s *Sound) Attach(t Transport) { s.t = t }
 
-// config returns the configuration space (5.14.4): jacks, streams, chmaps.
-func (s *Sound) config() [12]byte {
-	var c [12]byte
+// config returns the configuration space (5.14.4): jacks, streams, chmaps
+// and, with VIRTIO_SND_F_CTLS offered, controls.
+func (s *Sound) config() [16]byte {
+	var c [16]byte
+	put32(c[0:], uint32(len(s.jacks)))
 	put32(c[4:], uint32(len(s.streams)))
-	if s.Chmaps {
-		put32(c[8:], uint32(len(s.streams)))
+	put32(c[8:], uint32(s.chmaps))
+	if !s.NoControls {
+		put32(c[12:], uint32(len(s.mixer.ctls)))
 	}
 	return c
 }
@@ -198,6 +289,8 @@ func (s *Sound) Reset() {
 	for _, st := range s.streams {
 		st.reset()
 	}
+	s.events = nil
+	s.mixer.reset()
 }
 
 // Close releases the device's voices.
@@ -214,11 +307,13 @@ func (s *Sound) Notify(q int) {
 	switch q {
 	case QueueControl:
 		s.drainControl()
+	case QueueEvent:
+		// Event buffers stay available until there is an event to
+		// report.
+		s.deliverEvents()
 	case QueueTx, QueueRx:
 		s.drainIO(q)
 	}
-	// Event queue buffers stay available until there is an event to
-	// report; this device generates none (as QEMU).
 }
 
 // fail puts the device into NEEDS_RESET.
@@ -277,8 +372,22 @@ func (s *Sound) control(c *Chain) uint32 {
 	case reqJackInfo, reqPCMInfo, reqChmapInfo:
 		return s.info(c, code, req)
 	case reqJackRemap:
-		// There are no jacks, so no jack id is valid.
-		return s.respond(c, sndBadMsg, nil)
+		// No jack offers VIRTIO_SND_JACK_F_REMAP (5.14.6.4.2).
+		if n < 16 {
+			return s.respond(c, sndBadMsg, nil)
+		}
+		if id := le32(req[4:]); id >= uint32(len(s.jacks)) {
+			return s.respond(c, sndBadMsg, nil)
+		}
+		return s.respond(c, sndNotSupp, nil)
+	case reqCtlInfo, reqCtlEnumItems, reqCtlRead, reqCtlWrite, reqCtlTLVRead, reqCtlTLVWrite, reqCtlTLVCmd:
+		if !s.ctls() {
+			break
+		}
+		if code == reqCtlInfo {
+			return s.info(c, code, req)
+		}
+		return s.ctlRequest(c, code, req)
 	case reqPCMSetParams, reqPCMPrepare, reqPCMRelease, reqPCMStart, reqPCMStop:
 		if n < pcmHdrSize || code == reqPCMSetParams && n < setParamsSize {
 			return s.respond(c, sndBadMsg, nil)
@@ -324,14 +433,13 @@ func (s *Sound) info(c *Chain, code uint32, req []byte) uint32 {
 	var item int
 	switch code {
 	case reqJackInfo:
-		total, item = 0, 24
+		total, item = uint32(len(s.jacks)), jackInfoSize
 	case reqPCMInfo:
 		total, item = uint32(len(s.streams)), pcmInfoSize
 	case reqChmapInfo:
-		if s.Chmaps {
-			total = uint32(len(s.streams))
-		}
-		item = chmapInfoSize
+		total, item = uint32(s.chmaps), chmapInfoSize
+	case reqCtlInfo:
+		total, item = uint32(len(s.mixer.ctls)), ctlInfoSize
 	}
 	switch {
 	case uint64(start)+uint64(count) > uint64(total):
@@ -348,10 +456,14 @@ func (s *Sound) info(c *Chain, code uint32, req []byte) uint32 {
 	for i := uint32(0); i < count; i++ {
 		p := payload[int(i)*int(size):]
 		switch code {
+		case reqJackInfo:
+			s.jackInfo(int(start+i), p)
 		case reqPCMInfo:
 			s.streams[start+i].pcmInfo(p)
 		case reqChmapInfo:
-			s.streams[start+i].chmapInfo(p)
+			s.chmapInfo(int(start+i), p)
+		case reqCtlInfo:
+			s.mixer.ctls[start+i].info(p)
 		}
 	}
 	s.tracef("%s %d+%d", reqName(code), start, count)
@@ -461,6 +573,20 @@ func reqName(code uint32) string {
 		return "PCM_STOP"
 	case reqChmapInfo:
 		return "CHMAP_INFO"
+	case reqCtlInfo:
+		return "CTL_INFO"
+	case reqCtlEnumItems:
+		return "CTL_ENUM_ITEMS"
+	case reqCtlRead:
+		return "CTL_READ"
+	case reqCtlWrite:
+		return "CTL_WRITE"
+	case reqCtlTLVRead:
+		return "CTL_TLV_READ"
+	case reqCtlTLVWrite:
+		return "CTL_TLV_WRITE"
+	case reqCtlTLVCmd:
+		return "CTL_TLV_COMMAND"
 	}
 	return fmt.Sprintf("request %#x", code)
 }

@@ -28,6 +28,7 @@ func TestRegisters(t *testing.T) {
 		{"ready0", RegQueueReady, 0}, {"status", RegStatus, 0}, {"isr", RegInterruptStatus, 0},
 		{"shmLen", RegSHMLenLow, 0}, {"generation", RegConfigGeneration, 0},
 		{"jacks", RegConfig, 0}, {"streams", RegConfig + 4, 0}, {"chmaps", RegConfig + 8, 0},
+		{"controls", RegConfig + 12, 0},
 	}
 	read := func(m *MMIO) map[string]uint32 {
 		got := map[string]uint32{}
@@ -40,9 +41,9 @@ func TestRegisters(t *testing.T) {
 	}
 	want := map[string]uint32{
 		"magic": 0x74726976, "version": 2, "device": 25, "vendor": 0x554d4551,
-		"features0": 1 << 28, "features1": 1, "numMax0": QueueNumMax, "numMax3": QueueNumMax, "numMax4": 0,
+		"features0": 1<<28 | 1, "features1": 1, "numMax0": QueueNumMax, "numMax3": QueueNumMax, "numMax4": 0,
 		"ready0": 0, "status": 0, "isr": 0, "shmLen": 0xffffffff, "generation": 0,
-		"jacks": 0, "streams": 2, "chmaps": 0,
+		"jacks": 0, "streams": 2, "chmaps": 0, "controls": 4,
 	}
 	if d := cmp.Diff(want, read(r.m)); d != "" {
 		t.Errorf("sound slot (-want +got):\n%s", d)
@@ -78,7 +79,8 @@ func TestFeatureNegotiation(t *testing.T) {
 		{"version1+indirect", 1 << 28, 1, true},
 		{"none (legacy virtio-drivers)", 0, 0, true},
 		{"event idx not offered", 1 << 29, 1, false},
-		{"sound ctls not offered", 1, 1, false},
+		{"sound ctls", 1, 1, true},
+		{"sound bit 1 not offered", 2, 1, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,6 +106,7 @@ func pcmInfoItem(dir uint8) []byte {
 	b := make([]byte, 32)
 	binary.LittleEndian.PutUint64(b[8:], 1<<3|1<<4|1<<5|1<<6|1<<17|1<<19)
 	binary.LittleEndian.PutUint64(b[16:], 1<<13-1)
+	binary.LittleEndian.PutUint32(b[4:], 1<<4) // EVT_XRUNS
 	b[24], b[25], b[26] = dir, 1, 2
 	return b
 }
@@ -143,7 +146,9 @@ func TestControlRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
-			r.snd.Chmaps = tc.chmaps
+			if tc.chmaps {
+				r.snd.SetLayout(2, 0, 2)
+			}
 			r.setup(16)
 			if got := r.rd(RegConfig + 8); tc.chmaps && got != 2 {
 				t.Errorf("config chmaps = %d, want 2", got)

@@ -202,6 +202,17 @@ func scenarios() []scenario {
 		{name: "vplay44", rate: 44100, device: "virtio-sound-device", cmdline: virtioModules, gemuOnly: true, check: exactVirtio("/wav/s16-44100.wav")},
 		{name: "vplaymono", rate: 48000, device: "virtio-sound-device", cmdline: virtioModules, gemuOnly: true, check: exactVirtio("/wav/mono-48000.wav")},
 		{name: "vrecord", noOutput: true, device: "virtio-sound-device", cmdline: virtioModules, gemuOnly: true, check: checkRecord},
+		// virtio-sound-pci through Linux's virtio_pci (built in) and
+		// virtio_snd: the controls and the jack of gemu's device.
+		{name: "vpci48", rate: 48000, device: "virtio-sound-pci,jacks=1", cmdline: "gemu.modules=virtio_snd", gemuOnly: true, check: func(t *testing.T, tr *guest.Transcript, out *guest.WAV) {
+			if m, ok := tr.Mark("controls"); !ok || !strings.Contains(m.Details, "'Master'") || !strings.Contains(m.Details, "'PCM'") {
+				t.Errorf("amixer scontrols: %+v, want Master and PCM", m)
+			}
+			if m, ok := tr.Mark("jack"); !ok || m.Details != ":values=on" {
+				t.Errorf("Headphone Jack: %+v, want on", m)
+			}
+			exactVirtio("/wav/s16-48000.wav")(t, tr, out)
+		}},
 		{name: "reboot", noOutput: true, console: rebootConsole(), check: func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) {
 			n := 0
 			for _, m := range tr.Marks() {

@@ -147,7 +147,8 @@ func TestSlots(t *testing.T) {
 		{[]string{"virtio-sound-device,bus=pcie.0"}},
 		{[]string{"virtio-sound-device,bus=virtio-mmio-bus.2", "virtio-sound-device,bus=virtio-mmio-bus.2"}},
 		{[]string{"virtio-sound-device,audiodev=nosuch"}},
-		{[]string{"virtio-sound-device,streams=4"}},
+		{[]string{"virtio-sound-device,streams=11"}},
+		{[]string{"virtio-sound-device,jacks=9"}},
 		{func() []string {
 			var d []string
 			for i := 0; i < 9; i++ {

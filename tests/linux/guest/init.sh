@@ -156,6 +156,14 @@ vplay48) cards; play hw:0,0 /wav/s16-48000.wav ;;
 vplay44) cards; play hw:0,0 /wav/s16-44100.wav ;;
 vplaymono) play plughw:0,0 /wav/mono-48000.wav ;;
 vrecord) cards; record hw:0,0 24000 ;;
+# virtio-sound-pci (boot with gemu.modules=virtio_snd; virtio_pci is built
+# in): the card, its controls (VIRTIO_SND_F_CTLS) and jack, then playback.
+vpci48)
+	cards
+	mark controls "$(amixer -c 0 scontrols 2>&1 | tr '\n' ',')"
+	mark jack "$(amixer -c 0 cget iface=CARD,name='Headphone Jack' 2>&1 | grep ': values=' | tr -d ' ')"
+	play hw:0,0 /wav/s16-48000.wav
+	;;
 # Several harts (-smp N): nproc, then one busy shell loop pinned to each
 # hart (taskset), all in parallel; /proc/stat's per-CPU user time shows
 # every hart worked. Then play48 with all harts online.

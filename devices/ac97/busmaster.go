@@ -74,7 +74,7 @@ const (
 //	            PICB|PIV<<16|CR<<24, GLOB_CNT, GLOB_STA
 //
 // Any other read returns all ones and any other write is dropped, so, as on
-// QEMU, a 16-bit read of GLOB_STA returns 0xffff and a byte write to
+// QEMU, a misaligned access is made of byte accesses (splitRead), and a 16-bit read of GLOB_STA returns 0xffff and a byte write to
 // GLOB_CNT does nothing (the Intel datasheet lets every register be accessed
 // at any width; -d guest_errors says so once). An 8-byte access is two
 // 4-byte ones.
@@ -83,6 +83,9 @@ type nabm struct{ d *Device }
 func (n nabm) Read(off uint64, size int) uint64 {
 	if size == 8 {
 		return n.Read(off, 4) | n.Read(off+4, 4)<<32
+	}
+	if off%uint64(size) != 0 {
+		return splitRead(n, off, size)
 	}
 	d := n.d
 	v, ok := d.nabmRead(off, size)
@@ -147,6 +150,10 @@ func (n nabm) Write(off uint64, size int, val uint64) {
 		n.Write(off+4, 4, val>>32)
 		return
 	}
+	if off%uint64(size) != 0 {
+		splitWrite(n, off, size, val)
+		return
+	}
 	d := n.d
 	val &= ones(size)
 	d.tracef("write %s/%d <- %#x", busMasterName(off), size, val)
@@ -168,15 +175,36 @@ func (n nabm) Write(off uint64, size int, val uint64) {
 	}
 	switch {
 	case size == 4 && off == regGlobCnt:
-		// COLD is stored as written (0 holds the codec link in reset, which
-		// nothing here models); WARM completes at once, so it reads back 0.
-		d.globCnt = uint32(val) & gcMask &^ gcWarm
+		// QEMU ignores a whole write that asks for a cold or warm reset
+		// (nabm_writel; its TODO), so COLD and WARM always read 0, which
+		// Linux's warm reset takes as completed.
+		if uint32(val)&(gcCold|gcWarm) == 0 {
+			d.globCnt = uint32(val) & gcMask
+		}
 	case size == 4 && off == regGlobSta:
 		d.globSta &^= uint32(val) & gsW1C
 		d.globSta |= uint32(val) & gsSetOnly
 	default:
 		// CAS is read-only; everything else is not decoded.
 		d.widthError("write", off, size)
+	}
+}
+
+// splitRead performs a misaligned access as byte accesses, least
+// significant first, as QEMU 7.2 does for these BARs (measured on
+// qemu-system-riscv64: a 32-bit read at PO_LVI returns LVI, SR's low byte
+// and two undecoded 0xff bytes).
+func splitRead(dev interface{ Read(uint64, int) uint64 }, off uint64, size int) uint64 {
+	var v uint64
+	for i := size - 1; i >= 0; i-- {
+		v = v<<8 | dev.Read(off+uint64(i), 1)&0xff
+	}
+	return v
+}
+
+func splitWrite(dev interface{ Write(uint64, int, uint64) }, off uint64, size int, val uint64) {
+	for i := 0; i < size; i++ {
+		dev.Write(off+uint64(i), 1, val>>(8*i)&0xff)
 	}
 }
 

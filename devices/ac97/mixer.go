@@ -43,12 +43,16 @@ const (
 
 const muteBit = 1 << 15
 
-// nam is BAR0. QEMU decodes only 16-bit accesses: byte and dword reads
-// return all ones and such writes are dropped. Every access, of any width,
+// nam is BAR0. QEMU decodes only aligned 16-bit accesses: byte and dword
+// reads return all ones and such writes are dropped; a misaligned access is
+// made of byte accesses (splitRead). Every access, of any width,
 // releases the codec access semaphore.
 type nam struct{ d *Device }
 
 func (n nam) Read(off uint64, size int) uint64 {
+	if size > 1 && off%uint64(size) != 0 {
+		return splitRead(n, off, size)
+	}
 	d := n.d
 	d.cas = 0
 	if size != 2 {
@@ -60,6 +64,10 @@ func (n nam) Read(off uint64, size int) uint64 {
 }
 
 func (n nam) Write(off uint64, size int, val uint64) {
+	if size > 1 && off%uint64(size) != 0 {
+		splitWrite(n, off, size, val)
+		return
+	}
 	d := n.d
 	d.cas = 0
 	if size != 2 {

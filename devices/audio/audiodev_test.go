@@ -287,6 +287,19 @@ func TestOtoFallbackMessage(t *testing.T) {
 	a.Close()
 }
 
+// A QEMU host driver name says once that oto plays it (here oto then finds
+// no device, or does: either way the first line is the mapping).
+func TestQEMUHostDriverMessage(t *testing.T) {
+	for _, drv := range HostDrivers {
+		a, log := openTest(t, newVClock(), "id=pa,driver="+drv)
+		first, _, _ := strings.Cut(log.String(), "\n")
+		if want := "gemu: audiodev pa: QEMU's " + drv + " driver plays through gemu's host driver (oto)"; first != want {
+			t.Errorf("%s: first line %q, want %q", drv, first, want)
+		}
+		a.Close()
+	}
+}
+
 func TestStatsOutputs(t *testing.T) {
 	v := newVClock()
 	dir := t.TempDir()

@@ -15,8 +15,8 @@ type Options struct {
 	// QEMUDriver is the QEMU host driver the command line named (alsa,
 	// pa, ...) when gemu plays it through oto instead (HostDrivers).
 	QEMUDriver string
-	ID     string
-	Path   string // wav: output file (QEMU's path=, default gemu.wav)
+	ID         string
+	Path       string // wav: output file (QEMU's path=, default gemu.wav)
 
 	// TimerPeriod is how often the machine clock runs the wav/none sinks and
 	// the capture sources (QEMU's timer-period, given in µs).

@@ -406,7 +406,7 @@ func TestVoiceVolumeRule(t *testing.T) {
 		{"power-on: registers applied (muted)", nil, reset, ""},
 		{"unmuted at -6 dB", [][2]uint16{{0x02, 0}, {0x18, 0x0808}}, voiceVolume{l: 190, r: 190}, ""},
 		{"xv6: mute then 44.1 kHz plays at unity", [][2]uint16{{0x02, 0x8000}, {0x2c, 44100}}, unityVolume,
-			"ac97: FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000"},
+			"FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000"},
 		{"xv6: mute then 48 kHz stays muted", [][2]uint16{{0x02, 0x8000}, {0x2c, 48000}}, voiceVolume{mute: true, l: 190, r: 190}, ""},
 		{"volume write after the rate change applies", [][2]uint16{{0x2c, 44100}, {0x02, 0x0000}, {0x18, 0x0808}}, voiceVolume{l: 190, r: 190}, ""},
 		{"master left fully attenuated", [][2]uint16{{0x02, 0x3f00}, {0x18, 0}}, voiceVolume{l: 0, r: 255}, ""},
@@ -445,9 +445,9 @@ func TestGuestErrorsOnce(t *testing.T) {
 		r.setBM(regGlobCnt, 1, 2)
 	}
 	want := []string{
-		"ac97: FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000",
-		"ac97: ac97.po voice re-opened at 44100 Hz by a rate change: QEMU and gemu reset its volume to unity (the MASTER_VOL/PCM_OUT_VOL register no longer applies until written again); real hardware keeps the volume",
-		"ac97: 2-byte read of GLOB_STA returns all ones in QEMU and gemu (QEMU decodes only some widths per bus-master register); real hardware accepts any width",
+		"FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000",
+		"ac97.po voice re-opened at 44100 Hz by a rate change: QEMU and gemu reset its volume to unity (the MASTER_VOL/PCM_OUT_VOL register no longer applies until written again); real hardware keeps the volume",
+		"2-byte read of GLOB_STA returns all ones in QEMU and gemu (QEMU decodes only some widths per bus-master register); real hardware accepts any width",
 	}
 	if d := cmp.Diff(want, lines); d != "" {
 		t.Errorf("guest_errors (-want +got):\n%s", d)

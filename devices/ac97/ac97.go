@@ -77,7 +77,7 @@ type Device struct {
 	// GuestError, when set, receives one line per run for each QEMU rule
 	// the guest relies on that real hardware does not have (-d guest_errors).
 	GuestError bus.TraceFunc
-	warned      [nWarn]bool
+	warned     [nWarn]bool
 	// vraByGuest/vrmByGuest: the guest has set VRA/VRM since the codec reset
 	// (they are on at reset in QEMU's codec, off in the AC'97 spec).
 	vraByGuest, vrmByGuest bool

@@ -93,6 +93,7 @@ func addAC97(m *Machine, o *qemuopt.Opts) error {
 	d := ac97.New(m.Clock, nil)
 	d.UseAudiodev(a)
 	d.Trace = m.Tracer("ac97")
+	d.GuestError = m.GuestError("ac97")
 	if err := m.attachPCI(o, d.PCI()); err != nil {
 		return err
 	}

@@ -446,7 +446,7 @@ func TestRefusedOptions(t *testing.T) {
 		{Config{Objects: qemuopt.MustParseFlag("-object", "rng-random,id=r")}, `-object rng-random,id=r: unsupported object type "rng-random"`},
 		{Config{Chardevs: qemuopt.MustParseFlag("-chardev", "socket,path=/x")}, "-chardev socket,path=/x: missing id="},
 		{Config{Audiodevs: qemuopt.MustParseFlag("-audiodev", "none")}, "-audiodev none: missing id="},
-		{Config{Audiodevs: qemuopt.MustParseFlag("-audiodev", "pa,id=a")}, `-audiodev pa,id=a: unknown driver "pa"`},
+		{Config{Audiodevs: qemuopt.MustParseFlag("-audiodev", "pulse,id=a")}, `-audiodev pulse,id=a: unknown driver "pulse"`},
 	} {
 		tc.cfg.BIOS, tc.cfg.KernelData = "none", (&prog{}).loop().bytes()
 		_, err := New(tc.cfg)

@@ -183,7 +183,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-device", "AC97,=1"}, "-device AC97,=1: empty parameter name"},
 		{[]string{"-device", "nosuch,help"}, `-device nosuch,help: unknown device "nosuch"`},
 		{[]string{"-audiodev", "wav,id=a,flag"}, "-audiodev wav,id=a,flag: expected '='"},
-		{[]string{"-audiodev", "pa,id=a"}, `-audiodev pa,id=a: unknown driver "pa"`},
+		{[]string{"-audiodev", "pulse,id=a"}, `-audiodev pulse,id=a: unknown driver "pulse"`},
 		{[]string{"-audiodev", "wav,id=a,stats=1"}, "-audiodev wav,id=a,stats=1: stats=1:"},
 		{[]string{"-object", "memory-backend-ram,share"}, "-object memory-backend-ram,share: expected '='"},
 		{[]string{"kernel.elf"}, "kernel.elf: unexpected argument"},

@@ -74,6 +74,13 @@ type Device struct {
 	audio.Link
 	// Trace, when set, receives one line per register access and DMA event.
 	Trace bus.TraceFunc
+	// GuestError, when set, receives one line per run for each QEMU rule
+	// the guest relies on that real hardware does not have (-d guest_errors).
+	GuestError bus.TraceFunc
+	warned     [nWarn]bool
+	// vraByGuest/vrmByGuest: the guest has set VRA/VRM since the codec reset
+	// (they are on at reset in QEMU's codec, off in the AC'97 spec).
+	vraByGuest, vrmByGuest bool
 
 	mixer   [256]byte
 	globCnt uint32
@@ -106,6 +113,10 @@ func New(clk *clock.Clock, be audio.Backend) *Device {
 		c := &d.ch[i]
 		c.d, c.idx = d, i
 		c.pace = audio.NewPacer(clk, c.sync)
+		// QEMU's realize opens every voice at 48 kHz and unity volume;
+		// the reset that follows (system reset) then applies the volume
+		// registers to them, so the PO voice starts muted.
+		c.rate, c.vopen, c.vol = 48000, true, unityVolume
 	}
 	d.Reset()
 	return d

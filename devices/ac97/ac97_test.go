@@ -110,16 +110,21 @@ func TestNABMRegisters(t *testing.T) {
 		}
 		return v
 	}
-	if d := cmp.Diff([]uint64{0x100, 0x100, 0x01, 0, 1, 0x0001_0000, 0, 0, 0xffff_ffff}, got()); d != "" {
+	// QEMU decodes GLOB_STA only as a dword: a word or byte read is all ones.
+	if d := cmp.Diff([]uint64{0x100, 0xffff, 0xff, 0, 1, 0x0001_0000, 0, 0, 0xffff_ffff}, got()); d != "" {
 		t.Errorf("reset state (-want +got):\n%s", d)
 	}
-	r.setBM(regGlobCnt, 1, 0x02) // xv6: byte write COLD
-	r.setBM(regGlobCnt, 4, 0x06) // WARM self-clears
+	r.setBM(regGlobCnt, 1, 0x02) // xv6: byte write COLD, dropped as in QEMU
+	if v := r.bm(regGlobCnt, 4); v != 0 {
+		t.Errorf("GLOB_CNT after a byte write = %#x, want 0 (dropped)", v)
+	}
+	r.setBM(regGlobCnt, 4, 0x06) // asks for a warm reset: ignored whole (QEMU)
+	r.setBM(regGlobCnt, 4, 0x30)
 	r.setBM(regGlobSta, 4, 0x3_0000)
 	r.setBM(0x10, 4, 0x8000_1237)
 	r.setBM(0x15, 1, 0x25) // LVI mod 32
 	r.setBM(0x1b, 1, 0x1c) // CR without RPBM
-	want := []uint64{0x3_0100, 0x100, 0x01, 0x02, 1, 0x0001_0500, 0x1c00_0000, 0x8000_1234, 0xffff_ffff}
+	want := []uint64{0x3_0100, 0xffff, 0xff, 0x30, 1, 0x0001_0500, 0x1c00_0000, 0x8000_1234, 0xffff_ffff}
 	if d := cmp.Diff(want, got()); d != "" {
 		t.Errorf("after writes (-want +got):\n%s", d)
 	}
@@ -128,10 +133,47 @@ func TestNABMRegisters(t *testing.T) {
 	if d := cmp.Diff([]uint64{0, 0x0001_0000, 0x1c00_0000}, []uint64{r.bm(0x10, 4), r.bm(0x14, 4), r.bm(0x18, 4)}); d != "" {
 		t.Errorf("after RR (-want +got):\n%s", d)
 	}
-	// A dword write at B+08 reaches CR through its byte lane (OpenXDK).
+	// A dword write at B+08 is not decoded by QEMU: CR keeps its value.
 	r.setBM(0x18, 4, 0x1000_0000)
-	if v := r.bm(0x1b, 1); v != 0x10 {
-		t.Errorf("CR after dword write = %#x", v)
+	if v := r.bm(0x1b, 1); v != 0x1c {
+		t.Errorf("CR after dword write at +8 = %#x, want 0x1c (dropped)", v)
+	}
+}
+
+// TestNABMWidths checks every register at every width against QEMU's
+// decoding (hw/audio/ac97.c nabm_readb/readw/readl): undecoded widths read
+// all ones and have no side effect.
+func TestNABMWidths(t *testing.T) {
+	r := newRig(t)
+	r.setBM(0x10, 4, 0x1234_5678)
+	r.setBM(0x15, 1, 7)
+	r.setBM(0x16, 2, 0xff00) // bits above the five defined ones are stored
+	tests := []struct {
+		off  uint64
+		size int
+		want uint64
+	}{
+		{0x10, 1, 0xff}, {0x10, 2, 0xffff}, {0x10, 4, 0x1234_5678},
+		{0x14, 1, 0}, {0x14, 2, 0xffff}, {0x14, 4, 0xff01_0700},
+		// misaligned: byte accesses (measured on QEMU 7.2)
+		{0x15, 1, 7}, {0x15, 2, 0x0107}, {0x15, 4, 0xffff_0107},
+		{0x16, 1, 0x01}, {0x16, 2, 0xff01}, {0x16, 4, 0xffff_ff01},
+		{0x17, 1, 0xff},
+		{0x18, 1, 0xff}, {0x18, 2, 0}, {0x18, 4, 0},
+		{0x1a, 1, 0}, {0x1a, 2, 0xffff}, {0x1a, 4, 0xffff_0000},
+		{0x1b, 1, 0}, {0x1b, 2, 0xff00},
+		{regGlobCnt, 1, 0xff}, {regGlobCnt, 2, 0xffff}, {regGlobCnt, 4, 0},
+		{regGlobSta, 1, 0xff}, {regGlobSta, 2, 0xffff}, {regGlobSta, 4, 0x100},
+		{regCAS, 2, 0xffff}, {regCAS, 4, 0xffff_ffff},
+		{0x40, 1, 0xff}, {0xfc, 4, 0xffff_ffff},
+	}
+	for _, tc := range tests {
+		if got := r.bm(tc.off, tc.size); got != tc.want {
+			t.Errorf("read %#x/%d = %#x, want %#x", tc.off, tc.size, got, tc.want)
+		}
+	}
+	if v := r.bm(regCAS, 1); v != 0 {
+		t.Errorf("CAS = %d after undecoded reads, want 0", v)
 	}
 }
 
@@ -291,36 +333,124 @@ func TestCaptureNoStaleFrames(t *testing.T) {
 	}
 }
 
-func TestVolumeMapping(t *testing.T) {
+// qemuGain is QEMU's integer volume path step by step (audio/mixeng.c
+// conv, mixeng_volume, clip; audio.c audio_set_volume_out).
+func qemuGain(s int16, level uint8) int16 {
+	x := int64(s) << 16
+	vol := int64((uint64(1) << 32) * uint64(level) / 255)
+	x = x * vol >> 32
+	if x >= 0x7fffffff {
+		return 32767
+	}
+	return int16(x >> 16)
+}
+
+func TestApplyGainMatchesQEMU(t *testing.T) {
+	for _, level := range []uint8{0, 1, 65, 127, 190, 254, 255} {
+		p := make([]byte, 4*65536)
+		for i := 0; i < 65536; i++ {
+			s := uint16(i)
+			p[4*i], p[4*i+1], p[4*i+2], p[4*i+3] = byte(s), byte(s>>8), byte(s), byte(s>>8)
+		}
+		applyGain(p, voiceVolume{l: level, r: 255})
+		for i := 0; i < 65536; i++ {
+			l := int16(uint16(p[4*i]) | uint16(p[4*i+1])<<8)
+			r := int16(uint16(p[4*i+2]) | uint16(p[4*i+3])<<8)
+			if want := qemuGain(int16(i), level); l != want || r != int16(i) {
+				t.Fatalf("level %d sample %d: got %d,%d want %d,%d", level, int16(i), l, r, want, int16(i))
+			}
+		}
+	}
+}
+
+// playOne plays one 960-frame buffer through PO after the given codec
+// writes and returns what the voice received.
+func playOne(t *testing.T, r *rig, writes [][2]uint16) (played, pcm []byte) {
+	t.Helper()
+	for _, w := range writes {
+		r.setMixer(uint64(w[0]), w[1])
+	}
+	const list, buf = ramBase + 0x1000, ramBase + 0x10000
+	pcm = pattern(3, 960)
+	r.bus.WriteDMA(buf, pcm)
+	r.bd(list, 0, buf, 2*960, 0)
+	r.setBM(0x10, 4, list)
+	r.setBM(0x15, 1, 0)
+	r.setBM(0x1b, 1, crRPBM)
+	rate := int(r.mixer(regFrontDACRate))
+	r.run(uint64(960*1e9/rate) + 2_000_000)
+	out := r.be.out()
+	if len(out.data) < len(pcm) {
+		t.Fatalf("played %d bytes, want %d", len(out.data), len(pcm))
+	}
+	return out.data[:len(pcm)], pcm
+}
+
+func gainedCopy(p []byte, v voiceVolume) []byte {
+	g := append([]byte(nil), p...)
+	applyGain(g, v)
+	return g
+}
+
+// TestVoiceVolumeRule checks QEMU 7.2's rule for the volume a voice plays
+// at (voice.go): registers reach an open voice; a rate change re-opens it
+// at unity; re-opening at the same rate keeps it.
+func TestVoiceVolumeRule(t *testing.T) {
+	reset := voiceVolume{mute: true, l: 190, r: 190}
 	tests := []struct {
-		master, pcm uint16
-		l, r        float64
-		mute        bool
+		name   string
+		writes [][2]uint16
+		want   voiceVolume
+		warn   string
 	}{
-		{0x0000, 0x0000, 1, 1, false},
-		{0x8000, 0x8808, 255 - 255*8/31, 255 - 255*8/31, true}, // reset: muted
-		{0x0000, 0x0808, 255 - 255*8/31, 255 - 255*8/31, false},
-		{0x3f00, 0x0000, 0, 1, false},
-		{0x0000, 0x1f00, 0, 1, false},
-		{0x0000, 0x8000, 1, 1, true},
+		{"power-on: registers applied (muted)", nil, reset, ""},
+		{"unmuted at -6 dB", [][2]uint16{{0x02, 0}, {0x18, 0x0808}}, voiceVolume{l: 190, r: 190}, ""},
+		{"xv6: mute then 44.1 kHz plays at unity", [][2]uint16{{0x02, 0x8000}, {0x2c, 44100}}, unityVolume,
+			"FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000"},
+		{"xv6: mute then 48 kHz stays muted", [][2]uint16{{0x02, 0x8000}, {0x2c, 48000}}, voiceVolume{mute: true, l: 190, r: 190}, ""},
+		{"volume write after the rate change applies", [][2]uint16{{0x2c, 44100}, {0x02, 0x0000}, {0x18, 0x0808}}, voiceVolume{l: 190, r: 190}, ""},
+		{"master left fully attenuated", [][2]uint16{{0x02, 0x3f00}, {0x18, 0}}, voiceVolume{l: 0, r: 255}, ""},
+		{"VRA set by the guest: no warning", [][2]uint16{{0x2a, 1}, {0x2c, 44100}, {0x02, 0}, {0x18, 0x0101}}, voiceVolume{l: 247, r: 247}, ""},
+		{"EXT_CTRL without VRA re-opens a 44.1 kHz voice at 48 kHz, unity", [][2]uint16{{0x2c, 44100}, {0x02, 0x8000}, {0x2a, 0}}, unityVolume, ""},
+		{"codec reset at 48 kHz keeps the voice (muted)", [][2]uint16{{0x02, 0}, {0x18, 0}, {0x00, 0}}, reset, ""},
+		{"codec reset from 44.1 kHz re-opens at unity", [][2]uint16{{0x2c, 44100}, {0x00, 0}}, unityVolume, ""},
+		{"rate 0 closes, a rate re-opens at unity", [][2]uint16{{0x2c, 0}, {0x02, 0x8000}, {0x2c, 48000}}, unityVolume, ""},
 	}
 	for _, tc := range tests {
-		r := newRig(t)
-		r.setBM(0x1b, 1, crRPBM) // the voice opens when the channel runs
-		r.setMixer(regMasterVol, tc.master)
-		r.setMixer(regPCMOutVol, tc.pcm)
-		o := r.be.out()
-		wl, wr := tc.l, tc.r
-		if wl > 1 {
-			wl /= 255
-		}
-		if wr > 1 {
-			wr /= 255
-		}
-		got := []any{o.l, o.r, o.mute}
-		if d := cmp.Diff([]any{wl, wr, tc.mute}, got); d != "" {
-			t.Errorf("master %#x pcm %#x (-want +got):\n%s", tc.master, tc.pcm, d)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			var lines []string
+			r.d.GuestError = func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }
+			played, pcm := playOne(t, r, tc.writes)
+			if want := gainedCopy(pcm, tc.want); !bytes.Equal(want, played) {
+				t.Errorf("played samples differ from volume %+v at byte %d", tc.want, firstDiff(want, played))
+			}
+			if tc.warn != "" && (len(lines) == 0 || lines[0] != tc.warn) {
+				t.Errorf("guest_errors %q, want first %q", lines, tc.warn)
+			}
+		})
+	}
+}
+
+// TestGuestErrorsOnce: each departure is reported once per run.
+func TestGuestErrorsOnce(t *testing.T) {
+	r := newRig(t)
+	var lines []string
+	r.d.GuestError = func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }
+	for i := 0; i < 3; i++ {
+		r.setMixer(regMasterVol, 0x8000)
+		r.setMixer(regFrontDACRate, 44100)
+		r.setMixer(regFrontDACRate, 48000)
+		r.bm(regGlobSta, 2)
+		r.setBM(regGlobCnt, 1, 2)
+	}
+	want := []string{
+		"FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000",
+		"ac97.po voice re-opened at 44100 Hz by a rate change: QEMU and gemu reset its volume to unity (the MASTER_VOL/PCM_OUT_VOL register no longer applies until written again); real hardware keeps the volume",
+		"2-byte read of GLOB_STA returns all ones in QEMU and gemu (QEMU decodes only some widths per bus-master register); real hardware accepts any width",
+	}
+	if d := cmp.Diff(want, lines); d != "" {
+		t.Errorf("guest_errors (-want +got):\n%s", d)
 	}
 }
 

@@ -65,67 +65,83 @@ const (
 	bdBUP = 1 << 30
 )
 
-// nabm is BAR1. Accesses are decoded by byte lanes, so every width reaches
-// the registers it covers (a superset of QEMU, which honours only some
-// widths; docs/devices/ac97.md lists them), with QEMU's side
-// effects: reading CAS sets it, writing CR/LVI/SR acts as in QEMU.
+// nabm is BAR1. Each register answers only at the widths QEMU decodes
+// (hw/audio/ac97.c nabm_readb/readw/readl, nabm_writeb/writew/writel):
+//
+//	byte  read  CIV LVI SR(low byte) PIV CR CAS    write LVI SR CR
+//	word  read  SR PICB                            write SR
+//	dword read  BDBAR, CIV|LVI<<8|SR<<16,          write BDBAR GLOB_CNT GLOB_STA
+//	            PICB|PIV<<16|CR<<24, GLOB_CNT, GLOB_STA
+//
+// Any other read returns all ones and any other write is dropped, so, as on
+// QEMU, a misaligned access is made of byte accesses (splitRead), and a 16-bit read of GLOB_STA returns 0xffff and a byte write to
+// GLOB_CNT does nothing (the Intel datasheet lets every register be accessed
+// at any width; -d guest_errors says so once). An 8-byte access is two
+// 4-byte ones.
 type nabm struct{ d *Device }
 
 func (n nabm) Read(off uint64, size int) uint64 {
 	if size == 8 {
 		return n.Read(off, 4) | n.Read(off+4, 4)<<32
 	}
+	if off%uint64(size) != 0 {
+		return splitRead(n, off, size)
+	}
 	d := n.d
-	// Position reads first bring the channel up to the present.
-	for i := off; i < off+uint64(size); i++ {
-		if i < 0x30 && i&0xf >= offCIV && i&0xf <= offPIV+1 && i&0xf != offLVI {
-			d.ch[i>>4].sync(d.clk.Now())
-			break
-		}
-	}
-	var v uint64
-	for i := int(size) - 1; i >= 0; i-- {
-		v = v<<8 | uint64(d.readByte(off+uint64(i)))
-	}
-	for i := off; i < off+uint64(size); i++ {
-		if i == regCAS {
-			d.cas = 1 // the semaphore is now owned by whoever read 0
-		}
+	v, ok := d.nabmRead(off, size)
+	if !ok {
+		v = ones(size)
+		d.widthError("read", off, size)
 	}
 	d.tracef("read  %s/%d -> %#x", busMasterName(off), size, v)
 	return v
 }
 
-// readByte returns one byte lane of the register file without side effects.
-func (d *Device) readByte(off uint64) byte {
-	if off < 0x30 && off&0xf <= offCR && off < 0x2c {
+// nabmRead decodes a read the way QEMU does; ok is false for an access QEMU
+// does not decode.
+func (d *Device) nabmRead(off uint64, size int) (uint64, bool) {
+	if off < regGlobCnt {
 		c := &d.ch[off>>4]
-		switch o := off & 0xf; o {
-		case 0, 1, 2, 3:
-			return byte(c.bdbar >> (8 * o))
-		case offCIV:
-			return c.civ
-		case offLVI:
-			return c.lvi
-		case offSR, offSR + 1:
-			return byte(c.sr >> (8 * (o - offSR)))
-		case offPICB, offPICB + 1:
-			return byte(c.picb >> (8 * (o - offPICB)))
-		case offPIV:
-			return c.piv
-		case offCR:
-			return c.cr
+		o := off & 0xf
+		// Position reads first bring the channel up to the present.
+		if o == offCIV || o == offSR || o == offPICB || o == offPIV {
+			c.sync(d.clk.Now())
 		}
+		switch {
+		case size == 1 && o == offCIV:
+			return uint64(c.civ), true
+		case size == 1 && o == offLVI:
+			return uint64(c.lvi), true
+		case size == 1 && o == offSR:
+			return uint64(c.sr & 0xff), true
+		case size == 1 && o == offPIV:
+			return uint64(c.piv), true
+		case size == 1 && o == offCR:
+			return uint64(c.cr), true
+		case size == 2 && o == offSR:
+			return uint64(c.sr), true
+		case size == 2 && o == offPICB:
+			return uint64(c.picb), true
+		case size == 4 && o == offBDBAR:
+			return uint64(c.bdbar), true
+		case size == 4 && o == offCIV:
+			return uint64(c.civ) | uint64(c.lvi)<<8 | uint64(c.sr)<<16, true
+		case size == 4 && o == offPICB:
+			return uint64(c.picb) | uint64(c.piv)<<16 | uint64(c.cr)<<24, true
+		}
+		return 0, false
 	}
 	switch {
-	case off >= regGlobCnt && off < regGlobCnt+4:
-		return byte(d.globCnt >> (8 * (off - regGlobCnt)))
-	case off >= regGlobSta && off < regGlobSta+4:
-		return byte((d.globSta | gsS0CR) >> (8 * (off - regGlobSta)))
-	case off == regCAS:
-		return d.cas
+	case size == 1 && off == regCAS:
+		v := d.cas
+		d.cas = 1 // the semaphore is now owned by whoever read 0
+		return uint64(v), true
+	case size == 4 && off == regGlobCnt:
+		return uint64(d.globCnt), true
+	case size == 4 && off == regGlobSta:
+		return uint64(d.globSta | gsS0CR), true
 	}
-	return 0xff
+	return 0, false
 }
 
 func (n nabm) Write(off uint64, size int, val uint64) {
@@ -134,57 +150,76 @@ func (n nabm) Write(off uint64, size int, val uint64) {
 		n.Write(off+4, 4, val>>32)
 		return
 	}
+	if off%uint64(size) != 0 {
+		splitWrite(n, off, size, val)
+		return
+	}
 	d := n.d
-	d.tracef("write %s/%d <- %#x", busMasterName(off), size, val&ones(size))
-	end := off + uint64(size)
-	// lane returns the written byte at register offset r (and whether the
-	// access covered it).
-	lane := func(r uint64) (byte, bool) {
-		if r >= off && r < end {
-			return byte(val >> (8 * (r - off))), true
+	val &= ones(size)
+	d.tracef("write %s/%d <- %#x", busMasterName(off), size, val)
+	if off < regGlobCnt {
+		c := &d.ch[off>>4]
+		switch o := off & 0xf; {
+		case size == 1 && o == offLVI:
+			c.writeLVI(uint8(val))
+		case size == 1 && o == offCR:
+			c.writeCR(uint8(val))
+		case (size == 1 || size == 2) && o == offSR:
+			c.writeSR(uint16(val))
+		case size == 4 && o == offBDBAR:
+			c.bdbar = uint32(val) &^ 3 // QEMU keeps bits 1:0 clear (Intel: 2:0)
+		default:
+			d.widthError("write", off, size)
 		}
-		return 0, false
+		return
 	}
-	// merge builds a register value from the written lanes over cur.
-	merge := func(base uint64, width int, cur uint32) (uint32, bool) {
-		hit := false
-		for i := 0; i < width; i++ {
-			if b, ok := lane(base + uint64(i)); ok {
-				cur = cur&^(0xff<<(8*i)) | uint32(b)<<(8*i)
-				hit = true
-			}
+	switch {
+	case size == 4 && off == regGlobCnt:
+		// QEMU ignores a whole write that asks for a cold or warm reset
+		// (nabm_writel; its TODO), so COLD and WARM always read 0, which
+		// Linux's warm reset takes as completed.
+		if uint32(val)&(gcCold|gcWarm) == 0 {
+			d.globCnt = uint32(val) & gcMask
 		}
-		return cur, hit
+	case size == 4 && off == regGlobSta:
+		d.globSta &^= uint32(val) & gsW1C
+		d.globSta |= uint32(val) & gsSetOnly
+	default:
+		// CAS is read-only; everything else is not decoded.
+		d.widthError("write", off, size)
 	}
-	for ci := uint64(0); ci < 3; ci++ {
-		base := ci << 4
-		if end <= base || off >= base+0x10 {
-			continue
-		}
-		c := &d.ch[ci]
-		if v, ok := merge(base+offBDBAR, 4, c.bdbar); ok {
-			c.bdbar = v &^ 3 // QEMU keeps bits 1:0 clear (Intel: 2:0)
-		}
-		if b, ok := lane(base + offLVI); ok {
-			c.writeLVI(b)
-		}
-		if v, ok := merge(base+offSR, 2, 0); ok {
-			c.writeSR(uint16(v))
-		}
-		if b, ok := lane(base + offCR); ok && base+offCR < regGlobCnt {
-			c.writeCR(b)
-		}
+}
+
+// splitRead performs a misaligned access as byte accesses, least
+// significant first, as QEMU 7.2 does for these BARs (measured on
+// qemu-system-riscv64: a 32-bit read at PO_LVI returns LVI, SR's low byte
+// and two undecoded 0xff bytes).
+func splitRead(dev interface{ Read(uint64, int) uint64 }, off uint64, size int) uint64 {
+	var v uint64
+	for i := size - 1; i >= 0; i-- {
+		v = v<<8 | dev.Read(off+uint64(i), 1)&0xff
 	}
-	if v, ok := merge(regGlobCnt, 4, d.globCnt); ok {
-		// COLD is stored as written (0 holds the codec link in reset, which
-		// nothing here models); WARM completes at once, so it reads back 0.
-		d.globCnt = v & gcMask &^ gcWarm
+	return v
+}
+
+func splitWrite(dev interface{ Write(uint64, int, uint64) }, off uint64, size int, val uint64) {
+	for i := 0; i < size; i++ {
+		dev.Write(off+uint64(i), 1, val>>(8*i)&0xff)
 	}
-	if v, ok := merge(regGlobSta, 4, 0); ok {
-		d.globSta &^= v & gsW1C
-		d.globSta |= v & gsSetOnly
+}
+
+// widthError reports, once per run, the first access to a register at a
+// width QEMU does not decode.
+func (d *Device) widthError(op string, off uint64, size int) {
+	if off >= regCAS+1 {
+		return // unassigned ports: nothing to explain
 	}
-	// CAS, CIV, PICB, PIV are read-only.
+	res := "returns all ones"
+	if op == "write" {
+		res = "is dropped"
+	}
+	d.guestError(warnWidth, "%d-byte %s of %s %s in QEMU and gemu (QEMU decodes only some widths per bus-master register); real hardware accepts any width",
+		size, op, busMasterName(off), res)
 }
 
 // channel is one bus-master DMA engine with its voice.
@@ -199,7 +234,9 @@ type channel struct {
 	bdValid       bool
 	bdAddr, bdCtl uint32
 
-	rate      int // codec rate register for this voice
+	rate      int         // the voice's rate (QEMU open_voice), 0 = closed
+	vopen     bool        // QEMU's voice exists (rate > 0)
+	vol       voiceVolume // the voice's volume (voice.go)
 	out       audio.Output
 	in        audio.Input
 	active    bool         // QEMU's voice "active": the engine is clocked
@@ -211,6 +248,7 @@ type channel struct {
 	bupLast   bool // last completed BD had BUP: fill with its last frame
 	lastFrame [4]byte
 	buf       []byte
+	gbuf      []byte
 }
 
 // interrupting reports whether SR holds an enabled interrupt cause.
@@ -270,7 +308,10 @@ func (c *channel) writeLVI(v uint8) {
 	c.lvi = v % 32
 }
 
+// writeSR is QEMU's SR write: bits above the five defined ones are stored
+// as written, the W1C bits are cleared.
 func (c *channel) writeSR(v uint16) {
+	c.sr |= v &^ (srDCH | srCELV | srW1C)
 	c.setSR(c.sr &^ (v & srW1C))
 }
 
@@ -315,16 +356,16 @@ func (c *channel) fault(format string, args ...any) {
 // first frames the guest plays are the first the sink pulls, and the first
 // frame recorded is the source's first frame.
 func (c *channel) setActive(on bool) {
-	if on == c.active {
-		return
+	if on == c.active || on && !c.vopen {
+		return // no voice: AUD_set_active_out(NULL) does nothing
 	}
 	c.active = on
 	if !on {
 		c.pace.Stop()
-		c.closeVoice()
+		c.closeStream()
 		return
 	}
-	c.openVoice()
+	c.openStream()
 	pc := c.d.Pacing
 	if c.idx != PO {
 		pc.Lead = 0 // capture cannot run ahead of its source
@@ -334,21 +375,12 @@ func (c *channel) setActive(on bool) {
 	c.sync(now) // with a Lead, the output gets it before anything pulls
 }
 
-// setRate records the codec rate register of the channel's voice. As in
-// QEMU (open_voice reinitialises the voice), a new rate leaves the voice
-// stopped until the guest starts the channel again.
-func (c *channel) setRate(rate int) {
-	if rate == c.rate {
-		return
-	}
-	c.rate = rate
-	c.setActive(false)
-}
-
-// openVoice opens the channel's stream on the backend at the current rate.
+// openStream opens the channel's stream on the backend at the voice's rate.
+// The stream stays at unity volume: the device applies the voice's volume
+// itself (voice.go).
 // Without a backend, or when it refuses, playback is consumed at the DAC
 // rate and discarded, and capture produces nothing.
-func (c *channel) openVoice() {
+func (c *channel) openStream() {
 	if c.d.Backend == nil || !validRate(c.rate) {
 		return
 	}
@@ -357,7 +389,6 @@ func (c *channel) openVoice() {
 	if c.idx == PO {
 		c.out, err = c.d.Backend.OpenOutput(voiceNames[c.idx], spec)
 		if err == nil {
-			c.applyVolume()
 			c.out.SetActive(true)
 		}
 	} else {
@@ -369,7 +400,7 @@ func (c *channel) openVoice() {
 	}
 }
 
-func (c *channel) closeVoice() {
+func (c *channel) closeStream() {
 	if c.out != nil {
 		c.out.SetActive(false)
 		c.out.Close()
@@ -379,15 +410,6 @@ func (c *channel) closeVoice() {
 		c.in.Close()
 		c.in = nil
 	}
-}
-
-// applyVolume passes the codec's output volume to the PO stream.
-func (c *channel) applyVolume() {
-	if c.idx != PO || c.out == nil {
-		return
-	}
-	mute, l, r := c.d.outputLevels()
-	c.out.SetVolume(float64(l)/255, float64(r)/255, mute)
 }
 
 // sync transfers the frames due at time at (playback: plus Lead; see

@@ -110,7 +110,7 @@ func (c *channel) play(want int) (int, bool) {
 	nf := len(data) / frameBytes
 	w := nf
 	if c.out != nil && nf > 0 {
-		w = c.out.Write(data[:nf*frameBytes])
+		w = c.out.Write(c.gained(data[:nf*frameBytes]))
 	}
 	if w > 0 {
 		copy(c.lastFrame[:], data[w*frameBytes-frameBytes:w*frameBytes])
@@ -140,7 +140,7 @@ func (c *channel) record(want int) (int, bool) {
 	if c.in != nil && k < want {
 		need := (want - k + frameBytes - 1) / frameBytes
 		got := c.in.Read(data[k : k+need*frameBytes])
-		c.applyInputGain(data[k : k+got*frameBytes])
+		applyGain(data[k:k+got*frameBytes], c.vol) // PI: RECORD_GAIN; MC: unity
 		k += got * frameBytes
 	}
 	n := min(k, want)
@@ -156,27 +156,19 @@ func (c *channel) record(want int) (int, bool) {
 	return n, true
 }
 
-// applyInputGain applies the record gain to PCM-in frames (QEMU's
-// update_volume_in: gain 15 = 255 = unity, mute = silence). MIC in has no
-// gain register in QEMU and passes through.
-func (c *channel) applyInputGain(p []byte) {
-	if c.idx != PI {
-		return
+// gained returns frames with the voice's volume applied (a copy, so the
+// guest's data stays available for BUP's last frame and the carry).
+func (c *channel) gained(p []byte) []byte {
+	if c.vol.unity() {
+		return p
 	}
-	mute, l, r := c.d.inputLevels()
-	if !mute && l == 255 && r == 255 {
-		return
+	if cap(c.gbuf) < len(p) {
+		c.gbuf = make([]byte, len(p)+256)
 	}
-	for i := 0; i+3 < len(p); i += 4 {
-		for j, g := range [2]int{l, r} {
-			if mute {
-				g = 0
-			}
-			s := int32(int16(uint16(p[i+2*j]) | uint16(p[i+2*j+1])<<8))
-			s = s * int32(g) / 255
-			p[i+2*j], p[i+2*j+1] = byte(s), byte(s>>8)
-		}
-	}
+	g := c.gbuf[:len(p)]
+	copy(g, p)
+	applyGain(g, c.vol)
+	return g
 }
 
 // underrunFill feeds the output while the engine is halted but still
@@ -198,5 +190,5 @@ func (c *channel) underrunFill(frames int) {
 	for i := 0; i < len(data); i += frameBytes {
 		copy(data[i:], f[:])
 	}
-	c.out.Write(data)
+	c.out.Write(c.gained(data))
 }

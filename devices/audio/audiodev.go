@@ -132,6 +132,9 @@ func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error
 		}
 		a.wav = w
 	default: // a real-time host driver: oto
+		if opt.QEMUDriver != "" {
+			fmt.Fprintf(log, "gemu: audiodev %s: QEMU's %s driver plays through gemu's host driver (oto)\n", a.name(), opt.QEMUDriver)
+		}
 		if err := a.openHost(); err != nil {
 			fmt.Fprintf(log, "gemu: audiodev %s: no sound output (%v); continuing silently; use -audiodev wav,id=%s,path=out.wav to record the audio instead\n",
 				a.name(), err, a.idOr("snd0"))

@@ -132,9 +132,16 @@ func (m *Mixer) Streams() []*Stream {
 // (consumer side, or the producer when it is also the consumer).
 func (m *Mixer) audible() bool {
 	for _, v := range *m.voices.Load() {
-		if !v.done.Load() && !v.waiting() && !v.idle() {
-			return true
+		if v.done.Load() || v.idle() {
+			continue
 		}
+		// A successor whose predecessor is removed and silent plays in the
+		// next Mix, which finishes the predecessor first: count it, or a
+		// wav pull would mix its first frames and not write them.
+		if v.waiting() && !(v.after.s.gone.Load() && v.after.idle()) {
+			continue
+		}
+		return true
 	}
 	return false
 }

@@ -12,8 +12,11 @@ import (
 // Options is a parsed -audiodev argument.
 type Options struct {
 	Driver string // oto, wav or none
-	ID     string
-	Path   string // wav: output file (QEMU's path=, default gemu.wav)
+	// QEMUDriver is the QEMU host driver the command line named (alsa,
+	// pa, ...) when gemu plays it through oto instead (HostDrivers).
+	QEMUDriver string
+	ID         string
+	Path       string // wav: output file (QEMU's path=, default gemu.wav)
 
 	// TimerPeriod is how often the machine clock runs the wav/none sinks and
 	// the capture sources (QEMU's timer-period, given in µs).
@@ -73,6 +76,11 @@ func (d Direction) Spec() Spec {
 // audio_help prints "Available audio drivers:" and one name a line).
 var Drivers = []string{"none", "oto", "wav"}
 
+// HostDrivers are QEMU's host audio drivers (qapi/audio.json AudiodevDriver,
+// less none and wav): a pasted QEMU command line naming one plays through
+// gemu's host driver, oto, and OpenOptions says so in one line.
+var HostDrivers = []string{"alsa", "pa", "pipewire", "sdl", "jack", "oss", "coreaudio", "dsound", "dbus", "spice", "sndio"}
+
 // Keys are the -audiodev keys gemu takes, with QEMU's value types and a
 // description, for -audiodev DRIVER,help; the out. and in. keys are listed
 // once with a "out.|in." prefix.
@@ -119,6 +127,11 @@ func ParseOpts(q *qemuopt.Opts) (Options, error) {
 		v, _ := q.Get(k)
 		if err := o.set(k, v); err != nil {
 			return Options{}, err
+		}
+	}
+	for _, h := range HostDrivers {
+		if o.Driver == h {
+			o.QEMUDriver, o.Driver = h, "oto"
 		}
 	}
 	switch o.Driver {

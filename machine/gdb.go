@@ -6,13 +6,15 @@ package machine
 // the machine stopped, calls pause, which serves gdb on the emulation
 // goroutine with the clock paused. Each hart is a gdb thread (1..n, as in
 // QEMU); every hart's turn goes through gdbState.run, so breakpoints are
-// checked here, before each instruction of any hart, and write watchpoints
-// after each, by running the harts one instruction at a time while any is
-// set, and a hit stops the whole machine (all-stop) naming that hart. A
-// single step runs only the hart gdb steps. Guest memory is never patched
-// and the cpu's hot loop is untouched. BenchmarkGDBRun measures the cost:
-// about 40 MIPS against 230 without breakpoints (when none is set the guest
-// runs in plain batches at full speed).
+// checked here, before each instruction of any hart, by running the harts
+// one instruction at a time while any is set, and a hit stops the whole
+// machine (all-stop) naming that hart. Watchpoints are cpu.DebugWatch on
+// every hart: the data accesses take the slow path of the Sdtrig load and
+// store triggers, and one that touches a watched byte ends Run before the
+// instruction. A single step runs only the hart gdb steps. Guest memory is
+// never patched and the cpu's hot loop is untouched. BenchmarkGDBRun
+// measures the cost of a breakpoint: about 40 MIPS against 230 without
+// (when none is set the guest runs in plain batches at full speed).
 
 import (
 	"errors"
@@ -65,7 +67,7 @@ type gdbState struct {
 	resumeHart *cpu.Hart       // the hart that stopped last
 	resumePC   uint64          // where gdb resumed it
 	bps        []gdbBreakpoint // execution breakpoints (few: a slice beats a map)
-	watches    []gdbWatch      // write watchpoints
+	watches    []gdbWatch      // watchpoints (every hart has them as cpu.DebugWatch)
 
 	inputDone func()
 }
@@ -75,28 +77,21 @@ type gdbBreakpoint struct {
 	kind gdbstub.BreakKind
 }
 
-// gdbWatch is a write watchpoint, found by comparing the watched bytes
-// after each instruction with their last value. A store of the value
-// already there goes unseen, which is what gdb's `watch` reports anyway
-// (only changes).
+// gdbWatch is a watchpoint: gdb's watch (Z2), rwatch (Z3) or awatch (Z4)
+// over n bytes at the virtual address addr. Every hart checks it as a
+// cpu.DebugWatch on its data accesses (the slow path of Sdtrig load/store
+// triggers, invisible to the guest) and stops before the access, as QEMU's
+// RISC-V watchpoints do for gdb.
 type gdbWatch struct {
-	h    *cpu.Hart // whose address space addr is in (selected at insert)
+	kind gdbstub.BreakKind
 	addr uint64
-	old  [8]byte
-	n    int // bytes watched (1..8)
-	got  int // bytes readable when old was taken
+	n    uint64
 }
 
-// changed re-reads the watched bytes and reports whether they differ from
-// the last look.
-func (w *gdbWatch) changed(g *gdbState) bool {
-	var now [8]byte
-	got := g.read(w.h, w.addr, now[:w.n])
-	if got == w.got && now == w.old {
-		return false
-	}
-	w.old, w.got = now, got
-	return true
+func (w gdbWatch) debugWatch() cpu.DebugWatch {
+	return cpu.DebugWatch{Addr: w.addr, Len: w.n,
+		Load:  w.kind == gdbstub.WatchRead || w.kind == gdbstub.WatchAccess,
+		Store: w.kind == gdbstub.WatchWrite || w.kind == gdbstub.WatchAccess}
 }
 
 // GDBAddr turns a -gdb argument into a host:port to listen on, "" for
@@ -202,15 +197,12 @@ func (g *gdbState) pause() (ex Exit, done bool) {
 		g.stopHart = g.step
 	}
 	g.resumed, g.resumeHart, g.resumePC = true, g.stopHart, g.stopHart.PC()
-	for i := range g.watches {
-		g.watches[i].changed(g) // gdb may have written there itself
-	}
 	return Exit{}, false
 }
 
 // run executes up to max instructions of hart h for Run: one for a gdb
-// single step, one at a time with a breakpoint check before and a
-// watchpoint check after each while any is set, else a plain batch. Every
+// single step, one at a time with a breakpoint check before each while any
+// breakpoint is set, else a plain batch (which a watchpoint hit ends). Every
 // hart runs through here, so a breakpoint or watchpoint hit on any hart
 // stops the machine and names that hart.
 func (g *gdbState) run(h *cpu.Hart, max uint64) {
@@ -225,8 +217,9 @@ func (g *gdbState) run(h *cpu.Hart, max uint64) {
 		g.watchHit(h)
 		return
 	}
-	if len(g.bps) == 0 && len(g.watches) == 0 {
-		h.Run(max)
+	if len(g.bps) == 0 {
+		h.Run(max) // stops by itself at a watchpoint
+		g.watchHit(h)
 		return
 	}
 	for n := uint64(0); n < max; n++ {
@@ -295,17 +288,24 @@ func (g *gdbState) ThreadInfo(id int) string {
 	return fmt.Sprintf("CPU#%d [%s]", id-1, state)
 }
 
-// watchHit reports a write watchpoint whose bytes changed, after an
-// instruction of h, as the stop of h.
+// watchHit reports a watchpoint that stopped hart h (before its access)
+// as the stop of h.
 func (g *gdbState) watchHit(h *cpu.Hart) bool {
-	for i := range g.watches {
-		w := &g.watches[i]
-		if w.changed(g) {
-			g.stopAt(h, gdbstub.Stop{Kind: gdbstub.StopWatch, Type: gdbstub.WatchWrite, Addr: w.addr})
-			return true
+	dw, addr, ok := h.DebugWatchHit()
+	if !ok {
+		return false
+	}
+	kind := gdbstub.WatchAccess
+	for _, w := range g.watches {
+		if w.debugWatch() == dw {
+			kind = w.kind
+			break
 		}
 	}
-	return false
+	// gdb wants the watched address, not the start of a wider access.
+	addr = max(addr, dw.Addr)
+	g.stopAt(h, gdbstub.Stop{Kind: gdbstub.StopWatch, Type: kind, Addr: addr})
+	return true
 }
 
 // exited tells a waiting gdb how the guest ended.
@@ -431,14 +431,14 @@ func (g *gdbState) WriteMemory(addr uint64, p []byte) bool {
 }
 
 // Breakpoint implements gdbstub.Target: execution breakpoints (Z0, Z1) are
-// compared with the pc before each instruction, write watchpoints (Z2) by
-// value after each; read and access watchpoints (Z3, Z4) would need the
-// cpu's load path and are not supported (gdb says so when asked).
+// compared with the pc before each instruction; watchpoints (Z2 write, Z3
+// read, Z4 access) are checked by every hart on its data accesses
+// (cpu.DebugWatch), which stop before the access.
 func (g *gdbState) Breakpoint(kind gdbstub.BreakKind, addr, length uint64, insert bool) error {
 	switch kind {
 	case gdbstub.BreakSoftware, gdbstub.BreakHardware:
-	case gdbstub.WatchWrite:
-		return g.watch(addr, length, insert)
+	case gdbstub.WatchWrite, gdbstub.WatchRead, gdbstub.WatchAccess:
+		return g.watch(kind, addr, length, insert)
 	default:
 		return gdbstub.ErrUnsupported
 	}
@@ -456,22 +456,31 @@ func (g *gdbState) Breakpoint(kind gdbstub.BreakKind, addr, length uint64, inser
 	return nil
 }
 
-func (g *gdbState) watch(addr, length uint64, insert bool) error {
+func (g *gdbState) watch(kind gdbstub.BreakKind, addr, length uint64, insert bool) error {
 	if length == 0 || length > 8 {
 		return errors.New("machine: watchpoints cover 1 to 8 bytes")
 	}
-	for i, w := range g.watches {
-		if w.addr == addr && uint64(w.n) == length && (w.h == g.h || !insert) {
-			if !insert {
-				g.watches = append(g.watches[:i], g.watches[i+1:]...)
-			}
-			return nil
+	w := gdbWatch{kind, addr, length}
+	found := -1
+	for i, o := range g.watches {
+		if o == w {
+			found = i
 		}
 	}
-	if insert {
-		w := gdbWatch{h: g.h, addr: addr, n: int(length)}
-		w.changed(g)
+	switch {
+	case insert && found < 0:
 		g.watches = append(g.watches, w)
+	case !insert && found >= 0:
+		g.watches = append(g.watches[:found], g.watches[found+1:]...)
+	default:
+		return nil
+	}
+	ws := make([]cpu.DebugWatch, len(g.watches))
+	for i, w := range g.watches {
+		ws[i] = w.debugWatch()
+	}
+	for _, h := range g.m.Harts {
+		h.SetDebugWatches(ws)
 	}
 	return nil
 }

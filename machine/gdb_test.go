@@ -473,30 +473,59 @@ func TestGDBPauseHoldsTime(t *testing.T) {
 	}
 }
 
-// A write watchpoint stops after the store that changes the watched bytes,
-// not after one that stores the same value.
-func TestGDBWriteWatchpoint(t *testing.T) {
+// Watchpoints stop before the access, with the pc at the instruction (as
+// QEMU's do; gdb steps over it and compares the values itself): a write
+// watchpoint on a store into the watched bytes, a read watchpoint on a
+// load, an access watchpoint on either; accesses next to them do not stop.
+func TestGDBWatchpoints(t *testing.T) {
 	p := (&prog{}).la(t0, RAMBase+0x1000)
-	p.sw(zero, t0, 0)                 // +12: stores the 0 already there
-	p.addi(t1, zero, 5).sw(t1, t0, 4) // +20: changes the watched word
-	p.addi(t1, zero, 6).sw(t1, t0, 8) // +28: outside it
+	p.sw(zero, t0, 0)                 // +12: next to the watched word
+	p.addi(t1, zero, 5).sw(t1, t0, 4) // +20: stores into it
+	p.lw(t1, t0, 4)                   // +24: reads it
+	p.addi(t1, zero, 6).sw(t1, t0, 8) // +32: the next word
 	code := p.finish(0x5555).bytes()
 	_, addr, done := startGDB(t, bare(code, nil), true)
 	g := dialRSP(t, addr)
 	if got := g.cmd("Z2,80001004,4"); got != "OK" {
 		t.Fatalf("Z2 = %q", got)
 	}
-	if got := g.cmd("Z3,80001004,4"); got != "" {
-		t.Errorf("Z3 = %q, want unsupported", got)
-	}
 	if got := g.cmd("c"); got != "T05watch:80001004;thread:1;" {
 		t.Fatalf("stop %q", got)
 	}
-	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
-		t.Errorf("pc %#x, want just after the store at %#x", pc, RAMBase+20)
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+20 {
+		t.Errorf("pc %#x, want the store at %#x", pc, RAMBase+20)
 	}
-	// A write by gdb itself is not a hit.
-	g.cmd("M80001004,4:07000000")
+	if got := g.cmd("m80001004,4"); got != "00000000" {
+		t.Errorf("watched word %s before the store ran", got)
+	}
+	// gdb steps over it with the watchpoint out
+	g.cmd("z2,80001004,4")
+	if got := g.cmd("s"); got != "T05thread:1;" {
+		t.Fatalf("step: %q", got)
+	}
+	if got := g.cmd("m80001004,4"); got != "05000000" {
+		t.Errorf("watched word %s after the store", got)
+	}
+	if got := g.cmd("Z3,80001004,4"); got != "OK" {
+		t.Fatalf("Z3 = %q", got)
+	}
+	if got := g.cmd("c"); got != "T05rwatch:80001004;thread:1;" {
+		t.Fatalf("read stop %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
+		t.Errorf("pc %#x, want the load at %#x", pc, RAMBase+24)
+	}
+	g.cmd("z3,80001004,4")
+	if got := g.cmd("Z4,80001006,8"); got != "OK" {
+		t.Fatalf("Z4 = %q", got)
+	}
+	if got := g.cmd("c"); got != "T05awatch:80001006;thread:1;" {
+		t.Fatalf("access stop %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
+		t.Errorf("pc %#x, want the load at %#x", pc, RAMBase+24)
+	}
+	g.cmd("z4,80001006,8")
 	if got := g.cmd("c"); got != "W00" {
 		t.Errorf("end: %q", got)
 	}

@@ -380,6 +380,10 @@ func smpSession(port int) []string {
 		"info registers pc",
 		"thread 1",
 		"print $a0",
+		"watch *(int *)&flag",
+		"continue", // hart 1 writes flag
+		"print $a0",
+		"delete 2",
 		"break *pass",
 		"continue", // hart 0 hits it
 		"info registers pc",
@@ -395,9 +399,11 @@ func smpFacts(out string) []string {
 	keep := []*regexp.Regexp{
 		regexp.MustCompile(`^[ *]+\d+ +Thread \d+ \(CPU#\d \[running\]\) 0x0+1000 in \?\? \(\)$`), // at -S
 		regexp.MustCompile(`^\[Switching to Thread \d+\]$`),
-		regexp.MustCompile(`^Thread \d+ hit Breakpoint \d+, .*`),
+		regexp.MustCompile(`^Thread \d+ hit (Breakpoint|Hardware watchpoint) \d+, .*`),
+		regexp.MustCompile(`^Thread \d+ hit Hardware watchpoint \d+: .*`),
+		regexp.MustCompile(`^(Old|New) value = .*`),
 		regexp.MustCompile(`^pc +0x[0-9a-f]+`),
-		regexp.MustCompile(`^0x[0-9a-f]+ in secondary \(\)$`), // after stepi
+		regexp.MustCompile(`^0x[0-9a-f]+ in \w+ \(\)$`), // after stepi and the watchpoint
 		regexp.MustCompile(`^\$\d+ = `),
 		regexp.MustCompile(`^\[Inferior 1 \(.*\) exited (.*)\]`),
 	}
@@ -418,7 +424,8 @@ func smpFacts(out string) []string {
 // TestGDBSMP: with two harts gdb lists two threads, a breakpoint hit on
 // hart 1 stops the machine and names thread 2, stepi steps that hart,
 // `thread 1` shows hart 0's registers, and a breakpoint hit on hart 0
-// names thread 1. The same session on QEMU -smp 2 must print the same.
+// names thread 1; a write watchpoint hit by hart 1 names thread 2. The same
+// session on QEMU -smp 2 must print the same.
 func TestGDBSMP(t *testing.T) {
 	gdb := gdbBinary(t)
 	elfPath := rig.Guest(t, "guests/isa/smp_wfi.elf")
@@ -435,9 +442,9 @@ func TestGDBSMP(t *testing.T) {
 	for _, s := range syms {
 		addr[s.Name] = s.Value
 	}
-	sec, pass := addr["secondary"], addr["pass"]
-	if sec == 0 || pass == 0 {
-		t.Fatal("smp_wfi.elf lacks secondary or pass")
+	sec, pass, flagged := addr["secondary"], addr["pass"], addr["flagged"]
+	if sec == 0 || pass == 0 || flagged == 0 {
+		t.Fatal("smp_wfi.elf lacks secondary, pass or flagged")
 	}
 
 	e := startGemuWith(t, "-smp", "2", "-kernel", elfPath)
@@ -453,10 +460,17 @@ func TestGDBSMP(t *testing.T) {
 	add("$1 = 1")
 	add("0x%016x in secondary ()", sec+2) // li t0, 1 is compressed
 	add("pc 0x%x 0x%x <secondary+2>", sec+2, sec+2)
-	add("$2 = 0") // `thread 1` switched already: no [Switching] line
-	add("Thread 1 hit Breakpoint 2, 0x%016x in pass ()", pass)
+	add("$2 = 0")
+	add("[Switching to Thread 2]")
+	add("Thread 2 hit Hardware watchpoint 2: *(int *)&flag")
+	add("Old value = 0")
+	add("New value = 90")
+	add("0x%016x in flagged ()", flagged) // gdb stepped over the store
+	add("$3 = 1")
+	add("[Switching to Thread 1]")
+	add("Thread 1 hit Breakpoint 3, 0x%016x in pass ()", pass)
 	add("pc 0x%x 0x%x <pass>", pass, pass)
-	add("$3 = 0")
+	add("$4 = 0")
 	add("[Inferior 1 (Remote target) exited normally]")
 	gf := smpFacts(out)
 	if diff := cmp.Diff(want, gf); diff != "" {

@@ -78,6 +78,7 @@ secondary:
 	la t0, flag
 	li t1, 0x5a
 	sw t1, 0(t0)
+flagged: /* tests/gdb: a watchpoint on flag stops here */
 	fence w, w
 	li t0, CLINT_MSIP
 	li t1, 1

@@ -601,3 +601,65 @@ func BenchmarkGDBRun(b *testing.B) {
 		})
 	}
 }
+
+// With two harts gdb sees two threads: a breakpoint only hart 1 reaches
+// stops the machine naming thread 2, Hg picks whose registers gdb reads, a
+// step runs only the hart it names, and a watchpoint hit by hart 1 names
+// thread 2 as well.
+func TestGDBHarts(t *testing.T) {
+	p := (&prog{}).bne(a0, zero, 12) // +0: hart 1 to +12
+	p.addi(t1, zero, 1)              // +4: hart 0
+	p.loop()                         // +8: hart 0 spins
+	p.addi(t2, zero, 2)              // +12: hart 1 only
+	p.la(t0, RAMBase+0x1000)         // +16, +20, +24
+	p.sw(t2, t0, 0)                  // +28: the watched store
+	p.finish(0x5555)
+	cfg := bare(p.bytes(), nil)
+	cfg.Harts = 2
+	_, addr, done := startGDB(t, cfg, true)
+	g := dialRSP(t, addr)
+	for _, c := range []struct{ send, want string }{
+		{"qfThreadInfo", "m1,2"},
+		{"qsThreadInfo", "l"},
+		{"Z0,8000000c,4", "OK"},
+		{"c", "T05swbreak:;thread:2;"},
+		{"qC", "QC2"},
+	} {
+		if got := g.cmd(c.send); got != c.want {
+			t.Fatalf("%s: %q, want %q", c.send, got, c.want)
+		}
+	}
+	if pc, id := g.reg(gdbstub.RegPC), g.reg(gdbstub.RegX0+a0); pc != RAMBase+12 || id != 1 {
+		t.Errorf("thread 2: pc %#x a0 %d, want %#x and hart ID 1", pc, id, RAMBase+12)
+	}
+	g.cmd("Hg1")
+	if pc, id := g.reg(gdbstub.RegPC), g.reg(gdbstub.RegX0+a0); pc != RAMBase+8 || id != 0 {
+		t.Errorf("thread 1: pc %#x a0 %d, want %#x and hart ID 0", pc, id, RAMBase+8)
+	}
+	// step hart 1 past the breakpoint: hart 0 does not move
+	g.cmd("z0,8000000c,4")
+	if got := g.cmd("vCont;s:2"); got != "T05thread:2;" {
+		t.Fatalf("vCont;s:2: %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+16 {
+		t.Errorf("thread 2 stepped to %#x, want %#x", pc, RAMBase+16)
+	}
+	g.cmd("Hg1")
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+8 {
+		t.Errorf("thread 1 moved to %#x during thread 2's step", pc)
+	}
+	if got := g.cmd("Z2,80001000,4"); got != "OK" {
+		t.Fatalf("Z2: %q", got)
+	}
+	if got := g.cmd("c"); got != "T05watch:80001000;thread:2;" {
+		t.Fatalf("watchpoint: %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+28 {
+		t.Errorf("watch stop at %#x, want the store at %#x", pc, RAMBase+28)
+	}
+	g.cmd("z2,80001000,4")
+	if got := g.cmd("c"); got != "W00" {
+		t.Errorf("end: %q", got)
+	}
+	wait(t, done)
+}

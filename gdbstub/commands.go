@@ -141,8 +141,18 @@ func (s *Stub) stopReply(why Stop) []byte {
 		b = append(b, ';')
 	}
 	b = append(b, "thread:"...)
-	b = strconv.AppendUint(b, uint64(max(why.Thread, 1)), 16)
+	b = s.appendThread(b, max(why.Thread, 1))
 	return append(b, ';')
+}
+
+// appendThread appends thread id as gdb expects it: hex, or with
+// multiprocess+ in QEMU's form p01.0N (gdbstub.c gdb_fmt_thread_id: the
+// one process is 1), which gdb shows as "Thread 1.N".
+func (s *Stub) appendThread(b []byte, id int) []byte {
+	if s.multi {
+		return fmt.Appendf(b, "p01.%02x", id)
+	}
+	return strconv.AppendUint(b, uint64(id), 16)
 }
 
 // appendReg appends register n in target order, or x's when unavailable.
@@ -345,16 +355,22 @@ func (s *Stub) query(t Target, p []byte) []byte {
 				s.swbreak = true
 			case "hwbreak+":
 				s.hwbreak = true
+			case "multiprocess+":
+				s.multi = true
 			}
 		}
-		return []byte("PacketSize=" + strconv.FormatUint(MaxPacket, 16) +
-			";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+")
+		r := "PacketSize=" + strconv.FormatUint(MaxPacket, 16) +
+			";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+"
+		if s.multi {
+			r += ";multiprocess+" // as QEMU: gdb then names threads 1.N
+		}
+		return []byte(r)
 	case "QStartNoAckMode":
 		return ok // the reader switched already
 	case "qAttached":
 		return []byte("1") // attached to a running machine: quit detaches
 	case "qC":
-		return strconv.AppendUint([]byte("QC"), uint64(s.gThread), 16)
+		return s.appendThread([]byte("QC"), s.gThread)
 	case "qfThreadInfo":
 		// All threads in one reply, as QEMU's gdbstub does with few CPUs.
 		b := []byte("m")
@@ -362,7 +378,7 @@ func (s *Stub) query(t Target, p []byte) []byte {
 			if id > 1 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendUint(b, uint64(id), 16)
+			b = s.appendThread(b, id)
 		}
 		return b
 	case "qsThreadInfo":

@@ -14,7 +14,7 @@
 // goroutine (so the Target needs no locks) until gdb resumes the target.
 //
 // Supported: qSupported (PacketSize, qXfer:features:read, swbreak,
-// hwbreak, QStartNoAckMode), ?, g/G, p/P, m/M/X, c/s/C/S, vCont (c, C, s,
+// hwbreak, QStartNoAckMode, multiprocess with QEMU's p01.0N thread ids), ?, g/G, p/P, m/M/X, c/s/C/S, vCont (c, C, s,
 // S), Z0/Z1 and whatever watchpoints the Target implements (Z2-Z4), Ctrl-C,
 // k/vKill, D, qAttached, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo,
 // H, T and the
@@ -53,8 +53,9 @@ type Stub struct {
 	swbreak  bool // gdb understands swbreak/hwbreak stop reasons
 	hwbreak  bool
 	inserted map[bpKey]bool
-	gThread  int // Hg: registers and memory (1..n)
-	cThread  int // Hc: s and c (0: any, the Hg one)
+	multi    bool // gdb understands multiprocess+ thread ids (pPID.TID)
+	gThread  int  // Hg: registers and memory (1..n)
+	cThread  int  // Hc: s and c (0: any, the Hg one)
 }
 
 type bpKey struct {
@@ -277,7 +278,7 @@ func (s *Stub) handle(t Target, ev event) (Resume, bool) {
 	case evConnect:
 		s.cur = ev.c
 		s.waiting = false
-		s.swbreak, s.hwbreak = false, false
+		s.swbreak, s.hwbreak, s.multi = false, false, false
 		return Resume{}, false
 	case evClose:
 		if ev.c != s.cur {

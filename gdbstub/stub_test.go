@@ -255,7 +255,7 @@ func (s *session) cmd(p string) string {
 
 func (s *session) handshake() {
 	s.t.Helper()
-	r := s.cmd("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;xmlRegisters=i386")
+	r := s.cmd("qSupported:swbreak+;hwbreak+;qRelocInsn+;fork-events+;xmlRegisters=i386")
 	if !strings.Contains(r, "PacketSize=4000") || !strings.Contains(r, "qXfer:features:read+") {
 		s.t.Fatalf("qSupported = %q", r)
 	}
@@ -508,6 +508,40 @@ func TestThreads(t *testing.T) {
 	s.packet()
 }
 
+// TestMultiprocess: when gdb offers multiprocess+ the stub accepts it, as
+// QEMU does, and writes thread ids as QEMU's p01.0N (gdb: "Thread 1.N");
+// it reads both forms.
+func TestMultiprocess(t *testing.T) {
+	s := newSession(t)
+	s.target.nthreads = 2
+	r := s.cmd("qSupported:multiprocess+;swbreak+;hwbreak+")
+	if !strings.Contains(r, ";multiprocess+") {
+		t.Fatalf("qSupported = %q", r)
+	}
+	for _, c := range []struct{ send, want string }{
+		{"qfThreadInfo", "mp01.01,p01.02"},
+		{"qC", "QCp01.01"},
+		{"Hgp1.2", "OK"},
+		{"qC", "QCp01.02"},
+		{"Hg1", "OK"},
+		{"Tp1.2", "OK"},
+		{"Tp1.3", "E01"},
+		{"qThreadExtraInfo,p1.2", string(appendHex(nil, []byte("CPU#1 [running]")))},
+		{"Hcp1.-1", "OK"},
+	} {
+		if got := s.cmd(c.send); got != c.want {
+			t.Errorf("%s: %q, want %q", c.send, got, c.want)
+		}
+	}
+	s.send("vCont;s:p1.2;c:p1.-1")
+	if r := s.result(); r.Action != Step || r.Thread != 2 {
+		t.Fatalf("vCont;s:p1.2: %+v", r)
+	}
+	if r := s.packet(); r != "T05thread:p01.02;" {
+		t.Errorf("stop reply %q", r)
+	}
+}
+
 func TestRunControl(t *testing.T) {
 	s := newSession(t)
 	s.handshake()
@@ -580,7 +614,7 @@ func TestRunControl(t *testing.T) {
 // Without swbreak+ from gdb the stop reply carries no reason.
 func TestStopReplyWithoutSwbreak(t *testing.T) {
 	s := newSession(t)
-	s.cmd("qSupported:multiprocess+")
+	s.cmd("qSupported:vContSupported+")
 	s.send("c")
 	s.result()
 	s.hit <- Stop{Kind: StopBreak}

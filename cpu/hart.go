@@ -105,6 +105,12 @@ type Hart struct {
 	// load or store trigger is armed, so data accesses skip the TLB
 	// (trigger.go).
 	trigX, trigLS, inTrig bool
+	// dbgWatch: a debugger's data watchpoints (trigger.go); dbgHit is
+	// the one that stopped Run, valid while dbgHitOK.
+	dbgWatch          []DebugWatch
+	dbgHit            DebugWatch
+	dbgHitAddr        uint64
+	dbgHitOK, dbgStop bool
 
 	// TrapHook, when set, is called for every trap the hart takes, each
 	// exception and each interrupt, once the trap has been entered (see
@@ -138,7 +144,7 @@ func (h *Hart) Reset(pc uint64) {
 		h.csr.tdata1[i] = tdType2 // QEMU's reset value: mcontrol, disabled
 	}
 	h.pmp = h.pmp[:0]
-	h.trigX, h.trigLS, h.inTrig = false, false, false
+	h.trigX, h.trigLS, h.inTrig = false, len(h.dbgWatch) > 0, false // a debugger's watchpoints stay
 	h.stimer.Stop()
 	h.resOff = noRes
 	h.wfi = false

@@ -12,8 +12,62 @@ package cpu
 // (runTriggered); an armed load or store trigger keeps data translations
 // out of the TLB, so every access takes the slow path, which compares its
 // address (trigHit).
+//
+// A debugger's watchpoints (gdb's watch, rwatch, awatch through the GDB
+// stub) use the same slow path, invisible to the guest: an access that
+// overlaps one stops Run before the access, with the pc at the instruction,
+// as a RISC-V trigger with timing = before does (Debug Specification
+// 5.5.2); gdb then steps over the instruction itself (RISC-V watchpoints are
+// "non-steppable" to gdb).
 
 const numTriggers = 2
+
+// DebugWatch is a debugger's data watchpoint over the virtual addresses
+// [Addr, Addr+Len), on loads, stores or both (an AMO is both).
+type DebugWatch struct {
+	Addr, Len   uint64
+	Load, Store bool
+}
+
+// SetDebugWatches replaces the debugger's watchpoints (none: nil).
+func (h *Hart) SetDebugWatches(ws []DebugWatch) {
+	h.dbgWatch = append(h.dbgWatch[:0], ws...)
+	h.dbgHitOK = false
+	h.triggersChanged()
+}
+
+// DebugWatchHit reports the watchpoint that stopped the last Run, and the
+// accessed address, and forgets it. The pc is at the instruction that made
+// the access, which has not run (it is not counted in minstret).
+func (h *Hart) DebugWatchHit() (w DebugWatch, addr uint64, ok bool) {
+	if !h.dbgHitOK {
+		return DebugWatch{}, 0, false
+	}
+	h.dbgHitOK = false
+	if h.dbgStop {
+		h.dbgStop, h.stopReq = false, false
+	}
+	return h.dbgHit, h.dbgHitAddr, true
+}
+
+// dbgWatchHit checks the debugger's watchpoints for an access of kind at
+// [a, a+size): on a hit it records it and makes Run stop before the
+// instruction.
+func (h *Hart) dbgWatchHit(kind, a, size uint64) bool {
+	for _, w := range h.dbgWatch {
+		if (kind&tdLoad != 0 && w.Load || kind&tdStore != 0 && w.Store) &&
+			a < w.Addr+w.Len && w.Addr < a+size {
+			h.dbgHit, h.dbgHitAddr, h.dbgHitOK = w, a, true
+			h.csr.instretAdj-- // the instruction does not retire
+			if !h.stopReq {
+				h.dbgStop = true
+				h.RequestStop()
+			}
+			return true
+		}
+	}
+	return false
+}
 
 // tdata1 fields common to mcontrol and mcontrol6.
 const (
@@ -93,6 +147,7 @@ func (h *Hart) triggersChanged() {
 		x = x || d&tdExecute != 0
 		ls = ls || d&(tdLoad|tdStore) != 0
 	}
+	ls = ls || len(h.dbgWatch) > 0
 	if ls != h.trigLS {
 		h.trigLS = ls
 		h.flushTLB()
@@ -107,6 +162,9 @@ func (h *Hart) triggersChanged() {
 // fires for address a at the current privilege, and if so raises the
 // breakpoint exception with a in xtval.
 func (h *Hart) trigHit(kind, a, size uint64) bool {
+	if len(h.dbgWatch) > 0 && kind != tdExecute && h.dbgWatchHit(kind, a, size) {
+		return true
+	}
 	c := &h.csr
 	var mode uint64
 	switch h.priv {

@@ -2,6 +2,7 @@ package gdbstub
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 )
 
@@ -49,7 +50,7 @@ func (s *Stub) command(t Target, p []byte) (reply []byte, r Resume, done bool) {
 				return errArgs, r, false
 			}
 		}
-		return s.resume(p[0])
+		return s.resume(p[0], s.cThread)
 	case 'C', 'S':
 		// C sig[;addr]: the signal means nothing to a bare hart.
 		_, addr, hasAddr := bytes.Cut(args, []byte{';'})
@@ -59,18 +60,26 @@ func (s *Stub) command(t Target, p []byte) (reply []byte, r Resume, done bool) {
 				return errArgs, r, false
 			}
 		}
-		return s.resume(p[0] + 'a' - 'A')
+		return s.resume(p[0]+'a'-'A', s.cThread)
 	case 'H':
-		// Hg/Hc thread: there is one thread (1); 0 and -1 mean any/all.
+		// Hg/Hc thread: 0 means any thread, -1 all (only for c).
 		if len(args) < 2 || (args[0] != 'g' && args[0] != 'c') {
 			return errArgs, r, false
 		}
-		if id, err := parseThread(args[1:]); err != nil || id > 1 {
+		id, err := parseThread(args[1:])
+		if err != nil || id > int64(threads(t)) {
 			return errArgs, r, false
+		}
+		if args[0] == 'g' {
+			if id > 0 {
+				s.selectThread(t, int(id))
+			}
+		} else {
+			s.cThread = max(int(id), 0)
 		}
 		return ok, r, false
 	case 'T':
-		if id, err := parseThread(args); err != nil || id != 1 {
+		if id, err := parseThread(args); err != nil || id < 1 || id > int64(threads(t)) {
 			return []byte("E01"), r, false
 		}
 		return ok, r, false
@@ -83,17 +92,21 @@ func (s *Stub) command(t Target, p []byte) (reply []byte, r Resume, done bool) {
 	case 'Z', 'z':
 		return s.breakpoint(t, p[0] == 'Z', args), r, false
 	case 'q', 'Q':
-		return s.query(p), r, false
+		return s.query(t, p), r, false
 	case 'v':
 		return s.vPacket(t, p)
 	}
 	return empty, r, false
 }
 
-// resume starts the target: 'c' continue, 's' step.
-func (s *Stub) resume(c byte) ([]byte, Resume, bool) {
+// resume starts the target: 'c' continue, 's' step thread (0: the one gdb
+// selected).
+func (s *Stub) resume(c byte, thread int) ([]byte, Resume, bool) {
 	if c == 's' {
-		return nil, Resume{Action: Step}, true
+		if thread <= 0 {
+			thread = s.gThread
+		}
+		return nil, Resume{Action: Step, Thread: thread}, true
 	}
 	return nil, Resume{Action: Continue}, true
 }
@@ -127,7 +140,19 @@ func (s *Stub) stopReply(why Stop) []byte {
 		b = strconv.AppendUint(b, why.Addr, 16)
 		b = append(b, ';')
 	}
-	return append(b, "thread:1;"...)
+	b = append(b, "thread:"...)
+	b = s.appendThread(b, max(why.Thread, 1))
+	return append(b, ';')
+}
+
+// appendThread appends thread id as gdb expects it: hex, or with
+// multiprocess+ in QEMU's form p01.0N (gdbstub.c gdb_fmt_thread_id: the
+// one process is 1), which gdb shows as "Thread 1.N".
+func (s *Stub) appendThread(b []byte, id int) []byte {
+	if s.multi {
+		return fmt.Appendf(b, "p01.%02x", id)
+	}
+	return strconv.AppendUint(b, uint64(id), 16)
 }
 
 // appendReg appends register n in target order, or x's when unavailable.
@@ -309,7 +334,18 @@ func (s *Stub) breakpoint(t Target, insert bool, args []byte) []byte {
 }
 
 // query handles q and Q packets (E.4 "General Query Packets").
-func (s *Stub) query(p []byte) []byte {
+func (s *Stub) query(t Target, p []byte) []byte {
+	if id, found := bytes.CutPrefix(p, []byte("qThreadExtraInfo,")); found {
+		n, err := parseThread(id)
+		if err != nil || n < 1 || n > int64(threads(t)) {
+			return []byte("E01")
+		}
+		info := fmt.Sprintf("CPU#%d", n-1)
+		if mt, ok := t.(Threads); ok {
+			info = mt.ThreadInfo(int(n))
+		}
+		return appendHex(nil, []byte(info))
+	}
 	name, args, _ := bytes.Cut(p, []byte{':'})
 	switch string(name) {
 	case "qSupported":
@@ -319,18 +355,32 @@ func (s *Stub) query(p []byte) []byte {
 				s.swbreak = true
 			case "hwbreak+":
 				s.hwbreak = true
+			case "multiprocess+":
+				s.multi = true
 			}
 		}
-		return []byte("PacketSize=" + strconv.FormatUint(MaxPacket, 16) +
-			";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+")
+		r := "PacketSize=" + strconv.FormatUint(MaxPacket, 16) +
+			";qXfer:features:read+;QStartNoAckMode+;swbreak+;hwbreak+;vContSupported+"
+		if s.multi {
+			r += ";multiprocess+" // as QEMU: gdb then names threads 1.N
+		}
+		return []byte(r)
 	case "QStartNoAckMode":
 		return ok // the reader switched already
 	case "qAttached":
 		return []byte("1") // attached to a running machine: quit detaches
 	case "qC":
-		return []byte("QC1")
+		return s.appendThread([]byte("QC"), s.gThread)
 	case "qfThreadInfo":
-		return []byte("m1")
+		// All threads in one reply, as QEMU's gdbstub does with few CPUs.
+		b := []byte("m")
+		for id := 1; id <= threads(t); id++ {
+			if id > 1 {
+				b = append(b, ',')
+			}
+			b = s.appendThread(b, id)
+		}
+		return b
 	case "qsThreadInfo":
 		return []byte("l")
 	case "qSymbol":
@@ -372,28 +422,47 @@ func (s *Stub) vPacket(t Target, p []byte) ([]byte, Resume, bool) {
 	case string(p) == "vCont?":
 		return []byte("vCont;c;C;s;S"), r, false
 	case bytes.HasPrefix(p, []byte("vCont;")):
+		// All-stop (E.2 vCont): each action applies to the threads no
+		// earlier action named. A step of any thread makes the whole
+		// resume that step (the others stay stopped: they would stop
+		// again as soon as it ends); else the target continues.
+		n := threads(t)
+		var cont, step bool
+		stepThread := 0
 		for _, a := range bytes.Split(p[len("vCont;"):], []byte{';'}) {
 			act, tid, hasTid := bytes.Cut(a, []byte{':'})
+			id := int64(-1)
 			if hasTid {
-				id, err := parseThread(tid)
-				if err != nil {
+				var err error
+				if id, err = parseThread(tid); err != nil {
 					return errArgs, r, false
 				}
-				if id != 1 && id != -1 && id != 0 {
-					continue // for another thread: there is none
+				if id > int64(n) {
+					continue // no such thread
 				}
 			}
 			if len(act) == 0 {
 				return errArgs, r, false
 			}
-			// The first action that applies to our thread wins (E.2 vCont).
 			switch act[0] {
 			case 'c', 'C':
-				return s.resume('c')
+				cont = true
 			case 's', 'S':
-				return s.resume('s')
+				if !step {
+					step = true
+					if id > 0 {
+						stepThread = int(id)
+					}
+				}
+			default:
+				return errArgs, r, false
 			}
-			return errArgs, r, false
+		}
+		switch {
+		case step:
+			return s.resume('s', stepThread)
+		case cont:
+			return s.resume('c', 0)
 		}
 		return errArgs, r, false
 	case bytes.HasPrefix(p, []byte("vKill")):

@@ -1,6 +1,7 @@
 package gdbstub
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -199,9 +200,20 @@ func parseHex(s []byte) (uint64, error) {
 	return v, nil
 }
 
-// parseThread reads a thread id: hex, or -1 for all threads (E.8 "thread-id
-// syntax"; the multiprocess pPID.TID form is not used: no multiprocess+).
+// parseThread reads a thread id: hex, or -1 for all threads, or with
+// multiprocess+ pPID.TID (the process is 1; a TID of -1, or pPID alone,
+// means all its threads) (E.8 "thread-id syntax").
 func parseThread(s []byte) (int64, error) {
+	if len(s) > 0 && s[0] == 'p' {
+		pid, tid, found := bytes.Cut(s[1:], []byte{'.'})
+		if _, err := parseThread(pid); err != nil {
+			return 0, err
+		}
+		if !found {
+			return -1, nil
+		}
+		s = tid
+	}
 	if string(s) == "-1" {
 		return -1, nil
 	}

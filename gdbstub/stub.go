@@ -1,6 +1,6 @@
-// Package gdbstub is a GDB remote stub for one RISC-V RV64 hart: the Remote
+// Package gdbstub is a GDB remote stub for RISC-V RV64 harts: the Remote
 // Serial Protocol of the GDB manual, appendix E, over TCP, in all-stop mode
-// with a single thread. It knows the RISC-V register set (x, pc, f, the
+// with one thread per hart (see Threads). It knows the RISC-V register set (x, pc, f, the
 // CSRs its user lists, and GDB's virtual "priv") and nothing of any
 // particular emulator: the hart and its memory are behind Target.
 //
@@ -14,9 +14,10 @@
 // goroutine (so the Target needs no locks) until gdb resumes the target.
 //
 // Supported: qSupported (PacketSize, qXfer:features:read, swbreak,
-// hwbreak, QStartNoAckMode), ?, g/G, p/P, m/M/X, c/s/C/S, vCont (c, C, s,
+// hwbreak, QStartNoAckMode, multiprocess with QEMU's p01.0N thread ids), ?, g/G, p/P, m/M/X, c/s/C/S, vCont (c, C, s,
 // S), Z0/Z1 and whatever watchpoints the Target implements (Z2-Z4), Ctrl-C,
-// k/vKill, D, qAttached, qC, qfThreadInfo/qsThreadInfo, H, T and the
+// k/vKill, D, qAttached, qC, qfThreadInfo/qsThreadInfo, qThreadExtraInfo,
+// H, T and the
 // target description with the org.gnu.gdb.riscv.cpu, .fpu, .csr and
 // .virtual features. Everything received is untrusted: malformed packets
 // get an error reply, never a panic.
@@ -52,6 +53,9 @@ type Stub struct {
 	swbreak  bool // gdb understands swbreak/hwbreak stop reasons
 	hwbreak  bool
 	inserted map[bpKey]bool
+	multi    bool // gdb understands multiprocess+ thread ids (pPID.TID)
+	gThread  int  // Hg: registers and memory (1..n)
+	cThread  int  // Hc: s and c (0: any, the Hg one)
 }
 
 type bpKey struct {
@@ -88,6 +92,7 @@ func New(notify func(), csrs []CSR) *Stub {
 		events:   make(chan event, 64),
 		inserted: map[bpKey]bool{},
 		last:     Stop{Kind: StopAttach},
+		gThread:  1,
 	}
 }
 
@@ -218,6 +223,12 @@ func (s *Stub) Serve(t Target, why Stop, wake <-chan struct{}, quit func() bool)
 	if !s.ctrlC.Swap(false) && why.Kind == StopInterrupt {
 		why.Kind = StopAttach // stopped for a new connection, not for Ctrl-C
 	}
+	if why.Thread < 1 || why.Thread > threads(t) {
+		why.Thread = s.gThread
+	}
+	// gdb switches to the thread that stopped; so do registers here.
+	s.selectThread(t, why.Thread)
+	s.cThread = 0
 	s.last = why
 	if s.waiting && s.cur != nil {
 		s.waiting = false
@@ -237,6 +248,22 @@ func (s *Stub) Serve(t Target, why Stop, wake <-chan struct{}, quit func() bool)
 	}
 }
 
+// threads returns how many threads t has.
+func threads(t Target) int {
+	if mt, ok := t.(Threads); ok {
+		return max(mt.Threads(), 1)
+	}
+	return 1
+}
+
+// selectThread makes id the thread of g, m and the like.
+func (s *Stub) selectThread(t Target, id int) {
+	s.gThread = id
+	if mt, ok := t.(Threads); ok {
+		mt.SelectThread(id)
+	}
+}
+
 // handle processes one event; done is true when the target must resume.
 func (s *Stub) handle(t Target, ev event) (Resume, bool) {
 	switch ev.kind {
@@ -251,7 +278,7 @@ func (s *Stub) handle(t Target, ev event) (Resume, bool) {
 	case evConnect:
 		s.cur = ev.c
 		s.waiting = false
-		s.swbreak, s.hwbreak = false, false
+		s.swbreak, s.hwbreak, s.multi = false, false, false
 		return Resume{}, false
 	case evClose:
 		if ev.c != s.cur {

@@ -13,9 +13,17 @@ import (
 
 // fakeTarget is a hart with registers in a map and RAM at memBase.
 type fakeTarget struct {
-	regs map[int]uint64
-	mem  []byte
-	bps  []bpOp
+	regs     map[int]uint64
+	mem      []byte
+	bps      []bpOp
+	nthreads int // Threads (0: 1)
+	selected int // SelectThread
+}
+
+func (f *fakeTarget) Threads() int        { return max(f.nthreads, 1) }
+func (f *fakeTarget) SelectThread(id int) { f.selected = id }
+func (f *fakeTarget) ThreadInfo(id int) string {
+	return "CPU#" + strconv.Itoa(id-1) + " [running]"
 }
 
 type bpOp struct {
@@ -169,7 +177,7 @@ func (s *session) machine() {
 			return
 		case Step:
 			s.target.regs[RegPC] += 4
-			why = Stop{Kind: StopStep}
+			why = Stop{Kind: StopStep, Thread: r.Thread}
 			continue
 		}
 		if r.Action == Detach && !s.stub.Attached() {
@@ -247,7 +255,7 @@ func (s *session) cmd(p string) string {
 
 func (s *session) handshake() {
 	s.t.Helper()
-	r := s.cmd("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;xmlRegisters=i386")
+	r := s.cmd("qSupported:swbreak+;hwbreak+;qRelocInsn+;fork-events+;xmlRegisters=i386")
 	if !strings.Contains(r, "PacketSize=4000") || !strings.Contains(r, "qXfer:features:read+") {
 		s.t.Fatalf("qSupported = %q", r)
 	}
@@ -428,6 +436,112 @@ func (s *session) result() Resume {
 	return <-s.results
 }
 
+// TestThreads: a target with four harts is four threads (QEMU's numbering,
+// 1..4); Hg selects whose registers gdb reads, a stop names the hart that
+// stopped and selects it, and a step steps the thread vCont names.
+func TestThreads(t *testing.T) {
+	s := newSession(t)
+	s.target.nthreads = 4
+	s.handshake()
+	for _, c := range []struct{ send, want string }{
+		{"qfThreadInfo", "m1,2,3,4"},
+		{"qsThreadInfo", "l"},
+		{"qC", "QC1"},
+		{"T3", "OK"},
+		{"T5", "E01"},
+		{"T0", "E01"},
+		{"qThreadExtraInfo,2", string(appendHex(nil, []byte("CPU#1 [running]")))},
+		{"qThreadExtraInfo,9", "E01"},
+		{"Hg3", "OK"},
+		{"qC", "QC3"},
+		{"Hg5", "E16"},
+		{"Hg0", "OK"},
+		{"qC", "QC3"},
+		{"Hc-1", "OK"},
+	} {
+		if got := s.cmd(c.send); got != c.want {
+			t.Errorf("%s: %q, want %q", c.send, got, c.want)
+		}
+	}
+	if s.target.selected != 3 {
+		t.Errorf("Hg3 selected thread %d", s.target.selected)
+	}
+	// continue; hart 1 (thread 2) hits a breakpoint
+	s.send("vCont;c")
+	if r := s.result(); r.Action != Continue {
+		t.Fatalf("vCont;c: %+v", r)
+	}
+	s.hit <- Stop{Kind: StopBreak, Thread: 2}
+	if r := s.packet(); r != "T05swbreak:;thread:2;" {
+		t.Errorf("stop of thread 2: %q", r)
+	}
+	if s.target.selected != 2 || s.cmd("qC") != "QC2" {
+		t.Errorf("after the stop thread %d is selected, want 2", s.target.selected)
+	}
+	// gdb steps thread 4 (scheduler-locking or a step over a breakpoint)
+	s.send("vCont;s:4")
+	if r := s.result(); r.Action != Step || r.Thread != 4 {
+		t.Fatalf("vCont;s:4: %+v", r)
+	}
+	if r := s.packet(); r != "T05thread:4;" {
+		t.Errorf("step of thread 4: %q", r)
+	}
+	// step the current thread, continue the others
+	s.send("vCont;s:4;c")
+	if r := s.result(); r.Action != Step || r.Thread != 4 {
+		t.Fatalf("vCont;s:4;c: %+v", r)
+	}
+	s.packet()
+	// plain s steps the Hc thread, else the Hg one
+	s.cmd("Hg1")
+	s.cmd("Hc2")
+	s.send("s")
+	if r := s.result(); r.Action != Step || r.Thread != 2 {
+		t.Fatalf("s after Hc2: %+v", r)
+	}
+	s.packet()
+	s.cmd("Hg3")
+	s.send("s")
+	if r := s.result(); r.Action != Step || r.Thread != 3 {
+		t.Fatalf("s after a stop and Hg3: %+v", r)
+	}
+	s.packet()
+}
+
+// TestMultiprocess: when gdb offers multiprocess+ the stub accepts it, as
+// QEMU does, and writes thread ids as QEMU's p01.0N (gdb: "Thread 1.N");
+// it reads both forms.
+func TestMultiprocess(t *testing.T) {
+	s := newSession(t)
+	s.target.nthreads = 2
+	r := s.cmd("qSupported:multiprocess+;swbreak+;hwbreak+")
+	if !strings.Contains(r, ";multiprocess+") {
+		t.Fatalf("qSupported = %q", r)
+	}
+	for _, c := range []struct{ send, want string }{
+		{"qfThreadInfo", "mp01.01,p01.02"},
+		{"qC", "QCp01.01"},
+		{"Hgp1.2", "OK"},
+		{"qC", "QCp01.02"},
+		{"Hg1", "OK"},
+		{"Tp1.2", "OK"},
+		{"Tp1.3", "E01"},
+		{"qThreadExtraInfo,p1.2", string(appendHex(nil, []byte("CPU#1 [running]")))},
+		{"Hcp1.-1", "OK"},
+	} {
+		if got := s.cmd(c.send); got != c.want {
+			t.Errorf("%s: %q, want %q", c.send, got, c.want)
+		}
+	}
+	s.send("vCont;s:p1.2;c:p1.-1")
+	if r := s.result(); r.Action != Step || r.Thread != 2 {
+		t.Fatalf("vCont;s:p1.2: %+v", r)
+	}
+	if r := s.packet(); r != "T05thread:p01.02;" {
+		t.Errorf("stop reply %q", r)
+	}
+}
+
 func TestRunControl(t *testing.T) {
 	s := newSession(t)
 	s.handshake()
@@ -500,7 +614,7 @@ func TestRunControl(t *testing.T) {
 // Without swbreak+ from gdb the stop reply carries no reason.
 func TestStopReplyWithoutSwbreak(t *testing.T) {
 	s := newSession(t)
-	s.cmd("qSupported:multiprocess+")
+	s.cmd("qSupported:vContSupported+")
 	s.send("c")
 	s.result()
 	s.hit <- Stop{Kind: StopBreak}

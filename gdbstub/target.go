@@ -57,6 +57,22 @@ type Target interface {
 	Breakpoint(kind BreakKind, addr, length uint64, insert bool) error
 }
 
+// Threads is implemented by a Target with several harts. gdb sees hart i
+// as thread i+1, as QEMU's gdbstub numbers its CPUs (cpu_index + 1, and
+// pid 1 with multiprocess off), so `info threads` lists the harts, a stop
+// names the hart that stopped, and `thread N` picks whose registers and
+// memory gdb reads. A Target without it is one thread, 1.
+type Threads interface {
+	// Threads returns how many threads (harts) there are: 1..n.
+	Threads() int
+	// SelectThread makes thread id (1..n) the one ReadRegister,
+	// WriteRegister, ReadMemory and WriteMemory refer to.
+	SelectThread(id int)
+	// ThreadInfo is the text of `info threads` for thread id (QEMU:
+	// "CPU#0 [running]" or "CPU#0 [halted ]").
+	ThreadInfo(id int) string
+}
+
 // StopKind is why the target stopped.
 type StopKind uint8
 
@@ -74,6 +90,9 @@ type Stop struct {
 	Kind StopKind
 	Addr uint64    // StopWatch: the watched address that triggered
 	Type BreakKind // StopWatch: WatchWrite, WatchRead or WatchAccess
+	// Thread is the thread that stopped (1..n); 0 means the one gdb
+	// selected last. gdb switches to it, and so does the stub.
+	Thread int
 }
 
 // Action is what gdb asked the target to do when it resumes.
@@ -90,6 +109,10 @@ const (
 // Resume is the result of Serve.
 type Resume struct {
 	Action Action
+	// Thread is the thread to step (Step): the one a vCont s action names,
+	// else the one of Hc, else the one gdb selected with Hg. In all-stop
+	// mode the others stay stopped while it steps.
+	Thread int
 }
 
 // The signals of stop replies (GDB's own numbering, include/gdb/signals.def).

@@ -4,12 +4,17 @@ package machine
 // gdbstub. The stub's network goroutine only sets an atomic flag and
 // wakes the machine; Run looks at it at batch boundaries and, when gdb wants
 // the machine stopped, calls pause, which serves gdb on the emulation
-// goroutine with the clock paused. Breakpoints are checked here, before
-// each instruction, and write watchpoints after each, by running the hart
-// one instruction at a time while any is set: guest memory is never patched
-// and the cpu's hot loop is untouched. BenchmarkGDBRun measures the cost:
-// about 40 MIPS against 230 without breakpoints (when none is set the guest
-// runs in plain batches at full speed).
+// goroutine with the clock paused. Each hart is a gdb thread (1..n, as in
+// QEMU); every hart's turn goes through gdbState.run, so breakpoints are
+// checked here, before each instruction of any hart, by running the harts
+// one instruction at a time while any is set, and a hit stops the whole
+// machine (all-stop) naming that hart. Watchpoints are cpu.DebugWatch on
+// every hart: the data accesses take the slow path of the Sdtrig load and
+// store triggers, and one that touches a watched byte ends Run before the
+// instruction. A single step runs only the hart gdb steps. Guest memory is
+// never patched and the cpu's hot loop is untouched. BenchmarkGDBRun
+// measures the cost of a breakpoint: about 40 MIPS against 230 without
+// (when none is set the guest runs in plain batches at full speed).
 
 import (
 	"errors"
@@ -47,19 +52,22 @@ var gdbCSRs = []gdbstub.CSR{
 // DefaultGDBPort is the port of -s (QEMU: "-gdb tcp::1234").
 const DefaultGDBPort = "1234"
 
-// gdbState is the debugger's view of one machine; it is gdbstub.Target.
+// gdbState is the debugger's view of one machine; it is gdbstub.Target and
+// gdbstub.Threads: hart i is gdb's thread i+1, as in QEMU.
 type gdbState struct {
 	m    *Machine
-	h    *cpu.Hart
+	h    *cpu.Hart // the hart gdb selected (Hg): registers and memory
 	stub *gdbstub.Stub
 
-	start    bool            // -S: stop before the first instruction
-	step     bool            // gdb asked for one instruction
-	stop     *gdbstub.Stop   // why the last batch ended early
-	resumed  bool            // the next instruction is the one gdb resumed at
-	resumePC uint64          // where gdb resumed
-	bps      []gdbBreakpoint // execution breakpoints (few: a slice beats a map)
-	watches  []gdbWatch      // write watchpoints
+	start      bool            // -S: stop before the first instruction
+	step       *cpu.Hart       // gdb asked for one instruction of this hart
+	stop       *gdbstub.Stop   // why the last batch ended early
+	stopHart   *cpu.Hart       // the hart of the last stop
+	resumed    bool            // resumeHart's next instruction is the one gdb resumed at
+	resumeHart *cpu.Hart       // the hart that stopped last
+	resumePC   uint64          // where gdb resumed it
+	bps        []gdbBreakpoint // execution breakpoints (few: a slice beats a map)
+	watches    []gdbWatch      // watchpoints (every hart has them as cpu.DebugWatch)
 
 	inputDone func()
 }
@@ -69,27 +77,21 @@ type gdbBreakpoint struct {
 	kind gdbstub.BreakKind
 }
 
-// gdbWatch is a write watchpoint, found by comparing the watched bytes
-// after each instruction with their last value. A store of the value
-// already there goes unseen, which is what gdb's `watch` reports anyway
-// (only changes).
+// gdbWatch is a watchpoint: gdb's watch (Z2), rwatch (Z3) or awatch (Z4)
+// over n bytes at the virtual address addr. Every hart checks it as a
+// cpu.DebugWatch on its data accesses (the slow path of Sdtrig load/store
+// triggers, invisible to the guest) and stops before the access, as QEMU's
+// RISC-V watchpoints do for gdb.
 type gdbWatch struct {
+	kind gdbstub.BreakKind
 	addr uint64
-	old  [8]byte
-	n    int // bytes watched (1..8)
-	got  int // bytes readable when old was taken
+	n    uint64
 }
 
-// changed re-reads the watched bytes and reports whether they differ from
-// the last look.
-func (w *gdbWatch) changed(g *gdbState) bool {
-	var now [8]byte
-	got := g.ReadMemory(w.addr, now[:w.n])
-	if got == w.got && now == w.old {
-		return false
-	}
-	w.old, w.got = now, got
-	return true
+func (w gdbWatch) debugWatch() cpu.DebugWatch {
+	return cpu.DebugWatch{Addr: w.addr, Len: w.n,
+		Load:  w.kind == gdbstub.WatchRead || w.kind == gdbstub.WatchAccess,
+		Store: w.kind == gdbstub.WatchWrite || w.kind == gdbstub.WatchAccess}
 }
 
 // GDBAddr turns a -gdb argument into a host:port to listen on, "" for
@@ -148,7 +150,7 @@ func (m *Machine) ListenGDB(spec string, wait bool) (net.Addr, error) {
 		}
 		return nil, nil
 	}
-	g := &gdbState{m: m, h: h, start: wait}
+	g := &gdbState{m: m, h: h, stopHart: h, start: wait}
 	if g.stub, err = gdbstub.Listen(addr, m.Wake, gdbCSRs); err != nil {
 		return nil, err
 	}
@@ -174,12 +176,12 @@ func (g *gdbState) pending() bool {
 // emulation goroutine serves gdb until it resumes. done is true when gdb
 // killed the machine.
 func (g *gdbState) pause() (ex Exit, done bool) {
-	why := gdbstub.Stop{Kind: gdbstub.StopInterrupt}
+	why := gdbstub.Stop{Kind: gdbstub.StopInterrupt, Thread: g.thread(g.stopHart)}
 	switch {
 	case g.stop != nil:
 		why = *g.stop
 	case g.start:
-		why = gdbstub.Stop{Kind: gdbstub.StopAttach}
+		why = gdbstub.Stop{Kind: gdbstub.StopAttach, Thread: 1}
 	}
 	g.stop, g.start = nil, false
 	m := g.m
@@ -191,31 +193,33 @@ func (g *gdbState) pause() (ex Exit, done bool) {
 	case gdbstub.Kill:
 		return Exit{Code: 0, Reason: "killed by gdb"}, true
 	case gdbstub.Step:
-		g.step = true
+		g.step = g.hart(r.Thread)
+		g.stopHart = g.step
 	}
-	g.resumed, g.resumePC = true, g.h.PC()
-	for i := range g.watches {
-		g.watches[i].changed(g) // gdb may have written there itself
-	}
+	g.resumed, g.resumeHart, g.resumePC = true, g.stopHart, g.stopHart.PC()
 	return Exit{}, false
 }
 
-// run executes up to max instructions for Run: one for a gdb single step,
-// one at a time with a breakpoint check before and a watchpoint check after
-// each while any is set, else a plain batch.
-func (g *gdbState) run(max uint64) {
-	h := g.h
-	skip := g.resumed
-	g.resumed = false
-	if g.step {
-		g.step = false
+// run executes up to max instructions of hart h for Run: one for a gdb
+// single step, one at a time with a breakpoint check before each while any
+// breakpoint is set, else a plain batch (which a watchpoint hit ends). Every
+// hart runs through here, so a breakpoint or watchpoint hit on any hart
+// stops the machine and names that hart.
+func (g *gdbState) run(h *cpu.Hart, max uint64) {
+	skip := g.resumed && h == g.resumeHart
+	if h == g.resumeHart {
+		g.resumed = false
+	}
+	if g.step != nil {
+		g.step = nil
 		h.Step()
-		g.stop = &gdbstub.Stop{Kind: gdbstub.StopStep}
-		g.watchHit()
+		g.stopAt(h, gdbstub.Stop{Kind: gdbstub.StopStep})
+		g.watchHit(h)
 		return
 	}
-	if len(g.bps) == 0 && len(g.watches) == 0 {
-		h.Run(max)
+	if len(g.bps) == 0 {
+		h.Run(max) // stops by itself at a watchpoint
+		g.watchHit(h)
 		return
 	}
 	for n := uint64(0); n < max; n++ {
@@ -234,25 +238,74 @@ func (g *gdbState) run(max uint64) {
 			if b.kind == gdbstub.BreakHardware {
 				kind = gdbstub.StopHWBreak
 			}
-			g.stop = &gdbstub.Stop{Kind: kind}
+			g.stopAt(h, gdbstub.Stop{Kind: kind})
 			return
 		}
-		if h.Run(1) == 0 || g.m.action.set || g.watchHit() {
+		if h.Run(1) == 0 || g.m.action.set || g.watchHit(h) {
 			return // waiting in WFI, the guest powered off or reset, or a watchpoint
 		}
 	}
 }
 
-// watchHit reports a write watchpoint whose bytes changed as the stop.
-func (g *gdbState) watchHit() bool {
-	for i := range g.watches {
-		w := &g.watches[i]
-		if w.changed(g) {
-			g.stop = &gdbstub.Stop{Kind: gdbstub.StopWatch, Type: gdbstub.WatchWrite, Addr: w.addr}
-			return true
+// stopAt records why as the stop of hart h.
+func (g *gdbState) stopAt(h *cpu.Hart, why gdbstub.Stop) {
+	why.Thread = g.thread(h)
+	g.stop, g.stopHart = &why, h
+}
+
+// thread returns gdb's thread id of h (QEMU: cpu_index + 1).
+func (g *gdbState) thread(h *cpu.Hart) int {
+	for i, o := range g.m.Harts {
+		if o == h {
+			return i + 1
 		}
 	}
-	return false
+	return 1
+}
+
+// hart returns the hart of thread id (1..n), or the selected one.
+func (g *gdbState) hart(id int) *cpu.Hart {
+	if id >= 1 && id <= len(g.m.Harts) {
+		return g.m.Harts[id-1]
+	}
+	return g.h
+}
+
+// Threads implements gdbstub.Threads.
+func (g *gdbState) Threads() int { return len(g.m.Harts) }
+
+// SelectThread implements gdbstub.Threads.
+func (g *gdbState) SelectThread(id int) { g.h = g.hart(id) }
+
+// ThreadInfo implements gdbstub.Threads with QEMU's text (gdbstub.c,
+// handle_query_thread_extra: "CPU#%d [%s]", "halted " for a CPU waiting for
+// an interrupt).
+func (g *gdbState) ThreadInfo(id int) string {
+	state := "running"
+	if g.hart(id).Idle() {
+		state = "halted "
+	}
+	return fmt.Sprintf("CPU#%d [%s]", id-1, state)
+}
+
+// watchHit reports a watchpoint that stopped hart h (before its access)
+// as the stop of h.
+func (g *gdbState) watchHit(h *cpu.Hart) bool {
+	dw, addr, ok := h.DebugWatchHit()
+	if !ok {
+		return false
+	}
+	kind := gdbstub.WatchAccess
+	for _, w := range g.watches {
+		if w.debugWatch() == dw {
+			kind = w.kind
+			break
+		}
+	}
+	// gdb wants the watched address, not the start of a wider access.
+	addr = max(addr, dw.Addr)
+	g.stopAt(h, gdbstub.Stop{Kind: gdbstub.StopWatch, Type: kind, Addr: addr})
+	return true
 }
 
 // exited tells a waiting gdb how the guest ended.
@@ -319,9 +372,14 @@ func (g *gdbState) physical(pa uint64, n int, write bool) []byte {
 	return nil
 }
 
-// ReadMemory implements gdbstub.Target: virtual addresses as the hart sees
-// them now (cpu.Hart.DebugTranslate), page by page.
+// ReadMemory implements gdbstub.Target: virtual addresses as the selected
+// hart sees them now (cpu.Hart.DebugTranslate), page by page.
 func (g *gdbState) ReadMemory(addr uint64, p []byte) int {
+	return g.read(g.h, addr, p)
+}
+
+// read is ReadMemory through the address space of hart h.
+func (g *gdbState) read(h *cpu.Hart, addr uint64, p []byte) int {
 	n := 0
 	for n < len(p) {
 		va := addr + uint64(n)
@@ -329,7 +387,7 @@ func (g *gdbState) ReadMemory(addr uint64, p []byte) int {
 			break // wrapped around the address space
 		}
 		chunk := min(len(p)-n, int(4096-va&0xfff))
-		pa, ok := g.h.DebugTranslate(va)
+		pa, ok := h.DebugTranslate(va)
 		if !ok {
 			break
 		}
@@ -373,14 +431,14 @@ func (g *gdbState) WriteMemory(addr uint64, p []byte) bool {
 }
 
 // Breakpoint implements gdbstub.Target: execution breakpoints (Z0, Z1) are
-// compared with the pc before each instruction, write watchpoints (Z2) by
-// value after each; read and access watchpoints (Z3, Z4) would need the
-// cpu's load path and are not supported (gdb says so when asked).
+// compared with the pc before each instruction; watchpoints (Z2 write, Z3
+// read, Z4 access) are checked by every hart on its data accesses
+// (cpu.DebugWatch), which stop before the access.
 func (g *gdbState) Breakpoint(kind gdbstub.BreakKind, addr, length uint64, insert bool) error {
 	switch kind {
 	case gdbstub.BreakSoftware, gdbstub.BreakHardware:
-	case gdbstub.WatchWrite:
-		return g.watch(addr, length, insert)
+	case gdbstub.WatchWrite, gdbstub.WatchRead, gdbstub.WatchAccess:
+		return g.watch(kind, addr, length, insert)
 	default:
 		return gdbstub.ErrUnsupported
 	}
@@ -398,22 +456,31 @@ func (g *gdbState) Breakpoint(kind gdbstub.BreakKind, addr, length uint64, inser
 	return nil
 }
 
-func (g *gdbState) watch(addr, length uint64, insert bool) error {
+func (g *gdbState) watch(kind gdbstub.BreakKind, addr, length uint64, insert bool) error {
 	if length == 0 || length > 8 {
 		return errors.New("machine: watchpoints cover 1 to 8 bytes")
 	}
-	for i, w := range g.watches {
-		if w.addr == addr && uint64(w.n) == length {
-			if !insert {
-				g.watches = append(g.watches[:i], g.watches[i+1:]...)
-			}
-			return nil
+	w := gdbWatch{kind, addr, length}
+	found := -1
+	for i, o := range g.watches {
+		if o == w {
+			found = i
 		}
 	}
-	if insert {
-		w := gdbWatch{addr: addr, n: int(length)}
-		w.changed(g)
+	switch {
+	case insert && found < 0:
 		g.watches = append(g.watches, w)
+	case !insert && found >= 0:
+		g.watches = append(g.watches[:found], g.watches[found+1:]...)
+	default:
+		return nil
+	}
+	ws := make([]cpu.DebugWatch, len(g.watches))
+	for i, w := range g.watches {
+		ws[i] = w.debugWatch()
+	}
+	for _, h := range g.m.Harts {
+		h.SetDebugWatches(ws)
 	}
 	return nil
 }

@@ -473,30 +473,59 @@ func TestGDBPauseHoldsTime(t *testing.T) {
 	}
 }
 
-// A write watchpoint stops after the store that changes the watched bytes,
-// not after one that stores the same value.
-func TestGDBWriteWatchpoint(t *testing.T) {
+// Watchpoints stop before the access, with the pc at the instruction (as
+// QEMU's do; gdb steps over it and compares the values itself): a write
+// watchpoint on a store into the watched bytes, a read watchpoint on a
+// load, an access watchpoint on either; accesses next to them do not stop.
+func TestGDBWatchpoints(t *testing.T) {
 	p := (&prog{}).la(t0, RAMBase+0x1000)
-	p.sw(zero, t0, 0)                 // +12: stores the 0 already there
-	p.addi(t1, zero, 5).sw(t1, t0, 4) // +20: changes the watched word
-	p.addi(t1, zero, 6).sw(t1, t0, 8) // +28: outside it
+	p.sw(zero, t0, 0)                 // +12: next to the watched word
+	p.addi(t1, zero, 5).sw(t1, t0, 4) // +20: stores into it
+	p.lw(t1, t0, 4)                   // +24: reads it
+	p.addi(t1, zero, 6).sw(t1, t0, 8) // +32: the next word
 	code := p.finish(0x5555).bytes()
 	_, addr, done := startGDB(t, bare(code, nil), true)
 	g := dialRSP(t, addr)
 	if got := g.cmd("Z2,80001004,4"); got != "OK" {
 		t.Fatalf("Z2 = %q", got)
 	}
-	if got := g.cmd("Z3,80001004,4"); got != "" {
-		t.Errorf("Z3 = %q, want unsupported", got)
-	}
 	if got := g.cmd("c"); got != "T05watch:80001004;thread:1;" {
 		t.Fatalf("stop %q", got)
 	}
-	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
-		t.Errorf("pc %#x, want just after the store at %#x", pc, RAMBase+20)
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+20 {
+		t.Errorf("pc %#x, want the store at %#x", pc, RAMBase+20)
 	}
-	// A write by gdb itself is not a hit.
-	g.cmd("M80001004,4:07000000")
+	if got := g.cmd("m80001004,4"); got != "00000000" {
+		t.Errorf("watched word %s before the store ran", got)
+	}
+	// gdb steps over it with the watchpoint out
+	g.cmd("z2,80001004,4")
+	if got := g.cmd("s"); got != "T05thread:1;" {
+		t.Fatalf("step: %q", got)
+	}
+	if got := g.cmd("m80001004,4"); got != "05000000" {
+		t.Errorf("watched word %s after the store", got)
+	}
+	if got := g.cmd("Z3,80001004,4"); got != "OK" {
+		t.Fatalf("Z3 = %q", got)
+	}
+	if got := g.cmd("c"); got != "T05rwatch:80001004;thread:1;" {
+		t.Fatalf("read stop %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
+		t.Errorf("pc %#x, want the load at %#x", pc, RAMBase+24)
+	}
+	g.cmd("z3,80001004,4")
+	if got := g.cmd("Z4,80001006,8"); got != "OK" {
+		t.Fatalf("Z4 = %q", got)
+	}
+	if got := g.cmd("c"); got != "T05awatch:80001006;thread:1;" {
+		t.Fatalf("access stop %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+24 {
+		t.Errorf("pc %#x, want the load at %#x", pc, RAMBase+24)
+	}
+	g.cmd("z4,80001006,8")
 	if got := g.cmd("c"); got != "W00" {
 		t.Errorf("end: %q", got)
 	}
@@ -571,4 +600,66 @@ func BenchmarkGDBRun(b *testing.B) {
 			b.ReportMetric(float64(instr)/b.Elapsed().Seconds()/1e6, "MIPS")
 		})
 	}
+}
+
+// With two harts gdb sees two threads: a breakpoint only hart 1 reaches
+// stops the machine naming thread 2, Hg picks whose registers gdb reads, a
+// step runs only the hart it names, and a watchpoint hit by hart 1 names
+// thread 2 as well.
+func TestGDBHarts(t *testing.T) {
+	p := (&prog{}).bne(a0, zero, 12) // +0: hart 1 to +12
+	p.addi(t1, zero, 1)              // +4: hart 0
+	p.loop()                         // +8: hart 0 spins
+	p.addi(t2, zero, 2)              // +12: hart 1 only
+	p.la(t0, RAMBase+0x1000)         // +16, +20, +24
+	p.sw(t2, t0, 0)                  // +28: the watched store
+	p.finish(0x5555)
+	cfg := bare(p.bytes(), nil)
+	cfg.Harts = 2
+	_, addr, done := startGDB(t, cfg, true)
+	g := dialRSP(t, addr)
+	for _, c := range []struct{ send, want string }{
+		{"qfThreadInfo", "m1,2"},
+		{"qsThreadInfo", "l"},
+		{"Z0,8000000c,4", "OK"},
+		{"c", "T05swbreak:;thread:2;"},
+		{"qC", "QC2"},
+	} {
+		if got := g.cmd(c.send); got != c.want {
+			t.Fatalf("%s: %q, want %q", c.send, got, c.want)
+		}
+	}
+	if pc, id := g.reg(gdbstub.RegPC), g.reg(gdbstub.RegX0+a0); pc != RAMBase+12 || id != 1 {
+		t.Errorf("thread 2: pc %#x a0 %d, want %#x and hart ID 1", pc, id, RAMBase+12)
+	}
+	g.cmd("Hg1")
+	if pc, id := g.reg(gdbstub.RegPC), g.reg(gdbstub.RegX0+a0); pc != RAMBase+8 || id != 0 {
+		t.Errorf("thread 1: pc %#x a0 %d, want %#x and hart ID 0", pc, id, RAMBase+8)
+	}
+	// step hart 1 past the breakpoint: hart 0 does not move
+	g.cmd("z0,8000000c,4")
+	if got := g.cmd("vCont;s:2"); got != "T05thread:2;" {
+		t.Fatalf("vCont;s:2: %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+16 {
+		t.Errorf("thread 2 stepped to %#x, want %#x", pc, RAMBase+16)
+	}
+	g.cmd("Hg1")
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+8 {
+		t.Errorf("thread 1 moved to %#x during thread 2's step", pc)
+	}
+	if got := g.cmd("Z2,80001000,4"); got != "OK" {
+		t.Fatalf("Z2: %q", got)
+	}
+	if got := g.cmd("c"); got != "T05watch:80001000;thread:2;" {
+		t.Fatalf("watchpoint: %q", got)
+	}
+	if pc := g.reg(gdbstub.RegPC); pc != RAMBase+28 {
+		t.Errorf("watch stop at %#x, want the store at %#x", pc, RAMBase+28)
+	}
+	g.cmd("z2,80001000,4")
+	if got := g.cmd("c"); got != "W00" {
+		t.Errorf("end: %q", got)
+	}
+	wait(t, done)
 }

@@ -86,13 +86,13 @@ func (m *Machine) Run() (ex Exit, err error) {
 				break
 			}
 		}
-		if g != nil && g.step {
-			h = g.h // gdb steps the hart it shows
+		if g != nil && g.step != nil {
+			h = g.step // gdb steps one hart; the others wait
 		}
 		switch {
 		case max == 0 || h == nil:
-		case g != nil && h == g.h:
-			g.run(max) // breakpoints and single steps
+		case g != nil:
+			g.run(h, max) // breakpoints and single steps
 		default:
 			h.Run(max)
 		}

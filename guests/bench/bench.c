@@ -6,8 +6,14 @@
  *         16K words, repeated; M mode, paging off.
  *   sv39: a memory-heavy loop (strided read-modify-write and pseudo-random
  *         loads) over 4 MiB mapped with 4 KiB Sv39 pages, in S mode.
+ *   smp:  the integer part on every hart at once (-DPARTS=4), each hart on
+ *         its own data; the harts are counted in the device tree (a1).
+ *         Reports one line per hart ("h0", "h1", ...) and "all": the sum
+ *         of their instructions over the time from the first start to the
+ *         last end. Every hart's check equals the int part's (so does
+ *         all's, which is 0 if the harts disagree).
  * Output lines: "bench <part> instret=<n> ticks=<n> check=<hex>".
- * Built with -DPARTS=1, 2 or 0 (make -C guests bench, for `go run
+ * Built with -DPARTS=1, 2, 4 or 0 (make -C guests bench, for `go run
  * ./tests/bench`) so that each part runs in its own process and its host
  * CPU time can be measured.
  * Ends by powering off through the sifive,test finisher. */
@@ -16,6 +22,8 @@
 
 #define UART0 ((volatile uint8_t *)0x10000000UL)
 #define FINISHER ((volatile uint32_t *)0x100000UL)
+#define CLINT_MSIP ((volatile uint32_t *)0x2000000UL)
+#define MAXHARTS 8
 
 #ifndef INT_ROUNDS
 #define INT_ROUNDS 64
@@ -23,8 +31,8 @@
 #ifndef MEM_PASSES
 #define MEM_PASSES 256
 #endif
-/* PARTS selects what runs: bit 0 = int, bit 1 = sv39 (0 = a baseline
- * that measures start-up and power-off only). */
+/* PARTS selects what runs: bit 0 = int, bit 1 = sv39, bit 2 = int on
+ * every hart (0 = a baseline that measures start-up and power-off only). */
 #ifndef PARTS
 #define PARTS 3
 #endif
@@ -111,11 +119,16 @@ static void report(const char *part, uint64_t instret, uint64_t ticks, uint64_t 
 
 /* ---- integer part ---- */
 
-static uint32_t crc_table[256];
-static uint8_t buf[64 * 1024];
-static uint32_t arr[16 * 1024];
+/* One hart's data: PARTS & 4 gives each hart its own. */
+struct intdata {
+	uint32_t crc_table[256];
+	uint8_t buf[64 * 1024];
+	uint32_t arr[16 * 1024];
+};
+#define NDATA ((PARTS & 4) ? MAXHARTS : 1)
+static struct intdata intdata[NDATA];
 
-static void crc_init(void)
+static void crc_init(uint32_t *crc_table)
 {
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t c = i;
@@ -125,7 +138,7 @@ static void crc_init(void)
 	}
 }
 
-static uint32_t crc32(const uint8_t *p, size_t n, uint32_t crc)
+static uint32_t crc32(const uint32_t *crc_table, const uint8_t *p, size_t n, uint32_t crc)
 {
 	crc = ~crc;
 	while (n--)
@@ -162,18 +175,20 @@ static void quicksort(uint32_t *a, long lo, long hi)
 	}
 }
 
-static uint64_t int_work(void)
+static uint64_t int_work(struct intdata *d)
 {
+	uint8_t *buf = d->buf;
+	uint32_t *arr = d->arr;
 	uint64_t check = 0;
 	uint32_t seed = 12345;
-	crc_init();
-	for (size_t i = 0; i < sizeof buf; i++) {
+	crc_init(d->crc_table);
+	for (size_t i = 0; i < sizeof d->buf; i++) {
 		seed = seed * 1103515245u + 12345u;
 		buf[i] = (uint8_t)(seed >> 16);
 	}
 	for (int r = 0; r < INT_ROUNDS; r++) {
-		uint32_t crc = crc32(buf, sizeof buf, (uint32_t)r);
-		size_t n = sizeof arr / sizeof arr[0];
+		uint32_t crc = crc32(d->crc_table, buf, sizeof d->buf, (uint32_t)r);
+		size_t n = sizeof d->arr / sizeof d->arr[0];
 		for (size_t i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
 			arr[i] = seed ^ crc;
@@ -254,17 +269,120 @@ static void sv39_part(void)
 	report("sv39", mem_result[0], mem_result[1], mem_result[2]);
 }
 
-int main(void)
+/* ---- SMP part ---- */
+
+static uint32_t be32(const uint8_t *b)
 {
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* count_harts counts the cpu@ nodes of the flattened device tree
+ * (Devicetree Specification 0.4, 5.4: FDT_BEGIN_NODE 1, FDT_END_NODE 2,
+ * FDT_PROP 3, FDT_NOP 4, FDT_END 9). */
+static int count_harts(const uint8_t *fdt)
+{
+	if (fdt == 0 || be32(fdt) != 0xd00dfeed)
+		return 1;
+	const uint8_t *p = fdt + be32(fdt + 8);
+	int n = 0;
+	for (;;) {
+		uint32_t tok = be32(p);
+		p += 4;
+		if (tok == 1) {
+			const char *name = (const char *)p;
+			size_t l = 0;
+			while (name[l])
+				l++;
+			if (l > 4 && name[0] == 'c' && name[1] == 'p' && name[2] == 'u' && name[3] == '@')
+				n++;
+			p += (l + 4) & ~(size_t)3;
+		} else if (tok == 3) {
+			p += 8 + ((be32(p) + 3) & ~3u);
+		} else if (tok != 2 && tok != 4) {
+			break;
+		}
+	}
+	return n < 1 ? 1 : n > MAXHARTS ? MAXHARTS : n;
+}
+
+/* In .data, not .bss: the secondaries read go before hart 0 clears .bss. */
+static volatile int smp_go __attribute__((section(".data")));
+static volatile int smp_harts, smp_arrived, smp_finished;
+static volatile uint64_t smp_res[MAXHARTS][5]; /* instret, t0, t1, check */
+
+/* One hart's share: wait for all, run the integer part, record. */
+static void smp_work(uint64_t hart)
+{
+	__atomic_fetch_add(&smp_arrived, 1, __ATOMIC_SEQ_CST);
+	while (smp_arrived < smp_harts)
+		;
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	uint64_t check = int_work(&intdata[hart]);
+	uint64_t i1 = rdinstret(), t1 = rdtime();
+	smp_res[hart][0] = i1 - i0;
+	smp_res[hart][1] = t0;
+	smp_res[hart][2] = t1;
+	smp_res[hart][3] = check;
+	__atomic_fetch_add(&smp_finished, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Secondary harts (start.S): wait for hart 0, work, wake it, sleep. */
+void secondary_main(uint64_t hart)
+{
+	while (!smp_go)
+		;
+	if (hart < (uint64_t)smp_harts) {
+		smp_work(hart);
+		CLINT_MSIP[0] = 1;
+	}
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+static void smp_part(const uint8_t *fdt)
+{
+	int n = count_harts(fdt);
+	smp_harts = n;
+	__atomic_store_n(&smp_go, 1, __ATOMIC_SEQ_CST);
+	smp_work(0);
+	/* sleep until the others are done: their IPIs wake us (mie.MSIE
+	 * with mstatus.MIE clear: WFI returns, no trap) */
+	__asm__ volatile("csrs mie, %0" ::"r"(8));
+	while (smp_finished < n) {
+		__asm__ volatile("wfi");
+		CLINT_MSIP[0] = 0;
+	}
+	__asm__ volatile("csrc mie, %0" ::"r"(8));
+	uint64_t sum = 0, first = ~0ull, last = 0, check;
+	int differ = 0;
+	char name[4] = "h0";
+	for (int h = 0; h < n; h++) {
+		name[1] = (char)('0' + h);
+		report(name, smp_res[h][0], smp_res[h][2] - smp_res[h][1], smp_res[h][3]);
+		sum += smp_res[h][0];
+		first = smp_res[h][1] < first ? smp_res[h][1] : first;
+		last = smp_res[h][2] > last ? smp_res[h][2] : last;
+		if (smp_res[h][3] != smp_res[0][3])
+			differ = 1;
+	}
+	check = differ ? 0 : smp_res[0][3];
+	report("all", sum, last - first, check);
+}
+
+int main(uint64_t hart, const uint8_t *fdt)
+{
+	(void)hart;
 	puts_("bench: start\n");
 	if (PARTS & 1) {
 		uint64_t t0 = rdtime(), i0 = rdinstret();
-		uint64_t check = int_work();
+		uint64_t check = int_work(&intdata[0]);
 		uint64_t i1 = rdinstret(), t1 = rdtime();
 		report("int", i1 - i0, t1 - t0, check);
 	}
 	if (PARTS & 2)
 		sv39_part();
+	if (PARTS & 4)
+		smp_part(fdt);
 	puts_("bench: done\n");
 	return 0;
 }

@@ -8,7 +8,7 @@ _start:
 	.option norelax
 	la	gp, __global_pointer$
 	.option pop
-	bnez	a0, park
+	bnez	a0, secondary
 	la	sp, __stack_top
 	la	t0, trap
 	csrw	mtvec, t0
@@ -32,6 +32,21 @@ _start:
 	call	poweroff
 park:
 	wfi
+	j	park
+
+/* Harts other than 0 (a0 = hartid): 8 KiB of stack each below hart 0's
+ * (harts 1..7), then secondary_main(hartid) in bench.c. */
+secondary:
+	li	t0, 8
+	bgeu	a0, t0, park
+	la	t0, trap
+	csrw	mtvec, t0
+	li	t0, 1 << 13
+	csrs	mstatus, t0
+	la	sp, __stack_top
+	slli	t0, a0, 13
+	sub	sp, sp, t0
+	call	secondary_main
 	j	park
 
 /* run_in_s(fn, arg): call fn(arg) in S mode (satp as set by the caller);

@@ -2,10 +2,14 @@
 // guests/bench: an integer workload with paging off (CRC-32 and
 // quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
 //
-//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3]
+//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-smp 1,2,4]
 //
-// Each part is built as its own guest (-DPARTS=1, 2) plus an empty baseline
-// (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in its own gemu process. The guest reports the
+// Each part is built as its own guest (-DPARTS=1, 2, 4) plus an empty
+// baseline (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in
+// its own gemu process. The third table runs the integer part on every hart
+// at once (bench4.elf) with -smp N for each N of -smp, and prints MIPS per
+// hart and in total; the runs of the different N alternate, so that a
+// change in the machine's load hits them alike. The guest reports the
 // instructions the part retired (instret) and the guest time it took (the
 // time CSR, which follows the host clock in gemu's default real-time mode).
 // The tool prints, per part, MIPS over that wall-clock interval and MIPS
@@ -37,8 +41,18 @@ func main() {
 	gemuPath := flag.String("gemu", "", "gemu binary (default: build ./cmd/gemu)")
 	extra := flag.String("flags", "", "extra gemu flags, e.g. \"-icount auto\"")
 	runs := flag.Int("runs", 3, "runs per part; the fastest (by CPU time) is reported")
+	smp := flag.String("smp", "1,2,4", "hart counts for the SMP table (\"\" skips it)")
 	flag.Parse()
-	if err := run(*gemuPath, strings.Fields(*extra), *runs); err != nil {
+	var ns []int
+	for _, f := range strings.FieldsFunc(*smp, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 8 {
+			fmt.Fprintf(os.Stderr, "bench: -smp %q: want hart counts 1..8\n", *smp)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if err := run(*gemuPath, strings.Fields(*extra), *runs, ns); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -84,7 +98,7 @@ func runGuest(gemu string, extra []string, elf string) ([]result, time.Duration,
 	return res, cpu, wall, nil
 }
 
-func run(gemu string, extra []string, runs int) error {
+func run(gemu string, extra []string, runs int, smp []int) error {
 	dir, err := os.MkdirTemp("", "gemu-bench-")
 	if err != nil {
 		return err
@@ -99,7 +113,7 @@ func run(gemu string, extra []string, runs int) error {
 		return fmt.Errorf("%v(tests/setup.sh installs the cross compiler)", err)
 	}
 	elfs := map[int]string{}
-	for _, p := range []int{0, 1, 2} {
+	for _, p := range []int{0, 1, 2, 4} {
 		elfs[p] = filepath.Join(dir, "guests", "bench", fmt.Sprintf("bench%d.elf", p))
 	}
 	best := func(elf string) ([]result, time.Duration, time.Duration, error) {
@@ -147,8 +161,70 @@ func run(gemu string, extra []string, runs int) error {
 		}
 		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", r.part, r.instret, gs, cs, mipsWall, mipsCPU, r.check)
 	}
+	if len(smp) > 0 {
+		if err := smpTable(gemu, extra, runs, smp, elfs[0], elfs[4]); err != nil {
+			return err
+		}
+	}
 	if len(extra) > 0 && strings.Contains(strings.Join(extra, " "), "icount") {
 		fmt.Println("note: with -icount the guest time is derived from instructions; use MIPS(CPU)")
+	}
+	return nil
+}
+
+// smpTable runs bench4.elf (the integer part on every hart) with -smp n
+// for each n, runs times each, the n alternating; per n the run with the
+// least CPU time above the baseline (bench0.elf at -smp n) is reported:
+// one row per hart (MIPS over its own guest time) and a total (all the
+// harts' instructions over the time from the first start to the last end,
+// and over the CPU time).
+func smpTable(gemu string, extra []string, runs int, ns []int, base, elf string) error {
+	type best struct {
+		res       []result
+		cpu, base time.Duration
+		ok        bool
+	}
+	bests := make([]best, len(ns))
+	for i := 0; i < runs; i++ {
+		for j, n := range ns {
+			args := append([]string{"-smp", strconv.Itoa(n)}, extra...)
+			_, bcpu, _, err := runGuest(gemu, args, base)
+			if err != nil {
+				return err
+			}
+			res, cpu, _, err := runGuest(gemu, args, elf)
+			if err != nil {
+				return err
+			}
+			if len(res) != n+1 {
+				return fmt.Errorf("-smp %d: %d report lines, want %d", n, len(res), n+1)
+			}
+			if b := &bests[j]; !b.ok || cpu-bcpu < b.cpu-b.base {
+				*b = best{res, cpu, bcpu, true}
+			}
+		}
+	}
+	fmt.Printf("\nSMP: the int part on every hart at once (bench4.elf), %d alternating runs per -smp N, best by CPU time\n", runs)
+	fmt.Printf("%-4s %-5s %12s %10s %10s %11s %10s  %s\n", "-smp", "hart", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
+	for j, n := range ns {
+		b := bests[j]
+		for _, r := range b.res {
+			gs := float64(r.ticks) / timebase
+			mipsWall := 0.0
+			if gs > 0 {
+				mipsWall = float64(r.instret) / gs / 1e6
+			}
+			if r.part != "all" {
+				fmt.Printf("%-4d %-5s %12d %10.3f %10s %11.1f %10s  %s\n", n, r.part, r.instret, gs, "", mipsWall, "", r.check)
+				continue
+			}
+			cs := (b.cpu - b.base).Seconds()
+			mipsCPU := 0.0
+			if cs > 0 {
+				mipsCPU = float64(r.instret) / cs / 1e6
+			}
+			fmt.Printf("%-4d %-5s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", n, "total", r.instret, gs, cs, mipsWall, mipsCPU, r.check)
+		}
 	}
 	return nil
 }

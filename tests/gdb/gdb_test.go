@@ -106,13 +106,19 @@ func session(port int) []string {
 // target closed the connection is not an error.
 func runGDB(t *testing.T, gdb string, cmds []string, allowClose bool) string {
 	t.Helper()
+	return runGDBOn(t, gdb, helloELF, cmds, allowClose)
+}
+
+// runGDBOn is runGDB with another program's symbols.
+func runGDBOn(t *testing.T, gdb, elfPath string, cmds []string, allowClose bool) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := []string{"-nx", "-batch"}
 	for _, c := range cmds {
 		args = append(args, "-ex", c)
 	}
-	args = append(args, helloELF)
+	args = append(args, elfPath)
 	out, err := exec.CommandContext(ctx, gdb, args...).CombinedOutput()
 	if err != nil && !(allowClose && bytes.Contains(out, []byte("Remote connection closed"))) {
 		t.Fatalf("gdb: %v\n%s", err, out)
@@ -186,10 +192,16 @@ func start(t *testing.T, bin string, args []string, stderr io.Writer) *emulator 
 // startGemu runs gemu -S -gdb tcp::0 and reads the port it prints.
 func startGemu(t *testing.T) *emulator {
 	t.Helper()
+	return startGemuWith(t, "-kernel", helloELF)
+}
+
+// startGemuWith is startGemu with other arguments than -kernel hello.elf.
+func startGemuWith(t *testing.T, args ...string) *emulator {
+	t.Helper()
 	bin := rig.Gemu(t)
 	pr, pw := io.Pipe()
-	e := start(t, bin, []string{"-S", "-gdb", "tcp::0", "-machine", "virt", "-bios", "none",
-		"-kernel", helloELF, "-nographic", "-serial", "stdio"}, pw)
+	e := start(t, bin, append([]string{"-S", "-gdb", "tcp::0", "-machine", "virt", "-bios", "none",
+		"-nographic", "-serial", "stdio"}, args...), pw)
 	portCh := make(chan int, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
@@ -290,7 +302,7 @@ func TestGDBOnGemu(t *testing.T) {
 	add("0x%x <main>: 0x%08x 0x%08x", mainAddr,
 		binary.LittleEndian.Uint32(mainCode), binary.LittleEndian.Uint32(mainCode[4:]))
 	add("Breakpoint 2, 0x%016x in poweroff ()", poweroff)
-	add("[Inferior 1 (Remote target) exited with code 03]")
+	add("[Inferior 1 (process 1) exited with code 03]")
 	if diff := cmp.Diff(want, facts(out)); diff != "" {
 		t.Errorf("gdb session on gemu (-want +got):\n%s\nfull gdb output:\n%s", diff, out)
 	}
@@ -347,5 +359,150 @@ func TestGDBSameAsQEMU(t *testing.T) {
 	}
 	if gemuCode != qemuCode {
 		t.Errorf("exit status: gemu %d, QEMU %d", gemuCode, qemuCode)
+	}
+}
+
+// smpSession debugs tests/isa/smp_wfi.S at -smp 2: hart 0 sleeps in WFI
+// at once, hart 1 starts at `secondary`, later wakes hart 0, which ends at
+// `pass`. Each hart is a thread, as in QEMU.
+func smpSession(port int) []string {
+	return []string{
+		"set pagination off",
+		"set confirm off",
+		"set arch riscv:rv64",
+		fmt.Sprintf("target remote 127.0.0.1:%d", port),
+		"info threads",
+		"break *secondary",
+		"continue", // hart 1 hits it
+		"info registers pc",
+		"print $a0", // its hart ID
+		"stepi",
+		"info registers pc",
+		"thread 1",
+		"print $a0",
+		"watch *(int *)&flag",
+		"continue", // hart 1 writes flag
+		"print $a0",
+		"delete 2",
+		"break *pass",
+		"continue", // hart 0 hits it
+		"info registers pc",
+		"print $a0",
+		"continue",
+	}
+}
+
+// smpFacts picks the lines of smpSession that both emulators print the
+// same (thread names included: both offer multiprocess+, so gdb says
+// "Thread 1.2" for process 1, thread 2).
+func smpFacts(out string) []string {
+	keep := []*regexp.Regexp{
+		regexp.MustCompile(`^[ *]+\d+ +Thread 1\.\d+ \(CPU#\d \[running\]\) 0x0+1000 in \?\? \(\)$`), // at -S
+		regexp.MustCompile(`^\[Switching to Thread 1\.\d+\]$`),
+		regexp.MustCompile(`^Thread \d+ hit (Breakpoint|Hardware watchpoint) \d+, .*`),
+		regexp.MustCompile(`^Thread \d+ hit Hardware watchpoint \d+: .*`),
+		regexp.MustCompile(`^(Old|New) value = .*`),
+		regexp.MustCompile(`^pc +0x[0-9a-f]+`),
+		regexp.MustCompile(`^0x[0-9a-f]+ in \w+ \(\)$`), // after stepi and the watchpoint
+		regexp.MustCompile(`^\$\d+ = `),
+		regexp.MustCompile(`^\[Inferior 1 \(.*\) exited (.*)\]`),
+	}
+	var got []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimRight(l, " \r")
+		for _, re := range keep {
+			if re.MatchString(l) {
+				got = append(got, strings.Join(strings.Fields(l), " "))
+				break
+			}
+		}
+	}
+	return got
+}
+
+// TestGDBSMP: with two harts gdb lists two threads, a breakpoint hit on
+// hart 1 stops the machine and names thread 2, stepi steps that hart,
+// `thread 1` shows hart 0's registers, and a breakpoint hit on hart 0
+// names thread 1; a write watchpoint hit by hart 1 names thread 2. The same
+// session on QEMU -smp 2 must print the same.
+func TestGDBSMP(t *testing.T) {
+	gdb := gdbBinary(t)
+	elfPath := rig.Guest(t, "guests/isa/smp_wfi.elf")
+	f, err := elf.Open(elfPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := map[string]uint64{}
+	for _, s := range syms {
+		addr[s.Name] = s.Value
+	}
+	sec, pass, flagged := addr["secondary"], addr["pass"], addr["flagged"]
+	if sec == 0 || pass == 0 || flagged == 0 {
+		t.Fatal("smp_wfi.elf lacks secondary, pass or flagged")
+	}
+
+	e := startGemuWith(t, "-smp", "2", "-kernel", elfPath)
+	out := runGDBOn(t, gdb, elfPath, smpSession(e.port), false)
+	code := e.wait(t)
+	var want []string
+	add := func(format string, args ...any) { want = append(want, fmt.Sprintf(format, args...)) }
+	add("* 1 Thread 1.1 (CPU#0 [running]) 0x0000000000001000 in ?? ()")
+	add("2 Thread 1.2 (CPU#1 [running]) 0x0000000000001000 in ?? ()")
+	add("[Switching to Thread 1.2]")
+	add("Thread 2 hit Breakpoint 1, 0x%016x in secondary ()", sec)
+	add("pc 0x%x 0x%x <secondary>", sec, sec)
+	add("$1 = 1")
+	add("0x%016x in secondary ()", sec+2) // li t0, 1 is compressed
+	add("pc 0x%x 0x%x <secondary+2>", sec+2, sec+2)
+	add("$2 = 0")
+	add("[Switching to Thread 1.2]")
+	add("Thread 2 hit Hardware watchpoint 2: *(int *)&flag")
+	add("Old value = 0")
+	add("New value = 90")
+	add("0x%016x in flagged ()", flagged) // gdb stepped over the store
+	add("$3 = 1")
+	add("[Switching to Thread 1.1]")
+	add("Thread 1 hit Breakpoint 3, 0x%016x in pass ()", pass)
+	add("pc 0x%x 0x%x <pass>", pass, pass)
+	add("$4 = 0")
+	add("[Inferior 1 (process 1) exited normally]")
+	gf := smpFacts(out)
+	if diff := cmp.Diff(want, gf); diff != "" {
+		t.Errorf("gdb session on gemu -smp 2 (-want +got):\n%s\nfull gdb output:\n%s", diff, out)
+	}
+	if code != 0 || !strings.Contains(e.out.String(), "PASS") {
+		t.Errorf("gemu exit status %d, output %q", code, e.out.String())
+	}
+
+	qemu, err := exec.LookPath(rig.QEMU)
+	if err != nil {
+		return
+	}
+	port := freePort(t)
+	var qerr lockedBuffer
+	q := start(t, qemu, []string{"-S", "-gdb", fmt.Sprintf("tcp:127.0.0.1:%d", port), "-smp", "2",
+		"-machine", "virt", "-bios", "none", "-kernel", elfPath, "-nographic", "-monitor", "none",
+		"-serial", "stdio"}, &qerr)
+	for i := 0; !listening(port); i++ {
+		if i == 300 {
+			t.Fatalf("QEMU does not listen on %d\n%s", port, qerr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	qout := runGDBOn(t, gdb, elfPath, smpSession(port), true)
+	q.wait(t)
+	qf := smpFacts(qout)
+	// QEMU 7.2 sends no W packet when the finisher ends it (see
+	// TestGDBSameAsQEMU): compare up to the end.
+	if n := len(gf); n > 0 && strings.HasPrefix(gf[n-1], "[Inferior 1") {
+		gf = gf[:n-1]
+	}
+	if diff := cmp.Diff(qf, gf); diff != "" {
+		t.Errorf("gdb sessions at -smp 2 differ (-qemu +gemu):\n%s\nQEMU:\n%s\ngemu:\n%s", diff, qout, out)
 	}
 }

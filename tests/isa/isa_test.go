@@ -67,6 +67,18 @@ func qemuSkipReason(t *testing.T, name string) string {
 // GEMU_ISA_ALL=1; remove the marker with the fix.
 var gemuKnownRE = regexp.MustCompile(`(?m)^\s*(?:#|//|/?\*)\s*gemu: known-bug (.*?)\s*(?:\*/)?$`)
 
+// smpRE reads "smp: N" markers: tests of several harts (test.h,
+// TEST_SECONDARY), run with -smp N on gemu and on QEMU.
+var smpRE = regexp.MustCompile(`(?m)^\s*(?:#|//|/?\*)\s*smp: ([1-8])\s*(?:\*/)?$`)
+
+// smpArgs returns the -smp flag of test name, or nothing.
+func smpArgs(t *testing.T, name string) []string {
+	if n := marker(t, name, smpRE); n != "" {
+		return []string{"-smp", n}
+	}
+	return nil
+}
+
 func marker(t *testing.T, name string, re *regexp.Regexp) string {
 	data, err := os.ReadFile(name + ".S")
 	if err != nil {
@@ -113,8 +125,8 @@ func TestGemu(t *testing.T) {
 	for _, name := range sortedKeys(tests) {
 		elf := tests[name]
 		for _, c := range clocks {
-			args := append(append([]string{}, c.flags...), "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
 			t.Run(name+"/"+c.name, func(t *testing.T) {
+				args := append(append(smpArgs(t, name), c.flags...), "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic")
 				if bug := marker(t, name, gemuKnownRE); bug != "" && os.Getenv("GEMU_ISA_ALL") != "1" {
 					t.Skip("known gemu bug (GEMU_ISA_ALL=1 runs it): " + bug)
 				}
@@ -138,7 +150,7 @@ func TestQEMU(t *testing.T) {
 				t.Skip("gemu-only: " + why)
 			}
 			t.Parallel()
-			run(t, qemu, "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic", "-monitor", "none", "-serial", "stdio")
+			run(t, qemu, append(smpArgs(t, name), "-machine", "virt", "-bios", "none", "-kernel", elf, "-nographic", "-monitor", "none", "-serial", "stdio")...)
 		})
 	}
 }

@@ -15,6 +15,14 @@
  *    the handler then resumes at l (in the trapped-from mode, MPP/SPP
  *    unchanged). Any other trap fails the test. For interrupts the handler
  *    clears xPIE, so interrupts stay disabled after the return.
+ *  - Several harts: a test that runs with -smp N says so in a comment line
+ *    "smp: N" (tests/isa/isa_test.go passes -smp N to gemu and QEMU). Hart 0
+ *    runs the test body; every other hart parks in WFI unless the test
+ *    defines TEST_SECONDARY (before including test.h) as the label where
+ *    they start, in M mode with a0 = mhartid, sp on a stack of their own
+ *    (SECONDARY_STACK bytes), mtvec = trap_m and mie = 0. A secondary
+ *    reports a failure with `fail` like hart 0 (the first exit wins);
+ *    only hart 0 passes.
  *  - Clobbered by the macros: t0, t1, t2, a4 (and a7 by EXPECT_TRAP,
  *    a0 by the FP macros); by the trap handlers: nothing but t5/t6 are
  *    touched and they are restored. TO_M needs ecall from the current mode
@@ -82,6 +90,12 @@
 #define CLINT_MTIMECMP 0x2004000
 #define CLINT_MTIME 0x200bff8
 
+#define MAX_HARTS 8
+#define SECONDARY_STACK 1024
+#ifndef TEST_SECONDARY
+#define TEST_SECONDARY park
+#endif
+
 /* ---- test bodies ---------------------------------------------------- */
 
 #define TEST_BEGIN                                                        \
@@ -92,7 +106,7 @@ _start:                                                                  \
 	.text;                                                           \
 reset_vector:                                                            \
 	csrr a0, mhartid;                                                \
-	bnez a0, park;                                                   \
+	bnez a0, secondary_entry;                                        \
 	li TESTNUM, 0;                                                   \
 	la t0, trap_m;                                                   \
 	csrw mtvec, t0;                                                  \
@@ -375,6 +389,23 @@ park:                                                                    \
 	wfi;                                                             \
 	j park;                                                          \
                                                                          \
+	/* Harts other than 0 (a0 = mhartid): a stack each, traps to      \
+	 * trap_m (any trap they take is unexpected), then TEST_SECONDARY. */\
+secondary_entry:                                                         \
+	li t0, MAX_HARTS;                                                \
+	bgeu a0, t0, park;                                               \
+	li TESTNUM, 0;                                                   \
+	csrwi mie, 0;                                                    \
+	la t0, trap_m;                                                   \
+	csrw mtvec, t0;                                                  \
+	la t0, trapinfo;                                                 \
+	csrw mscratch, t0;                                               \
+	la sp, secondary_stacks;                                         \
+	addi t0, a0, 1;                                                  \
+	slli t0, t0, 10; /* SECONDARY_STACK */                           \
+	add sp, sp, t0;                                                  \
+	j TEST_SECONDARY;                                                \
+                                                                         \
 	/* M-mode exit: a0 = 0 pass, else failing test number. Prints     \
 	 * PASS or FAIL n got exp on the UART first. */                   \
 m_exit:                                                                  \
@@ -593,6 +624,7 @@ trapinfo: .fill TI_SIZE / 8, 8, 0;                                       \
 	.balign 16;                                                      \
 stack_bottom: .skip 4096;                                                \
 stack_top:                                                               \
+secondary_stacks: .skip MAX_HARTS * SECONDARY_STACK;                     \
 	.popsection
 
 #endif

@@ -1,8 +1,12 @@
 // Command bench times the Debian Linux guest on gemu and on QEMU 7.2, on
 // the same kernel, initramfs and firmware, in the same run:
 //
-//	go run ./tests/linux/bench [-runs 2] [-shift 3[,0,...]] [-realtime] [-cpuprofile boot.prof]
+//	go run ./tests/linux/bench [-runs 2] [-shift 3[,0,...]] [-smp 1,4] [-realtime] [-cpuprofile boot.prof]
 //
+// With -smp N,M,... every emulator runs at each hart count (the row names
+// say which), and each gemu row is compared with QEMU at the same count.
+// Runs alternate between the rows (run 1 of every row, then run 2, ...), so
+// that a change in the machine's load during the bench hits every row.
 // For each emulator it prints the wall time from process start to the
 // first kernel message, to /init, to the shell prompt (shell scenario),
 // the whole play48 scenario (start to exit) and aplay's own run, then the
@@ -45,6 +49,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of an in-process gemu boot to this file")
 	echo := flag.Bool("v", false, "echo consoles")
 	qemuIcount := flag.Bool("qemu-icount", false, "also time QEMU with gemu's -icount shift")
+	smpList := flag.String("smp", "1", "hart counts (-smp N), comma-separated; each emulator runs at each")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
@@ -72,46 +77,81 @@ func main() {
 		name  string
 		bin   string
 		extra []string
+		smp   string
+		qemu  bool // plain QEMU, the reference of the ratios
 	}
-	var emus []emu
+	var base []emu
 	if p, err := exec.LookPath("qemu-system-riscv64"); err == nil {
-		emus = append(emus, emu{"qemu-7.2", p, nil})
+		base = append(base, emu{name: "qemu-7.2", bin: p, qemu: true})
 		if *qemuIcount {
 			// Same instruction-counted guest time as gemu: the guest's own
 			// timestamps then match gemu's almost exactly.
-			emus = append(emus, emu{"qemu-7.2 -icount shift=" + strings.Split(*shift, ",")[0], p,
-				[]string{"-icount", "shift=" + strings.Split(*shift, ",")[0]}})
+			base = append(base, emu{name: "qemu-7.2 -icount shift=" + strings.Split(*shift, ",")[0], bin: p,
+				extra: []string{"-icount", "shift=" + strings.Split(*shift, ",")[0]}})
 		}
 	}
 	for _, sh := range strings.Split(*shift, ",") {
-		emus = append(emus, emu{"gemu -icount shift=" + sh, *gemuPath, []string{"-icount", "shift=" + sh}})
+		base = append(base, emu{name: "gemu -icount shift=" + sh, bin: *gemuPath, extra: []string{"-icount", "shift=" + sh}})
 	}
 	if *realtime {
-		emus = append(emus, emu{"gemu realtime", *gemuPath, nil})
+		base = append(base, emu{name: "gemu realtime", bin: *gemuPath})
+	}
+	smps := strings.Split(*smpList, ",")
+	var emus []emu
+	for _, n := range smps {
+		for _, e := range base {
+			e.smp = n
+			if len(smps) > 1 || n != "1" {
+				e.name += " -smp " + n
+				e.extra = append([]string{"-smp", n}, e.extra...)
+			}
+			emus = append(emus, e)
+		}
 	}
 	results := make([]result, len(emus))
-	for i, e := range emus {
-		best := result{}
-		for r := 0; r < *runs; r++ {
+	for r := 0; r < *runs; r++ {
+		for i, e := range emus {
 			res := measure(g, e.bin, e.extra, *timeout, *echo)
-			log.Printf("%s run %d: %s", e.name, r+1, res.row())
-			best = best.min(res)
+			log.Printf("%s run %d: %s (load average %s)", e.name, r+1, res.row(), loadAvg())
+			results[i] = results[i].min(res)
 		}
-		results[i] = best
 	}
-	fmt.Printf("\nLinux guest %s (%s), initrd %s, firmware %s\n", g.KernelRelease, g.Version, filepath.Base(g.Initrd), guest.Firmware)
-	fmt.Printf("%-24s %10s %10s %10s %10s %10s %10s %10s\n", "seconds", "1st msg", "/init", "prompt", "play48", "aplay", "shell CPU", "play CPU")
+	fmt.Printf("\nLinux guest %s (%s), initrd %s, firmware %s; load average %s\n", g.KernelRelease, g.Version, filepath.Base(g.Initrd), guest.Firmware, loadAvg())
+	fmt.Printf("%-30s %10s %10s %10s %10s %10s %10s %10s\n", "seconds", "1st msg", "/init", "prompt", "play48", "aplay", "shell CPU", "play CPU")
 	for i, e := range emus {
-		fmt.Printf("%-24s %s\n", e.name, results[i].row())
+		fmt.Printf("%-30s %s\n", e.name, results[i].row())
 	}
-	if len(emus) > 1 && strings.HasPrefix(emus[0].name, "qemu") {
-		for i := 1; i < len(emus); i++ {
-			q, g := results[0], results[i]
-			fmt.Printf("%-24s %10s %10s %10s %10s %10s %10s %10s\n", "ratio "+strings.TrimPrefix(emus[i].name, "gemu "), ratio(g.firstMsg, q.firstMsg),
-				ratio(g.init, q.init), ratio(g.prompt, q.prompt), ratio(g.play, q.play), ratio(g.aplay, q.aplay),
-				ratio(g.shellCPU, q.shellCPU), ratio(g.playCPU, q.playCPU))
+	for i, e := range emus {
+		if e.qemu {
+			continue
 		}
+		ref := -1
+		for j, o := range emus {
+			if o.qemu && o.smp == e.smp {
+				ref = j
+			}
+		}
+		if ref < 0 {
+			continue
+		}
+		q, g := results[ref], results[i]
+		fmt.Printf("%-30s %10s %10s %10s %10s %10s %10s %10s\n", "ratio "+strings.TrimPrefix(emus[i].name, "gemu "), ratio(g.firstMsg, q.firstMsg),
+			ratio(g.init, q.init), ratio(g.prompt, q.prompt), ratio(g.play, q.play), ratio(g.aplay, q.aplay),
+			ratio(g.shellCPU, q.shellCPU), ratio(g.playCPU, q.playCPU))
 	}
+}
+
+// loadAvg is the host's 1, 5 and 15 minute load averages (/proc/loadavg).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func ratio(a, b time.Duration) string {

@@ -382,10 +382,10 @@ func (h *hostQueue) gave(now int64, k int) (q, silence int64) {
 // estimate at every pull and the silence the host played, with times
 // (consumer writes; any goroutine reads).
 type sinkRecord struct {
-	events, frames, pulls      atomic.Uint64
-	fillMin, fillMax, fillSum  atomic.Uint64
-	starving                   bool
-	hist                       history
+	events, frames, pulls     atomic.Uint64
+	fillMin, fillMax, fillSum atomic.Uint64
+	starving                  bool
+	hist                      history
 }
 
 func (r *sinkRecord) note(now, q, silence int64) {

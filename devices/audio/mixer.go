@@ -12,8 +12,8 @@ const mixChunk = 512
 // owned by the consumer (the goroutine that runs Mixer.Mix).
 type voice struct {
 	s     *Stream
-	after *voice      // predecessor with the same name: start once it is done
-	done  atomic.Bool // removed and fully played: the mixer skips it
+	after *voice       // predecessor with the same name: start once it is done
+	done  atomic.Bool  // removed and fully played: the mixer skips it
 	state atomic.Int32 // voiceWaiting, voiceStarted (consumer's claim) or voiceReplaced (producer's)
 	tap   func(native []byte)
 

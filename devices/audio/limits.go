@@ -9,10 +9,11 @@ import (
 // Limits a guest cannot exceed on one audiodev, however it drives its
 // sound devices. Each is a fixed bound on host memory, file descriptors
 // and per-pull work; reaching one prints a rate-limited line on the
-// audiodev's log and refuses the request (the device model then shows its
-// own error state: AC97 leaves the DMA engine without a voice, virtio-sound
-// answers VIRTIO_SND_S_IO_ERR, ivshmem marks the ring broken... as each
-// device documents for a failed open).
+// audiodev's log (at most one per limitLogEvery, counting the rest) and
+// refuses the request: NewOutput/NewInput return an error, which every
+// device model treats as an open that failed (traced; that stream's
+// frames are then moved at its rate and discarded, as without an
+// audiodev).
 const (
 	// MaxVoices is the number of voices (playback and capture, including
 	// removed outputs whose frames still play) open at once. A voice that

@@ -87,9 +87,6 @@ func openAudiodev(m *Machine, arg string) (*audio.Audiodev, error) {
 	var why strings.Builder
 	a, err := audio.OpenOptions(opt, m.Clock, &why)
 	if err != nil || a.Options().Driver == "oto" {
-		if a != nil {
-			a.SetLog(os.Stderr) // stats=on: the summary goes to stderr
-		}
 		return a, err
 	}
 	a.Close()

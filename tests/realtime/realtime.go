@@ -55,13 +55,16 @@ func alsaPeriod(buffer time.Duration) time.Duration {
 	return min(20*time.Millisecond, buffer) / 2
 }
 
-// demoDevices are the main job's devices (ConfigureDemo), given explicitly
-// because an explicit -audiodev keeps the demo from adding its own.
+// demoDevices are the main job's devices (the demo's own list), given
+// explicitly because an explicit -audiodev keeps the demo from adding its
+// own. The audiodev is called "rt", not "demo": gemu then opens it as any
+// -audiodev (the demo's opener would fall back to a WAV file instead of
+// failing when oto cannot play).
 var demoDevices = []string{
 	"-object", "memory-backend-ram,id=demo-shm,size=1M",
-	"-device", "AC97,audiodev=demo",
-	"-device", "virtio-sound-device,audiodev=demo",
-	"-device", "ivshmem-plain,memdev=demo-shm,audiodev=demo",
+	"-device", "AC97,audiodev=rt",
+	"-device", "virtio-sound-device,audiodev=rt",
+	"-device", "ivshmem-plain,memdev=demo-shm,audiodev=rt",
 }
 
 // Reference runs the demo deterministically (-icount) into per-stream WAV
@@ -69,7 +72,7 @@ var demoDevices = []string{
 func Reference(gemu, dir string) (names []string, refs [][]pcm.Frame, err error) {
 	path := filepath.Join(dir, "ref.wav")
 	args := append([]string{"-icount", "shift=auto",
-		"-audiodev", "wav,id=demo,path=" + path + ",out.frequency=48000,out.format=s16,out.channels=2,per-stream=on"},
+		"-audiodev", "wav,id=rt,path=" + path + ",out.frequency=48000,out.format=s16,out.channels=2,per-stream=on"},
 		demoDevices...)
 	out, err := exec.Command(gemu, args...).CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("gemu demo: done")) {
@@ -231,7 +234,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		}
 	}()
 
-	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=demo,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on",
+	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on",
 		Rate, cfg.Buffer.Microseconds())}, demoDevices...)
 	cmd := exec.Command(cfg.Gemu, args...)
 	cmd.Env = append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir)
@@ -273,7 +276,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
 		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "audiodev demo (oto") {
+	if !strings.Contains(stderr.String(), "audiodev rt (oto") {
 		return res, fmt.Errorf("oto did not play (no stats line for it):\n%s", stderr.String())
 	}
 	mix := pcm.Frames(stream)

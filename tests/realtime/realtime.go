@@ -122,7 +122,7 @@ type Result struct {
 	// Stats is gemu's stats=on summary; SinkSilence its host sink line's
 	// underruns (silence gemu knows the host played).
 	Stats, SinkSilence string
-	Console            string
+	Console, Stderr    string
 	Drained            int // frames
 	Wall               time.Duration
 }
@@ -270,6 +270,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		return res, errors.New("the pipe did not close after gemu exited")
 	}
 	res.Console = console.String()
+	res.Stderr = stderr.String()
 	res.Stats = statsOf(stderr.String())
 	res.SinkSilence = sinkLine(res.Stats)
 	res.Stalls = stalls

@@ -179,8 +179,11 @@ func (o *output) Close() error {
 	}
 	// The player is empty: its last frames are in ALSA's buffer and the
 	// period the writer holds. oto has no drain call, so wait for them to
-	// play (the process may exit right after Close).
-	time.Sleep(o.ctxBuf + o.ctxBuf/2 + 2*time.Millisecond)
+	// play (the process may exit right after Close): those 1.5 buffers,
+	// plus half a buffer and 20 ms for the writer's own scheduling (with
+	// 1.5 buffers alone the harness of tests/realtime still found the last
+	// 4 ms cut).
+	time.Sleep(2*o.ctxBuf + 20*time.Millisecond)
 	o.player.Pause()
 	for o.inflight.Load() != 0 {
 		time.Sleep(time.Millisecond)

@@ -63,7 +63,7 @@ func main() {
 					}
 					fmt.Println(r.Row())
 					if *verbose {
-						fmt.Print(r.Stats)
+						fmt.Print(r.Stderr)
 					}
 				}
 			}

@@ -11,9 +11,10 @@
 //
 // Choices (measured with tests/realtime, the main job on a simulated sound
 // card; docs/time-and-audio.md, "The oto sink"):
-//   - oto player buffer = out.buffer-length, default 50 ms. oto asks the
-//     reader for a whole player buffer whenever its buffer is below that
-//     size; Read never lets it hold more than the size.
+//   - oto player buffer = out.buffer-length, default 50 ms, but at least
+//     the devices' lead (audio.RealTimeLead plus Burst), which it stages.
+//     oto asks the reader for a whole player buffer whenever its buffer is
+//     below that size (so it may hold up to twice that).
 //   - ALSA buffer (oto context BufferSize) 20 ms in 2 periods, or the
 //     player buffer if that is smaller: ALSA taking its whole buffer back
 //     to back must not take more than the player buffer holds. Burst

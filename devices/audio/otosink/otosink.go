@@ -104,10 +104,11 @@ type output struct {
 }
 
 // Read hands oto the mix. oto asks for a whole player buffer whenever its
-// buffer is below that size, and would then hold up to twice the buffer;
-// Read gives at most what fills it to the buffer size, so the player
-// buffer means what it says (latency, and the Buffering the audiodev
-// reckons with).
+// buffer is below that size, so it may hold up to twice the buffer. That
+// is not more latency (the audiodev hands over only what the devices
+// queued ahead, their lead), only where the queued audio waits: in oto's
+// buffer it is safe from the mux goroutine waking late, in the voice rings
+// it is not.
 func (o *output) Read(p []byte) (int, error) {
 	o.inflight.Add(1)
 	defer o.inflight.Add(-1)
@@ -119,9 +120,6 @@ func (o *output) Read(p []byte) (int, error) {
 		n := copy(p, o.prefill)
 		o.prefill = nil
 		return n, nil
-	}
-	if room := o.bufBytes - o.player.BufferedSize(); room < len(p) {
-		p = p[:max(room, 0)]
 	}
 	return o.read(p), nil
 }
@@ -142,7 +140,14 @@ func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (a
 	if err != nil {
 		return nil, audio.Spec{}, err
 	}
-	o := &output{read: read, buffer: bufferLength, bufBytes: sp.BytesFor(bufferLength), ctxBuf: ctxBuf}
+	// The player buffer stages what the devices queue ahead (their lead,
+	// audio.RealTimeLead plus Burst): a smaller one would leave part of it
+	// in the voice rings, where oto's mux goroutine must fetch it before
+	// ALSA needs it, and a mux woken late by a loaded host then means
+	// silence. It costs no latency: the lead, not this buffer, sets how far
+	// ahead of the speaker the audio is.
+	player := max(bufferLength, audio.RealTimeLead+ctxBuf+ctxBuf/2)
+	o := &output{read: read, buffer: player, bufBytes: sp.BytesFor(player), ctxBuf: ctxBuf}
 	o.prefill = make([]byte, sp.FrameBytes())
 	sp.FillSilence(o.prefill)
 	o.player = c.NewPlayer(o)
@@ -158,10 +163,10 @@ func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (a
 	return o, sp, nil
 }
 
-// Buffering is the most audio oto holds between Read and the speaker: the
-// player buffer, the ALSA buffer and the period its writer holds while it
-// waits for room in ALSA.
-func (o *output) Buffering() time.Duration { return o.buffer + o.ctxBuf + o.ctxBuf/2 }
+// Buffering is the most audio oto holds between Read and the speaker: up
+// to twice the player buffer (see Read), the ALSA buffer and the period
+// its writer holds while it waits for room in ALSA.
+func (o *output) Buffering() time.Duration { return 2*o.buffer + o.ctxBuf + o.ctxBuf/2 }
 
 // Burst is the most oto may take from its player buffer at once: when ALSA
 // takes its whole buffer back to back (two periods), the writer reads two
@@ -173,7 +178,7 @@ func (o *output) Burst() time.Duration { return o.ctxBuf + o.ctxBuf/2 }
 func (o *output) Close() error {
 	o.closed.Store(true)
 	// Read now returns io.EOF: let oto play what it holds, then stop.
-	deadline := time.Now().Add(o.buffer + o.ctxBuf + 100*time.Millisecond)
+	deadline := time.Now().Add(2*o.buffer + o.ctxBuf + 100*time.Millisecond)
 	for o.player.IsPlaying() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}

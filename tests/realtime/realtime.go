@@ -22,14 +22,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -119,12 +117,22 @@ type Result struct {
 	// late (the harness starved of CPU: the run's dropouts may be the
 	// harness's).
 	Stalls int
+	// Xruns counts runs of chunks the pipe could not fill when the DAC
+	// took them (silence the card played), XrunFrames their frames.
+	Xruns, XrunFrames int
 	// Stats is gemu's stats=on summary; SinkSilence its host sink line's
 	// underruns (silence gemu knows the host played).
 	Stats, SinkSilence string
 	Console, Stderr    string
 	Drained            int // frames
 	Wall               time.Duration
+}
+
+// eof reports whether the pipe is empty and its writer gone.
+func eof(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	k, _ := unix.Poll(fds, 0)
+	return k > 0 && fds[0].Revents&unix.POLLHUP != 0 && fds[0].Revents&unix.POLLIN == 0
 }
 
 // chunk is one read of the drain thread.
@@ -187,13 +195,20 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	// The DAC.
+	// The DAC: once the pipe holds a chunk (ALSA's start threshold), it
+	// takes a chunk every chunk's time, never waiting for data. A chunk the
+	// pipe cannot fill is played with silence for the rest, as a sound card
+	// whose buffer ran dry plays silence (an xrun): the writer's later
+	// frames play later.
+	if err := unix.SetNonblock(rfd, true); err != nil {
+		wf.Close()
+		return res, err
+	}
 	var (
-		mu      sync.Mutex
-		stream  []byte
-		chunks  []chunk
-		stalls  int
-		drained = make(chan struct{})
+		stream               []byte
+		chunks               []chunk
+		stalls, xruns, xrunB int
+		drained              = make(chan struct{})
 	)
 	go func() {
 		defer close(drained)
@@ -204,33 +219,60 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		buf := make([]byte, chunkBytes)
 		var start time.Time
 		var total int64
+		short := false
 		for {
-			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
-			n, err := io.ReadFull(rf, buf)
-			now := time.Now()
-			if n > 0 {
-				if start.IsZero() {
-					start = now
+			if start.IsZero() {
+				// Not started: wait for the first chunk (or the end).
+				time.Sleep(period / 4)
+				if fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ); fill < chunkBytes {
+					if eof(rfd) {
+						return
+					}
+					continue
 				}
-				mu.Lock()
-				chunks = append(chunks, chunk{off: int64(len(stream)), at: now, fill: fill})
-				stream = append(stream, buf[:n]...)
-				mu.Unlock()
-				total += int64(n)
+				start = time.Now()
+			} else {
+				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
+				if late := time.Since(due); late > period {
+					// The drain itself was descheduled: a DAC does not
+					// pause, but racing to catch up would only move the
+					// stall. Drop the debt and count it.
+					stalls++
+					start = start.Add(late)
+				} else {
+					time.Sleep(time.Until(due))
+				}
 			}
-			if err != nil {
+			now := time.Now()
+			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
+			got, end := 0, false
+			for got < chunkBytes {
+				n, err := unix.Read(rfd, buf[got:])
+				if n > 0 {
+					got += n
+					continue
+				}
+				if err == unix.EINTR {
+					continue
+				}
+				end = err == nil // 0 bytes, no error: the writer has exited
+				break
+			}
+			got = got / frameBytes * frameBytes
+			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, fill: fill})
+			stream = append(stream, buf[:got]...)
+			if end {
 				return
 			}
-			due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
-			if late := now.Sub(due); late > period {
-				// The drain itself was descheduled: a DAC does not pause,
-				// but racing to catch up would only move the stall. Drop
-				// the debt and count it.
-				stalls++
-				start = start.Add(late)
-				continue
+			if got < chunkBytes {
+				if !short {
+					xruns++
+				}
+				xrunB += chunkBytes - got
+				stream = append(stream, make([]byte, chunkBytes-got)...)
 			}
-			time.Sleep(time.Until(due))
+			short = got < chunkBytes
+			total += int64(chunkBytes)
 		}
 	}()
 
@@ -274,6 +316,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	res.Stats = statsOf(stderr.String())
 	res.SinkSilence = sinkLine(res.Stats)
 	res.Stalls = stalls
+	res.Xruns, res.XrunFrames = xruns, xrunB/frameBytes
 	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
 		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
 	}
@@ -349,14 +392,15 @@ func (r Result) Row() string {
 		sil = append(sil, fmt.Sprintf("%.1f", ms(v.Silence)))
 		miss = append(miss, fmt.Sprint(v.Missing))
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %d",
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %d",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
-		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence, r.Stalls)
+		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls)
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  stalls\n"+
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls\n"+
 		"                  | (voices: %s)\n", strings.Join(names, ", "))
 }
 

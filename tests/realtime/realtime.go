@@ -117,6 +117,10 @@ type Result struct {
 	// late (the harness starved of CPU: the run's dropouts may be the
 	// harness's).
 	Stalls int
+	// OtherCPU is the CPU time, in cores on average over the run, that
+	// processes other than gemu and this one used: a run with more than a
+	// fraction of a core did not take place on an idle machine.
+	OtherCPU float64
 	// Xruns counts runs of chunks the pipe could not fill when the DAC
 	// took them (silence the card played), XrunFrames their frames.
 	Xruns, XrunFrames int
@@ -126,6 +130,29 @@ type Result struct {
 	Console, Stderr    string
 	Drained            int // frames
 	Wall               time.Duration
+}
+
+// busyCPU is the CPU time all processors have spent not idle since boot
+// (/proc/stat).
+func busyCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: %q", line)
+	}
+	var busy int64
+	for i, x := range f[1:8] {
+		var v int64
+		fmt.Sscan(x, &v)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return time.Duration(busy) * time.Second / 100, nil // USER_HZ
 }
 
 // eof reports whether the pipe is empty and its writer gone.
@@ -289,6 +316,9 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	begin := time.Now()
+	busy0, _ := busyCPU()
+	var self0 unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &self0)
 	if err := cmd.Start(); err != nil {
 		wf.Close()
 		return res, err
@@ -306,6 +336,13 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 	werr := cmd.Wait()
 	res.Wall = time.Since(begin)
+	if busy1, err := busyCPU(); err == nil && cmd.ProcessState != nil {
+		var self1 unix.Rusage
+		unix.Getrusage(unix.RUSAGE_SELF, &self1)
+		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() +
+			time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
+		res.OtherCPU = max(0, (busy1-busy0-ours).Seconds()/res.Wall.Seconds())
+	}
 	select {
 	case <-drained:
 	case <-time.After(5 * time.Second):
@@ -392,15 +429,15 @@ func (r Result) Row() string {
 		sil = append(sil, fmt.Sprintf("%.1f", ms(v.Silence)))
 		miss = append(miss, fmt.Sprint(v.Missing))
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %d",
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %-6d %.2f",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
-		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls)
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU)
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls\n"+
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls others\n"+
 		"                  | (voices: %s)\n", strings.Join(names, ", "))
 }
 

@@ -69,9 +69,11 @@ func TestDecompose(t *testing.T) {
 
 // TestDemoRealtime is the harness's CI form: the main job at the default
 // player buffer, one ALSA period at a time, on an idle machine: no voice
-// may drop out, be cut or start apart from the others. A run in which the
-// harness's own DAC thread was starved of CPU (the machine was not idle)
-// is repeated, up to three runs, and the test is skipped if all were.
+// may drop out, be cut or start apart from the others. A run that did not
+// have the machine to itself (the harness's DAC thread was starved, or
+// other processes used more than a quarter of a core meanwhile, as other
+// test binaries running in parallel do) is repeated, up to three runs,
+// and the test is skipped if none did.
 func TestDemoRealtime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plays the 15 s demo in real time")
@@ -92,8 +94,8 @@ func TestDemoRealtime(t *testing.T) {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 		t.Logf("attempt %d:\n%s%s\n%s", attempt, Header(names), r.Row(), r.Stats)
-		if r.Stalls > 0 {
-			continue
+		if r.Stalls > 0 || r.OtherCPU > 0.25 {
+			continue // not an idle machine
 		}
 		for _, v := range r.Voices {
 			if v.Dropouts != 0 || v.Silence != 0 || v.Missing != 0 {
@@ -105,5 +107,5 @@ func TestDemoRealtime(t *testing.T) {
 		}
 		return
 	}
-	t.Skip("the harness's DAC thread was starved of CPU in every attempt: the machine is not idle")
+	t.Skip("no attempt had an idle machine (see the logs: stalls, others)")
 }

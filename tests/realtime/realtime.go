@@ -429,15 +429,15 @@ func (r Result) Row() string {
 		sil = append(sil, fmt.Sprintf("%.1f", ms(v.Silence)))
 		miss = append(miss, fmt.Sprint(v.Missing))
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %-6d %.2f",
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
-		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU)
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, r.Wall.Seconds())
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls others\n"+
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
 		"                  | (voices: %s)\n", strings.Join(names, ", "))
 }
 

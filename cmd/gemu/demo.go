@@ -22,7 +22,10 @@ const (
 )
 
 // demoAudiodev is the -audiodev configureDemo adds: the speakers.
-var demoAudiodev = "oto,id=" + guests.DemoAudiodev
+//
+// The voices are 48 kHz; so is the speakers' stream, so nothing is
+// resampled on the way (QEMU's default output rate is 44.1 kHz).
+var demoAudiodev = "oto,id=" + guests.DemoAudiodev + ",out.frequency=48000"
 
 // configureDemo sets cfg up for the demo: elf runs bare metal, and unless
 // the command line already chose devices or audio, an AC97, a virtio-sound
@@ -51,8 +54,14 @@ func configureDemo(cfg *machine.Config, elf []byte, log io.Writer) {
 func openDemoAudiodev(opt audio.Options, clk *clock.Clock, log io.Writer) (*audio.Audiodev, error) {
 	var why strings.Builder
 	a, err := audio.OpenOptions(opt, clk, &why)
-	if err != nil || a.Options().Driver == opt.Driver {
-		return a, err
+	if err != nil {
+		return nil, err
+	}
+	if a.Options().Driver == opt.Driver {
+		// The speakers opened: the summary (stats=on) and limit
+		// messages go to the user, not to the buffer that caught why.
+		a.SetLog(log)
+		return a, nil
 	}
 	a.Close()
 	wav, err := audio.ParseOptions(fmt.Sprintf("wav,id=%s,path=%s,out.frequency=48000", guests.DemoAudiodev, demoWAV))

@@ -30,7 +30,7 @@ func TestConfigureDemo(t *testing.T) {
 		wantHook bool
 	}{
 		{"defaults", machine.Config{}, []string{"-device AC97,audiodev=demo", "-device virtio-sound-device,audiodev=demo",
-			"-device ivshmem-plain,memdev=demo-shm,audiodev=demo", "-audiodev oto,id=demo",
+			"-device ivshmem-plain,memdev=demo-shm,audiodev=demo", "-audiodev oto,id=demo,out.frequency=48000",
 			"-object memory-backend-ram,id=demo-shm,size=1M", "-global virtio-mmio.force-legacy=false"}, true},
 		{"user audiodev", machine.Config{Audiodevs: flags("-audiodev", "wav,id=a,path=x.wav")},
 			[]string{"-audiodev wav,id=a,path=x.wav"}, false},

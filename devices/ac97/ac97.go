@@ -67,7 +67,8 @@ type Device struct {
 	// A sink pulled by the machine clock (wav, none) gets no Lead, in real
 	// time as in deterministic mode, so the DMA position runs at exactly
 	// the DAC rate in guest time and Linux's 50 ms AC97 clock measurement
-	// reads 48000. A host sink (oto) gets audio.RealTimeLead; that lead
+	// reads 48000. A host sink (oto) gets a lead (audio.RealTimeLead plus
+	// the host's burst, 50 ms with oto's defaults); that lead
 	// shows in the position, and the measurement then reads more than
 	// 60 kHz, which the driver rejects (keeping the nominal 48 kHz clock)
 	// instead of mistuning every rate, as a lead of 1..10 ms would.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,9 +20,18 @@ import (
 // package gemu/devices/audio/otosink). It pulls PCM by calling read, which
 // fills p with whole frames and never blocks, from its own goroutine.
 //
-// A HostOutput may also have a Buffering() time.Duration method saying how
-// much audio it holds between read and the speaker (used to tell when it
-// has run dry).
+// A HostOutput may also have these methods:
+//
+//	Buffering() time.Duration // the most audio it holds between read and the speaker
+//	Burst() time.Duration     // the most it may take from its buffer at once, without notice
+//
+// Buffering bounds the estimate of how much the host still holds (to tell
+// when it has run dry and played silence of its own). Burst sizes the lead
+// of the devices and the wait for a late voice: the host's consumer (ALSA
+// taking one or two periods back to back) may take that much in one go
+// from the audio handed over, so the devices keep more than that queued.
+// Buffering defaults to 70 ms (oto's defaults: a 50 ms player buffer and
+// a 20 ms ALSA buffer), Burst to Buffering.
 type HostOutput interface {
 	// Close stops pulling (read is not called after Close returns).
 	Close() error
@@ -71,6 +81,16 @@ type Audiodev struct {
 	host HostOutput // oto; nil for wav and none
 	hq   hostQueue  // host sink's queue estimate (consumer)
 	now  func() int64
+
+	// Real-time (host) sink only: the device lead and ring size it
+	// needs, the start gate and the record of silence the host played.
+	lead, ring time.Duration
+	lateWait   int64        // frames: wait for a late voice while the host holds more
+	gate       atomic.Int64 // host ns until which the pull waits for voices starting together; 0: open
+	gateTimer  *clock.Timer // opens the gate StartWindow of clock time after a session's first voice
+	idle       atomic.Bool  // consumer: nothing was audible at its last pull
+	sink       *sinkRecord
+	limitLog   rateLog
 
 	timer   *clock.Timer
 	t0      int64  // virtual time the output pull was anchored at
@@ -122,6 +142,7 @@ func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error
 	}
 	a := &Audiodev{opt: opt, clk: clk, log: log, out: opt.Out.Spec(), now: clk.Now, in: in,
 		files: map[string]*WAVWriter{}, fileSeq: map[string]int{}}
+	a.limitLog.w = log
 	a.timer = clk.NewTimer(a.tick)
 	switch opt.Driver {
 	case "none":
@@ -184,26 +205,77 @@ func (a *Audiodev) openHost() error {
 	}
 	m := NewMixer(got)
 	a.out, a.mix, a.host, a.now = got, m, host, hostNow
-	a.hq = hostQueue{rate: int64(got.Freq), limit: int64(got.Freq) / 10}
+	buffering, burst := defaultHostBuffering, defaultHostBuffering
 	if b, ok := host.(interface{ Buffering() time.Duration }); ok {
-		a.hq.limit = int64(got.BytesFor(b.Buffering()) / got.FrameBytes())
+		buffering = b.Buffering()
+		burst = buffering
 	}
+	if b, ok := host.(interface{ Burst() time.Duration }); ok {
+		burst = b.Burst()
+	}
+	frames := func(d time.Duration) int64 { return int64(framesAt(got.Freq, int64(d))) }
+	a.lead = RealTimeLead + burst
+	a.ring = a.lead + buffering + 2*tickFor(a.opt.TimerPeriod)
+	a.lateWait = frames(burst + 2*time.Millisecond)
+	a.hq = hostQueue{rate: int64(got.Freq), limit: frames(buffering), slack: frames(burst)}
+	a.sink = &sinkRecord{}
+	a.sink.hist.init()
+	a.sink.fillMin.Store(math.MaxUint64)
+	a.idle.Store(true)
+	a.gateTimer = a.clk.NewTimer(func() { a.gate.Store(0) })
 	mix.Store(m)
 	return nil
 }
 
-// hostRead is the real-time pull (oto's goroutine). It returns at most
-// what is buffered, so that oto's player buffer holds real audio and works
-// as a jitter buffer:
-//   - frames buffered: mix and return them;
-//   - nothing playing (no active stream): a short run of silence (5 ms), so
-//     oto keeps its pipeline fed cheaply (and Play's prefill, which loops
-//     until its buffer is full, does not spin);
-//   - a stream is playing but its ring is empty: return 0 and let oto play
-//     what it holds (it asks again after 1 ms). Whether oto has run dry is
-//     estimated from the frames handed over against elapsed host time; when
-//     it has, the silence it plays is counted as an underrun of the active
-//     streams.
+// defaultHostBuffering is a host output's Buffering and Burst when it does
+// not say.
+const defaultHostBuffering = 70 * time.Millisecond
+
+// StartWindow is how close together in clock time voices must start to
+// start in the same frame of a real-time sink's mix. The first voice of a
+// session (one that opens while nothing plays) closes a gate for this
+// long: the host's pull waits, so that every voice opened meanwhile (the
+// demo's three devices, started back to back by the guest) begins with
+// the others instead of a few milliseconds of audio later. If the clock
+// does not get there (the emulation is paused or stalled), the pull opens
+// the gate itself after maxGate of host time.
+const (
+	StartWindow = time.Millisecond
+	maxGate     = 20 * time.Millisecond
+)
+
+// startSession closes the start gate when the first voice of a session
+// opens (emulation goroutine).
+func (a *Audiodev) startSession() {
+	if a.host == nil || !a.idle.Load() || a.gateTimer.Armed() {
+		return
+	}
+	a.idle.Store(false)
+	a.gate.Store(hostNow() + int64(maxGate))
+	a.gateTimer.Set(a.clk.Now() + int64(StartWindow))
+}
+
+// hostRead is the real-time pull (oto's goroutine). oto asks for a whole
+// player buffer at a time and accepts short reads; ALSA takes one or two
+// periods at a time from what it was given. The contract:
+//
+//   - Every voice that plays advances by the same number of frames: the
+//     read returns what all playing voices have (Mixer.ready), never a mix
+//     in which one voice is padded with silence while others have data.
+//   - A late voice (playing, nothing buffered, while others have frames)
+//     is waited for as long as the host still holds more than its Burst
+//     plus 2 ms (lateWait): it is not silence yet, oto will ask again in
+//     1 ms. Past that the voices that have frames are mixed and the late
+//     one is padded with silence, counted as its underrun (with the time,
+//     in its timeline): waiting longer would make every voice drop out.
+//   - Nothing playing: 0. oto's mux plays silence on its own while its
+//     player buffer is empty, so no silence is queued ahead of the next
+//     sound (that would only add latency).
+//   - Voices starting together start in the same frame (StartWindow).
+//   - Silence the host plays because it ran dry, whether or not the rings
+//     had data (ALSA taking more than oto's buffer held), is counted on the
+//     sink's record and as an underrun of every voice playing (hostQueue
+//     says how much).
 //
 // It never blocks, takes a lock or allocates.
 func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
@@ -213,32 +285,67 @@ func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
 		return 0
 	}
 	now := hostNow()
-	if k := min(n, m.Available()); k > 0 {
-		m.Mix(p[:k*fb])
-		a.hq.gave(now, k)
-		return k * fb
+	if g := a.gate.Load(); g != 0 {
+		if now < g {
+			return 0
+		}
+		a.gate.CompareAndSwap(g, 0)
 	}
-	if !m.audible() {
-		k := min(n, max(m.out.Freq/200, 1))
-		m.Mix(p[:k*fb])
-		a.hq.gave(now, k)
-		return k * fb
+	m.settle()
+	all, some, late := m.ready()
+	k := all
+	if late {
+		if q := a.hq.queued(now); q-a.hq.over > a.lateWait {
+			a.sink.note(now, q, 0)
+			return 0
+		}
+		k = some
 	}
-	if q := a.hq.queued(now); q < 0 {
-		m.starved(int(-q))
-		a.hq.reset(now)
+	if k == 0 {
+		if !m.audible() {
+			// The session is over: the next voice starts a new one.
+			a.idle.Store(true)
+			a.hq.primed = false
+			return 0
+		}
+		q := a.hq.queued(now)
+		if q < 0 {
+			a.sink.note(now, q, -q)
+			m.starved(int(-q))
+			a.hq.reset(now)
+		} else {
+			a.sink.note(now, q, 0)
+		}
+		return 0
 	}
-	return 0
+	k = min(k, n)
+	m.Mix(p[:k*fb])
+	q, silence := a.hq.gave(now, k)
+	if silence > 0 {
+		m.starved(int(silence))
+	}
+	a.sink.note(now, q, silence)
+	return k * fb
 }
 
-// hostQueue estimates how many frames the host output still holds (oto's
-// player buffer and the device buffer), from frames handed over and time
-// elapsed at the output rate. Consumer-only state. The estimate is clamped
-// to the host's buffering and re-anchored whenever it runs dry, so clock
-// drift between host and sound card cannot accumulate.
+// hostQueue estimates how many of the frames handed over the host output
+// still holds (oto's player buffer and the ALSA buffer), from the frames
+// handed over and the host time elapsed at the output rate. Consumer-only
+// state.
+//
+// The estimate never falls below the truth, so a negative estimate proves
+// that the host played that much silence of its own: it starts each
+// session slack frames high (the host may still hold up to Burst of its
+// own silence ahead of the first frame, which delays the sound but inserts
+// nothing into it), and it is clamped to limit (the host's Buffering),
+// which the truth cannot exceed. After silence it is re-anchored at 0
+// (the host was empty), so clock drift between host and sound card cannot
+// accumulate.
 type hostQueue struct {
 	rate   int64
 	limit  int64 // frames the host can hold
+	slack  int64 // frames of the host's own silence that may precede a session
+	over   int64 // how far the estimate may exceed the truth (slack, until re-anchored)
 	t0     int64 // anchor (host ns)
 	given  int64 // frames handed over since t0
 	primed bool
@@ -255,19 +362,80 @@ func (h *hostQueue) queued(now int64) int64 {
 	return h.given - h.elapsed(now)
 }
 
-func (h *hostQueue) reset(now int64) { h.t0, h.given = now, 0 }
+func (h *hostQueue) reset(now int64) { h.t0, h.given, h.over = now, 0, 0 }
 
-func (h *hostQueue) gave(now int64, k int) {
+// gave records k frames handed over at now. It returns the estimate
+// before them, and how much silence the host has played since the last
+// call (0 if none).
+func (h *hostQueue) gave(now int64, k int) (q, silence int64) {
 	if !h.primed {
 		h.primed = true
 		h.reset(now)
+		h.given, h.over = h.slack, h.slack
 	}
-	if q := h.queued(now); q < 0 {
+	q = h.queued(now)
+	if q < 0 {
+		silence = -q
 		h.reset(now)
+		q = 0
 	} else if q > h.limit {
 		h.given -= q - h.limit
+		q = h.limit
 	}
 	h.given += int64(k)
+	return q, silence
+}
+
+// sinkRecord is what a real-time sink's pull saw of the host: its queue
+// estimate at every pull and the silence the host played, with times
+// (consumer writes; any goroutine reads).
+type sinkRecord struct {
+	events, frames, pulls     atomic.Uint64
+	fillMin, fillMax, fillSum atomic.Uint64
+	starving                  bool
+	hist                      history
+}
+
+func (r *sinkRecord) note(now, q, silence int64) {
+	fill := uint64(max(q, 0))
+	r.pulls.Add(1)
+	if fill < r.fillMin.Load() {
+		r.fillMin.Store(fill)
+	}
+	if fill > r.fillMax.Load() {
+		r.fillMax.Store(fill)
+	}
+	r.fillSum.Add(fill)
+	if silence > 0 {
+		if !r.starving {
+			r.events.Add(1)
+		}
+		r.frames.Add(uint64(silence))
+	}
+	r.starving = silence > 0
+	r.hist.add(now, fill, silence > 0)
+}
+
+// SinkName is the name of the statistics line of a real-time sink: the
+// host's queue (estimated) as its fill, and the silence it played as its
+// underruns.
+const SinkName = "(host sink)"
+
+func (a *Audiodev) sinkStats() (Stats, Timeline) {
+	r := a.sink
+	st := Stats{Name: SinkName, Spec: a.out, Capacity: int(a.hq.limit),
+		Pulls: r.pulls.Load(), UnderrunEvents: r.events.Load(), UnderrunFrames: r.frames.Load(),
+		FillMax: r.fillMax.Load()}
+	if st.Pulls > 0 {
+		st.FillMin = r.fillMin.Load()
+		st.FillAvg = float64(r.fillSum.Load()) / float64(st.Pulls)
+	}
+	tl := Timeline{Name: SinkName, Capacity: int(a.hq.limit)}
+	for i := range int(r.hist.n.Load()) {
+		p := r.hist.get(i)
+		tl.Points = append(tl.Points, TimelinePoint{T: p.t, Min: p.min, Max: p.max, Underrun: p.under})
+	}
+	return st, tl
 }
 
 // ID is the audiodev's id= value.
@@ -299,6 +467,9 @@ func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := a.checkVoices(name); err != nil {
+		return nil, err
+	}
 	s := NewStream(spec, a.ringFrames(spec, a.outputRing()))
 	s.name, s.now = name, a.now
 	var tap func([]byte)
@@ -307,33 +478,64 @@ func (a *Audiodev) NewOutput(name string, spec Spec) (*Stream, error) {
 		if err != nil {
 			return nil, err
 		}
-		tap = w.Write
+		if w != nil {
+			tap = w.Write
+		}
 	}
-	a.mix.Add(s, tap)
+	a.startSession()
+	if old := a.mix.Add(s, tap); old != nil {
+		if n := old.Buffered(); n > 0 {
+			a.limitLog.printf("gemu: audiodev %s: voice %s reopened before its previous audio started playing; %d frames of it dropped", a.name(), name, n)
+		}
+		a.retire(old)
+	}
 	a.addLive(s)
 	a.arm()
 	return s, nil
+}
+
+// checkVoices refuses a new voice past MaxVoices.
+func (a *Audiodev) checkVoices(name string) error {
+	if len(a.live) < MaxVoices {
+		return nil
+	}
+	a.reap()
+	if len(a.live) < MaxVoices {
+		return nil
+	}
+	a.limitLog.printf("gemu: audiodev %s: voice %s refused: %d voices open (the limit)", a.name(), name, MaxVoices)
+	return fmt.Errorf("audiodev %s: too many voices (limit %d)", a.name(), MaxVoices)
+}
+
+// SetLog sets where statistics (stats=on) and limit messages go from now
+// on (OpenOptions' log at first). An opener that captured the open's
+// fallback message sets it to stderr once it has decided.
+func (a *Audiodev) SetLog(w io.Writer) {
+	if w == nil {
+		w = io.Discard
+	}
+	a.log, a.limitLog.w = w, w
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 // streamFile returns the per-stream WAV for a voice: PATH-NAME.wav (PATH
 // without its .wav suffix), reused while the voice keeps the same spec;
-// a voice reopened with another spec gets PATH-NAME.2.wav, .3, ...
+// a voice reopened with another spec gets PATH-NAME.2.wav, .3, ..., and
+// one that returns to a spec it had continues that spec's file. Past
+// MaxStreamFiles files it returns nil (the voice is not recorded).
 func (a *Audiodev) streamFile(name string, spec Spec) (*WAVWriter, error) {
 	if name == "" {
 		name = "stream"
 	}
 	safe := unsafeName.ReplaceAllString(name, "_")
-	if w := a.files[safe]; w != nil {
-		ws := spec
-		ws.Format = wavFormat(spec.Format)
-		if w.src == spec.Format && w.Spec().SameStream(ws) {
-			return w, nil
-		}
-		if err := w.Close(); err != nil {
-			fmt.Fprintln(a.log, "gemu:", err)
-		}
+	key := fmt.Sprintf("%s\x00%d/%v/%d", safe, spec.Freq, spec.Format, spec.Channels)
+	if w := a.files[key]; w != nil {
+		return w, nil
+	}
+	if len(a.files) >= MaxStreamFiles {
+		a.limitLog.printf("gemu: audiodev %s: voice %s (%v) not recorded: per-stream=on made %d files (the limit)", a.name(), name, spec, MaxStreamFiles)
+		return nil, nil
 	}
 	a.fileSeq[safe]++
 	base := strings.TrimSuffix(a.opt.Path, filepath.Ext(a.opt.Path))
@@ -345,7 +547,7 @@ func (a *Audiodev) streamFile(name string, spec Spec) (*WAVWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.files[safe] = w
+	a.files[key] = w
 	return w, nil
 }
 
@@ -466,6 +668,9 @@ func (a *Audiodev) NewInput(name string, spec Spec) (*Stream, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	if err := a.checkVoices(name); err != nil {
+		return nil, err
+	}
 	s := NewStream(spec, a.ringFrames(spec, 100*time.Millisecond))
 	s.name, s.now = name, a.clk.Now
 	c := newCapture(s, a.opt, a.in)
@@ -492,6 +697,9 @@ func (a *Audiodev) Close() error {
 	}
 	a.closed = true
 	a.timer.Stop()
+	if a.gateTimer != nil {
+		a.gateTimer.Stop()
+	}
 	var errs []error
 	if a.host != nil {
 		var left time.Duration
@@ -595,6 +803,11 @@ func (a *Audiodev) Stats() ([]Stats, []Timeline) {
 			sts = append(sts, r.st)
 			tls = append(tls, r.tl)
 		}
+	}
+	if a.sink != nil {
+		st, tl := a.sinkStats()
+		sts = append(sts, st)
+		tls = append(tls, tl)
 	}
 	return sts, tls
 }

@@ -38,7 +38,16 @@
 //     pulled in real time by oto's goroutine (package otosink, which must
 //     be linked in: import _ "gemu/devices/audio/otosink"). If no audio
 //     device can be opened, one line on stderr says so and names
-//     -audiodev wav,path=..., and the backend runs as none.
+//     -audiodev wav,path=..., and the backend runs as none. The pull
+//     hands over only what every playing voice has, waits a bounded time
+//     for a late voice, starts voices opened within StartWindow in the
+//     same frame, and counts silence the host plays on its own on a
+//     "(host sink)" statistics line (hostRead in audiodev.go).
+//
+// Limits (limits.go): MaxVoices voices per audiodev, at most two per name
+// (a voice reopened before its waiting predecessor started replaces it),
+// MaxStreamFiles per-stream files; past a limit a rate-limited line says
+// so and the voice or file is refused.
 //
 // Options: out.frequency, out.channels, out.format (u8 s8 u16 s16 s32 f32;
 // default 44100 Hz s16 stereo as in QEMU; the mix is bit-exact only for

@@ -12,8 +12,9 @@ const mixChunk = 512
 // owned by the consumer (the goroutine that runs Mixer.Mix).
 type voice struct {
 	s     *Stream
-	after *voice      // predecessor with the same name: start once it is done
-	done  atomic.Bool // removed and fully played: the mixer skips it
+	after *voice       // predecessor with the same name: start once it is done
+	done  atomic.Bool  // removed and fully played: the mixer skips it
+	state atomic.Int32 // voiceWaiting, voiceStarted (consumer's claim) or voiceReplaced (producer's)
 	tap   func(native []byte)
 
 	rs      *resampler // nil when the rates match
@@ -24,6 +25,17 @@ type voice struct {
 	doneSeq uint64 // mix round in which it finished
 	doneOff int    // output frame of that round where its audio ended
 }
+
+// Voice states. A voice with a predecessor waits for it to finish; then
+// the consumer claims it (voiceStarted) before touching it, or the
+// producer claims it first (voiceReplaced, Add) and the consumer never
+// touches it, so its buffers can be reused. A voice without predecessor
+// is started from the first.
+const (
+	voiceWaiting int32 = iota
+	voiceStarted
+	voiceReplaced
+)
 
 // Mixer mixes any number of streams, each with its own Spec, into one output
 // Spec: sample format conversion, channel mapping (mono is copied to both
@@ -43,6 +55,13 @@ type Mixer struct {
 	voices atomic.Pointer[[]*voice]
 	acc    []float64
 	seq    uint64
+	spare  map[spareKey]*voice // producer: buffers of replaced voices, for reuse
+}
+
+// spareKey is what a voice's buffers depend on.
+type spareKey struct {
+	freq, ch, fb int
+	tap          bool
 }
 
 // NewMixer returns a mixer producing out.
@@ -63,19 +82,36 @@ func (m *Mixer) Spec() Spec { return m.out }
 // rate loses nothing and plays nothing twice). tap, if not nil, receives on
 // the consumer goroutine every frame Mix takes from s, in s's native format
 // with its gain applied (per-stream WAV files).
-func (m *Mixer) Add(s *Stream, tap func(native []byte)) {
+//
+// A name has at most two voices in the mix: the one playing (or draining)
+// and one waiting behind it. A guest that reopens a voice again before the
+// waiting one has started (toggling the AC97 DAC rate, virtio-sound
+// START/STOP/RELEASE/PREPARE in a loop) replaces the waiting voice: it never
+// played, so s takes its place behind the one playing, and its frames, if
+// it had any, are dropped. Add returns that replaced stream (nil if none),
+// so the audiodev can account for it. This keeps the list, and the cost of
+// every Add and Mix, bounded however fast a guest reopens.
+func (m *Mixer) Add(s *Stream, tap func(native []byte)) (replaced *Stream) {
 	v := &voice{s: s, tap: tap}
 	sp := s.spec
-	chunkIn := mixChunk
-	if sp.Freq != m.out.Freq {
-		v.rs = newResampler(tableFor(sp.Freq, m.out.Freq), sp.Channels)
-		chunkIn = resamplerChunk
-		v.rsOut = make([]float64, mixChunk*sp.Channels)
-	}
-	v.raw = make([]byte, chunkIn*s.fb)
-	v.in = make([]float64, chunkIn*sp.Channels)
-	if tap != nil {
-		v.tapBuf = make([]byte, chunkIn*s.fb)
+	key := spareKey{sp.Freq, sp.Channels, s.fb, tap != nil}
+	if o := m.spare[key]; o != nil {
+		// A replaced voice's buffers: never touched by the consumer, and
+		// its resampler still holds only its initial zero history.
+		v.rs, v.rsOut, v.raw, v.in, v.tapBuf = o.rs, o.rsOut, o.raw, o.in, o.tapBuf
+		delete(m.spare, key)
+	} else {
+		chunkIn := mixChunk
+		if sp.Freq != m.out.Freq {
+			v.rs = newResampler(tableFor(sp.Freq, m.out.Freq), sp.Channels)
+			chunkIn = resamplerChunk
+			v.rsOut = make([]float64, mixChunk*sp.Channels)
+		}
+		v.raw = make([]byte, chunkIn*s.fb)
+		v.in = make([]float64, chunkIn*sp.Channels)
+		if tap != nil {
+			v.tapBuf = make([]byte, chunkIn*s.fb)
+		}
 	}
 	old := *m.voices.Load()
 	list := make([]*voice, 0, len(old)+1)
@@ -84,12 +120,26 @@ func (m *Mixer) Add(s *Stream, tap func(native []byte)) {
 			continue
 		}
 		if s.name != "" && o.s.name == s.name && o.s.gone.Load() {
+			if o.after != nil && o.state.CompareAndSwap(voiceWaiting, voiceReplaced) {
+				// o is still waiting: it never played. s replaces it.
+				v.after = o.after
+				o.done.Store(true)
+				replaced = o.s
+				if m.spare == nil {
+					m.spare = map[spareKey]*voice{}
+				}
+				if len(m.spare) < 4 {
+					m.spare[spareKey{o.s.spec.Freq, o.s.spec.Channels, o.s.fb, o.tap != nil}] = o
+				}
+				continue
+			}
 			v.after = o
 		}
 		list = append(list, o)
 	}
 	list = append(list, v)
 	m.voices.Store(&list)
+	return replaced
 }
 
 // Remove stops accepting writes to s; the frames already in its ring are
@@ -162,8 +212,20 @@ func (v *voice) idle() bool {
 }
 
 // waiting reports whether v must not start yet (its predecessor plays).
+// Consumer side: once the predecessor is done it claims v (or finds that
+// Add replaced it, and v is done).
 func (v *voice) waiting() bool {
-	return v.after != nil && !v.after.done.Load()
+	if v.after == nil {
+		return false
+	}
+	if !v.after.done.Load() {
+		return true
+	}
+	st := v.state.Load()
+	if st == voiceWaiting && v.state.CompareAndSwap(voiceWaiting, voiceStarted) {
+		return false
+	}
+	return v.state.Load() != voiceStarted
 }
 
 // Available is how many output frames the mixer can produce from audio
@@ -183,6 +245,75 @@ func (m *Mixer) Available() int {
 		best = max(best, n)
 	}
 	return best
+}
+
+// ready is the pull contract of a real-time sink (consumer side): how many
+// output frames can be mixed now without padding any voice with silence.
+//
+// A voice that is playing (active, not removed, not waiting behind a
+// predecessor) constrains the mix: all is the fewest frames any of them
+// can give, so every voice advances by the same number of frames and none
+// is padded while another has data. Voices that are draining (removed, or
+// stopped by the guest with frames left) do not constrain it: their end
+// is near, and silence after their last frame is the end of their audio.
+// With no playing voice, all is what the fullest draining voice has.
+//
+// late reports a playing voice with nothing buffered while another voice
+// has frames; some is then what the voices that have frames can give (the
+// least of them). The caller decides whether to wait for the late voice or
+// to mix some, padding it (counted as its underrun).
+func (m *Mixer) ready() (all, some int, late bool) {
+	all, some = -1, -1
+	drain := 0
+	for _, v := range *m.voices.Load() {
+		if v.done.Load() || v.waiting() {
+			continue
+		}
+		b := v.s.Buffered()
+		n := b
+		if v.rs != nil {
+			n = v.rs.outFor(b)
+		}
+		if !v.s.active.Load() || v.s.gone.Load() {
+			if n == 0 && v.rs != nil && !v.rs.quiet() {
+				n = tailStep // flush the filter's tail in small steps
+			}
+			drain = max(drain, n)
+			continue
+		}
+		if all < 0 || n < all {
+			all = n
+		}
+		if n > 0 && (some < 0 || n < some) {
+			some = n
+		}
+	}
+	switch {
+	case all < 0: // only draining voices
+		return drain, drain, false
+	case some < 0: // every playing voice is dry
+		return 0, drain, drain > 0
+	}
+	return all, some, all == 0
+}
+
+// tailStep is how many output frames at a time flush a resampler's tail
+// after its voice's last frame.
+const tailStep = 64
+
+// settle finishes removed voices that have nothing left to play, so that
+// the voices waiting behind them start (consumer side). A sink that pulls
+// only what is ready calls it before asking; Mix does the same itself.
+func (m *Mixer) settle() {
+	for again := true; again; {
+		again = false
+		for _, v := range *m.voices.Load() {
+			if !v.done.Load() && !v.waiting() && v.s.gone.Load() && v.idle() {
+				v.finish(m.seq+1, 0)
+				again = true
+			}
+		}
+	}
 }
 
 // Mix fills dst (whole output frames; a partial tail frame is silence) with
@@ -243,7 +374,7 @@ func (m *Mixer) Mix(dst []byte) {
 			}
 			start := 0
 			if v.after != nil {
-				if !v.after.done.Load() {
+				if v.waiting() {
 					continue
 				}
 				if v.after.doneSeq == m.seq {

@@ -14,19 +14,19 @@ import (
 // (audio/audio.c audio_timer, hw/audio/ac97.c transfer_audio): a stream
 // moves the frames that are due at its rate, no more, at each tick.
 
-// RealTimeLead is how much audio a device keeps queued ahead of a sink that
-// pulls in real time, to ride out host scheduling jitter.
+// RealTimeLead is how much audio, beyond what the host sink may take in
+// one burst, a device keeps queued ahead of a sink that pulls in real
+// time, to ride out host scheduling jitter (of the emulation goroutine,
+// which writes, and of the sink's, which pulls).
 const RealTimeLead = 20 * time.Millisecond
 
-// Output ring sizes (NewOutput): a clock-pulled sink (wav, none) takes one
-// timer period at a time, so 20 ms leaves ample room; a host sink pulls in
-// its own periods while the device keeps RealTimeLead queued, and gets
-// 40 ms. Either is raised to two spec.Samples for devices with larger
-// chunks.
-const (
-	clockRing = 20 * time.Millisecond
-	hostRing  = 40 * time.Millisecond
-)
+// clockRing is the output ring of a clock-pulled sink (wav, none): it
+// takes one timer period at a time, so 20 ms leaves ample room. A host
+// sink's ring is sized from the host (openHost): the device's lead
+// (RealTimeLead plus the host's Burst), plus what the host buffers (its
+// pulls stop while its buffer is full), plus two ticks of the device.
+// Either is raised to two spec.Samples for devices with larger chunks.
+const clockRing = 20 * time.Millisecond
 
 // DefaultTick is a device's pacing step when no audiodev says otherwise:
 // the default timer period, so position registers move in 1 ms steps.
@@ -35,7 +35,7 @@ const DefaultTick = DefaultTimerPeriod
 // MaxLag bounds how far a stream catches up after it moved less than was
 // due (the output refused frames, the guest's buffers or ring ran short,
 // the capture source ran dry): older debt is forgiven rather than moved in
-// one burst.
+// one burst. The Lead comes on top (a stream starts by moving its Lead).
 const MaxLag = 50 * time.Millisecond
 
 // Pacing is how a device model moves a stream's audio for an audiodev.
@@ -59,12 +59,16 @@ type Pacing struct {
 // pulls are timers on the same queue as the device's ticks, one period
 // behind them (PullGrid), so they always find the frames due. A host sink
 // (oto) pulls on its own thread, late or early by host scheduling jitter,
-// and gets RealTimeLead. The lead shows in a device's DMA position, so only
-// host sinks pay for it (Linux's AC97 clock measurement reads it).
+// and takes up to its Burst at once (ALSA taking one or two periods): it
+// gets RealTimeLead plus that Burst (50 ms with oto's defaults). The lead
+// shows in a device's DMA position, so only host sinks pay for it
+// (Linux's AC97 clock measurement reads it). It does not delay the sound:
+// a stream's first frames are queued at once and play as soon as the host
+// takes them.
 func (a *Audiodev) Pacing() Pacing {
 	p := Pacing{Tick: tickFor(a.opt.TimerPeriod)}
 	if a.host != nil {
-		p.Lead = RealTimeLead
+		p.Lead = a.lead
 	}
 	return p
 }
@@ -72,7 +76,7 @@ func (a *Audiodev) Pacing() Pacing {
 // outputRing is how much audio an output voice's ring holds.
 func (a *Audiodev) outputRing() time.Duration {
 	if a.host != nil {
-		return hostRing
+		return a.ring
 	}
 	return clockRing
 }
@@ -165,7 +169,7 @@ func (p *Pacer) Start(t0 int64, rate int, pc Pacing) {
 		tick = int64(DefaultTick)
 	}
 	p.tick, p.lead, p.rate = tick, int64(pc.Lead), rate
-	p.maxLag = int64(framesAt(rate, int64(MaxLag)))
+	p.maxLag = int64(framesAt(rate, int64(MaxLag+pc.Lead)))
 	p.t0, p.frames, p.due = t0, 0, 0
 	p.next = t0 + tick
 	p.gen++

@@ -190,7 +190,7 @@ func TestLinkUseAudiodev(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.UseAudiodev(h)
-	if l.Backend != Backend(h) || l.Pacing != (Pacing{Tick: time.Millisecond, Lead: RealTimeLead}) {
+	if l.Backend != Backend(h) || l.Pacing != (Pacing{Tick: time.Millisecond, Lead: RealTimeLead + 10*time.Millisecond}) {
 		t.Errorf("host: %+v", l)
 	}
 	h.Close()

@@ -74,9 +74,16 @@ func (c *consumer) tracef(format string, args ...any) {
 
 // Kick makes a consumer with no stream attached look at the memory at the
 // next timer run. The device calls it for guest stores into the header.
+// It also brings forward a periodic look (IdleTick) that is still to come:
+// a ring the guest starts is attached right away, not up to IdleTick later
+// (which made the ivshmem voice start 10-30 ms after voices the guest
+// started in the same instant on other devices).
 func (c *consumer) Kick() {
-	if !c.fmt.attached() && !c.timer.Armed() {
-		c.timer.Set(c.clk.Now())
+	if c.fmt.attached() {
+		return
+	}
+	if now := c.clk.Now(); !c.timer.Armed() || c.timer.When() > now {
+		c.timer.Set(now)
 	}
 }
 

@@ -423,3 +423,27 @@ func TestPlayerKick(t *testing.T) {
 		t.Fatalf("status %d (%v) after the header was written, want playing", s, why)
 	}
 }
+
+// TestPlayerKickBringsLookForward: with a periodic look (a real-time
+// clock's IdleTick), a guest that starts its ring is attached at the next
+// timer run, not at the next periodic look.
+func TestPlayerKickBringsLookForward(t *testing.T) {
+	r := newPlayerRig(t, 1<<20)
+	r.p.IdleTick = 10e6
+	d, err := New(Config{Mem: r.mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Audio = r.p
+	r.advance(r.ns + 11e6) // first look: nothing; the next is 10 ms away
+	scratch, _ := NewMemory(1 << 16)
+	initRing(scratch, stereo16, 1)
+	bar := shmBAR{d}
+	for off := uint64(0); off < HeaderSize; off += 4 {
+		bar.Write(off, 4, scratch.Read(off, 4))
+	}
+	r.advance(r.ns + 1)
+	if s, why := r.status(); s != RingPlaying {
+		t.Fatalf("status %d (%v) right after the guest started the ring, want playing", s, why)
+	}
+}

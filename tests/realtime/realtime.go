@@ -1,0 +1,444 @@
+// Package realtime measures the main job (the embedded demo guest playing
+// three voices through AC97, virtio-sound and ivshmem into one oto
+// audiodev) as a user's sound card hears it, and explains what it heard.
+//
+// The sound card is alsa-lib's "file" PCM plugin (ALSA's default PCM is a
+// plug into it; its file is the write end of a small blocking pipe, as in
+// devices/audio/otosink/alsa_test.go), drained by a thread of this process
+// at exactly 48000 frames/s: the DAC clock. The thread takes one ALSA
+// period at a time, or two back to back (as a card whose interrupts come
+// every other period), optionally with stress-ng loading every CPU. The
+// drained stream is decomposed (Decompose) against the per-voice files of
+// a deterministic (-icount) run of the same guest: for every voice, where
+// it started, every run of silence inside it, and whether its end came out;
+// plus the latency from the guest's "playing" line to the first sound.
+//
+// The table of every combination: go run ./tests/realtime/cmd/rttable.
+// TestDemoRealtime is its short CI form.
+package realtime
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gemu/devices/audio"
+	"gemu/tests/pcm"
+)
+
+// Rate is the demo's sample rate (frames per second), and of the sink.
+const (
+	Rate       = 48000
+	frameBytes = 4
+	byteRate   = Rate * frameBytes
+)
+
+// DefaultBuffer is oto's player buffer when out.buffer-length is not given
+// (otosink.DefaultPlayerBuffer).
+const DefaultBuffer = 50 * time.Millisecond
+
+// alsaPeriod is the ALSA period oto configures for a player buffer: its
+// context buffer is min(20 ms, buffer) in two periods (otosink.context).
+func alsaPeriod(buffer time.Duration) time.Duration {
+	return min(20*time.Millisecond, buffer) / 2
+}
+
+// demoDevices are the main job's devices (the demo's own list), given
+// explicitly because an explicit -audiodev keeps the demo from adding its
+// own. The audiodev is called "rt", not "demo": gemu then opens it as any
+// -audiodev (the demo's opener would fall back to a WAV file instead of
+// failing when oto cannot play).
+var demoDevices = []string{
+	"-object", "memory-backend-ram,id=demo-shm,size=1M",
+	"-device", "AC97,audiodev=rt",
+	"-device", "virtio-sound-device,audiodev=rt",
+	"-device", "ivshmem-plain,memdev=demo-shm,audiodev=rt",
+}
+
+// Reference runs the demo deterministically (-icount) into per-stream WAV
+// files in dir and returns each voice's frames, by voice name.
+func Reference(gemu, dir string) (names []string, refs [][]pcm.Frame, err error) {
+	path := filepath.Join(dir, "ref.wav")
+	args := append([]string{"-icount", "shift=auto",
+		"-audiodev", "wav,id=rt,path=" + path + ",out.frequency=48000,out.format=s16,out.channels=2,per-stream=on"},
+		demoDevices...)
+	out, err := exec.Command(gemu, args...).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("gemu demo: done")) {
+		return nil, nil, fmt.Errorf("reference run: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "ref-*.wav"))
+	sort.Strings(files)
+	for _, f := range files {
+		spec, data, err := audio.ReadWAVFile(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		if spec != (audio.Spec{Freq: Rate, Format: audio.S16LE, Channels: 2}) {
+			return nil, nil, fmt.Errorf("%s: %v, want 48 kHz s16 stereo", f, spec)
+		}
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "ref-"), ".wav"))
+		refs = append(refs, pcm.Frames(data))
+	}
+	if len(refs) != 3 {
+		return nil, nil, fmt.Errorf("reference run made %d voice files, want 3: %v", len(refs), files)
+	}
+	return names, refs, nil
+}
+
+// Config is one real-time run.
+type Config struct {
+	Gemu    string        // the gemu binary
+	Dir     string        // scratch directory
+	Buffer  time.Duration // oto's player buffer (out.buffer-length); 0: DefaultBuffer
+	Periods int           // ALSA periods the DAC takes at once: 1 or 2
+	Load    int           // stress-ng --cpu workers running meanwhile (0: none)
+}
+
+// Result is what one run's listener heard.
+type Result struct {
+	Config
+	Decomposition
+	// Latency is from the guest's "playing" line (its three starts are
+	// right before it) to the first sound entering the pipe, the point
+	// where a sound card's buffer would take it: the pipe's own buffering
+	// is not counted. LatencyDrained counts it (the first sound drained).
+	Latency, LatencyDrained time.Duration
+	// Stalls counts times the drain thread itself ran more than a period
+	// late (the harness starved of CPU: the run's dropouts may be the
+	// harness's).
+	Stalls int
+	// OtherCPU is the CPU time, in cores on average over the run, that
+	// processes other than gemu and this one used: a run with more than a
+	// fraction of a core did not take place on an idle machine.
+	OtherCPU float64
+	// Xruns counts runs of chunks the pipe could not fill when the DAC
+	// took them (silence the card played), XrunFrames their frames.
+	Xruns, XrunFrames int
+	// Stats is gemu's stats=on summary; SinkSilence its host sink line's
+	// underruns (silence gemu knows the host played).
+	Stats, SinkSilence string
+	Console, Stderr    string
+	Drained            int // frames
+	Wall               time.Duration
+}
+
+// busyCPU is the CPU time all processors have spent not idle since boot
+// (/proc/stat).
+func busyCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: %q", line)
+	}
+	var busy int64
+	for i, x := range f[1:8] {
+		var v int64
+		fmt.Sscan(x, &v)
+		if i != 3 && i != 4 { // idle, iowait
+			busy += v
+		}
+	}
+	return time.Duration(busy) * time.Second / 100, nil // USER_HZ
+}
+
+// eof reports whether the pipe is empty and its writer gone.
+func eof(fd int) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	k, _ := unix.Poll(fds, 0)
+	return k > 0 && fds[0].Revents&unix.POLLHUP != 0 && fds[0].Revents&unix.POLLIN == 0
+}
+
+// chunk is one read of the drain thread.
+type chunk struct {
+	off  int64 // stream offset (bytes)
+	at   time.Time
+	fill int // bytes in the pipe just before the read
+}
+
+// Run plays the demo once on the file-plugin sound card and decomposes
+// what came out against refs.
+func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
+	res := Result{Config: cfg}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = DefaultBuffer
+	}
+	if cfg.Periods <= 0 {
+		cfg.Periods = 1
+	}
+	res.Config = cfg
+	period := alsaPeriod(cfg.Buffer)
+	chunkBytes := int(int64(byteRate)*int64(period)/int64(time.Second)) / frameBytes * frameBytes * cfg.Periods
+
+	fds := make([]int, 2)
+	if err := unix.Pipe2(fds, unix.O_CLOEXEC); err != nil { // blocking
+		return res, err
+	}
+	rfd, wfd := fds[0], fds[1]
+	// The smallest pipe (one page) that holds what the DAC takes at once.
+	if _, err := unix.FcntlInt(uintptr(wfd), unix.F_SETPIPE_SZ, max(4096, chunkBytes)); err != nil {
+		return res, fmt.Errorf("F_SETPIPE_SZ: %v", err)
+	}
+	wf := os.NewFile(uintptr(wfd), "pipe-w")
+	rf := os.NewFile(uintptr(rfd), "pipe-r")
+	defer rf.Close()
+	const sysConf = "/usr/share/alsa/alsa.conf"
+	if _, err := os.Stat(sysConf); err != nil {
+		wf.Close()
+		return res, fmt.Errorf("no ALSA configuration (%v)", err)
+	}
+	conf := filepath.Join(cfg.Dir, "asound.conf")
+	// The child gets the pipe as file descriptor 3 (ExtraFiles).
+	alsa := fmt.Sprintf("<%s>\npcm.!default { type plug; slave { pcm \"gemucap\"; format S16_LE; rate %d; channels 2 } }\npcm.gemucap { type file; slave.pcm \"null\"; file 3; format \"raw\" }\n", sysConf, Rate)
+	if err := os.WriteFile(conf, []byte(alsa), 0o644); err != nil {
+		wf.Close()
+		return res, err
+	}
+
+	if cfg.Load > 0 {
+		if _, err := exec.LookPath("stress-ng"); err != nil {
+			wf.Close()
+			return res, fmt.Errorf("load needs stress-ng: %v", err)
+		}
+		st := exec.Command("stress-ng", "--cpu", fmt.Sprint(cfg.Load), "--timeout", "120s", "--quiet")
+		if err := st.Start(); err != nil {
+			wf.Close()
+			return res, err
+		}
+		defer func() { st.Process.Kill(); st.Wait() }()
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The DAC: once the pipe holds a chunk (ALSA's start threshold), it
+	// takes a chunk every chunk's time, never waiting for data. A chunk the
+	// pipe cannot fill is played with silence for the rest, as a sound card
+	// whose buffer ran dry plays silence (an xrun): the writer's later
+	// frames play later.
+	if err := unix.SetNonblock(rfd, true); err != nil {
+		wf.Close()
+		return res, err
+	}
+	var (
+		stream               []byte
+		chunks               []chunk
+		stalls, xruns, xrunB int
+		drained              = make(chan struct{})
+	)
+	go func() {
+		defer close(drained)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		// A real-time thread where allowed (root or RLIMIT_RTPRIO).
+		unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 50}, 0)
+		buf := make([]byte, chunkBytes)
+		var start time.Time
+		var total int64
+		short := false
+		for {
+			if start.IsZero() {
+				// Not started: wait for the first chunk (or the end).
+				time.Sleep(period / 4)
+				if fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ); fill < chunkBytes {
+					if eof(rfd) {
+						return
+					}
+					continue
+				}
+				start = time.Now()
+			} else {
+				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
+				if late := time.Since(due); late > period {
+					// The drain itself was descheduled: a DAC does not
+					// pause, but racing to catch up would only move the
+					// stall. Drop the debt and count it.
+					stalls++
+					start = start.Add(late)
+				} else {
+					time.Sleep(time.Until(due))
+				}
+			}
+			now := time.Now()
+			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
+			got, end := 0, false
+			for got < chunkBytes {
+				n, err := unix.Read(rfd, buf[got:])
+				if n > 0 {
+					got += n
+					continue
+				}
+				if err == unix.EINTR {
+					continue
+				}
+				end = err == nil // 0 bytes, no error: the writer has exited
+				break
+			}
+			got = got / frameBytes * frameBytes
+			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, fill: fill})
+			stream = append(stream, buf[:got]...)
+			if end {
+				return
+			}
+			if got < chunkBytes {
+				if !short {
+					xruns++
+				}
+				xrunB += chunkBytes - got
+				stream = append(stream, make([]byte, chunkBytes-got)...)
+			}
+			short = got < chunkBytes
+			total += int64(chunkBytes)
+		}
+	}()
+
+	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on",
+		Rate, cfg.Buffer.Microseconds())}, demoDevices...)
+	cmd := exec.Command(cfg.Gemu, args...)
+	cmd.Env = append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir)
+	cmd.ExtraFiles = []*os.File{wf}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		wf.Close()
+		return res, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	begin := time.Now()
+	busy0, _ := busyCPU()
+	var self0 unix.Rusage
+	unix.Getrusage(unix.RUSAGE_SELF, &self0)
+	if err := cmd.Start(); err != nil {
+		wf.Close()
+		return res, err
+	}
+	wf.Close() // the child holds the write end: EOF when it exits
+	var playing time.Time
+	var console strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		if playing.IsZero() && strings.HasPrefix(line, "gemu demo: playing") {
+			playing = time.Now()
+		}
+		console.WriteString(line + "\n")
+	}
+	werr := cmd.Wait()
+	res.Wall = time.Since(begin)
+	if busy1, err := busyCPU(); err == nil && cmd.ProcessState != nil {
+		var self1 unix.Rusage
+		unix.Getrusage(unix.RUSAGE_SELF, &self1)
+		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() +
+			time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
+		res.OtherCPU = max(0, (busy1-busy0-ours).Seconds()/res.Wall.Seconds())
+	}
+	select {
+	case <-drained:
+	case <-time.After(5 * time.Second):
+		return res, errors.New("the pipe did not close after gemu exited")
+	}
+	res.Console = console.String()
+	res.Stderr = stderr.String()
+	res.Stats = statsOf(stderr.String())
+	res.SinkSilence = sinkLine(res.Stats)
+	res.Stalls = stalls
+	res.Xruns, res.XrunFrames = xruns, xrunB/frameBytes
+	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
+		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "audiodev rt (oto") {
+		return res, fmt.Errorf("oto did not play (no stats line for it):\n%s", stderr.String())
+	}
+	mix := pcm.Frames(stream)
+	res.Drained = len(mix)
+	d, err := Decompose(mix, names, refs)
+	res.Decomposition = d
+	if err != nil {
+		return res, err
+	}
+	if d.FirstSound >= 0 && !playing.IsZero() {
+		off := int64(d.FirstSound) * frameBytes
+		i := sort.Search(len(chunks), func(i int) bool { return chunks[i].off > off }) - 1
+		if i >= 0 {
+			c := chunks[i]
+			k := off - c.off // bytes ahead of it in its chunk
+			res.LatencyDrained = c.at.Add(time.Duration(k * int64(time.Second) / byteRate)).Sub(playing)
+			// It entered the pipe when the bytes written after it had not
+			// been: (fill - k) bytes ago, at the drain rate.
+			res.Latency = c.at.Add(-time.Duration((int64(c.fill) - k) * int64(time.Second) / byteRate)).Sub(playing)
+		}
+	}
+	return res, nil
+}
+
+// statsOf returns the stats=on lines of gemu's stderr.
+func statsOf(stderr string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.Split(stderr, "\n") {
+		switch {
+		case strings.HasPrefix(l, "gemu: audiodev "):
+			in = true
+		case in && strings.HasPrefix(l, "  "):
+		default:
+			in = false
+		}
+		if in {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// sinkLine is the host sink's "underruns N (M frames)" from the stats.
+func sinkLine(stats string) string {
+	for _, l := range strings.Split(stats, "\n") {
+		if !strings.Contains(l, audio.SinkName) {
+			continue
+		}
+		if i := strings.Index(l, "underruns "); i >= 0 {
+			rest := l[i+len("underruns "):]
+			if j := strings.Index(rest, ")"); j >= 0 {
+				return rest[:j+1]
+			}
+		}
+	}
+	return "?"
+}
+
+// Row formats r as a line of the table (Header).
+func (r Result) Row() string {
+	load := "idle"
+	if r.Load > 0 {
+		load = fmt.Sprintf("cpu%d", r.Load)
+	}
+	var drops, sil, miss []string
+	for _, v := range r.Voices {
+		drops = append(drops, fmt.Sprint(v.Dropouts))
+		sil = append(sil, fmt.Sprintf("%.1f", ms(v.Silence)))
+		miss = append(miss, fmt.Sprint(v.Missing))
+	}
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
+		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
+		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, r.Wall.Seconds())
+}
+
+// Header names Row's columns.
+func Header(names []string) string {
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
+		"                  | (voices: %s)\n", strings.Join(names, ", "))
+}
+
+func ms(frames int) float64 { return float64(frames) * 1000 / Rate }

@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"gemu/guests"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,12 +59,19 @@ func alsaPeriod(buffer time.Duration) time.Duration {
 // own. The audiodev is called "rt", not "demo": gemu then opens it as any
 // -audiodev (the demo's opener would fall back to a WAV file instead of
 // failing when oto cannot play).
-var demoDevices = []string{
-	"-object", "memory-backend-ram,id=demo-shm,size=1M",
-	"-device", "AC97,audiodev=rt",
-	"-device", "virtio-sound-device,audiodev=rt",
-	"-device", "ivshmem-plain,memdev=demo-shm,audiodev=rt",
-}
+var demoDevices = func() []string {
+	var args []string
+	for _, g := range guests.DemoGlobals {
+		args = append(args, "-global", g)
+	}
+	for _, o := range guests.DemoObjects {
+		args = append(args, "-object", o)
+	}
+	for _, d := range guests.DemoDevices {
+		args = append(args, "-device", strings.ReplaceAll(d, "audiodev="+guests.DemoAudiodev, "audiodev=rt"))
+	}
+	return args
+}()
 
 // Reference runs the demo deterministically (-icount) into per-stream WAV
 // files in dir and returns each voice's frames, by voice name.

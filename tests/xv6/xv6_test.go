@@ -25,8 +25,8 @@ func build(t *testing.T) *Tree {
 	return tr
 }
 
-// run boots xv6 on bin with the Makefile's command line (-smp 3, as
-// the Makefile says): prompt, ls, and usertests -q unless -short.
+// run boots xv6 on bin with the Makefile's command line (-smp CPUs, see
+// the package comment): prompt, ls, and usertests -q unless -short.
 func run(t *testing.T, emulator func(testing.TB) string) {
 	tr := build(t)
 	bin := emulator(t)

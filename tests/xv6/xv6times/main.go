@@ -1,6 +1,6 @@
 // Command xv6times prints how long stock xv6-riscv takes to boot to its
 // shell prompt and to pass usertests -q on gemu and on QEMU, with the
-// command line of xv6's Makefile (-smp 3, as its Makefile says):
+// command line of xv6's Makefile (-smp as package gemu/tests/xv6 sets it):
 //
 //	go run ./tests/xv6/xv6times [-gemu PATH] [-qemu PATH] [-n RUNS]
 //

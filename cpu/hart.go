@@ -69,6 +69,10 @@ type Hart struct {
 	stopReq bool
 	wfi     bool
 
+	// jitEnd is the step count Run must stop at, for the translated
+	// code's chain jumps (jit_amd64.go).
+	jitEnd uint64
+
 	ram     []byte
 	ramBase uint64
 	bus     *bus.Bus

@@ -361,3 +361,9 @@ func (a *Asm) Patch(at, target int) {
 
 // Ret is RET.
 func (a *Asm) Ret() { a.byte1(0xc3) }
+
+// CmpByte is CMP byte m, imm.
+func (a *Asm) CmpByte(m Op, imm uint8) {
+	a.enc(S8, []byte{0x80}, 7, m)
+	a.byte1(imm)
+}

@@ -72,6 +72,7 @@ func TestEncodings(t *testing.T) {
 		{func(a *Asm) { a.Movsxd(RAX, RAX) }, "movsxd rax, eax"},
 		{func(a *Asm) { a.Setcc(CondL, RCX) }, "setl cl"},
 		{func(a *Asm) { a.Setcc(CondB, RSI) }, "setb sil"},
+		{func(a *Asm) { a.CmpByte(M(RBX, 0x110), 0) }, "cmp byte ptr [rbx+0x110], 0x0"},
 		{func(a *Asm) { a.Ret() }, "ret"},
 	}
 	for _, tc := range tests {

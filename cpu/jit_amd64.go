@@ -148,7 +148,11 @@ func (h *Hart) runJIT(max uint64) uint64 {
 			continue
 		}
 		h.jitEnd = end
-		if Call(b.code, unsafe.Pointer(h)) == exitSlow {
+		exit := Call(b.code, unsafe.Pointer(h))
+		if jitAfterBlock != nil {
+			jitAfterBlock(h)
+		}
+		if exit == exitSlow {
 			if h.interp(1) < 1 || h.wfi {
 				break
 			}
@@ -156,6 +160,10 @@ func (h *Hart) runJIT(max uint64) uint64 {
 	}
 	return h.steps - start
 }
+
+// jitAfterBlock, when set (by tests), is called after each return from
+// translated code.
+var jitAfterBlock func(h *Hart)
 
 // lookup returns the block at RAM offset off for virtual pc, translating it
 // if needed, or nil when the instruction there is not translated.

@@ -1,0 +1,223 @@
+//go:build amd64
+
+package cpu
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"gemu/bus"
+	"gemu/clock"
+)
+
+// The differential harness of the translator: random RV64GC programs run
+// on two harts, one translating and one interpreting, and the translating
+// one's architectural state is compared with the interpreter's after every
+// block it runs (jitAfterBlock) and at the end of every Run call, whose
+// budgets are random so that icount deadlines fall inside blocks.
+
+const (
+	diffCode = ramBase          // the random program, two pages
+	diffData = ramBase + 0x8000 // what x10 and x11 point into
+	diffRAM  = 64 << 10
+)
+
+func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
+	b := bus.New(ramBase, diffRAM)
+	clk := clock.NewDeterministic(0, nil)
+	c := NewCluster(b, clk)
+	if !c.SetJIT(jit) {
+		t.Fatal("SetJIT failed")
+	}
+	h := c.NewHart(0)
+	clk.SetCounter(h.Instret)
+	h.Reset(diffCode)
+	openPMP(h)
+	if err := b.WriteDMA(diffCode, prog); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 0x4000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	b.WriteDMA(diffData, data)
+	h.x[10] = diffData + 0x100
+	h.x[11] = diffData + 0x2000
+	h.x[12] = diffCode + 0x40 // stores through x12 modify the program
+	h.x[13] = diffCode + 0x80 // JALR target
+	h.csr.mtvec = diffCode    // traps restart the program
+	h.csr.mstatus |= 1 << mstatusFSShift
+	return h
+}
+
+// randProg returns n random instructions, most of them RV64IM that the
+// translator handles, some it leaves to the interpreter.
+func randProg(r *rand.Rand, n int) []byte {
+	var out []byte
+	w32 := func(w uint32) { out = binary.LittleEndian.AppendUint32(out, w) }
+	reg := func() int { return []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15}[r.Intn(12)] }
+	src := func() int { return r.Intn(16) }
+	imm := func() int64 {
+		switch r.Intn(4) {
+		case 0:
+			return int64(r.Intn(64)) - 32
+		case 1:
+			return -2048
+		}
+		return int64(r.Intn(4096)) - 2048
+	}
+	for len(out) < 4*n {
+		switch k := r.Intn(100); {
+		case k < 30:
+			ops := []func(int, int, int) uint32{add, sub, sll, slt, sltu, xor, srl, sra, or, and,
+				addw, subw, sllw, srlw, sraw, mul, mulh, mulhsu, mulhu, div, divu, rem, remu,
+				mulw, divw, divuw, remw, remuw}
+			w32(ops[r.Intn(len(ops))](reg(), src(), src()))
+		case k < 45:
+			ops := []func(int, int, int64) uint32{addi, slti, sltiu, xori, ori, andi, addiw}
+			w32(ops[r.Intn(len(ops))](reg(), src(), imm()))
+		case k < 50:
+			ops := []func(int, int, int64) uint32{slli, srli, srai}
+			w32(ops[r.Intn(3)](reg(), src(), int64(r.Intn(64))))
+			ops = []func(int, int, int64) uint32{slliw, srliw, sraiw}
+			w32(ops[r.Intn(3)](reg(), src(), int64(r.Intn(32))))
+		case k < 53:
+			w32(lui(reg(), int64(r.Uint32())))
+			w32(auipc(reg(), int64(r.Uint32())))
+		case k < 68:
+			ops := []func(int, int, int64) uint32{lb, lh, lw, ld, lbu, lhu, lwu}
+			size := []int64{1, 2, 4, 8, 1, 2, 4}
+			i := r.Intn(len(ops))
+			off := int64(r.Intn(256)) &^ (size[i] - 1)
+			if r.Intn(10) == 0 {
+				off |= 1 // misaligned: the slow path
+			}
+			base := 10 + r.Intn(2)
+			if r.Intn(20) == 0 {
+				base = 12
+			}
+			w32(ops[i](reg(), base, off))
+		case k < 80:
+			ops := []func(int, int, int64) uint32{sb, sh, sw, sd}
+			i := r.Intn(4)
+			off := int64(r.Intn(256)) &^ (1<<i - 1)
+			if r.Intn(10) == 0 {
+				off |= 1
+			}
+			base := 10 + r.Intn(2)
+			if r.Intn(30) == 0 {
+				base = 12 // self-modifying
+			}
+			w32(ops[i](src(), base, off))
+		case k < 88:
+			ops := []func(int, int, int64) uint32{beq, bne, blt, bge, bltu, bgeu}
+			off := int64(r.Intn(48)-16) * 4
+			if off == 0 {
+				off = 8
+			}
+			w32(ops[r.Intn(6)](src(), src(), off))
+		case k < 90:
+			w32(jal(reg(), int64(r.Intn(32)-8)*4+4))
+		case k < 91:
+			w32(jalr(reg(), 13, int64(r.Intn(16))*4))
+		case k < 94:
+			// A random compressed instruction (some illegal).
+			c := uint16(r.Uint32())
+			if c&3 == 3 {
+				c &^= 1
+			}
+			out = binary.LittleEndian.AppendUint16(out, c)
+			out = binary.LittleEndian.AppendUint16(out, uint16(r.Uint32())&^3|1) // c.addi-like filler
+		case k < 95:
+			w32(csrrs(reg(), []uint32{csrInstret, csrCycle, csrMinstret, csrMcycle, csrTime}[r.Intn(5)], 0))
+		case k < 96:
+			w32([]uint32{ecall, ebreak, fenceI, nop, 0x0ff0000f}[r.Intn(5)])
+		case k < 98:
+			w32(r.Uint32())
+		default:
+			// LR and SC apart, so that plain stores come between.
+			if r.Intn(2) == 0 {
+				w32(lrd(reg(), 11))
+			} else {
+				w32(scd(reg(), 11, src()))
+			}
+		}
+	}
+	return out
+}
+
+func diffState(a, b *Hart) string {
+	if a.pc != b.pc || a.steps != b.steps {
+		return fmt.Sprintf("pc %#x steps %d, interpreter pc %#x steps %d", a.pc, a.steps, b.pc, b.steps)
+	}
+	for i := 0; i < 32; i++ {
+		if a.x[i] != b.x[i] {
+			return fmt.Sprintf("x%d = %#x, interpreter %#x", i, a.x[i], b.x[i])
+		}
+	}
+	if a.f != b.f {
+		return "f registers differ"
+	}
+	if a.priv != b.priv || a.csr.mcause != b.csr.mcause || a.csr.mepc != b.csr.mepc ||
+		a.csr.mtval != b.csr.mtval || a.csr.mstatus != b.csr.mstatus || a.csr.instretAdj != b.csr.instretAdj {
+		return fmt.Sprintf("CSRs differ: mcause %d/%d mepc %#x/%#x mtval %#x/%#x", a.csr.mcause, b.csr.mcause,
+			a.csr.mepc, b.csr.mepc, a.csr.mtval, b.csr.mtval)
+	}
+	if a.resOff != b.resOff {
+		return fmt.Sprintf("reservation %#x, interpreter %#x", a.resOff, b.resOff)
+	}
+	return ""
+}
+
+func TestJITDifferential(t *testing.T) {
+	progs := 300
+	if testing.Short() {
+		progs = 60
+	}
+	total := 0
+	for seed := 0; seed < progs; seed++ {
+		r := rand.New(rand.NewSource(int64(seed)))
+		prog := randProg(r, 1+r.Intn(400))
+		j := diffHart(t, true, prog)
+		ref := diffHart(t, false, prog)
+		blocks := 0
+		var fail string
+		jitAfterBlock = func(h *Hart) {
+			if h != j || fail != "" {
+				return
+			}
+			blocks++
+			ref.Run(h.steps - ref.steps)
+			if d := diffState(h, ref); d != "" {
+				fail = fmt.Sprintf("after block %d: %s", blocks, d)
+			}
+		}
+		for j.steps < 20000 && fail == "" {
+			n := uint64(1 + r.Intn(300))
+			if r.Intn(4) == 0 {
+				n = uint64(1 + r.Intn(8))
+			}
+			got := j.Run(n)
+			ref.Run(j.steps - ref.steps)
+			if got != n {
+				fail = fmt.Sprintf("Run(%d) = %d", n, got)
+			} else if d := diffState(j, ref); d != "" {
+				fail = "after Run: " + d
+			} else if !bytes.Equal(j.ram, ref.ram) {
+				fail = "RAM differs"
+			}
+		}
+		jitAfterBlock = nil
+		if fail != "" {
+			t.Fatalf("seed %d: %s", seed, fail)
+		}
+		total += blocks
+	}
+	if total < progs*100 {
+		t.Errorf("only %d translated blocks ran", total)
+	}
+	t.Logf("%d programs, %d translated blocks compared", progs, total)
+}

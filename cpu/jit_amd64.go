@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	. "gemu/cpu/x64"
+	"gemu/cpu/x64"
 )
 
 // The translator for amd64 hosts (see jit.go for how it fits).
@@ -70,7 +70,7 @@ type jpage struct {
 // jitCache is the translator's state in a Cluster: the code region and
 // the blocks of each RAM page.
 type jitCache struct {
-	code  *Code
+	code  *x64.Code
 	pages []*jpage
 }
 
@@ -91,7 +91,7 @@ func (c *Cluster) SetJIT(on bool) bool {
 	if c.jit != nil {
 		return true
 	}
-	code, err := NewCode(codeSize)
+	code, err := x64.NewCode(codeSize)
 	if err != nil {
 		return false
 	}
@@ -148,7 +148,7 @@ func (h *Hart) runJIT(max uint64) uint64 {
 			continue
 		}
 		h.jitEnd = end
-		exit := Call(b.code, unsafe.Pointer(h))
+		exit := x64.Call(b.code, unsafe.Pointer(h))
 		if jitAfterBlock != nil {
 			jitAfterBlock(h)
 		}
@@ -232,7 +232,7 @@ var (
 	offResOff = int32(unsafe.Offsetof(Hart{}.resOff))
 )
 
-func xr(i uint8) Op { return M(RBX, offX+8*int32(i)) }
+func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
 
 // translate makes the block at RAM offset off, virtual pc. When the code
 // region is full it empties it and drops every block first.
@@ -312,7 +312,7 @@ type chain struct {
 }
 
 type emitter struct {
-	a      Asm
+	a      x64.Asm
 	pc0    uint64
 	n      int
 	ended  bool
@@ -326,15 +326,15 @@ type emitter struct {
 // maxBlock long) and no event is pending.
 func (e *emitter) exitTo(next uint64, n uint64) {
 	a := &e.a
-	a.AluImm(S64, Add, M(RBX, offSteps), int32(n))
+	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
 	if next>>12 == e.pc0>>12 {
 		// if !h.event && h.steps+maxBlock <= h.jitEnd: jmp target
-		a.Load(S64, RAX, M(RBX, offSteps))
-		a.AluImm(S64, Add, R(RAX), maxBlock)
-		a.Alu(S64, Cmp, RAX, M(RBX, offEnd))
-		ja := a.Jcc(CondA)
-		a.CmpByte(M(RBX, offEvent), 0)
-		jne := a.Jcc(CondNE)
+		a.Load(x64.S64, x64.RAX, x64.M(x64.RBX, offSteps))
+		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), maxBlock)
+		a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offEnd))
+		ja := a.Jcc(x64.CondA)
+		a.CmpByte(x64.M(x64.RBX, offEvent), 0)
+		jne := a.Jcc(x64.CondNE)
 		// Chain: the rel32 first points at the exit below; link patches it.
 		at := a.Jmp()
 		e.chains = append(e.chains, chain{at: at, target: next})
@@ -342,18 +342,18 @@ func (e *emitter) exitTo(next uint64, n uint64) {
 		a.Patch(ja, a.Len())
 		a.Patch(jne, a.Len())
 	}
-	a.MovImm(RAX, next)
-	a.Store(S64, M(RBX, offPC), RAX)
-	a.MovImm(RAX, exitNext)
+	a.MovImm(x64.RAX, next)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	a.MovImm(x64.RAX, exitNext)
 	a.Ret()
 }
 
 // exitReg ends the block with the next pc in RAX after n instructions.
 func (e *emitter) exitReg(n uint64) {
 	a := &e.a
-	a.Store(S64, M(RBX, offPC), RAX)
-	a.AluImm(S64, Add, M(RBX, offSteps), int32(n))
-	a.MovImm(RAX, exitNext)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
+	a.MovImm(x64.RAX, exitNext)
 	a.Ret()
 }
 
@@ -363,12 +363,12 @@ func (e *emitter) slowStubs() {
 	a := &e.a
 	for _, s := range e.slow {
 		a.Patch(s.at, a.Len())
-		a.MovImm(RAX, s.pc)
-		a.Store(S64, M(RBX, offPC), RAX)
+		a.MovImm(x64.RAX, s.pc)
+		a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
 		if s.k > 0 {
-			a.AluImm(S64, Add, M(RBX, offSteps), int32(s.k))
+			a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(s.k))
 		}
-		a.MovImm(RAX, exitSlow)
+		a.MovImm(x64.RAX, exitSlow)
 		a.Ret()
 	}
 }
@@ -380,71 +380,71 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 	imm := int32(d.imm)
 	rd := d.rd
 	sink := rd == zeroSink
-	alu := func(op AluOp) {
+	alu := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(S64, RAX, xr(d.rs1))
-		a.Alu(S64, op, RAX, xr(d.rs2))
-		a.Store(S64, xr(rd), RAX)
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Alu(x64.S64, op, x64.RAX, xr(d.rs2))
+		a.Store(x64.S64, xr(rd), x64.RAX)
 	}
-	aluImm := func(op AluOp) {
+	aluImm := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(S64, RAX, xr(d.rs1))
-		a.AluImm(S64, op, R(RAX), imm)
-		a.Store(S64, xr(rd), RAX)
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.AluImm(x64.S64, op, x64.R(x64.RAX), imm)
+		a.Store(x64.S64, xr(rd), x64.RAX)
 	}
-	setcc := func(c Cond, immediate bool) {
+	setcc := func(c x64.Cond, immediate bool) {
 		if sink {
 			return
 		}
-		a.Alu(S32, Xor, RCX, R(RCX))
-		a.Load(S64, RAX, xr(d.rs1))
+		a.Alu(x64.S32, x64.Xor, x64.RCX, x64.R(x64.RCX))
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
 		if immediate {
-			a.AluImm(S64, Cmp, R(RAX), imm)
+			a.AluImm(x64.S64, x64.Cmp, x64.R(x64.RAX), imm)
 		} else {
-			a.Alu(S64, Cmp, RAX, xr(d.rs2))
+			a.Alu(x64.S64, x64.Cmp, x64.RAX, xr(d.rs2))
 		}
-		a.Setcc(c, RCX)
-		a.Store(S64, xr(rd), RCX)
+		a.Setcc(c, x64.RCX)
+		a.Store(x64.S64, xr(rd), x64.RCX)
 	}
-	shiftImm := func(size int, op ShiftOp) {
+	shiftImm := func(size int, op x64.ShiftOp) {
 		if sink {
 			return
 		}
-		a.Load(S64, RAX, xr(d.rs1))
-		a.ShiftImm(size, op, RAX, uint8(imm))
-		if size == S32 {
-			a.Movsxd(RAX, RAX)
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.ShiftImm(size, op, x64.RAX, uint8(imm))
+		if size == x64.S32 {
+			a.Movsxd(x64.RAX, x64.RAX)
 		}
-		a.Store(S64, xr(rd), RAX)
+		a.Store(x64.S64, xr(rd), x64.RAX)
 	}
-	shiftReg := func(size int, op ShiftOp) {
+	shiftReg := func(size int, op x64.ShiftOp) {
 		if sink {
 			return
 		}
-		a.Load(S64, RCX, xr(d.rs2))
-		a.Load(S64, RAX, xr(d.rs1))
-		a.ShiftCL(size, op, RAX)
-		if size == S32 {
-			a.Movsxd(RAX, RAX)
+		a.Load(x64.S64, x64.RCX, xr(d.rs2))
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.ShiftCL(size, op, x64.RAX)
+		if size == x64.S32 {
+			a.Movsxd(x64.RAX, x64.RAX)
 		}
-		a.Store(S64, xr(rd), RAX)
+		a.Store(x64.S64, xr(rd), x64.RAX)
 	}
-	aluW := func(op AluOp) {
+	aluW := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(S32, RAX, xr(d.rs1))
-		a.Alu(S32, op, RAX, xr(d.rs2))
-		a.Movsxd(RAX, RAX)
-		a.Store(S64, xr(rd), RAX)
+		a.Load(x64.S32, x64.RAX, xr(d.rs1))
+		a.Alu(x64.S32, op, x64.RAX, xr(d.rs2))
+		a.Movsxd(x64.RAX, x64.RAX)
+		a.Store(x64.S64, xr(rd), x64.RAX)
 	}
-	branch := func(c Cond) {
-		a.Load(S64, RAX, xr(d.rs1))
-		a.Alu(S64, Cmp, RAX, xr(d.rs2))
+	branch := func(c x64.Cond) {
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Alu(x64.S64, x64.Cmp, x64.RAX, xr(d.rs2))
 		j := a.Jcc(c)
 		n := uint64(e.n + 1)
 		e.exitTo(pc+uint64(d.len), n)
@@ -455,104 +455,104 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 	switch d.op {
 	case opLUI:
 		if !sink {
-			a.StoreImm(S64, xr(rd), imm)
+			a.StoreImm(x64.S64, xr(rd), imm)
 		}
 	case opAUIPC:
 		if !sink {
-			a.MovImm(RAX, pc+uint64(int64(imm)))
-			a.Store(S64, xr(rd), RAX)
+			a.MovImm(x64.RAX, pc+uint64(int64(imm)))
+			a.Store(x64.S64, xr(rd), x64.RAX)
 		}
 	case opADDI:
-		aluImm(Add)
+		aluImm(x64.Add)
 	case opXORI:
-		aluImm(Xor)
+		aluImm(x64.Xor)
 	case opORI:
-		aluImm(Or)
+		aluImm(x64.Or)
 	case opANDI:
-		aluImm(And)
+		aluImm(x64.And)
 	case opSLTI:
-		setcc(CondL, true)
+		setcc(x64.CondL, true)
 	case opSLTIU:
-		setcc(CondB, true)
+		setcc(x64.CondB, true)
 	case opSLLI:
-		shiftImm(S64, Shl)
+		shiftImm(x64.S64, x64.Shl)
 	case opSRLI:
-		shiftImm(S64, Shr)
+		shiftImm(x64.S64, x64.Shr)
 	case opSRAI:
-		shiftImm(S64, Sar)
+		shiftImm(x64.S64, x64.Sar)
 	case opADD:
-		alu(Add)
+		alu(x64.Add)
 	case opSUB:
-		alu(Sub)
+		alu(x64.Sub)
 	case opXOR:
-		alu(Xor)
+		alu(x64.Xor)
 	case opOR:
-		alu(Or)
+		alu(x64.Or)
 	case opAND:
-		alu(And)
+		alu(x64.And)
 	case opSLT:
-		setcc(CondL, false)
+		setcc(x64.CondL, false)
 	case opSLTU:
-		setcc(CondB, false)
+		setcc(x64.CondB, false)
 	case opSLL:
-		shiftReg(S64, Shl)
+		shiftReg(x64.S64, x64.Shl)
 	case opSRL:
-		shiftReg(S64, Shr)
+		shiftReg(x64.S64, x64.Shr)
 	case opSRA:
-		shiftReg(S64, Sar)
+		shiftReg(x64.S64, x64.Sar)
 	case opADDIW:
 		if !sink {
-			a.Load(S32, RAX, xr(d.rs1))
-			a.AluImm(S32, Add, R(RAX), imm)
-			a.Movsxd(RAX, RAX)
-			a.Store(S64, xr(rd), RAX)
+			a.Load(x64.S32, x64.RAX, xr(d.rs1))
+			a.AluImm(x64.S32, x64.Add, x64.R(x64.RAX), imm)
+			a.Movsxd(x64.RAX, x64.RAX)
+			a.Store(x64.S64, xr(rd), x64.RAX)
 		}
 	case opSLLIW:
-		shiftImm(S32, Shl)
+		shiftImm(x64.S32, x64.Shl)
 	case opSRLIW:
-		shiftImm(S32, Shr)
+		shiftImm(x64.S32, x64.Shr)
 	case opSRAIW:
-		shiftImm(S32, Sar)
+		shiftImm(x64.S32, x64.Sar)
 	case opADDW:
-		aluW(Add)
+		aluW(x64.Add)
 	case opSUBW:
-		aluW(Sub)
+		aluW(x64.Sub)
 	case opSLLW:
-		shiftReg(S32, Shl)
+		shiftReg(x64.S32, x64.Shl)
 	case opSRLW:
-		shiftReg(S32, Shr)
+		shiftReg(x64.S32, x64.Shr)
 	case opSRAW:
-		shiftReg(S32, Sar)
+		shiftReg(x64.S32, x64.Sar)
 	case opMUL:
 		if !sink {
-			a.Load(S64, RAX, xr(d.rs1))
-			a.Imul2(S64, RAX, xr(d.rs2))
-			a.Store(S64, xr(rd), RAX)
+			a.Load(x64.S64, x64.RAX, xr(d.rs1))
+			a.Imul2(x64.S64, x64.RAX, xr(d.rs2))
+			a.Store(x64.S64, xr(rd), x64.RAX)
 		}
 	case opMULW:
 		if !sink {
-			a.Load(S32, RAX, xr(d.rs1))
-			a.Imul2(S32, RAX, xr(d.rs2))
-			a.Movsxd(RAX, RAX)
-			a.Store(S64, xr(rd), RAX)
+			a.Load(x64.S32, x64.RAX, xr(d.rs1))
+			a.Imul2(x64.S32, x64.RAX, xr(d.rs2))
+			a.Movsxd(x64.RAX, x64.RAX)
+			a.Store(x64.S64, xr(rd), x64.RAX)
 		}
 	case opMULH, opMULHU, opMULHSU:
 		if !sink {
-			a.Load(S64, RAX, xr(d.rs1))
+			a.Load(x64.S64, x64.RAX, xr(d.rs1))
 			switch d.op {
 			case opMULH:
-				a.Unary(S64, Imul, xr(d.rs2))
+				a.Unary(x64.S64, x64.Imul, xr(d.rs2))
 			case opMULHU:
-				a.Unary(S64, Mul, xr(d.rs2))
+				a.Unary(x64.S64, x64.Mul, xr(d.rs2))
 			default:
 				// mulhu, minus rs2 when rs1 is negative.
-				a.Unary(S64, Mul, xr(d.rs2))
-				a.Load(S64, RAX, xr(d.rs1))
-				a.ShiftImm(S64, Sar, RAX, 63)
-				a.Alu(S64, And, RAX, xr(d.rs2))
-				a.Alu(S64, Sub, RDX, R(RAX))
+				a.Unary(x64.S64, x64.Mul, xr(d.rs2))
+				a.Load(x64.S64, x64.RAX, xr(d.rs1))
+				a.ShiftImm(x64.S64, x64.Sar, x64.RAX, 63)
+				a.Alu(x64.S64, x64.And, x64.RAX, xr(d.rs2))
+				a.Alu(x64.S64, x64.Sub, x64.RDX, x64.R(x64.RAX))
 			}
-			a.Store(S64, xr(rd), RDX)
+			a.Store(x64.S64, xr(rd), x64.RDX)
 		}
 	case opDIV, opDIVU, opREM, opREMU, opDIVW, opDIVUW, opREMW, opREMUW:
 		if !sink {
@@ -564,33 +564,33 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		e.store(d, pc)
 	case opFENCE:
 	case opBEQ:
-		branch(CondE)
+		branch(x64.CondE)
 	case opBNE:
-		branch(CondNE)
+		branch(x64.CondNE)
 	case opBLT:
-		branch(CondL)
+		branch(x64.CondL)
 	case opBGE:
-		branch(CondGE)
+		branch(x64.CondGE)
 	case opBLTU:
-		branch(CondB)
+		branch(x64.CondB)
 	case opBGEU:
-		branch(CondAE)
+		branch(x64.CondAE)
 	case opJAL:
 		if !sink {
-			a.MovImm(RAX, pc+uint64(d.len))
-			a.Store(S64, xr(rd), RAX)
+			a.MovImm(x64.RAX, pc+uint64(d.len))
+			a.Store(x64.S64, xr(rd), x64.RAX)
 		}
 		e.exitTo(pc+uint64(int64(imm)), uint64(e.n+1))
 		e.ended = true
 	case opJALR:
-		a.Load(S64, RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RAX, xr(d.rs1))
 		if imm != 0 {
-			a.AluImm(S64, Add, R(RAX), imm)
+			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), imm)
 		}
-		a.AluImm(S64, And, R(RAX), -2)
+		a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -2)
 		if !sink {
-			a.MovImm(RCX, pc+uint64(d.len))
-			a.Store(S64, xr(rd), RCX)
+			a.MovImm(x64.RCX, pc+uint64(d.len))
+			a.Store(x64.S64, xr(rd), x64.RCX)
 		}
 		e.exitReg(uint64(e.n + 1))
 		e.ended = true
@@ -604,56 +604,56 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 // unprivileged spec's table 7.1 for division by zero and overflow.
 func (e *emitter) div(d *dinst) {
 	a := &e.a
-	size := S64
+	size := x64.S64
 	switch d.op {
 	case opDIVW, opDIVUW, opREMW, opREMUW:
-		size = S32
+		size = x64.S32
 	}
 	signed := d.op == opDIV || d.op == opREM || d.op == opDIVW || d.op == opREMW
 	rem := d.op == opREM || d.op == opREMU || d.op == opREMW || d.op == opREMUW
-	a.Load(S64, RAX, xr(d.rs1))
-	a.Load(S64, RCX, xr(d.rs2))
-	a.Test(size, R(RCX), RCX)
-	jz := a.Jcc(CondE)
+	a.Load(x64.S64, x64.RAX, xr(d.rs1))
+	a.Load(x64.S64, x64.RCX, xr(d.rs2))
+	a.Test(size, x64.R(x64.RCX), x64.RCX)
+	jz := a.Jcc(x64.CondE)
 	var jm1 int
 	if signed {
 		// Divisor -1: the quotient is -dividend (wrapping for the most
 		// negative one, as the spec wants) and the remainder 0.
-		a.AluImm(size, Cmp, R(RCX), -1)
-		jm1 = a.Jcc(CondE)
+		a.AluImm(size, x64.Cmp, x64.R(x64.RCX), -1)
+		jm1 = a.Jcc(x64.CondE)
 	}
 	if signed {
 		a.SignExtendAX(size)
-		a.Unary(size, Idiv, R(RCX))
+		a.Unary(size, x64.Idiv, x64.R(x64.RCX))
 	} else {
-		a.Alu(S32, Xor, RDX, R(RDX))
-		a.Unary(size, Div, R(RCX))
+		a.Alu(x64.S32, x64.Xor, x64.RDX, x64.R(x64.RDX))
+		a.Unary(size, x64.Div, x64.R(x64.RCX))
 	}
 	if rem {
-		a.Mov(S64, RAX, RDX)
+		a.Mov(x64.S64, x64.RAX, x64.RDX)
 	}
 	done := []int{a.Jmp()}
 	if signed {
 		a.Patch(jm1, a.Len())
 		if rem {
-			a.Alu(S32, Xor, RAX, R(RAX))
+			a.Alu(x64.S32, x64.Xor, x64.RAX, x64.R(x64.RAX))
 		} else {
-			a.Unary(size, Neg, R(RAX))
+			a.Unary(size, x64.Neg, x64.R(x64.RAX))
 		}
 		done = append(done, a.Jmp())
 	}
 	// Divisor zero: quotient all ones, remainder the dividend.
 	a.Patch(jz, a.Len())
 	if !rem {
-		a.MovImm(RAX, ^uint64(0))
+		a.MovImm(x64.RAX, ^uint64(0))
 	}
 	for _, j := range done {
 		a.Patch(j, a.Len())
 	}
-	if size == S32 {
-		a.Movsxd(RAX, RAX)
+	if size == x64.S32 {
+		a.Movsxd(x64.RAX, x64.RAX)
 	}
-	a.Store(S64, xr(d.rd), RAX)
+	a.Store(x64.S64, xr(d.rd), x64.RAX)
 }
 
 // tlbLookup emits the software TLB probe for an access of size bytes at
@@ -662,20 +662,20 @@ func (e *emitter) div(d *dinst) {
 // of this instruction. It clobbers RCX, RDX and RSI.
 func (e *emitter) tlbLookup(d *dinst, pc uint64, size int, tlb int32) {
 	a := &e.a
-	a.Load(S64, RAX, xr(d.rs1))
+	a.Load(x64.S64, x64.RAX, xr(d.rs1))
 	if d.imm != 0 {
-		a.AluImm(S64, Add, R(RAX), d.imm)
+		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
 	}
-	a.Mov(S64, RCX, RAX)
-	a.ShiftImm(S64, Shr, RCX, 12-4) // index*16 = (va>>12&255)<<4
-	a.AluImm(S32, And, R(RCX), (tlbSize-1)<<4)
-	a.Alu(S64, Add, RCX, M(RBX, tlb))
-	a.Mov(S64, RSI, RAX)
-	a.AluImm(S64, And, R(RSI), int32(^(0xfff &^ uint64(size-1))))
-	a.Alu(S64, Cmp, RSI, M(RCX, 0))
-	e.slow = append(e.slow, slowExit{at: a.Jcc(CondNE), pc: pc, k: e.n})
-	a.Alu(S64, Add, RAX, M(RCX, 8))
-	a.Load(S64, RDX, M(RBX, offRAM))
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RCX, 12-4) // index*16 = (va>>12&255)<<4
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (tlbSize-1)<<4)
+	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, tlb))
+	a.Mov(x64.S64, x64.RSI, x64.RAX)
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), int32(^(0xfff &^ uint64(size-1))))
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 0))
+	e.slow = append(e.slow, slowExit{at: a.Jcc(x64.CondNE), pc: pc, k: e.n})
+	a.Alu(x64.S64, x64.Add, x64.RAX, x64.M(x64.RCX, 8))
+	a.Load(x64.S64, x64.RDX, x64.M(x64.RBX, offRAM))
 }
 
 func (e *emitter) load(d *dinst, pc uint64) {
@@ -684,40 +684,40 @@ func (e *emitter) load(d *dinst, pc uint64) {
 	sx := true
 	switch d.op {
 	case opLB:
-		size = S8
+		size = x64.S8
 	case opLBU:
-		size, sx = S8, false
+		size, sx = x64.S8, false
 	case opLH:
-		size = S16
+		size = x64.S16
 	case opLHU:
-		size, sx = S16, false
+		size, sx = x64.S16, false
 	case opLW:
-		size = S32
+		size = x64.S32
 	case opLWU:
-		size, sx = S32, false
+		size, sx = x64.S32, false
 	default:
-		size = S64
+		size = x64.S64
 	}
 	e.tlbLookup(d, pc, size, offTLBR)
-	m := MI(RDX, RAX, 1, 0)
+	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
 	if sx {
-		a.LoadSX(size, RAX, m)
+		a.LoadSX(size, x64.RAX, m)
 	} else {
-		a.Load(size, RAX, m)
+		a.Load(size, x64.RAX, m)
 	}
-	a.Store(S64, xr(d.rd), RAX)
+	a.Store(x64.S64, xr(d.rd), x64.RAX)
 }
 
 func (e *emitter) store(d *dinst, pc uint64) {
 	a := &e.a
-	size := map[uint8]int{opSB: S8, opSH: S16, opSW: S32, opSD: S64}[d.op]
+	size := map[uint8]int{opSB: x64.S8, opSH: x64.S16, opSW: x64.S32, opSD: x64.S64}[d.op]
 	e.tlbLookup(d, pc, size, offTLBW)
-	a.Load(S64, RCX, xr(d.rs2))
-	a.Store(size, MI(RDX, RAX, 1, 0), RCX)
+	a.Load(x64.S64, x64.RCX, xr(d.rs2))
+	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), x64.RCX)
 	// A store into the reserved granule breaks the reservation.
-	a.AluImm(S64, And, R(RAX), -8)
-	a.Alu(S64, Cmp, RAX, M(RBX, offResOff))
-	j := a.Jcc(CondNE)
-	a.StoreImm(S64, M(RBX, offResOff), -1) // noRes
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
+	j := a.Jcc(x64.CondNE)
+	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
 	a.Patch(j, a.Len())
 }

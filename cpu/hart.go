@@ -75,6 +75,10 @@ type Hart struct {
 	// jitEnd is the step count Run must stop at, for the translated
 	// code's chain jumps (jit_amd64.go).
 	jitEnd uint64
+	// jc is the translator's jump cache (jit_amd64.go), nil until the
+	// hart first runs translated code; jcStale asks runJIT to empty it.
+	jc      *jumpCache
+	jcStale bool
 
 	ram     []byte
 	ramBase uint64

@@ -97,8 +97,42 @@ func (c *Cluster) SetJIT(on bool) bool {
 	}
 	j := &jitCache{code: code, pages: make([]*jpage, len(c.code.pages))}
 	c.jit = j
-	c.code.dropped = func(p uint64) { j.pages[p] = nil }
+	c.code.dropped = func(p uint64) {
+		j.pages[p] = nil
+		c.jumpCachesStale()
+	}
 	return true
+}
+
+// jumpCachesStale makes every hart empty its jump cache before it next
+// enters translated code: blocks were dropped.
+func (c *Cluster) jumpCachesStale() {
+	for _, h := range c.harts {
+		h.jcStale = true
+	}
+}
+
+// The jump cache of a hart maps a virtual pc to a block's code for
+// transitions that cannot be patched: indirect jumps (JALR) and direct
+// ones to another page. Generated code looks it up inline (emitter.jumpTo)
+// and takes an entry only when the fetch TLB still maps the pc's page to
+// the RAM page the entry was made for (add), so that satp, privilege and
+// mapping changes need no flush; dropped blocks empty it (jcStale).
+const jcSize = 1024
+
+type jcEntry struct {
+	pc   uint64 // odd (never a pc) when empty
+	add  uint64 // the fetch TLB's add for pc's page when it was made
+	code uintptr
+	_    uint64 // 32 bytes, for indexing by shift
+}
+
+type jumpCache [jcSize]jcEntry
+
+func (c *jumpCache) clear() {
+	for i := range c {
+		c[i] = jcEntry{pc: 1}
+	}
 }
 
 // JIT reports whether the translator is on.
@@ -115,6 +149,10 @@ func (h *Hart) runJIT(max uint64) uint64 {
 		end = ^uint64(0)
 	}
 	j := h.cl.jit
+	if h.jc == nil {
+		h.jc = new(jumpCache)
+		h.jc.clear()
+	}
 	for h.steps < end {
 		if h.event {
 			h.event = false
@@ -147,7 +185,17 @@ func (h *Hart) runJIT(max uint64) uint64 {
 			}
 			continue
 		}
+		if h.jcStale {
+			h.jc.clear()
+			h.jcStale = false
+		}
+		if e := &h.tlbX[pc>>12&(tlbSize-1)]; e.tag == pc&^0xfff {
+			h.jc[pc>>1&(jcSize-1)] = jcEntry{pc: pc, add: e.add, code: b.code}
+		}
 		h.jitEnd = end
+		if jitNoChain {
+			h.jitEnd = 0 // every block returns
+		}
 		exit := x64.Call(b.code, unsafe.Pointer(h))
 		if jitAfterBlock != nil {
 			jitAfterBlock(h)
@@ -164,6 +212,10 @@ func (h *Hart) runJIT(max uint64) uint64 {
 // jitAfterBlock, when set (by tests), is called after each return from
 // translated code.
 var jitAfterBlock func(h *Hart)
+
+// jitNoChain, when set (by tests), makes every block return to Go, so that
+// jitAfterBlock sees each one.
+var jitNoChain bool
 
 // lookup returns the block at RAM offset off for virtual pc, translating it
 // if needed, or nil when the instruction there is not translated.
@@ -230,6 +282,8 @@ var (
 	offTLBR   = int32(unsafe.Offsetof(Hart{}.tlbR))
 	offTLBW   = int32(unsafe.Offsetof(Hart{}.tlbW))
 	offResOff = int32(unsafe.Offsetof(Hart{}.resOff))
+	offTLBX   = int32(unsafe.Offsetof(Hart{}.tlbX))
+	offJC     = int32(unsafe.Offsetof(Hart{}.jc))
 )
 
 func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
@@ -273,6 +327,7 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 		// Full: drop every translation and start over (QEMU's tb_flush).
 		j.code.Reset()
 		clear(j.pages)
+		h.cl.jumpCachesStale()
 		if p, err = j.code.Add(e.a.B); err != nil {
 			panic("cpu: a block does not fit in an empty code region")
 		}
@@ -321,40 +376,83 @@ type emitter struct {
 }
 
 // exitTo ends the block at guest pc next after n instructions. A target on
-// the block's own page gets a chain jump taken when the next block fits the
-// budget: steps+maxBlock <= jitEnd is checked (any block is at most
-// maxBlock long) and no event is pending.
+// the block's own page gets a chain jump, patched by link once the target
+// block exists; one on another page goes through the jump cache.
 func (e *emitter) exitTo(next uint64, n uint64) {
 	a := &e.a
 	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
+	a.MovImm(x64.RAX, next)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	exits := e.mayContinue()
 	if next>>12 == e.pc0>>12 {
-		// if !h.event && h.steps+maxBlock <= h.jitEnd: jmp target
-		a.Load(x64.S64, x64.RAX, x64.M(x64.RBX, offSteps))
-		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), maxBlock)
-		a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offEnd))
-		ja := a.Jcc(x64.CondA)
-		a.CmpByte(x64.M(x64.RBX, offEvent), 0)
-		jne := a.Jcc(x64.CondNE)
 		// Chain: the rel32 first points at the exit below; link patches it.
 		at := a.Jmp()
 		e.chains = append(e.chains, chain{at: at, target: next})
 		a.Patch(at, a.Len())
-		a.Patch(ja, a.Len())
-		a.Patch(jne, a.Len())
+	} else {
+		exits = append(exits, e.jumpTo()...)
 	}
-	a.MovImm(x64.RAX, next)
-	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	for _, j := range exits {
+		a.Patch(j, a.Len())
+	}
 	a.MovImm(x64.RAX, exitNext)
 	a.Ret()
 }
 
-// exitReg ends the block with the next pc in RAX after n instructions.
+// exitReg ends the block with the next pc in RAX after n instructions,
+// continuing through the jump cache when it can.
 func (e *emitter) exitReg(n uint64) {
 	a := &e.a
 	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
 	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
+	exits := append(e.mayContinue(), e.jumpTo()...)
+	for _, j := range exits {
+		a.Patch(j, a.Len())
+	}
 	a.MovImm(x64.RAX, exitNext)
 	a.Ret()
+}
+
+// mayContinue emits the checks that let a block go on to the next without
+// returning to Go: no event pending (an interrupt, a stop) and the budget
+// allows any next block whole (steps+maxBlock <= jitEnd). It returns the
+// jumps to patch to the exit. h.pc and h.steps are up to date, RAX holds
+// the next pc; RCX is clobbered.
+func (e *emitter) mayContinue() []int {
+	a := &e.a
+	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offSteps))
+	a.AluImm(x64.S64, x64.Add, x64.R(x64.RCX), maxBlock)
+	a.Alu(x64.S64, x64.Cmp, x64.RCX, x64.M(x64.RBX, offEnd))
+	ja := a.Jcc(x64.CondA)
+	a.CmpByte(x64.M(x64.RBX, offEvent), 0)
+	jne := a.Jcc(x64.CondNE)
+	return []int{ja, jne}
+}
+
+// jumpTo emits the jump cache lookup for the pc in RAX: the entry must be
+// for that pc and the fetch TLB must map its page where it did when the
+// entry was made. It returns the jumps to patch to the exit.
+func (e *emitter) jumpTo() []int {
+	a := &e.a
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shl, x64.RCX, 4) // (pc>>1 & (jcSize-1)) * 32
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (jcSize-1)<<5)
+	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, offJC))
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RCX, 0))
+	j1 := a.Jcc(x64.CondNE)
+	a.Mov(x64.S64, x64.RDX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RDX, 12-4)
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RDX), (tlbSize-1)<<4)
+	a.Alu(x64.S64, x64.Add, x64.RDX, x64.M(x64.RBX, offTLBX))
+	a.Mov(x64.S64, x64.RSI, x64.RAX)
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), -4096)
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RDX, 0))
+	j2 := a.Jcc(x64.CondNE)
+	a.Load(x64.S64, x64.RSI, x64.M(x64.RDX, 8))
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 8))
+	j3 := a.Jcc(x64.CondNE)
+	a.JmpMem(x64.M(x64.RCX, 16))
+	return []int{j1, j2, j3}
 }
 
 // slowStubs emits the exits to the interpreter for the instructions whose

@@ -7,6 +7,8 @@ const JITSupported = false
 
 type jitCache struct{}
 
+type jumpCache struct{}
+
 // SetJIT turns the translator on or off for the harts of c; on hosts
 // without one it reports false and they keep interpreting.
 func (c *Cluster) SetJIT(on bool) bool { return !on }

@@ -47,7 +47,8 @@ func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
 	h.x[10] = diffData + 0x100
 	h.x[11] = diffData + 0x2000
 	h.x[12] = diffCode + 0x40 // stores through x12 modify the program
-	h.x[13] = diffCode + 0x80 // JALR target
+	h.x[13] = diffCode + 0x80   // JALR targets
+	h.x[14] = diffCode + 0x1010 // on the second page
 	h.csr.mtvec = diffCode    // traps restart the program
 	h.csr.mstatus |= 1 << mstatusFSShift
 	return h
@@ -58,7 +59,7 @@ func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
 func randProg(r *rand.Rand, n int) []byte {
 	var out []byte
 	w32 := func(w uint32) { out = binary.LittleEndian.AppendUint32(out, w) }
-	reg := func() int { return []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 15}[r.Intn(12)] }
+	reg := func() int { return []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15}[r.Intn(11)] }
 	src := func() int { return r.Intn(16) }
 	imm := func() int64 {
 		switch r.Intn(4) {
@@ -122,7 +123,7 @@ func randProg(r *rand.Rand, n int) []byte {
 		case k < 90:
 			w32(jal(reg(), int64(r.Intn(32)-8)*4+4))
 		case k < 91:
-			w32(jalr(reg(), 13, int64(r.Intn(16))*4))
+			w32(jalr(reg(), 13+r.Intn(2), int64(r.Intn(16))*4))
 		case k < 94:
 			// A random compressed instruction (some illegal).
 			c := uint16(r.Uint32())
@@ -173,6 +174,15 @@ func diffState(a, b *Hart) string {
 }
 
 func TestJITDifferential(t *testing.T) {
+	t.Run("every block", func(t *testing.T) {
+		jitNoChain = true
+		defer func() { jitNoChain = false }()
+		testDifferential(t)
+	})
+	t.Run("chained", testDifferential)
+}
+
+func testDifferential(t *testing.T) {
 	progs := 300
 	if testing.Short() {
 		progs = 60
@@ -180,7 +190,7 @@ func TestJITDifferential(t *testing.T) {
 	total := 0
 	for seed := 0; seed < progs; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
-		prog := randProg(r, 1+r.Intn(400))
+		prog := randProg(r, 1+r.Intn(1500)) // up to 2 pages
 		j := diffHart(t, true, prog)
 		ref := diffHart(t, false, prog)
 		blocks := 0
@@ -216,7 +226,7 @@ func TestJITDifferential(t *testing.T) {
 		}
 		total += blocks
 	}
-	if total < progs*100 {
+	if jitNoChain && total < progs*100 {
 		t.Errorf("only %d translated blocks ran", total)
 	}
 	t.Logf("%d programs, %d translated blocks compared", progs, total)

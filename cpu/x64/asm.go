@@ -367,3 +367,6 @@ func (a *Asm) CmpByte(m Op, imm uint8) {
 	a.enc(S8, []byte{0x80}, 7, m)
 	a.byte1(imm)
 }
+
+// JmpMem is JMP qword m: an indirect jump through memory.
+func (a *Asm) JmpMem(m Op) { a.enc(S32, []byte{0xff}, 4, m) }

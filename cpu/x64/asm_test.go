@@ -73,6 +73,7 @@ func TestEncodings(t *testing.T) {
 		{func(a *Asm) { a.Setcc(CondL, RCX) }, "setl cl"},
 		{func(a *Asm) { a.Setcc(CondB, RSI) }, "setb sil"},
 		{func(a *Asm) { a.CmpByte(M(RBX, 0x110), 0) }, "cmp byte ptr [rbx+0x110], 0x0"},
+		{func(a *Asm) { a.JmpMem(M(RCX, 16)) }, "jmp qword ptr [rcx+0x10]"},
 		{func(a *Asm) { a.Ret() }, "ret"},
 	}
 	for _, tc := range tests {

@@ -46,10 +46,10 @@ func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
 	b.WriteDMA(diffData, data)
 	h.x[10] = diffData + 0x100
 	h.x[11] = diffData + 0x2000
-	h.x[12] = diffCode + 0x40 // stores through x12 modify the program
+	h.x[12] = diffCode + 0x40   // stores through x12 modify the program
 	h.x[13] = diffCode + 0x80   // JALR targets
 	h.x[14] = diffCode + 0x1010 // on the second page
-	h.csr.mtvec = diffCode    // traps restart the program
+	h.csr.mtvec = diffCode      // traps restart the program
 	h.csr.mstatus |= 1 << mstatusFSShift
 	return h
 }

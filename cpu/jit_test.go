@@ -25,7 +25,18 @@ const (
 	diffRAM  = 64 << 10
 )
 
-func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
+// With paged, the hart runs in S mode under Sv39: RAM page i is mapped at
+// virtual page diffVA/4096+i, and code page 0 once more at diffAlias, so
+// the same translated bytes run at two virtual pcs (AUIPC, JAL and branch
+// targets differ). Every exception is delegated to S mode and stvec is the
+// program's start, so the hart never leaves paging.
+const (
+	diffVA    = 0x40000000
+	diffAlias = diffVA + 16<<12
+	diffPT    = ramBase + 0xc000 // root, L1 and L0 tables
+)
+
+func diffHart(t testing.TB, jit bool, prog []byte, paged bool) *Hart {
 	b := bus.New(ramBase, diffRAM)
 	clk := clock.NewDeterministic(0, nil)
 	c := NewCluster(b, clk)
@@ -44,12 +55,35 @@ func diffHart(t testing.TB, jit bool, prog []byte) *Hart {
 		data[i] = byte(i * 7)
 	}
 	b.WriteDMA(diffData, data)
-	h.x[10] = diffData + 0x100
-	h.x[11] = diffData + 0x2000
-	h.x[12] = diffCode + 0x40   // stores through x12 modify the program
-	h.x[13] = diffCode + 0x80   // JALR targets
-	h.x[14] = diffCode + 0x1010 // on the second page
-	h.csr.mtvec = diffCode      // traps restart the program
+	va := func(pa uint64) uint64 { return pa }
+	if paged {
+		va = func(pa uint64) uint64 { return pa - ramBase + diffVA }
+		pte := func(pa uint64, flags uint64) []byte {
+			return binary.LittleEndian.AppendUint64(nil, pa>>12<<10|flags)
+		}
+		leaf := uint64(pteV | pteR | pteW | pteX | pteA | pteD)
+		b.WriteDMA(diffPT+1*8, pte(diffPT+0x1000, pteV))    // root[1]: 1 GiB at diffVA
+		b.WriteDMA(diffPT+0x1000, pte(diffPT+0x2000, pteV)) // L1[0]
+		for i := uint64(0); i < diffRAM>>12; i++ {
+			b.WriteDMA(diffPT+0x2000+8*i, pte(ramBase+i<<12, leaf))
+		}
+		b.WriteDMA(diffPT+0x2000+8*16, pte(ramBase, leaf)) // the alias
+		h.csr.satp = satpSv39<<60 | diffPT>>12
+		h.csr.medeleg = medelegMask
+		h.csr.stvec = va(diffCode)
+		h.pc = va(diffCode)
+		h.priv = PrivS
+		h.flushTLB()
+	}
+	h.x[10] = va(diffData + 0x100)
+	h.x[11] = va(diffData + 0x2000)
+	h.x[12] = va(diffCode + 0x40)   // stores through x12 modify the program
+	h.x[13] = va(diffCode + 0x80)   // JALR targets
+	h.x[14] = va(diffCode + 0x1010) // on the second page
+	if paged && len(prog) > 0x100 && prog[0]&1 != 0 {
+		h.x[13] = diffAlias + 0x80 // code page 0 at its second address
+	}
+	h.csr.mtvec = diffCode // traps restart the program
 	h.csr.mstatus |= 1 << mstatusFSShift
 	return h
 }
@@ -163,7 +197,8 @@ func diffState(a, b *Hart) string {
 		return "f registers differ"
 	}
 	if a.priv != b.priv || a.csr.mcause != b.csr.mcause || a.csr.mepc != b.csr.mepc ||
-		a.csr.mtval != b.csr.mtval || a.csr.mstatus != b.csr.mstatus || a.csr.instretAdj != b.csr.instretAdj {
+		a.csr.mtval != b.csr.mtval || a.csr.mstatus != b.csr.mstatus || a.csr.instretAdj != b.csr.instretAdj ||
+		a.csr.scause != b.csr.scause || a.csr.sepc != b.csr.sepc || a.csr.stval != b.csr.stval {
 		return fmt.Sprintf("CSRs differ: mcause %d/%d mepc %#x/%#x mtval %#x/%#x", a.csr.mcause, b.csr.mcause,
 			a.csr.mepc, b.csr.mepc, a.csr.mtval, b.csr.mtval)
 	}
@@ -177,12 +212,13 @@ func TestJITDifferential(t *testing.T) {
 	t.Run("every block", func(t *testing.T) {
 		jitNoChain = true
 		defer func() { jitNoChain = false }()
-		testDifferential(t)
+		testDifferential(t, false)
 	})
-	t.Run("chained", testDifferential)
+	t.Run("chained", func(t *testing.T) { testDifferential(t, false) })
+	t.Run("Sv39", func(t *testing.T) { testDifferential(t, true) })
 }
 
-func testDifferential(t *testing.T) {
+func testDifferential(t *testing.T, paged bool) {
 	progs := 300
 	if testing.Short() {
 		progs = 60
@@ -191,8 +227,8 @@ func testDifferential(t *testing.T) {
 	for seed := 0; seed < progs; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
 		prog := randProg(r, 1+r.Intn(1500)) // up to 2 pages
-		j := diffHart(t, true, prog)
-		ref := diffHart(t, false, prog)
+		j := diffHart(t, true, prog, paged)
+		ref := diffHart(t, false, prog, paged)
 		blocks := 0
 		var fail string
 		jitAfterBlock = func(h *Hart) {
@@ -221,6 +257,9 @@ func testDifferential(t *testing.T) {
 			}
 		}
 		jitAfterBlock = nil
+		if fail == "" && paged && j.priv != PrivS {
+			fail = "left S mode"
+		}
 		if fail != "" {
 			t.Fatalf("seed %d: %s", seed, fail)
 		}

@@ -11,7 +11,7 @@ import (
 //
 // A block is the run of instructions from one pc up to and including the
 // first branch or jump, stopping before the first instruction it does not
-// translate, at the end of the 4 KiB page, or after maxBlock instructions.
+// translate, at the end of the 4 KiB page, or after jitMaxBlock instructions.
 // Blocks are kept per RAM page and slot, like the decoded instructions they
 // are made from (codecache.go): when a write zeroes decoded slots of a page,
 // every block of that page is dropped (codeCache.dropped), so self-modifying
@@ -40,7 +40,7 @@ const (
 	exitNext = 0
 	exitSlow = 1
 
-	maxBlock = 64
+	jitMaxBlock = 64
 )
 
 // JITSupported reports whether this host has a translator (amd64 only).
@@ -295,7 +295,7 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	page := h.cl.code.page(off >> 12)
 	cur := pc
 	ended := false
-	for e.n < maxBlock {
+	for e.n < jitMaxBlock {
 		o := off + (cur - pc)
 		d := &page.ins[cur>>1&(slotsPerPage-1)]
 		if d.op == opNone {
@@ -415,13 +415,13 @@ func (e *emitter) exitReg(n uint64) {
 
 // mayContinue emits the checks that let a block go on to the next without
 // returning to Go: no event pending (an interrupt, a stop) and the budget
-// allows any next block whole (steps+maxBlock <= jitEnd). It returns the
+// allows any next block whole (steps+jitMaxBlock <= jitEnd). It returns the
 // jumps to patch to the exit. h.pc and h.steps are up to date, RAX holds
 // the next pc; RCX is clobbered.
 func (e *emitter) mayContinue() []int {
 	a := &e.a
 	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offSteps))
-	a.AluImm(x64.S64, x64.Add, x64.R(x64.RCX), maxBlock)
+	a.AluImm(x64.S64, x64.Add, x64.R(x64.RCX), jitMaxBlock)
 	a.Alu(x64.S64, x64.Cmp, x64.RCX, x64.M(x64.RBX, offEnd))
 	ja := a.Jcc(x64.CondA)
 	a.CmpByte(x64.M(x64.RBX, offEvent), 0)

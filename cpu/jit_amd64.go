@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"encoding/binary"
+	"runtime"
 	"unsafe"
 
 	"gemu/cpu/x64"
@@ -74,7 +75,7 @@ type jitCache struct {
 	pages []*jpage
 }
 
-const codeSize = 64 << 20
+const codeSize = 32 << 20 // when full, every block is dropped
 
 // SetJIT turns the translator on or off for the harts of c. It reports
 // whether the request holds (turning it on fails only when the host will
@@ -82,7 +83,7 @@ const codeSize = 64 << 20
 func (c *Cluster) SetJIT(on bool) bool {
 	if !on {
 		if c.jit != nil {
-			c.jit.code.Free()
+			c.jit.code.Reset() // unmapped by the cleanup
 			c.jit = nil
 			c.code.dropped = nil
 		}
@@ -91,12 +92,16 @@ func (c *Cluster) SetJIT(on bool) bool {
 	if c.jit != nil {
 		return true
 	}
+	c.jumpCachesStale() // from an earlier time on: RAM may have changed
 	code, err := x64.NewCode(codeSize)
 	if err != nil {
 		return false
 	}
 	j := &jitCache{code: code, pages: make([]*jpage, len(c.code.pages))}
 	c.jit = j
+	// Unmap the region once the cluster is unreachable (tests and fuzzers
+	// make many); no code runs then, since its harts are gone too.
+	runtime.AddCleanup(c, func(code *x64.Code) { code.Free() }, code)
 	c.code.dropped = func(p uint64) {
 		j.pages[p] = nil
 		c.jumpCachesStale()

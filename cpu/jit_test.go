@@ -11,6 +11,7 @@ import (
 
 	"gemu/bus"
 	"gemu/clock"
+	"gemu/cpu/x64"
 )
 
 // The differential harness of the translator: random RV64GC programs run
@@ -42,6 +43,14 @@ func diffHart(t testing.TB, jit bool, prog []byte, paged bool) *Hart {
 	c := NewCluster(b, clk)
 	if !c.SetJIT(jit) {
 		t.Fatal("SetJIT failed")
+	}
+	if jit && diffTinyCode {
+		code, err := x64.NewCode(16 << 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { code.Free() })
+		c.jit.code = code // fills up often: every block dropped each time
 	}
 	h := c.NewHart(0)
 	clk.SetCounter(h.Instret)
@@ -216,7 +225,14 @@ func TestJITDifferential(t *testing.T) {
 	})
 	t.Run("chained", func(t *testing.T) { testDifferential(t, false) })
 	t.Run("Sv39", func(t *testing.T) { testDifferential(t, true) })
+	t.Run("tiny code region", func(t *testing.T) {
+		diffTinyCode = true
+		defer func() { diffTinyCode = false }()
+		testDifferential(t, true)
+	})
 }
+
+var diffTinyCode bool
 
 func testDifferential(t *testing.T, paged bool) {
 	progs := 300

@@ -53,6 +53,10 @@ type jblock struct {
 	code uintptr
 	pc   uint64 // the virtual pc it was translated for
 	n    uint64 // instructions
+	// interp, when n == 0, is how many instructions from pc on the
+	// translator does not translate, up to the first that ends a block:
+	// runJIT interprets them in one go.
+	interp uint64
 	// links are the rel32 fields of chain jumps at the end of the block
 	// not yet pointing at their target, with the target pc.
 	links []link
@@ -180,9 +184,16 @@ func (h *Hart) runJIT(max uint64) uint64 {
 		if h.curOff != noPage {
 			b = j.lookup(h, h.curOff+pc&0xfff, pc)
 		}
-		if b == nil || b.n > end-h.steps {
+		if b == nil || b.n == 0 || b.n > end-h.steps {
+			// Not translated here (b.n == 0: a run of b.interp
+			// instructions the translator leaves alone), outside RAM,
+			// or the budget ends inside the block: interpret.
 			n := uint64(1)
-			if b != nil {
+			switch {
+			case b == nil:
+			case b.n == 0:
+				n = min(b.interp, end-h.steps)
+			default:
 				n = end - h.steps
 			}
 			if h.interp(n) < n || h.wfi {
@@ -223,7 +234,7 @@ var jitAfterBlock func(h *Hart)
 var jitNoChain bool
 
 // lookup returns the block at RAM offset off for virtual pc, translating it
-// if needed, or nil when the instruction there is not translated.
+// if needed (n == 0 when the instruction there is not translated).
 func (j *jitCache) lookup(h *Hart, off, pc uint64) *jblock {
 	jp := j.pages[off>>12]
 	if jp == nil {
@@ -240,9 +251,6 @@ func (j *jitCache) lookup(h *Hart, off, pc uint64) *jblock {
 		}
 		jp.blk[slot] = b
 		j.link(jp, b)
-	}
-	if b.n == 0 {
-		return nil
 	}
 	return b
 }
@@ -289,6 +297,8 @@ var (
 	offResOff = int32(unsafe.Offsetof(Hart{}.resOff))
 	offTLBX   = int32(unsafe.Offsetof(Hart{}.tlbX))
 	offJC     = int32(unsafe.Offsetof(Hart{}.jc))
+	offF      = int32(unsafe.Offsetof(Hart{}.f))
+	offMstat  = int32(unsafe.Offsetof(Hart{}.csr) + unsafe.Offsetof(csrFile{}.mstatus))
 )
 
 func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
@@ -321,6 +331,7 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	}
 	b := &jblock{pc: pc, n: uint64(e.n)}
 	if e.n == 0 {
+		b.interp = untranslated(h, page, off, pc)
 		return b
 	}
 	if !ended {
@@ -342,6 +353,33 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 		b.links = append(b.links, link{at: p + uintptr(c.at), target: c.target})
 	}
 	return b
+}
+
+// untranslated counts the instructions from pc on (at RAM offset off, in
+// decoded page page) that the translator leaves to the interpreter,
+// stopping after one that may change the flow (a jump, a trap, an xRET, a
+// CSR) or at the first it does translate, the end of the page or
+// jitMaxBlock instructions. At least 1.
+func untranslated(h *Hart, page *dpage, off, pc uint64) uint64 {
+	var n uint64
+	for cur := pc; n < jitMaxBlock && cur>>12 == pc>>12; n++ {
+		d := &page.ins[cur>>1&(slotsPerPage-1)]
+		if d.op == opNone {
+			h.decodeSlot(off+(cur-pc), d)
+		}
+		var e emitter
+		if n > 0 && e.inst(d, cur) {
+			break
+		}
+		switch d.op {
+		case opFP, opAMO, opCSR:
+			// straight-line: the next one may be interpreted too
+		default:
+			return n + 1
+		}
+		cur += uint64(d.len)
+	}
+	return n
 }
 
 // decodeSlot decodes the instruction at RAM offset o into its slot, as
@@ -665,6 +703,15 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		e.load(d, pc)
 	case opSB, opSH, opSW, opSD:
 		e.store(d, pc)
+	case opFP:
+		switch d.fn &^ fpD {
+		case fpLoad:
+			e.fpLoad(d, pc)
+		case fpStore:
+			e.fpStore(d, pc)
+		default:
+			return false
+		}
 	case opFENCE:
 	case opBEQ:
 		branch(x64.CondE)
@@ -816,6 +863,13 @@ func (e *emitter) store(d *dinst, pc uint64) {
 	size := map[uint8]int{opSB: x64.S8, opSH: x64.S16, opSW: x64.S32, opSD: x64.S64}[d.op]
 	e.tlbLookup(d, pc, size, offTLBW)
 	a.Load(x64.S64, x64.RCX, xr(d.rs2))
+	e.storeTail(size)
+}
+
+// storeTail stores RCX at RAM offset RAX (RDX: RAM) and breaks the hart's
+// reservation when the store hits its granule.
+func (e *emitter) storeTail(size int) {
+	a := &e.a
 	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), x64.RCX)
 	// A store into the reserved granule breaks the reservation.
 	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
@@ -823,4 +877,47 @@ func (e *emitter) store(d *dinst, pc uint64) {
 	j := a.Jcc(x64.CondNE)
 	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
 	a.Patch(j, a.Len())
+}
+
+func fr(i uint8) x64.Op { return x64.M(x64.RBX, offF+8*int32(i&31)) }
+
+// fpCheck sends the instruction to the interpreter (which raises the
+// illegal-instruction exception) while mstatus.FS is Off.
+func (e *emitter) fpCheck(pc uint64) {
+	a := &e.a
+	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offMstat))
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), mstatusFS)
+	e.slow = append(e.slow, slowExit{at: a.Jcc(x64.CondE), pc: pc, k: e.n})
+}
+
+// fpLoad is FLW and FLD: a single is NaN-boxed (upper 32 bits ones) and
+// the write makes FS Dirty, as setF32 and setF64 do.
+func (e *emitter) fpLoad(d *dinst, pc uint64) {
+	a := &e.a
+	e.fpCheck(pc)
+	size := x64.S32
+	if d.fn&fpD != 0 {
+		size = x64.S64
+	}
+	e.tlbLookup(d, pc, size, offTLBR)
+	a.Load(size, x64.RAX, x64.MI(x64.RDX, x64.RAX, 1, 0))
+	if size == x64.S32 {
+		a.MovImm(x64.RCX, 0xffffffff00000000)
+		a.Alu(x64.S64, x64.Or, x64.RAX, x64.R(x64.RCX))
+	}
+	a.Store(x64.S64, fr(d.rd), x64.RAX)
+	a.AluImm(x64.S64, x64.Or, x64.M(x64.RBX, offMstat), mstatusFS)
+}
+
+// fpStore is FSW and FSD.
+func (e *emitter) fpStore(d *dinst, pc uint64) {
+	a := &e.a
+	e.fpCheck(pc)
+	size := x64.S32
+	if d.fn&fpD != 0 {
+		size = x64.S64
+	}
+	e.tlbLookup(d, pc, size, offTLBW)
+	a.Load(x64.S64, x64.RCX, fr(d.rs2))
+	e.storeTail(size)
 }

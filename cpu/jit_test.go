@@ -163,10 +163,27 @@ func randProg(r *rand.Rand, n int) []byte {
 				off = 8
 			}
 			w32(ops[r.Intn(6)](src(), src(), off))
-		case k < 90:
+		case k < 89:
 			w32(jal(reg(), int64(r.Intn(32)-8)*4+4))
-		case k < 91:
+		case k < 90:
 			w32(jalr(reg(), 13+r.Intn(2), int64(r.Intn(16))*4))
+		case k < 92:
+			// FP loads and stores; the CSR writes turn FS off and on.
+			base := 10 + r.Intn(2)
+			switch r.Intn(6) {
+			case 0:
+				w32(fld(r.Intn(32), base, int64(r.Intn(32))*8))
+			case 1:
+				w32(flw(r.Intn(32), base, int64(r.Intn(64))*4+int64(r.Intn(2))))
+			case 2:
+				w32(fsd(r.Intn(32), base, int64(r.Intn(32))*8))
+			case 3:
+				w32(fsw(r.Intn(32), base, int64(r.Intn(64))*4))
+			case 4:
+				w32(csrrc(0, csrSstatus, src()))
+			default:
+				w32(csrrs(0, csrSstatus, src()))
+			}
 		case k < 94:
 			// A random compressed instruction (some illegal).
 			c := uint16(r.Uint32())
@@ -285,4 +302,34 @@ func testDifferential(t *testing.T, paged bool) {
 		t.Errorf("only %d translated blocks ran", total)
 	}
 	t.Logf("%d programs, %d translated blocks compared", progs, total)
+}
+
+// fpLoop is a floating-point loop: loads, a fused multiply-add and a store
+// between integer bookkeeping (7 instructions per iteration), the kind of
+// code whose FP instructions the translator leaves to the interpreter.
+func fpLoop() []uint32 {
+	return []uint32{
+		lui(10, 0x80010), // a0 = data
+		lui(11, 0x10000), // a1 = counter (large)
+		// loop:
+		fld(1, 10, 0),
+		fld(2, 10, 8),
+		fma(0x43, 1, 3, 1, 2, 3, 0), // fmadd.d f3 = f1*f2+f3
+		fsd(3, 10, 16),
+		addi(11, 11, -1),
+		bne(11, 0, -5*4),
+		jal(0, 0),
+	}
+}
+
+func BenchmarkFPLoop(b *testing.B) {
+	for _, jit := range []bool{false, true} {
+		b.Run(fmt.Sprintf("jit=%v", jit), func(b *testing.B) {
+			h := testHart(b)
+			h.cl.SetJIT(jit)
+			h.csr.mstatus |= 1 << mstatusFSShift
+			h.loadWords(ramBase, fpLoop()...)
+			benchLoop(b, h)
+		})
+	}
 }

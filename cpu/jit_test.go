@@ -333,3 +333,33 @@ func BenchmarkFPLoop(b *testing.B) {
 		})
 	}
 }
+
+// TestJITFPOff: with FS Off an FP load or store is illegal, translated or
+// not.
+func TestJITFPOff(t *testing.T) {
+	le := func(ws ...uint32) []byte {
+		var b []byte
+		for _, w := range ws {
+			b = binary.LittleEndian.AppendUint32(b, w)
+		}
+		return b
+	}
+	for _, in := range []uint32{fld(1, 10, 0), flw(1, 10, 4), fsd(1, 10, 8), fsw(1, 10, 12)} {
+		// The integer load and store fill the TLBs, so that the FP
+		// access would hit them.
+		prog := le(lui(5, 0x6000), ld(8, 10, 0), sd(8, 10, 64), csrrc(0, csrSstatus, 5),
+			addi(6, 6, 1), in, addi(7, 7, 1), jal(0, 0))
+		j := diffHart(t, true, prog, false)
+		j.csr.mtvec = diffCode + 7*4 // the jal
+		ref := diffHart(t, false, prog, false)
+		ref.csr.mtvec = j.csr.mtvec
+		j.Run(20)
+		ref.Run(20)
+		if d := diffState(j, ref); d != "" {
+			t.Errorf("%#x: %s", in, d)
+		}
+		if j.csr.mcause != excIllegal || j.x[7] != 0 {
+			t.Errorf("%#x: mcause %d, x7 %d: not illegal", in, j.csr.mcause, j.x[7])
+		}
+	}
+}

@@ -363,3 +363,34 @@ func TestJITFPOff(t *testing.T) {
 		}
 	}
 }
+
+// TestJITCodeDMA: a device writing into translated code (and a debugger
+// writing through the bus) is seen at the next block, as by the
+// interpreter.
+func TestJITCodeDMA(t *testing.T) {
+	le := func(ws ...uint32) []byte {
+		var b []byte
+		for _, w := range ws {
+			b = binary.LittleEndian.AppendUint32(b, w)
+		}
+		return b
+	}
+	prog := le(addi(5, 5, 1), addi(6, 6, 2), jal(0, -8))
+	j := diffHart(t, true, prog, false)
+	ref := diffHart(t, false, prog, false)
+	for i, w := range []uint32{addi(6, 6, 3), xori(6, 6, 0x55), nop} {
+		j.Run(1000)
+		ref.Run(1000)
+		if d := diffState(j, ref); d != "" {
+			t.Fatalf("round %d: %s", i, d)
+		}
+		for _, h := range []*Hart{j, ref} {
+			if err := h.bus.WriteDMA(diffCode+4, le(w)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if j.x[6] == 0 || j.x[6] == 2*j.x[5] {
+		t.Errorf("x6 = %d: the rewritten instruction never ran", j.x[6])
+	}
+}

@@ -77,9 +77,13 @@ type jpage struct {
 type jitCache struct {
 	code  *x64.Code
 	pages []*jpage
+	e     emitter // reused by translate
 }
 
-const codeSize = 32 << 20 // when full, every block is dropped
+// codeSize is the code region's size: mapped at once, backed as used. A
+// Debian boot to the shell translates about 50 MiB; when full, every
+// block is dropped (QEMU's tb_flush) and translation starts over.
+const codeSize = 256 << 20
 
 // SetJIT turns the translator on or off for the harts of c. It reports
 // whether the request holds (turning it on fails only when the host will
@@ -306,7 +310,8 @@ func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
 // translate makes the block at RAM offset off, virtual pc. When the code
 // region is full it empties it and drops every block first.
 func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
-	e := emitter{pc0: pc}
+	e := &j.e
+	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0]}
 	page := h.cl.code.page(off >> 12)
 	cur := pc
 	ended := false
@@ -860,7 +865,7 @@ func (e *emitter) load(d *dinst, pc uint64) {
 
 func (e *emitter) store(d *dinst, pc uint64) {
 	a := &e.a
-	size := map[uint8]int{opSB: x64.S8, opSH: x64.S16, opSW: x64.S32, opSD: x64.S64}[d.op]
+	size := 1 << (d.op - opSB) // opSB, opSH, opSW, opSD are in order
 	e.tlbLookup(d, pc, size, offTLBW)
 	a.Load(x64.S64, x64.RCX, xr(d.rs2))
 	e.storeTail(size)

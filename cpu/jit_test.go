@@ -394,3 +394,47 @@ func TestJITCodeDMA(t *testing.T) {
 		t.Errorf("x6 = %d: the rewritten instruction never ran", j.x[6])
 	}
 }
+
+// TestJITTwoHarts runs the random programs on two harts of one cluster,
+// in turns of random length as machine.Run does with -smp, translating
+// against interpreting: both harts store to, and take reservations on, the
+// same data, and both may rewrite the shared code.
+func TestJITTwoHarts(t *testing.T) {
+	progs := 100
+	if testing.Short() {
+		progs = 20
+	}
+	mk := func(jit bool, prog []byte) []*Hart {
+		h0 := diffHart(t, jit, prog, false)
+		h1 := h0.cl.NewHart(1)
+		h0.cl.clk.SetCounter(func() uint64 { return h0.steps + h1.steps })
+		h1.Reset(diffCode)
+		openPMP(h1)
+		h1.x = h0.x
+		h1.x[15] = 1
+		h1.csr.mtvec = h0.csr.mtvec
+		h1.csr.mstatus = h0.csr.mstatus
+		return []*Hart{h0, h1}
+	}
+	for seed := 0; seed < progs; seed++ {
+		r := rand.New(rand.NewSource(int64(1000 + seed)))
+		prog := randProg(r, 1+r.Intn(1500))
+		j, ref := mk(true, prog), mk(false, prog)
+		for turn := 0; turn < 200; turn++ {
+			i := turn & 1
+			n := uint64(1 + r.Intn(200))
+			if got := j[i].Run(n); got != n {
+				t.Fatalf("seed %d turn %d: Run(%d) = %d", seed, turn, n, got)
+			}
+			ref[i].Run(n)
+			for k := range j {
+				if d := diffState(j[k], ref[k]); d != "" {
+					t.Fatalf("seed %d turn %d hart %d: %s", seed, turn, k, d)
+				}
+			}
+			if !bytes.Equal(j[0].ram, ref[0].ram) {
+				t.Fatalf("seed %d turn %d: RAM differs", seed, turn)
+			}
+		}
+	}
+}

@@ -30,12 +30,22 @@ import (
 //	          misaligned or reserved address). steps counts the
 //	          instructions before it.
 //
-// Within a page, a block whose end is a direct jump or branch to a block
-// already translated on the same virtual and physical page chains to it
-// without returning to Go while the icount budget (h.jitEnd) allows the
-// next block whole and nothing asked for attention (h.event). Chained
-// blocks live and die together with their page, so a link never outlives
-// its target.
+// Translated: RV64I and M (divisions with the spec's table 7.1 results),
+// loads and stores including FLW/FLD/FSW/FSD through the software TLB
+// inline (a miss, MMIO, a misaligned address or FS Off exits to the
+// interpreter at that instruction), branches, JAL, JALR, FENCE. Left to
+// the interpreter: CSR instructions, LR/SC and AMOs (which walk the page
+// table on every access there), FP arithmetic (soft-float), ECALL, EBREAK,
+// xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
+// instruction is not translated is interpreted with the straight-line run
+// that follows it (untranslated).
+//
+// A block goes on to the next without returning to Go while the icount
+// budget (h.jitEnd) allows any next block whole and nothing asked for
+// attention (h.event): a direct jump or branch to the same page through a
+// patched chain jump (chained blocks live and die together with their
+// page, so a link never outlives its target); JALR and jumps to another
+// page through the hart's jump cache, looked up inline.
 
 const (
 	exitNext = 0

@@ -317,6 +317,73 @@ var (
 
 func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
 
+// cacheRegs are the host registers that cache guest registers within a
+// block: all that the generated code does not otherwise use (RAX, RCX,
+// RDX and RSI are scratch, RBX holds the hart, RSP and RBP are Go's).
+var cacheRegs = [...]x64.Reg{x64.RDI, x64.R8, x64.R9, x64.R10, x64.R11, x64.R12, x64.R13, x64.R14, x64.R15}
+
+// src returns an operand holding guest register g, loading it into a
+// cache register first if no register holds it yet.
+func (e *emitter) src(g uint8) x64.Op {
+	e.tick++
+	for i, r := range e.hreg {
+		if r == g+1 {
+			e.used[i] = e.tick
+			return x64.R(cacheRegs[i])
+		}
+	}
+	i := e.victim()
+	e.hreg[i], e.used[i] = g+1, e.tick
+	e.a.Load(x64.S64, cacheRegs[i], xr(g))
+	return x64.R(cacheRegs[i])
+}
+
+// victim returns the cache slot to reuse: a free one, else the least
+// recently used.
+func (e *emitter) victim() int {
+	v := 0
+	for i, r := range e.hreg {
+		if r == 0 {
+			return i
+		}
+		if e.used[i] < e.used[v] {
+			v = i
+		}
+	}
+	return v
+}
+
+// setX writes host register from to guest register g (h.x and its cache
+// register).
+func (e *emitter) setX(g uint8, from x64.Reg) {
+	e.a.Store(x64.S64, xr(g), from)
+	if g == zeroSink {
+		return
+	}
+	e.tick++
+	i := -1
+	for k, r := range e.hreg {
+		if r == g+1 {
+			i = k
+		}
+	}
+	if i < 0 {
+		i = e.victim()
+		e.hreg[i] = g + 1
+	}
+	e.used[i] = e.tick
+	e.a.Mov(x64.S64, cacheRegs[i], from)
+}
+
+// forget drops guest register g from the cache (written some other way).
+func (e *emitter) forget(g uint8) {
+	for i, r := range e.hreg {
+		if r == g+1 {
+			e.hreg[i] = 0
+		}
+	}
+}
+
 // translate makes the block at RAM offset off, virtual pc. When the code
 // region is full it empties it and drops every block first.
 func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
@@ -425,6 +492,14 @@ type chain struct {
 }
 
 type emitter struct {
+	// hreg[i] is 1 + the guest register whose value cacheRegs[i] holds
+	// (0: none); used[i] when it was last used. The cache is write-
+	// through (h.x is always up to date, so exits need no write-back) and
+	// starts empty at each block's entry, the only place control enters.
+	hreg [len(cacheRegs)]uint8
+	used [len(cacheRegs)]int
+	tick int
+
 	a      x64.Asm
 	pc0    uint64
 	n      int
@@ -540,67 +615,67 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		if sink {
 			return
 		}
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
-		a.Alu(x64.S64, op, x64.RAX, xr(d.rs2))
-		a.Store(x64.S64, xr(rd), x64.RAX)
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S64, op, x64.RAX, e.src(d.rs2))
+		e.setX(rd, x64.RAX)
 	}
 	aluImm := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		a.AluImm(x64.S64, op, x64.R(x64.RAX), imm)
-		a.Store(x64.S64, xr(rd), x64.RAX)
+		e.setX(rd, x64.RAX)
 	}
 	setcc := func(c x64.Cond, immediate bool) {
 		if sink {
 			return
 		}
 		a.Alu(x64.S32, x64.Xor, x64.RCX, x64.R(x64.RCX))
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		if immediate {
 			a.AluImm(x64.S64, x64.Cmp, x64.R(x64.RAX), imm)
 		} else {
-			a.Alu(x64.S64, x64.Cmp, x64.RAX, xr(d.rs2))
+			a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
 		}
 		a.Setcc(c, x64.RCX)
-		a.Store(x64.S64, xr(rd), x64.RCX)
+		e.setX(rd, x64.RCX)
 	}
 	shiftImm := func(size int, op x64.ShiftOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		a.ShiftImm(size, op, x64.RAX, uint8(imm))
 		if size == x64.S32 {
 			a.Movsxd(x64.RAX, x64.RAX)
 		}
-		a.Store(x64.S64, xr(rd), x64.RAX)
+		e.setX(rd, x64.RAX)
 	}
 	shiftReg := func(size int, op x64.ShiftOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S64, x64.RCX, xr(d.rs2))
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		a.ShiftCL(size, op, x64.RAX)
 		if size == x64.S32 {
 			a.Movsxd(x64.RAX, x64.RAX)
 		}
-		a.Store(x64.S64, xr(rd), x64.RAX)
+		e.setX(rd, x64.RAX)
 	}
 	aluW := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S32, x64.RAX, xr(d.rs1))
-		a.Alu(x64.S32, op, x64.RAX, xr(d.rs2))
+		a.Load(x64.S32, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S32, op, x64.RAX, e.src(d.rs2))
 		a.Movsxd(x64.RAX, x64.RAX)
-		a.Store(x64.S64, xr(rd), x64.RAX)
+		e.setX(rd, x64.RAX)
 	}
 	branch := func(c x64.Cond) {
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
-		a.Alu(x64.S64, x64.Cmp, x64.RAX, xr(d.rs2))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
 		j := a.Jcc(c)
 		n := uint64(e.n + 1)
 		e.exitTo(pc+uint64(d.len), n)
@@ -612,11 +687,12 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 	case opLUI:
 		if !sink {
 			a.StoreImm(x64.S64, xr(rd), imm)
+			e.forget(rd)
 		}
 	case opAUIPC:
 		if !sink {
 			a.MovImm(x64.RAX, pc+uint64(int64(imm)))
-			a.Store(x64.S64, xr(rd), x64.RAX)
+			e.setX(rd, x64.RAX)
 		}
 	case opADDI:
 		aluImm(x64.Add)
@@ -658,10 +734,10 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S64, x64.Sar)
 	case opADDIW:
 		if !sink {
-			a.Load(x64.S32, x64.RAX, xr(d.rs1))
+			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
 			a.AluImm(x64.S32, x64.Add, x64.R(x64.RAX), imm)
 			a.Movsxd(x64.RAX, x64.RAX)
-			a.Store(x64.S64, xr(rd), x64.RAX)
+			e.setX(rd, x64.RAX)
 		}
 	case opSLLIW:
 		shiftImm(x64.S32, x64.Shl)
@@ -681,34 +757,34 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S32, x64.Sar)
 	case opMUL:
 		if !sink {
-			a.Load(x64.S64, x64.RAX, xr(d.rs1))
-			a.Imul2(x64.S64, x64.RAX, xr(d.rs2))
-			a.Store(x64.S64, xr(rd), x64.RAX)
+			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+			a.Imul2(x64.S64, x64.RAX, e.src(d.rs2))
+			e.setX(rd, x64.RAX)
 		}
 	case opMULW:
 		if !sink {
-			a.Load(x64.S32, x64.RAX, xr(d.rs1))
-			a.Imul2(x64.S32, x64.RAX, xr(d.rs2))
+			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
+			a.Imul2(x64.S32, x64.RAX, e.src(d.rs2))
 			a.Movsxd(x64.RAX, x64.RAX)
-			a.Store(x64.S64, xr(rd), x64.RAX)
+			e.setX(rd, x64.RAX)
 		}
 	case opMULH, opMULHU, opMULHSU:
 		if !sink {
-			a.Load(x64.S64, x64.RAX, xr(d.rs1))
+			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 			switch d.op {
 			case opMULH:
-				a.Unary(x64.S64, x64.Imul, xr(d.rs2))
+				a.Unary(x64.S64, x64.Imul, e.src(d.rs2))
 			case opMULHU:
-				a.Unary(x64.S64, x64.Mul, xr(d.rs2))
+				a.Unary(x64.S64, x64.Mul, e.src(d.rs2))
 			default:
 				// mulhu, minus rs2 when rs1 is negative.
-				a.Unary(x64.S64, x64.Mul, xr(d.rs2))
-				a.Load(x64.S64, x64.RAX, xr(d.rs1))
+				a.Unary(x64.S64, x64.Mul, e.src(d.rs2))
+				a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 				a.ShiftImm(x64.S64, x64.Sar, x64.RAX, 63)
-				a.Alu(x64.S64, x64.And, x64.RAX, xr(d.rs2))
+				a.Alu(x64.S64, x64.And, x64.RAX, e.src(d.rs2))
 				a.Alu(x64.S64, x64.Sub, x64.RDX, x64.R(x64.RAX))
 			}
-			a.Store(x64.S64, xr(rd), x64.RDX)
+			e.setX(rd, x64.RDX)
 		}
 	case opDIV, opDIVU, opREM, opREMU, opDIVW, opDIVUW, opREMW, opREMUW:
 		if !sink {
@@ -743,19 +819,19 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 	case opJAL:
 		if !sink {
 			a.MovImm(x64.RAX, pc+uint64(d.len))
-			a.Store(x64.S64, xr(rd), x64.RAX)
+			e.setX(rd, x64.RAX)
 		}
 		e.exitTo(pc+uint64(int64(imm)), uint64(e.n+1))
 		e.ended = true
 	case opJALR:
-		a.Load(x64.S64, x64.RAX, xr(d.rs1))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		if imm != 0 {
 			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), imm)
 		}
 		a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -2)
 		if !sink {
 			a.MovImm(x64.RCX, pc+uint64(d.len))
-			a.Store(x64.S64, xr(rd), x64.RCX)
+			e.setX(rd, x64.RCX)
 		}
 		e.exitReg(uint64(e.n + 1))
 		e.ended = true
@@ -776,8 +852,8 @@ func (e *emitter) div(d *dinst) {
 	}
 	signed := d.op == opDIV || d.op == opREM || d.op == opDIVW || d.op == opREMW
 	rem := d.op == opREM || d.op == opREMU || d.op == opREMW || d.op == opREMUW
-	a.Load(x64.S64, x64.RAX, xr(d.rs1))
-	a.Load(x64.S64, x64.RCX, xr(d.rs2))
+	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
 	a.Test(size, x64.R(x64.RCX), x64.RCX)
 	jz := a.Jcc(x64.CondE)
 	var jm1 int
@@ -818,7 +894,7 @@ func (e *emitter) div(d *dinst) {
 	if size == x64.S32 {
 		a.Movsxd(x64.RAX, x64.RAX)
 	}
-	a.Store(x64.S64, xr(d.rd), x64.RAX)
+	e.setX(d.rd, x64.RAX)
 }
 
 // tlbLookup emits the software TLB probe for an access of size bytes at
@@ -827,7 +903,7 @@ func (e *emitter) div(d *dinst) {
 // of this instruction. It clobbers RCX, RDX and RSI.
 func (e *emitter) tlbLookup(d *dinst, pc uint64, size int, tlb int32) {
 	a := &e.a
-	a.Load(x64.S64, x64.RAX, xr(d.rs1))
+	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 	if d.imm != 0 {
 		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
 	}
@@ -870,14 +946,14 @@ func (e *emitter) load(d *dinst, pc uint64) {
 	} else {
 		a.Load(size, x64.RAX, m)
 	}
-	a.Store(x64.S64, xr(d.rd), x64.RAX)
+	e.setX(d.rd, x64.RAX)
 }
 
 func (e *emitter) store(d *dinst, pc uint64) {
 	a := &e.a
 	size := 1 << (d.op - opSB) // opSB, opSH, opSW, opSD are in order
 	e.tlbLookup(d, pc, size, offTLBW)
-	a.Load(x64.S64, x64.RCX, xr(d.rs2))
+	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
 	e.storeTail(size)
 }
 

@@ -52,6 +52,11 @@ const (
 	exitSlow = 1
 
 	jitMaxBlock = 64
+
+	// jitSlice bounds the instructions translated code runs before it
+	// returns to runJIT (tens of microseconds).
+
+	jitSlice = 1 << 16
 )
 
 // JITSupported reports whether this host has a translator (amd64 only).
@@ -222,7 +227,10 @@ func (h *Hart) runJIT(max uint64) uint64 {
 		if e := &h.tlbX[pc>>12&(tlbSize-1)]; e.tag == pc&^0xfff {
 			h.jc[pc>>1&(jcSize-1)] = jcEntry{pc: pc, add: e.add, code: b.code}
 		}
-		h.jitEnd = end
+		// Return to Go now and then even when the budget is huge:
+		// generated code has no preemption points, and a goroutine that
+		// never reaches one holds up every stop-the-world of the runtime.
+		h.jitEnd = min(end, h.steps+jitSlice)
 		if jitNoChain {
 			h.jitEnd = 0 // every block returns
 		}

@@ -438,3 +438,24 @@ func TestJITTwoHarts(t *testing.T) {
 		}
 	}
 }
+
+// TestJITPreemptible: a guest spinning in translated code under a huge
+// budget still returns to Go every jitSlice instructions, where the
+// goroutine can be preempted (a stop-the-world of the runtime waits for
+// it otherwise).
+func TestJITPreemptible(t *testing.T) {
+	h := diffHart(t, true, binary.LittleEndian.AppendUint32(nil, jal(0, 0)), false)
+	last, longest := h.steps, uint64(0)
+	jitAfterBlock = func(h *Hart) {
+		longest = max(longest, h.steps-last)
+		last = h.steps
+	}
+	defer func() { jitAfterBlock = nil }()
+	const n = 20 * jitSlice
+	if got := h.Run(n); got != n {
+		t.Errorf("Run = %d", got)
+	}
+	if longest > jitSlice+jitMaxBlock {
+		t.Errorf("%d instructions in one go", longest)
+	}
+}

@@ -2,14 +2,18 @@
 // guests/bench: an integer workload with paging off (CRC-32 and
 // quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
 //
-//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-compare]
+//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-smp 1,2,4] [-compare]
 //
-// -compare also runs QEMU (qemu-system-riscv64, or -qemu path) on the same
-// ELFs and prints, per part and as a geometric mean, the ratio of gemu's
-// host CPU time to QEMU's for the same guest instructions.
+// -compare also runs QEMU (qemu-system-riscv64, or -qemu path) on the
+// parts' ELFs and prints, per part and as a geometric mean, the ratio of
+// gemu's host CPU time to QEMU's for the same guest instructions.
 //
-// Each part is built as its own guest (-DPARTS=1, 2) plus an empty baseline
-// (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in its own gemu process. The guest reports the
+// Each part is built as its own guest (-DPARTS=1, 2, 4) plus an empty
+// baseline (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in
+// its own gemu process. The third table runs the integer part on every hart
+// at once (bench4.elf) with -smp N for each N of -smp, and prints MIPS per
+// hart and in total; the runs of the different N alternate, so that a
+// change in the machine's load hits them alike. The guest reports the
 // instructions the part retired (instret) and the guest time it took (the
 // time CSR, which follows the host clock in gemu's default real-time mode).
 // The tool prints, per part, MIPS over that wall-clock interval and MIPS
@@ -42,14 +46,24 @@ func main() {
 	gemuPath := flag.String("gemu", "", "gemu binary (default: build ./cmd/gemu)")
 	extra := flag.String("flags", "", "extra gemu flags, e.g. \"-icount auto\"")
 	runs := flag.Int("runs", 3, "runs per part; the fastest (by CPU time) is reported")
-	compare := flag.Bool("compare", false, "also run QEMU on the same ELFs and print gemu/QEMU CPU-time ratios")
+	smp := flag.String("smp", "1,2,4", "hart counts for the SMP table (\"\" skips it)")
+	compare := flag.Bool("compare", false, "also run QEMU on the parts' ELFs and print gemu/QEMU CPU-time ratios")
 	qemuPath := flag.String("qemu", "qemu-system-riscv64", "QEMU binary for -compare")
 	flag.Parse()
-	q := ""
+	qemu := ""
 	if *compare {
-		q = *qemuPath
+		qemu = *qemuPath
 	}
-	if err := run(*gemuPath, strings.Fields(*extra), *runs, q); err != nil {
+	var ns []int
+	for _, f := range strings.FieldsFunc(*smp, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 8 {
+			fmt.Fprintf(os.Stderr, "bench: -smp %q: want hart counts 1..8\n", *smp)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	if err := run(*gemuPath, strings.Fields(*extra), *runs, ns, qemu); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -95,7 +109,7 @@ func runGuest(gemu string, extra []string, elf string) ([]result, time.Duration,
 	return res, cpu, wall, nil
 }
 
-func run(gemu string, extra []string, runs int, qemu string) error {
+func run(gemu string, extra []string, runs int, smp []int, qemu string) error {
 	dir, err := os.MkdirTemp("", "gemu-bench-")
 	if err != nil {
 		return err
@@ -110,93 +124,44 @@ func run(gemu string, extra []string, runs int, qemu string) error {
 		return fmt.Errorf("%v(tests/setup.sh installs the cross compiler)", err)
 	}
 	elfs := map[int]string{}
-	for _, p := range []int{0, 1, 2} {
+	for _, p := range []int{0, 1, 2, 4} {
 		elfs[p] = filepath.Join(dir, "guests", "bench", fmt.Sprintf("bench%d.elf", p))
+	}
+	best := func(elf string) ([]result, time.Duration, time.Duration, error) {
+		var bres []result
+		var bcpu, bwall time.Duration
+		for i := 0; i < runs; i++ {
+			res, cpu, wall, err := runGuest(gemu, extra, elf)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if i == 0 || cpu < bcpu {
+				bres, bcpu, bwall = res, cpu, wall
+			}
+		}
+		return bres, bcpu, bwall, nil
+	}
+	_, baseCPU, _, err := best(elfs[0])
+	if err != nil {
+		return err
 	}
 	mode := "real-time clock"
 	if len(extra) > 0 {
 		mode = strings.Join(extra, " ")
 	}
-	fmt.Printf("host %s/%s, %d CPUs, best of %d runs\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs)
-	g, err := measure(fmt.Sprintf("gemu (%s)", mode), gemu, extra, elfs, runs, nil)
-	if err != nil {
-		return err
-	}
-	if qemu != "" {
-		// QEMU 7.2 without -icount reads instret as host ticks
-		// (target/riscv/csr.c), so its MIPS use gemu's count of the
-		// same program's instructions.
-		q, err := measure("QEMU", qemu, nil, elfs, runs, g)
-		if err != nil {
-			return err
-		}
-		// The time ratio is of host CPU seconds for the same guest
-		// instructions: gemu's over QEMU's (above 1: gemu is slower).
-		fmt.Printf("%-6s %12s\n", "part", "gemu/QEMU")
-		prod, n := 1.0, 0
-		for i := range g {
-			if g[i].cpu > 0 && q[i].cpu > 0 {
-				r := g[i].cpu / q[i].cpu
-				fmt.Printf("%-6s %12.2f\n", g[i].part, r)
-				prod *= r
-				n++
-			}
-		}
-		if n > 0 {
-			fmt.Printf("%-6s %12.2f\n", "geomean", math.Pow(prod, 1/float64(n)))
-		}
-	}
-	if len(extra) > 0 && strings.Contains(strings.Join(extra, " "), "icount") {
-		fmt.Println("note: with -icount the guest time is derived from instructions; use MIPS(CPU)")
-	}
-	return nil
-}
-
-// row is one part's figures: instructions and host CPU seconds (baseline
-// subtracted).
-type row struct {
-	part    string
-	instret uint64
-	cpu     float64
-}
-
-// measure runs the baseline and each part with emulator bin and prints a
-// table of them under title. With instret set, its counts replace the
-// guest-reported ones.
-func measure(title, bin string, extra []string, elfs map[int]string, runs int, instret []row) ([]row, error) {
-	best := func(elf string) ([]result, time.Duration, error) {
-		var bres []result
-		var bcpu time.Duration
-		for i := 0; i < runs; i++ {
-			res, cpu, _, err := runGuest(bin, extra, elf)
-			if err != nil {
-				return nil, 0, err
-			}
-			if i == 0 || cpu < bcpu {
-				bres, bcpu = res, cpu
-			}
-		}
-		return bres, bcpu, nil
-	}
-	_, baseCPU, err := best(elfs[0])
-	if err != nil {
-		return nil, err
-	}
-	fmt.Printf("%s; baseline (boot+exit) CPU %.3fs\n", title, baseCPU.Seconds())
+	fmt.Printf("gemu (%s), host %s/%s, %d CPUs, best of %d runs; baseline (boot+exit) CPU %.3fs\n",
+		mode, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs, baseCPU.Seconds())
 	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
 	var rows []row
 	for _, p := range []int{1, 2} {
-		res, cpu, err := best(elfs[p])
+		res, cpu, _, err := best(elfs[p])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(res) != 1 {
-			return nil, fmt.Errorf("part %d: expected one report line, got %d", p, len(res))
+			return fmt.Errorf("part %d: expected one report line, got %d", p, len(res))
 		}
 		r := res[0]
-		if instret != nil {
-			r.instret = instret[len(rows)].instret
-		}
 		gs := float64(r.ticks) / timebase
 		cs := (cpu - baseCPU).Seconds()
 		mipsWall, mipsCPU := 0.0, 0.0
@@ -207,7 +172,142 @@ func measure(title, bin string, extra []string, elfs map[int]string, runs int, i
 			mipsCPU = float64(r.instret) / cs / 1e6
 		}
 		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", r.part, r.instret, gs, cs, mipsWall, mipsCPU, r.check)
-		rows = append(rows, row{r.part, r.instret, cs})
+		rows = append(rows, row{r.part, r.instret, cs, elfs[p]})
 	}
-	return rows, nil
+	if qemu != "" {
+		if err := compareQEMU(qemu, runs, elfs[0], rows); err != nil {
+			return err
+		}
+	}
+	if len(smp) > 0 {
+		if err := smpTable(gemu, extra, runs, smp, elfs[0], elfs[4]); err != nil {
+			return err
+		}
+	}
+	if len(extra) > 0 && strings.Contains(strings.Join(extra, " "), "icount") {
+		fmt.Println("note: with -icount the guest time is derived from instructions; use MIPS(CPU)")
+	}
+	return nil
+}
+
+// smpTable runs bench4.elf (the integer part on every hart) with -smp n
+// for each n, runs times each, the n alternating; per n the run with the
+// least CPU time above the baseline (bench0.elf at -smp n) is reported:
+// one row per hart (MIPS over its own guest time) and a total (all the
+// harts' instructions over the time from the first start to the last end,
+// and over the CPU time).
+func smpTable(gemu string, extra []string, runs int, ns []int, base, elf string) error {
+	type best struct {
+		res       []result
+		cpu, base time.Duration
+		ok        bool
+	}
+	bests := make([]best, len(ns))
+	for i := 0; i < runs; i++ {
+		for j, n := range ns {
+			args := append([]string{"-smp", strconv.Itoa(n)}, extra...)
+			_, bcpu, _, err := runGuest(gemu, args, base)
+			if err != nil {
+				return err
+			}
+			res, cpu, _, err := runGuest(gemu, args, elf)
+			if err != nil {
+				return err
+			}
+			if len(res) != n+1 {
+				return fmt.Errorf("-smp %d: %d report lines, want %d", n, len(res), n+1)
+			}
+			if b := &bests[j]; !b.ok || cpu-bcpu < b.cpu-b.base {
+				*b = best{res, cpu, bcpu, true}
+			}
+		}
+	}
+	fmt.Printf("\nSMP: the int part on every hart at once (bench4.elf), %d alternating runs per -smp N, best by CPU time\n", runs)
+	fmt.Printf("%-4s %-5s %12s %10s %10s %11s %10s  %s\n", "-smp", "hart", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
+	for j, n := range ns {
+		b := bests[j]
+		for _, r := range b.res {
+			gs := float64(r.ticks) / timebase
+			mipsWall := 0.0
+			if gs > 0 {
+				mipsWall = float64(r.instret) / gs / 1e6
+			}
+			if r.part != "all" {
+				fmt.Printf("%-4d %-5s %12d %10.3f %10s %11.1f %10s  %s\n", n, r.part, r.instret, gs, "", mipsWall, "", r.check)
+				continue
+			}
+			cs := (b.cpu - b.base).Seconds()
+			mipsCPU := 0.0
+			if cs > 0 {
+				mipsCPU = float64(r.instret) / cs / 1e6
+			}
+			fmt.Printf("%-4d %-5s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", n, "total", r.instret, gs, cs, mipsWall, mipsCPU, r.check)
+		}
+	}
+	return nil
+}
+
+// row is one part's figures in gemu: instructions, host CPU seconds above
+// the baseline, and its ELF.
+type row struct {
+	part    string
+	instret uint64
+	cpu     float64
+	elf     string
+}
+
+// compareQEMU runs QEMU on the baseline and on each part of rows (best of
+// runs by CPU time) and prints its table and the gemu/QEMU CPU-time
+// ratios with their geometric mean. QEMU 7.2 without -icount reads instret
+// as host ticks (target/riscv/csr.c), so its MIPS use gemu's count of the
+// same program's instructions.
+func compareQEMU(qemu string, runs int, base string, rows []row) error {
+	best := func(elf string) ([]result, time.Duration, error) {
+		var bres []result
+		var bcpu time.Duration
+		for i := 0; i < runs; i++ {
+			res, cpu, _, err := runGuest(qemu, nil, elf)
+			if err != nil {
+				return nil, 0, err
+			}
+			if i == 0 || cpu < bcpu {
+				bres, bcpu = res, cpu
+			}
+		}
+		return bres, bcpu, nil
+	}
+	_, baseCPU, err := best(base)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("QEMU (%s); baseline (boot+exit) CPU %.3fs\n", qemu, baseCPU.Seconds())
+	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check", "gemu/QEMU")
+	prod, n := 1.0, 0
+	for _, g := range rows {
+		res, cpu, err := best(g.elf)
+		if err != nil {
+			return err
+		}
+		if len(res) != 1 {
+			return fmt.Errorf("QEMU %s: expected one report line, got %d", g.part, len(res))
+		}
+		r := res[0]
+		gs := float64(r.ticks) / timebase
+		cs := (cpu - baseCPU).Seconds()
+		mipsWall, mipsCPU, ratio := 0.0, 0.0, 0.0
+		if gs > 0 {
+			mipsWall = float64(g.instret) / gs / 1e6
+		}
+		if cs > 0 {
+			mipsCPU = float64(g.instret) / cs / 1e6
+			ratio = g.cpu / cs
+			prod *= ratio
+			n++
+		}
+		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s  %9.2f\n", r.part, g.instret, gs, cs, mipsWall, mipsCPU, r.check, ratio)
+	}
+	if n > 0 {
+		fmt.Printf("gemu/QEMU CPU time, geometric mean: %.2f\n", math.Pow(prod, 1/float64(n)))
+	}
+	return nil
 }

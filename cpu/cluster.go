@@ -22,6 +22,7 @@ type Cluster struct {
 	harts   []*Hart
 
 	code codeCache
+	jit  *jitCache // the translator's blocks, nil when it is off (jit_amd64.go)
 }
 
 // NewCluster returns an empty cluster on bus b with time from clk, and
@@ -31,6 +32,9 @@ func NewCluster(b *bus.Bus, clk *clock.Clock) *Cluster {
 	c := &Cluster{bus: b, clk: clk, ram: b.RAM, ramBase: b.RAMBase}
 	c.code.init(uint64(len(b.RAM)))
 	b.ObserveWrites(c.busWrote)
+	if DefaultJIT {
+		c.SetJIT(true)
+	}
 	return c
 }
 

@@ -30,6 +30,10 @@ const noPage = ^uint64(0)
 type codeCache struct {
 	pages  []*dpage // by RAM page index; nil until code runs there
 	isCode []bool   // by RAM page index: the page has decoded slots
+
+	// dropped, when set, is called with the RAM page index each time
+	// invalidate zeroes slots of a page (the translator's hook).
+	dropped func(p uint64)
 }
 
 func (cc *codeCache) init(ramSize uint64) {
@@ -88,11 +92,16 @@ func (cc *codeCache) invalidate(off, n uint64) {
 		if end < hi {
 			hi = end
 		}
+		dropped := false
 		for s := lo & 0xfff >> 1; s <= (hi-1)&0xfff>>1; s++ {
 			if dp.ins[s].op != opNone {
 				dp.ins[s].op = opNone
 				dp.valid--
+				dropped = true
 			}
+		}
+		if dropped && cc.dropped != nil {
+			cc.dropped(p) // the translations of the page are stale too
 		}
 		if dp.valid == 0 {
 			cc.isCode[p] = false

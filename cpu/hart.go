@@ -11,7 +11,10 @@
 //   - three software TLBs (read, write, fetch) that map a virtual page straight
 //     to an offset in the RAM slice, with the alignment check folded into the
 //     tag compare (the TinyEMU trick), in front of the page walker (mmu.go);
-//   - loads and stores that hit RAM never leave the Run function.
+//   - loads and stores that hit RAM never leave the Run function;
+//   - on amd64, optionally (Cluster.SetJIT), a translator of basic blocks
+//     to x86-64 code (jit.go, jit_amd64.go, cpu/x64), checked against the
+//     interpreter after every block by jit_test.go.
 //
 // The harts of one machine make a Cluster (cluster.go), which also tracks
 // their LR/SC reservations (reservation.go); New makes a one-hart cluster.
@@ -68,6 +71,14 @@ type Hart struct {
 	event   bool
 	stopReq bool
 	wfi     bool
+
+	// jitEnd is the step count Run must stop at, for the translated
+	// code's chain jumps (jit_amd64.go).
+	jitEnd uint64
+	// jc is the translator's jump cache (jit_amd64.go), nil until the
+	// hart first runs translated code; jcStale asks runJIT to empty it.
+	jc      *jumpCache
+	jcStale bool
 
 	ram     []byte
 	ramBase uint64

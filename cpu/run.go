@@ -12,7 +12,6 @@ import (
 // (h.event), so a pending change from SetPending, a CSR write or a timer is
 // acted on before the next instruction.
 func (h *Hart) Run(max uint64) uint64 {
-	start := h.steps
 	h.stopReq = false
 	if (h.trigX || h.hooks != nil) && !h.inTrig {
 		if h.hooks != nil {
@@ -28,6 +27,16 @@ func (h *Hart) Run(max uint64) uint64 {
 	}
 	h.selectTLB() // in case priv was set directly (tests, debuggers)
 	h.kick()
+	if h.cl.jit != nil && !h.trigLS && !h.inTrig {
+		return h.runJIT(max) // jit_amd64.go
+	}
+	return h.interp(max)
+}
+
+// interp is the interpreter's hot loop: Run once the hart is ready to go,
+// also used by the translator for what it does not translate.
+func (h *Hart) interp(max uint64) uint64 {
+	start := h.steps
 	x := &h.x
 	// pc and steps live in registers; h.pc and h.steps are brought up to
 	// date (sync) before anything that may read them: a trap, a device

@@ -122,6 +122,10 @@ type Config struct {
 	// (the default here) idle time passes instantly.
 	IcountSleep bool
 
+	// JIT selects the translator (-accel tcg,jit=on) over the
+	// interpreter; cpu.DefaultJIT (GEMU_JIT=1) turns it on regardless.
+	JIT bool
+
 	Trace    []string  // -d categories
 	TraceOut io.Writer // -D file; nil means os.Stderr
 
@@ -337,6 +341,9 @@ func New(cfg Config) (_ *Machine, err error) {
 // their trap hooks.
 func (m *Machine) addHarts(n int) {
 	cluster := cpu.NewCluster(m.Bus, m.Clock)
+	if m.Config.JIT && !cluster.SetJIT(true) {
+		m.tracef("boot", "no translator: the harts interpret")
+	}
 	for id := range n {
 		h := cluster.NewHart(uint64(id))
 		if tr := m.Tracer("int"); tr != nil {

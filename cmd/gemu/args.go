@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"gemu/cpu"
 	"gemu/devices/audio"
 	"gemu/machine"
 	"gemu/qemuopt"
@@ -62,6 +63,7 @@ Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-ris
   -smp [cpus=]N[,cores=,threads=] harts (1 to 8; default 1)
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
+  -accel tcg[,jit=on|off]        jit=on: translate guest code to host code (amd64 hosts)
   -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
   -D FILE                        trace output file
   -trace [enable=]PATTERN        gemu's per-device trace events (-trace help lists them)
@@ -160,9 +162,8 @@ func parseArgs(args []string) (*options, error) {
 			switch val {
 			case "help", "?":
 				o.help = "Accelerators supported in QEMU binary:\ntcg\n"
-			case "tcg":
 			default:
-				err = errors.New("only tcg is supported")
+				cfg.JIT, err = accelJIT(val)
 			}
 		case "d":
 			if val == "help" || val == "?" {
@@ -293,6 +294,31 @@ func (o *options) option(name string, q *qemuopt.Opts) error {
 		cfg.Blockdevs = append(cfg.Blockdevs, q)
 	}
 	return nil
+}
+
+// accelJIT reads "-accel tcg[,jit=on|off]": gemu's one accelerator is its
+// own TCG-like engine; jit=on selects the translator of cpu/jit_amd64.go
+// instead of the interpreter (a gemu property QEMU does not have).
+func accelJIT(val string) (bool, error) {
+	parts := strings.Split(val, ",")
+	if parts[0] != "tcg" {
+		return false, errors.New("only tcg is supported")
+	}
+	jit := false
+	for _, p := range parts[1:] {
+		switch p {
+		case "jit=on":
+			jit = true
+		case "jit=off":
+			jit = false
+		default:
+			return false, fmt.Errorf("unknown property %q (only jit=on|off)", p)
+		}
+	}
+	if jit && !cpu.JITSupported {
+		return false, errors.New("jit=on: no translator for this host architecture")
+	}
+	return jit, nil
 }
 
 // machineOpts are the -machine properties gemu takes, for -machine

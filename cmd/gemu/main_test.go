@@ -88,6 +88,7 @@ func TestParseArgs(t *testing.T) {
 			defaults(func(o *options) { o.cfg.RTCBase = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC) })},
 		{[]string{"--cpu", "rv64", "-accel", "tcg", "-s", "-S"},
 			defaults(func(o *options) { o.gdb, o.gdbWait = "tcp::1234", true })},
+		{[]string{"-accel", "tcg,jit=off"}, defaults(nil)},
 	}
 	for _, tc := range tests {
 		got, err := parseArgs(tc.args)
@@ -173,6 +174,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-smp", "x"}, "-smp x: cpus=x:"},
 		{[]string{"-machine", "sifive_u"}, `-machine sifive_u: unknown machine "sifive_u"`},
 		{[]string{"-machine", "virt,aia=aplic"}, `-machine virt,aia=aplic: unknown parameter "aia"`},
+		{[]string{"-accel", "tcg,jit=maybe"}, `-accel tcg,jit=maybe: unknown property "jit=maybe" (only jit=on|off)`},
 		{[]string{"-machine", "virt,accel=kvm"}, "-machine virt,accel=kvm: accel=kvm: only tcg"},
 		{[]string{"-M", "virt,dumpdtb=a,b"}, `-machine virt,dumpdtb=a,b: unknown parameter "b"`},
 		{[]string{"-icount", "shift=99"}, "-icount shift=99:"},

@@ -2,7 +2,11 @@
 // guests/bench: an integer workload with paging off (CRC-32 and
 // quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
 //
-//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-smp 1,2,4]
+//	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-smp 1,2,4] [-compare]
+//
+// -compare also runs QEMU (qemu-system-riscv64, or -qemu path) on the
+// parts' ELFs and prints, per part and as a geometric mean, the ratio of
+// gemu's host CPU time to QEMU's for the same guest instructions.
 //
 // Each part is built as its own guest (-DPARTS=1, 2, 4) plus an empty
 // baseline (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in
@@ -22,6 +26,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +47,13 @@ func main() {
 	extra := flag.String("flags", "", "extra gemu flags, e.g. \"-icount auto\"")
 	runs := flag.Int("runs", 3, "runs per part; the fastest (by CPU time) is reported")
 	smp := flag.String("smp", "1,2,4", "hart counts for the SMP table (\"\" skips it)")
+	compare := flag.Bool("compare", false, "also run QEMU on the parts' ELFs and print gemu/QEMU CPU-time ratios")
+	qemuPath := flag.String("qemu", "qemu-system-riscv64", "QEMU binary for -compare")
 	flag.Parse()
+	qemu := ""
+	if *compare {
+		qemu = *qemuPath
+	}
 	var ns []int
 	for _, f := range strings.FieldsFunc(*smp, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(f)
@@ -52,7 +63,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	if err := run(*gemuPath, strings.Fields(*extra), *runs, ns); err != nil {
+	if err := run(*gemuPath, strings.Fields(*extra), *runs, ns, qemu); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -98,7 +109,7 @@ func runGuest(gemu string, extra []string, elf string) ([]result, time.Duration,
 	return res, cpu, wall, nil
 }
 
-func run(gemu string, extra []string, runs int, smp []int) error {
+func run(gemu string, extra []string, runs int, smp []int, qemu string) error {
 	dir, err := os.MkdirTemp("", "gemu-bench-")
 	if err != nil {
 		return err
@@ -141,6 +152,7 @@ func run(gemu string, extra []string, runs int, smp []int) error {
 	fmt.Printf("gemu (%s), host %s/%s, %d CPUs, best of %d runs; baseline (boot+exit) CPU %.3fs\n",
 		mode, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs, baseCPU.Seconds())
 	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
+	var rows []row
 	for _, p := range []int{1, 2} {
 		res, cpu, _, err := best(elfs[p])
 		if err != nil {
@@ -160,6 +172,12 @@ func run(gemu string, extra []string, runs int, smp []int) error {
 			mipsCPU = float64(r.instret) / cs / 1e6
 		}
 		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", r.part, r.instret, gs, cs, mipsWall, mipsCPU, r.check)
+		rows = append(rows, row{r.part, r.instret, cs, elfs[p]})
+	}
+	if qemu != "" {
+		if err := compareQEMU(qemu, runs, elfs[0], rows); err != nil {
+			return err
+		}
 	}
 	if len(smp) > 0 {
 		if err := smpTable(gemu, extra, runs, smp, elfs[0], elfs[4]); err != nil {
@@ -225,6 +243,71 @@ func smpTable(gemu string, extra []string, runs int, ns []int, base, elf string)
 			}
 			fmt.Printf("%-4d %-5s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", n, "total", r.instret, gs, cs, mipsWall, mipsCPU, r.check)
 		}
+	}
+	return nil
+}
+
+// row is one part's figures in gemu: instructions, host CPU seconds above
+// the baseline, and its ELF.
+type row struct {
+	part    string
+	instret uint64
+	cpu     float64
+	elf     string
+}
+
+// compareQEMU runs QEMU on the baseline and on each part of rows (best of
+// runs by CPU time) and prints its table and the gemu/QEMU CPU-time
+// ratios with their geometric mean. QEMU 7.2 without -icount reads instret
+// as host ticks (target/riscv/csr.c), so its MIPS use gemu's count of the
+// same program's instructions.
+func compareQEMU(qemu string, runs int, base string, rows []row) error {
+	best := func(elf string) ([]result, time.Duration, error) {
+		var bres []result
+		var bcpu time.Duration
+		for i := 0; i < runs; i++ {
+			res, cpu, _, err := runGuest(qemu, nil, elf)
+			if err != nil {
+				return nil, 0, err
+			}
+			if i == 0 || cpu < bcpu {
+				bres, bcpu = res, cpu
+			}
+		}
+		return bres, bcpu, nil
+	}
+	_, baseCPU, err := best(base)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("QEMU (%s); baseline (boot+exit) CPU %.3fs\n", qemu, baseCPU.Seconds())
+	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check", "gemu/QEMU")
+	prod, n := 1.0, 0
+	for _, g := range rows {
+		res, cpu, err := best(g.elf)
+		if err != nil {
+			return err
+		}
+		if len(res) != 1 {
+			return fmt.Errorf("QEMU %s: expected one report line, got %d", g.part, len(res))
+		}
+		r := res[0]
+		gs := float64(r.ticks) / timebase
+		cs := (cpu - baseCPU).Seconds()
+		mipsWall, mipsCPU, ratio := 0.0, 0.0, 0.0
+		if gs > 0 {
+			mipsWall = float64(g.instret) / gs / 1e6
+		}
+		if cs > 0 {
+			mipsCPU = float64(g.instret) / cs / 1e6
+			ratio = g.cpu / cs
+			prod *= ratio
+			n++
+		}
+		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s  %9.2f\n", r.part, g.instret, gs, cs, mipsWall, mipsCPU, r.check, ratio)
+	}
+	if n > 0 {
+		fmt.Printf("gemu/QEMU CPU time, geometric mean: %.2f\n", math.Pow(prod, 1/float64(n)))
 	}
 	return nil
 }

@@ -1,0 +1,1022 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"runtime"
+	"unsafe"
+
+	"gemu/cpu/x64"
+)
+
+// The translator for amd64 hosts (see jit.go for how it fits).
+//
+// A block is the run of instructions from one pc up to and including the
+// first branch or jump, stopping before the first instruction it does not
+// translate, at the end of the 4 KiB page, or after jitMaxBlock instructions.
+// Blocks are kept per RAM page and slot, like the decoded instructions they
+// are made from (codecache.go): when a write zeroes decoded slots of a page,
+// every block of that page is dropped (codeCache.dropped), so self-modifying
+// code and DMA into code are seen exactly as by the interpreter. A block
+// also records the virtual pc it was made for, since AUIPC, JAL and branch
+// targets depend on it.
+//
+// Generated code runs with RBX = the *Hart. Guest registers live in h.x
+// (no register caching yet). It returns to runJIT with h.pc and h.steps
+// brought up to date and an exit code in RAX:
+//
+//	exitNext: the block ended; continue at h.pc.
+//	exitSlow: the instruction at h.pc needs the interpreter (a load or
+//	          store that missed the TLB: MMIO, a fault, a first touch, a
+//	          misaligned or reserved address). steps counts the
+//	          instructions before it.
+//
+// Translated: RV64I and M (divisions with the spec's table 7.1 results),
+// loads and stores including FLW/FLD/FSW/FSD through the software TLB
+// inline (a miss, MMIO, a misaligned address or FS Off exits to the
+// interpreter at that instruction), branches, JAL, JALR, FENCE. Left to
+// the interpreter: CSR instructions, LR/SC and AMOs (which walk the page
+// table on every access there), FP arithmetic (soft-float), ECALL, EBREAK,
+// xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
+// instruction is not translated is interpreted with the straight-line run
+// that follows it (untranslated).
+//
+// A block goes on to the next without returning to Go while the icount
+// budget (h.jitEnd) allows any next block whole and nothing asked for
+// attention (h.event): a direct jump or branch to the same page through a
+// patched chain jump (chained blocks live and die together with their
+// page, so a link never outlives its target); JALR and jumps to another
+// page through the hart's jump cache, looked up inline.
+
+const (
+	exitNext = 0
+	exitSlow = 1
+
+	jitMaxBlock = 64
+
+	// jitSlice bounds the instructions translated code runs before it
+	// returns to runJIT (tens of microseconds).
+
+	jitSlice = 1 << 16
+)
+
+// JITSupported reports whether this host has a translator (amd64 only).
+const JITSupported = true
+
+// A jblock is one translated block. n == 0 marks a pc whose first
+// instruction is not translated: runJIT interprets it.
+type jblock struct {
+	code uintptr
+	pc   uint64 // the virtual pc it was translated for
+	n    uint64 // instructions
+	// interp, when n == 0, is how many instructions from pc on the
+	// translator does not translate, up to the first that ends a block:
+	// runJIT interprets them in one go.
+	interp uint64
+	// links are the rel32 fields of chain jumps at the end of the block
+	// not yet pointing at their target, with the target pc.
+	links []link
+}
+
+type link struct {
+	at     uintptr // address of the rel32
+	target uint64  // guest pc of the target block
+}
+
+type jpage struct {
+	blk     [slotsPerPage]*jblock
+	pending []*jblock // blocks with unpatched links
+}
+
+// jitCache is the translator's state in a Cluster: the code region and
+// the blocks of each RAM page.
+type jitCache struct {
+	code  *x64.Code
+	pages []*jpage
+	e     emitter // reused by translate
+}
+
+// codeSize is the code region's size: mapped at once, backed as used. A
+// Debian boot to the shell translates about 50 MiB; when full, every
+// block is dropped (QEMU's tb_flush) and translation starts over.
+const codeSize = 256 << 20
+
+// SetJIT turns the translator on or off for the harts of c. It reports
+// whether the request holds (turning it on fails only when the host will
+// not map executable memory).
+func (c *Cluster) SetJIT(on bool) bool {
+	if !on {
+		if c.jit != nil {
+			c.jit.code.Reset() // unmapped by the cleanup
+			c.jit = nil
+			c.code.dropped = nil
+		}
+		return true
+	}
+	if c.jit != nil {
+		return true
+	}
+	c.jumpCachesStale() // from an earlier time on: RAM may have changed
+	code, err := x64.NewCode(codeSize)
+	if err != nil {
+		return false
+	}
+	j := &jitCache{code: code, pages: make([]*jpage, len(c.code.pages))}
+	c.jit = j
+	// Unmap the region once the cluster is unreachable (tests and fuzzers
+	// make many); no code runs then, since its harts are gone too.
+	runtime.AddCleanup(c, func(code *x64.Code) { code.Free() }, code)
+	c.code.dropped = func(p uint64) {
+		j.pages[p] = nil
+		c.jumpCachesStale()
+	}
+	return true
+}
+
+// jumpCachesStale makes every hart empty its jump cache before it next
+// enters translated code: blocks were dropped.
+func (c *Cluster) jumpCachesStale() {
+	for _, h := range c.harts {
+		h.jcStale = true
+	}
+}
+
+// The jump cache of a hart maps a virtual pc to a block's code for
+// transitions that cannot be patched: indirect jumps (JALR) and direct
+// ones to another page. Generated code looks it up inline (emitter.jumpTo)
+// and takes an entry only when the fetch TLB still maps the pc's page to
+// the RAM page the entry was made for (add), so that satp, privilege and
+// mapping changes need no flush; dropped blocks empty it (jcStale).
+const jcSize = 1024
+
+type jcEntry struct {
+	pc   uint64 // odd (never a pc) when empty
+	add  uint64 // the fetch TLB's add for pc's page when it was made
+	code uintptr
+	_    uint64 // 32 bytes, for indexing by shift
+}
+
+type jumpCache [jcSize]jcEntry
+
+func (c *jumpCache) clear() {
+	for i := range c {
+		c[i] = jcEntry{pc: 1}
+	}
+}
+
+// JIT reports whether the translator is on.
+func (c *Cluster) JIT() bool { return c.jit != nil }
+
+// runJIT is Run with the translator: blocks where it can, the interpreter
+// for the rest. Interrupts, RequestStop and WFI are acted on between blocks
+// exactly where the interpreter acts on them (h.event is only ever set by Go
+// code, which runs between blocks or in the interpreter).
+func (h *Hart) runJIT(max uint64) uint64 {
+	start := h.steps
+	end := start + max
+	if end < start {
+		end = ^uint64(0)
+	}
+	j := h.cl.jit
+	if h.jc == nil {
+		h.jc = new(jumpCache)
+		h.jc.clear()
+	}
+	for h.steps < end {
+		if h.event {
+			h.event = false
+			if h.stopReq {
+				h.stopReq = false
+				break
+			}
+			if cause, ok := h.pendingInterrupt(); ok {
+				h.trap(cause, 0, true)
+			}
+		}
+		pc := h.pc
+		if pc>>12 != h.curVPN {
+			if !h.setFetchPage(pc) {
+				h.steps++ // the fetch fault counts, as in interp
+				continue
+			}
+		}
+		var b *jblock
+		if h.curOff != noPage {
+			b = j.lookup(h, h.curOff+pc&0xfff, pc)
+		}
+		if b == nil || b.n == 0 || b.n > end-h.steps {
+			// Not translated here (b.n == 0: a run of b.interp
+			// instructions the translator leaves alone), outside RAM,
+			// or the budget ends inside the block: interpret.
+			n := uint64(1)
+			switch {
+			case b == nil:
+			case b.n == 0:
+				n = min(b.interp, end-h.steps)
+			default:
+				n = end - h.steps
+			}
+			if h.interp(n) < n || h.wfi {
+				break // stopped or waiting
+			}
+			continue
+		}
+		if h.jcStale {
+			h.jc.clear()
+			h.jcStale = false
+		}
+		if e := &h.tlbX[pc>>12&(tlbSize-1)]; e.tag == pc&^0xfff {
+			h.jc[pc>>1&(jcSize-1)] = jcEntry{pc: pc, add: e.add, code: b.code}
+		}
+		// Return to Go now and then even when the budget is huge:
+		// generated code has no preemption points, and a goroutine that
+		// never reaches one holds up every stop-the-world of the runtime.
+		h.jitEnd = min(end, h.steps+jitSlice)
+		if jitNoChain {
+			h.jitEnd = 0 // every block returns
+		}
+		exit := x64.Call(b.code, unsafe.Pointer(h))
+		if jitAfterBlock != nil {
+			jitAfterBlock(h)
+		}
+		if exit == exitSlow {
+			if h.interp(1) < 1 || h.wfi {
+				break
+			}
+		}
+	}
+	return h.steps - start
+}
+
+// jitAfterBlock, when set (by tests), is called after each return from
+// translated code.
+var jitAfterBlock func(h *Hart)
+
+// jitNoChain, when set (by tests), makes every block return to Go, so that
+// jitAfterBlock sees each one.
+var jitNoChain bool
+
+// lookup returns the block at RAM offset off for virtual pc, translating it
+// if needed (n == 0 when the instruction there is not translated).
+func (j *jitCache) lookup(h *Hart, off, pc uint64) *jblock {
+	jp := j.pages[off>>12]
+	if jp == nil {
+		jp = new(jpage)
+		j.pages[off>>12] = jp
+	}
+	slot := off & 0xfff >> 1
+	b := jp.blk[slot]
+	if b == nil || b.pc != pc {
+		b = j.translate(h, off, pc)
+		if jp = j.pages[off>>12]; jp == nil {
+			jp = new(jpage) // the code region was emptied
+			j.pages[off>>12] = jp
+		}
+		jp.blk[slot] = b
+		j.link(jp, b)
+	}
+	return b
+}
+
+// link patches the chain jumps of the blocks of jp whose target now
+// exists (all on the same page, so they live and die together).
+func (j *jitCache) link(jp *jpage, nb *jblock) {
+	if len(nb.links) > 0 {
+		jp.pending = append(jp.pending, nb)
+	}
+	k := 0
+	for _, from := range jp.pending {
+		n := 0
+		for _, l := range from.links {
+			t := jp.blk[l.target&0xfff>>1]
+			if t != nil && t.pc == l.target && t.n > 0 {
+				rel := int64(t.code) - int64(l.at+4)
+				binary.LittleEndian.PutUint32(j.code.Bytes(l.at, 4), uint32(int32(rel)))
+				continue
+			}
+			from.links[n] = l
+			n++
+		}
+		from.links = from.links[:n]
+		if n > 0 {
+			jp.pending[k] = from
+			k++
+		}
+	}
+	clear(jp.pending[k:])
+	jp.pending = jp.pending[:k]
+}
+
+// Offsets into Hart for the generated code.
+var (
+	offX      = int32(unsafe.Offsetof(Hart{}.x))
+	offPC     = int32(unsafe.Offsetof(Hart{}.pc))
+	offSteps  = int32(unsafe.Offsetof(Hart{}.steps))
+	offEvent  = int32(unsafe.Offsetof(Hart{}.event))
+	offEnd    = int32(unsafe.Offsetof(Hart{}.jitEnd))
+	offRAM    = int32(unsafe.Offsetof(Hart{}.ram)) // the slice's data pointer
+	offTLBR   = int32(unsafe.Offsetof(Hart{}.tlbR))
+	offTLBW   = int32(unsafe.Offsetof(Hart{}.tlbW))
+	offResOff = int32(unsafe.Offsetof(Hart{}.resOff))
+	offTLBX   = int32(unsafe.Offsetof(Hart{}.tlbX))
+	offJC     = int32(unsafe.Offsetof(Hart{}.jc))
+	offF      = int32(unsafe.Offsetof(Hart{}.f))
+	offMstat  = int32(unsafe.Offsetof(Hart{}.csr) + unsafe.Offsetof(csrFile{}.mstatus))
+)
+
+func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
+
+// cacheRegs are the host registers that cache guest registers within a
+// block: all that the generated code does not otherwise use (RAX, RCX,
+// RDX and RSI are scratch, RBX holds the hart, RSP and RBP are Go's).
+var cacheRegs = [...]x64.Reg{x64.RDI, x64.R8, x64.R9, x64.R10, x64.R11, x64.R12, x64.R13, x64.R14, x64.R15}
+
+// src returns an operand holding guest register g, loading it into a
+// cache register first if no register holds it yet.
+func (e *emitter) src(g uint8) x64.Op {
+	e.tick++
+	for i, r := range e.hreg {
+		if r == g+1 {
+			e.used[i] = e.tick
+			return x64.R(cacheRegs[i])
+		}
+	}
+	i := e.victim()
+	e.hreg[i], e.used[i] = g+1, e.tick
+	e.a.Load(x64.S64, cacheRegs[i], xr(g))
+	return x64.R(cacheRegs[i])
+}
+
+// victim returns the cache slot to reuse: a free one, else the least
+// recently used.
+func (e *emitter) victim() int {
+	v := 0
+	for i, r := range e.hreg {
+		if r == 0 {
+			return i
+		}
+		if e.used[i] < e.used[v] {
+			v = i
+		}
+	}
+	return v
+}
+
+// setX writes host register from to guest register g (h.x and its cache
+// register).
+func (e *emitter) setX(g uint8, from x64.Reg) {
+	e.a.Store(x64.S64, xr(g), from)
+	if g == zeroSink {
+		return
+	}
+	e.tick++
+	i := -1
+	for k, r := range e.hreg {
+		if r == g+1 {
+			i = k
+		}
+	}
+	if i < 0 {
+		i = e.victim()
+		e.hreg[i] = g + 1
+	}
+	e.used[i] = e.tick
+	e.a.Mov(x64.S64, cacheRegs[i], from)
+}
+
+// forget drops guest register g from the cache (written some other way).
+func (e *emitter) forget(g uint8) {
+	for i, r := range e.hreg {
+		if r == g+1 {
+			e.hreg[i] = 0
+		}
+	}
+}
+
+// translate makes the block at RAM offset off, virtual pc. When the code
+// region is full it empties it and drops every block first.
+func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
+	e := &j.e
+	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0]}
+	page := h.cl.code.page(off >> 12)
+	cur := pc
+	ended := false
+	for e.n < jitMaxBlock {
+		o := off + (cur - pc)
+		d := &page.ins[cur>>1&(slotsPerPage-1)]
+		if d.op == opNone {
+			h.decodeSlot(o, d)
+		}
+		if !e.inst(d, cur) {
+			break
+		}
+		e.n++
+		cur += uint64(d.len)
+		if e.ended {
+			ended = true
+			break
+		}
+		if cur>>12 != pc>>12 {
+			break
+		}
+	}
+	b := &jblock{pc: pc, n: uint64(e.n)}
+	if e.n == 0 {
+		b.interp = untranslated(h, page, off, pc)
+		return b
+	}
+	if !ended {
+		e.exitTo(cur, uint64(e.n))
+	}
+	e.slowStubs()
+	p, err := j.code.Add(e.a.B)
+	if err != nil {
+		// Full: drop every translation and start over (QEMU's tb_flush).
+		j.code.Reset()
+		clear(j.pages)
+		h.cl.jumpCachesStale()
+		if p, err = j.code.Add(e.a.B); err != nil {
+			panic("cpu: a block does not fit in an empty code region")
+		}
+	}
+	b.code = p
+	for _, c := range e.chains {
+		b.links = append(b.links, link{at: p + uintptr(c.at), target: c.target})
+	}
+	return b
+}
+
+// untranslated counts the instructions from pc on (at RAM offset off, in
+// decoded page page) that the translator leaves to the interpreter,
+// stopping after one that may change the flow (a jump, a trap, an xRET, a
+// CSR) or at the first it does translate, the end of the page or
+// jitMaxBlock instructions. At least 1.
+func untranslated(h *Hart, page *dpage, off, pc uint64) uint64 {
+	var n uint64
+	for cur := pc; n < jitMaxBlock && cur>>12 == pc>>12; n++ {
+		d := &page.ins[cur>>1&(slotsPerPage-1)]
+		if d.op == opNone {
+			h.decodeSlot(off+(cur-pc), d)
+		}
+		var e emitter
+		if n > 0 && e.inst(d, cur) {
+			break
+		}
+		switch d.op {
+		case opFP, opAMO, opCSR:
+			// straight-line: the next one may be interpreted too
+		default:
+			return n + 1
+		}
+		cur += uint64(d.len)
+	}
+	return n
+}
+
+// decodeSlot decodes the instruction at RAM offset o into its slot, as
+// slowFetch does for the interpreter.
+func (h *Hart) decodeSlot(o uint64, d *dinst) {
+	lo := binary.LittleEndian.Uint16(h.ram[o:])
+	if lo&3 == 3 && o&0xfff == 0xffe {
+		d.op = opCross
+	} else {
+		var hi uint16
+		if lo&3 == 3 {
+			hi = binary.LittleEndian.Uint16(h.ram[o+2:])
+		}
+		decodeAny(lo, hi, d)
+	}
+	h.cl.noteDecoded(o >> 12)
+}
+
+type slowExit struct {
+	at int    // rel32 of the jump to the stub
+	pc uint64 // the instruction's pc
+	k  int    // instructions before it in the block
+}
+
+type chain struct {
+	at     int    // rel32 of the chain jump
+	target uint64 // guest pc
+}
+
+type emitter struct {
+	// hreg[i] is 1 + the guest register whose value cacheRegs[i] holds
+	// (0: none); used[i] when it was last used. The cache is write-
+	// through (h.x is always up to date, so exits need no write-back) and
+	// starts empty at each block's entry, the only place control enters.
+	hreg [len(cacheRegs)]uint8
+	used [len(cacheRegs)]int
+	tick int
+
+	a      x64.Asm
+	pc0    uint64
+	n      int
+	ended  bool
+	slow   []slowExit
+	chains []chain
+}
+
+// exitTo ends the block at guest pc next after n instructions. A target on
+// the block's own page gets a chain jump, patched by link once the target
+// block exists; one on another page goes through the jump cache.
+func (e *emitter) exitTo(next uint64, n uint64) {
+	a := &e.a
+	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
+	a.MovImm(x64.RAX, next)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	exits := e.mayContinue()
+	if next>>12 == e.pc0>>12 {
+		// Chain: the rel32 first points at the exit below; link patches it.
+		at := a.Jmp()
+		e.chains = append(e.chains, chain{at: at, target: next})
+		a.Patch(at, a.Len())
+	} else {
+		exits = append(exits, e.jumpTo()...)
+	}
+	for _, j := range exits {
+		a.Patch(j, a.Len())
+	}
+	a.MovImm(x64.RAX, exitNext)
+	a.Ret()
+}
+
+// exitReg ends the block with the next pc in RAX after n instructions,
+// continuing through the jump cache when it can.
+func (e *emitter) exitReg(n uint64) {
+	a := &e.a
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
+	exits := append(e.mayContinue(), e.jumpTo()...)
+	for _, j := range exits {
+		a.Patch(j, a.Len())
+	}
+	a.MovImm(x64.RAX, exitNext)
+	a.Ret()
+}
+
+// mayContinue emits the checks that let a block go on to the next without
+// returning to Go: no event pending (an interrupt, a stop) and the budget
+// allows any next block whole (steps+jitMaxBlock <= jitEnd). It returns the
+// jumps to patch to the exit. h.pc and h.steps are up to date, RAX holds
+// the next pc; RCX is clobbered.
+func (e *emitter) mayContinue() []int {
+	a := &e.a
+	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offSteps))
+	a.AluImm(x64.S64, x64.Add, x64.R(x64.RCX), jitMaxBlock)
+	a.Alu(x64.S64, x64.Cmp, x64.RCX, x64.M(x64.RBX, offEnd))
+	ja := a.Jcc(x64.CondA)
+	a.CmpByte(x64.M(x64.RBX, offEvent), 0)
+	jne := a.Jcc(x64.CondNE)
+	return []int{ja, jne}
+}
+
+// jumpTo emits the jump cache lookup for the pc in RAX: the entry must be
+// for that pc and the fetch TLB must map its page where it did when the
+// entry was made. It returns the jumps to patch to the exit.
+func (e *emitter) jumpTo() []int {
+	a := &e.a
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shl, x64.RCX, 4) // (pc>>1 & (jcSize-1)) * 32
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (jcSize-1)<<5)
+	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, offJC))
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RCX, 0))
+	j1 := a.Jcc(x64.CondNE)
+	a.Mov(x64.S64, x64.RDX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RDX, 12-4)
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RDX), (tlbSize-1)<<4)
+	a.Alu(x64.S64, x64.Add, x64.RDX, x64.M(x64.RBX, offTLBX))
+	a.Mov(x64.S64, x64.RSI, x64.RAX)
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), -4096)
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RDX, 0))
+	j2 := a.Jcc(x64.CondNE)
+	a.Load(x64.S64, x64.RSI, x64.M(x64.RDX, 8))
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 8))
+	j3 := a.Jcc(x64.CondNE)
+	a.JmpMem(x64.M(x64.RCX, 16))
+	return []int{j1, j2, j3}
+}
+
+// slowStubs emits the exits to the interpreter for the instructions whose
+// fast path failed.
+func (e *emitter) slowStubs() {
+	a := &e.a
+	for _, s := range e.slow {
+		a.Patch(s.at, a.Len())
+		a.MovImm(x64.RAX, s.pc)
+		a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+		if s.k > 0 {
+			a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(s.k))
+		}
+		a.MovImm(x64.RAX, exitSlow)
+		a.Ret()
+	}
+}
+
+// inst emits instruction d at guest pc; false means it is not translated
+// (nothing was emitted).
+func (e *emitter) inst(d *dinst, pc uint64) bool {
+	a := &e.a
+	imm := int32(d.imm)
+	rd := d.rd
+	sink := rd == zeroSink
+	alu := func(op x64.AluOp) {
+		if sink {
+			return
+		}
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S64, op, x64.RAX, e.src(d.rs2))
+		e.setX(rd, x64.RAX)
+	}
+	aluImm := func(op x64.AluOp) {
+		if sink {
+			return
+		}
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.AluImm(x64.S64, op, x64.R(x64.RAX), imm)
+		e.setX(rd, x64.RAX)
+	}
+	setcc := func(c x64.Cond, immediate bool) {
+		if sink {
+			return
+		}
+		a.Alu(x64.S32, x64.Xor, x64.RCX, x64.R(x64.RCX))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		if immediate {
+			a.AluImm(x64.S64, x64.Cmp, x64.R(x64.RAX), imm)
+		} else {
+			a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
+		}
+		a.Setcc(c, x64.RCX)
+		e.setX(rd, x64.RCX)
+	}
+	shiftImm := func(size int, op x64.ShiftOp) {
+		if sink {
+			return
+		}
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.ShiftImm(size, op, x64.RAX, uint8(imm))
+		if size == x64.S32 {
+			a.Movsxd(x64.RAX, x64.RAX)
+		}
+		e.setX(rd, x64.RAX)
+	}
+	shiftReg := func(size int, op x64.ShiftOp) {
+		if sink {
+			return
+		}
+		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.ShiftCL(size, op, x64.RAX)
+		if size == x64.S32 {
+			a.Movsxd(x64.RAX, x64.RAX)
+		}
+		e.setX(rd, x64.RAX)
+	}
+	aluW := func(op x64.AluOp) {
+		if sink {
+			return
+		}
+		a.Load(x64.S32, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S32, op, x64.RAX, e.src(d.rs2))
+		a.Movsxd(x64.RAX, x64.RAX)
+		e.setX(rd, x64.RAX)
+	}
+	branch := func(c x64.Cond) {
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
+		j := a.Jcc(c)
+		n := uint64(e.n + 1)
+		e.exitTo(pc+uint64(d.len), n)
+		a.Patch(j, a.Len())
+		e.exitTo(pc+uint64(int64(imm)), n)
+		e.ended = true
+	}
+	switch d.op {
+	case opLUI:
+		if !sink {
+			a.StoreImm(x64.S64, xr(rd), imm)
+			e.forget(rd)
+		}
+	case opAUIPC:
+		if !sink {
+			a.MovImm(x64.RAX, pc+uint64(int64(imm)))
+			e.setX(rd, x64.RAX)
+		}
+	case opADDI:
+		aluImm(x64.Add)
+	case opXORI:
+		aluImm(x64.Xor)
+	case opORI:
+		aluImm(x64.Or)
+	case opANDI:
+		aluImm(x64.And)
+	case opSLTI:
+		setcc(x64.CondL, true)
+	case opSLTIU:
+		setcc(x64.CondB, true)
+	case opSLLI:
+		shiftImm(x64.S64, x64.Shl)
+	case opSRLI:
+		shiftImm(x64.S64, x64.Shr)
+	case opSRAI:
+		shiftImm(x64.S64, x64.Sar)
+	case opADD:
+		alu(x64.Add)
+	case opSUB:
+		alu(x64.Sub)
+	case opXOR:
+		alu(x64.Xor)
+	case opOR:
+		alu(x64.Or)
+	case opAND:
+		alu(x64.And)
+	case opSLT:
+		setcc(x64.CondL, false)
+	case opSLTU:
+		setcc(x64.CondB, false)
+	case opSLL:
+		shiftReg(x64.S64, x64.Shl)
+	case opSRL:
+		shiftReg(x64.S64, x64.Shr)
+	case opSRA:
+		shiftReg(x64.S64, x64.Sar)
+	case opADDIW:
+		if !sink {
+			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
+			a.AluImm(x64.S32, x64.Add, x64.R(x64.RAX), imm)
+			a.Movsxd(x64.RAX, x64.RAX)
+			e.setX(rd, x64.RAX)
+		}
+	case opSLLIW:
+		shiftImm(x64.S32, x64.Shl)
+	case opSRLIW:
+		shiftImm(x64.S32, x64.Shr)
+	case opSRAIW:
+		shiftImm(x64.S32, x64.Sar)
+	case opADDW:
+		aluW(x64.Add)
+	case opSUBW:
+		aluW(x64.Sub)
+	case opSLLW:
+		shiftReg(x64.S32, x64.Shl)
+	case opSRLW:
+		shiftReg(x64.S32, x64.Shr)
+	case opSRAW:
+		shiftReg(x64.S32, x64.Sar)
+	case opMUL:
+		if !sink {
+			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+			a.Imul2(x64.S64, x64.RAX, e.src(d.rs2))
+			e.setX(rd, x64.RAX)
+		}
+	case opMULW:
+		if !sink {
+			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
+			a.Imul2(x64.S32, x64.RAX, e.src(d.rs2))
+			a.Movsxd(x64.RAX, x64.RAX)
+			e.setX(rd, x64.RAX)
+		}
+	case opMULH, opMULHU, opMULHSU:
+		if !sink {
+			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+			switch d.op {
+			case opMULH:
+				a.Unary(x64.S64, x64.Imul, e.src(d.rs2))
+			case opMULHU:
+				a.Unary(x64.S64, x64.Mul, e.src(d.rs2))
+			default:
+				// mulhu, minus rs2 when rs1 is negative.
+				a.Unary(x64.S64, x64.Mul, e.src(d.rs2))
+				a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+				a.ShiftImm(x64.S64, x64.Sar, x64.RAX, 63)
+				a.Alu(x64.S64, x64.And, x64.RAX, e.src(d.rs2))
+				a.Alu(x64.S64, x64.Sub, x64.RDX, x64.R(x64.RAX))
+			}
+			e.setX(rd, x64.RDX)
+		}
+	case opDIV, opDIVU, opREM, opREMU, opDIVW, opDIVUW, opREMW, opREMUW:
+		if !sink {
+			e.div(d)
+		}
+	case opLB, opLH, opLW, opLD, opLBU, opLHU, opLWU:
+		e.load(d, pc)
+	case opSB, opSH, opSW, opSD:
+		e.store(d, pc)
+	case opFP:
+		switch d.fn &^ fpD {
+		case fpLoad:
+			e.fpLoad(d, pc)
+		case fpStore:
+			e.fpStore(d, pc)
+		default:
+			return false
+		}
+	case opFENCE:
+	case opBEQ:
+		branch(x64.CondE)
+	case opBNE:
+		branch(x64.CondNE)
+	case opBLT:
+		branch(x64.CondL)
+	case opBGE:
+		branch(x64.CondGE)
+	case opBLTU:
+		branch(x64.CondB)
+	case opBGEU:
+		branch(x64.CondAE)
+	case opJAL:
+		if !sink {
+			a.MovImm(x64.RAX, pc+uint64(d.len))
+			e.setX(rd, x64.RAX)
+		}
+		e.exitTo(pc+uint64(int64(imm)), uint64(e.n+1))
+		e.ended = true
+	case opJALR:
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		if imm != 0 {
+			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), imm)
+		}
+		a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -2)
+		if !sink {
+			a.MovImm(x64.RCX, pc+uint64(d.len))
+			e.setX(rd, x64.RCX)
+		}
+		e.exitReg(uint64(e.n + 1))
+		e.ended = true
+	default:
+		return false
+	}
+	return true
+}
+
+// div emits the M extension's divisions, with the results of the
+// unprivileged spec's table 7.1 for division by zero and overflow.
+func (e *emitter) div(d *dinst) {
+	a := &e.a
+	size := x64.S64
+	switch d.op {
+	case opDIVW, opDIVUW, opREMW, opREMUW:
+		size = x64.S32
+	}
+	signed := d.op == opDIV || d.op == opREM || d.op == opDIVW || d.op == opREMW
+	rem := d.op == opREM || d.op == opREMU || d.op == opREMW || d.op == opREMUW
+	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+	a.Test(size, x64.R(x64.RCX), x64.RCX)
+	jz := a.Jcc(x64.CondE)
+	var jm1 int
+	if signed {
+		// Divisor -1: the quotient is -dividend (wrapping for the most
+		// negative one, as the spec wants) and the remainder 0.
+		a.AluImm(size, x64.Cmp, x64.R(x64.RCX), -1)
+		jm1 = a.Jcc(x64.CondE)
+	}
+	if signed {
+		a.SignExtendAX(size)
+		a.Unary(size, x64.Idiv, x64.R(x64.RCX))
+	} else {
+		a.Alu(x64.S32, x64.Xor, x64.RDX, x64.R(x64.RDX))
+		a.Unary(size, x64.Div, x64.R(x64.RCX))
+	}
+	if rem {
+		a.Mov(x64.S64, x64.RAX, x64.RDX)
+	}
+	done := []int{a.Jmp()}
+	if signed {
+		a.Patch(jm1, a.Len())
+		if rem {
+			a.Alu(x64.S32, x64.Xor, x64.RAX, x64.R(x64.RAX))
+		} else {
+			a.Unary(size, x64.Neg, x64.R(x64.RAX))
+		}
+		done = append(done, a.Jmp())
+	}
+	// Divisor zero: quotient all ones, remainder the dividend.
+	a.Patch(jz, a.Len())
+	if !rem {
+		a.MovImm(x64.RAX, ^uint64(0))
+	}
+	for _, j := range done {
+		a.Patch(j, a.Len())
+	}
+	if size == x64.S32 {
+		a.Movsxd(x64.RAX, x64.RAX)
+	}
+	e.setX(d.rd, x64.RAX)
+}
+
+// tlbLookup emits the software TLB probe for an access of size bytes at
+// x[rs1]+imm: on a hit RAX holds the RAM offset; a miss (or a misaligned
+// address, folded into the tag compare as in run.go) jumps to the slow exit
+// of this instruction. It clobbers RCX, RDX and RSI.
+func (e *emitter) tlbLookup(d *dinst, pc uint64, size int, tlb int32) {
+	a := &e.a
+	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+	if d.imm != 0 {
+		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
+	}
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RCX, 12-4) // index*16 = (va>>12&255)<<4
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (tlbSize-1)<<4)
+	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, tlb))
+	a.Mov(x64.S64, x64.RSI, x64.RAX)
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), int32(^(0xfff &^ uint64(size-1))))
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 0))
+	e.slow = append(e.slow, slowExit{at: a.Jcc(x64.CondNE), pc: pc, k: e.n})
+	a.Alu(x64.S64, x64.Add, x64.RAX, x64.M(x64.RCX, 8))
+	a.Load(x64.S64, x64.RDX, x64.M(x64.RBX, offRAM))
+}
+
+func (e *emitter) load(d *dinst, pc uint64) {
+	a := &e.a
+	var size int
+	sx := true
+	switch d.op {
+	case opLB:
+		size = x64.S8
+	case opLBU:
+		size, sx = x64.S8, false
+	case opLH:
+		size = x64.S16
+	case opLHU:
+		size, sx = x64.S16, false
+	case opLW:
+		size = x64.S32
+	case opLWU:
+		size, sx = x64.S32, false
+	default:
+		size = x64.S64
+	}
+	e.tlbLookup(d, pc, size, offTLBR)
+	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
+	if sx {
+		a.LoadSX(size, x64.RAX, m)
+	} else {
+		a.Load(size, x64.RAX, m)
+	}
+	e.setX(d.rd, x64.RAX)
+}
+
+func (e *emitter) store(d *dinst, pc uint64) {
+	a := &e.a
+	size := 1 << (d.op - opSB) // opSB, opSH, opSW, opSD are in order
+	e.tlbLookup(d, pc, size, offTLBW)
+	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+	e.storeTail(size)
+}
+
+// storeTail stores RCX at RAM offset RAX (RDX: RAM) and breaks the hart's
+// reservation when the store hits its granule.
+func (e *emitter) storeTail(size int) {
+	a := &e.a
+	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), x64.RCX)
+	// A store into the reserved granule breaks the reservation.
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
+	j := a.Jcc(x64.CondNE)
+	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
+	a.Patch(j, a.Len())
+}
+
+func fr(i uint8) x64.Op { return x64.M(x64.RBX, offF+8*int32(i&31)) }
+
+// fpCheck sends the instruction to the interpreter (which raises the
+// illegal-instruction exception) while mstatus.FS is Off.
+func (e *emitter) fpCheck(pc uint64) {
+	a := &e.a
+	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offMstat))
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), mstatusFS)
+	e.slow = append(e.slow, slowExit{at: a.Jcc(x64.CondE), pc: pc, k: e.n})
+}
+
+// fpLoad is FLW and FLD: a single is NaN-boxed (upper 32 bits ones) and
+// the write makes FS Dirty, as setF32 and setF64 do.
+func (e *emitter) fpLoad(d *dinst, pc uint64) {
+	a := &e.a
+	e.fpCheck(pc)
+	size := x64.S32
+	if d.fn&fpD != 0 {
+		size = x64.S64
+	}
+	e.tlbLookup(d, pc, size, offTLBR)
+	a.Load(size, x64.RAX, x64.MI(x64.RDX, x64.RAX, 1, 0))
+	if size == x64.S32 {
+		a.MovImm(x64.RCX, 0xffffffff00000000)
+		a.Alu(x64.S64, x64.Or, x64.RAX, x64.R(x64.RCX))
+	}
+	a.Store(x64.S64, fr(d.rd), x64.RAX)
+	a.AluImm(x64.S64, x64.Or, x64.M(x64.RBX, offMstat), mstatusFS)
+}
+
+// fpStore is FSW and FSD.
+func (e *emitter) fpStore(d *dinst, pc uint64) {
+	a := &e.a
+	e.fpCheck(pc)
+	size := x64.S32
+	if d.fn&fpD != 0 {
+		size = x64.S64
+	}
+	e.tlbLookup(d, pc, size, offTLBW)
+	a.Load(x64.S64, x64.RCX, fr(d.rs2))
+	e.storeTail(size)
+}

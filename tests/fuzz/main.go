@@ -59,6 +59,9 @@ var faces = map[string]string{
 	"devices/virtio.FuzzVirtqueue":             "guest",
 	"devices/virtio.FuzzSoundControl":          "guest",
 	"devices/virtio.FuzzMMIORegisters":         "guest",
+	"devices/virtio.FuzzBlk":                   "guest",
+	"devices/virtio.FuzzLegacy":                "guest",
+	"devices/virtio.FuzzPCI":                   "guest",
 	"machine.FuzzGDBMemory":                    "guest",
 }
 

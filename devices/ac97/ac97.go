@@ -90,8 +90,9 @@ type Device struct {
 	ch      [3]channel
 	irq     bool
 
-	// Errors counts DMA faults (descriptor or buffer outside RAM, or bus
-	// mastering off): each sets FIFOE in the channel's SR and halts it.
+	// Errors counts DMA faults (descriptor or buffer outside RAM, bus
+	// mastering off, or a voice the audiodev refused): each sets FIFOE in
+	// the channel's SR and halts it.
 	Errors uint64
 }
 

@@ -240,6 +240,7 @@ type channel struct {
 	out       audio.Output
 	in        audio.Input
 	active    bool         // QEMU's voice "active": the engine is clocked
+	refused   error        // the backend refused the voice (voiceRefused)
 	pace      *audio.Pacer // the engine's clock, started with the voice
 	carry     [2]byte      // a sample that did not complete a frame
 	ncarry    int
@@ -365,7 +366,7 @@ func (c *channel) setActive(on bool) {
 		c.closeStream()
 		return
 	}
-	c.openStream()
+	c.openStream() // refused: the channel's first transfer faults (FIFOE)
 	pc := c.d.Pacing
 	if c.idx != PO {
 		pc.Lead = 0 // capture cannot run ahead of its source
@@ -378,9 +379,14 @@ func (c *channel) setActive(on bool) {
 // openStream opens the channel's stream on the backend at the voice's rate.
 // The stream stays at unity volume: the device applies the voice's volume
 // itself (voice.go).
-// Without a backend, or when it refuses, playback is consumed at the DAC
-// rate and discarded, and capture produces nothing.
+// Without a backend, playback is consumed at the DAC rate and discarded,
+// and capture produces nothing. When the backend refuses the voice (the
+// audiodev's voice limit, docs/limits.md) the channel is marked refused:
+// its next transfer, and every one after the guest resumes it, tries the
+// open again and, refused again, puts the channel in its FIFO error state
+// (voiceRefused).
 func (c *channel) openStream() {
+	c.refused = nil
 	if c.d.Backend == nil || !validRate(c.rate) {
 		return
 	}
@@ -397,7 +403,29 @@ func (c *channel) openStream() {
 	if err != nil {
 		c.d.tracef("%s: cannot open voice at %d Hz: %v", voiceNames[c.idx], c.rate, err)
 		c.out, c.in = nil, nil
+		c.refused = err
 	}
+}
+
+// voiceRefused is the channel's state while the backend refuses its voice,
+// checked before every transfer of a running channel: it retries the open
+// and, refused again, faults (FIFOE, DMA halted, no data moved), as the
+// 82801AA does when its FIFO cannot be serviced (datasheet 11.2.7, "FIFO
+// error"). A guest recovers as from any FIFO error: clear FIFOE and set
+// RPBM again (or reset the channel with CR.RR and restart it); the open is
+// tried again then. QEMU's AUD_open_out/in returns NULL (hw/audio/ac97.c
+// open_voice) and, since its DMA runs from the voice's callback, the
+// channel then never advances, with no status a guest can see.
+func (c *channel) voiceRefused() bool {
+	if c.refused == nil {
+		return false
+	}
+	c.openStream()
+	if c.refused == nil {
+		return false
+	}
+	c.fault("voice refused by the audiodev: %v", c.refused)
+	return true
 }
 
 func (c *channel) closeStream() {
@@ -410,6 +438,7 @@ func (c *channel) closeStream() {
 		c.in.Close()
 		c.in = nil
 	}
+	c.refused = nil
 }
 
 // sync transfers the frames due at time at (playback: plus Lead; see

@@ -18,7 +18,7 @@ const frameBytes = 4
 // transfer moves up to frames frames and returns how many frames' worth of
 // time it used (for pacing: a halted engine uses its whole budget).
 func (c *channel) transfer(frames int) int {
-	if c.sr&srDCH != 0 {
+	if c.sr&srDCH != 0 || c.voiceRefused() {
 		if c.idx == PO && c.cr&crRPBM != 0 {
 			c.underrunFill(frames)
 		}

@@ -126,8 +126,12 @@ func (st *pcmStream) request(code uint32, req []byte) uint32 {
 	case reqPCMPrepare:
 		st.state = statePrepared
 	case reqPCMStart:
-		if st.state != stateStarted {
-			st.start()
+		if st.state != stateStarted && !st.start() {
+			// The audiodev refused the voice (its voice limit,
+			// docs/limits.md): the request fails with IO_ERR
+			// (5.14.6.1) and the stream stays where it was, so the
+			// driver may START again or RELEASE.
+			return sndIOErr
 		}
 	case reqPCMStop:
 		if st.state == stateStarted {
@@ -174,10 +178,13 @@ func (st *pcmStream) setParams(req []byte) uint32 {
 
 // start opens the voice and starts the pacing clock, as an AC97 channel
 // does when its DMA starts: the backend's sink and source are anchored at
-// the same moment as the stream.
-func (st *pcmStream) start() {
+// the same moment as the stream. It reports false, changing nothing, if
+// the backend refuses the voice.
+func (st *pcmStream) start() bool {
+	if !st.open() {
+		return false
+	}
 	st.state = stateStarted
-	st.open()
 	pc := st.s.Pacing
 	if st.dir == dirInput {
 		pc.Lead = 0 // capture cannot run ahead of its source
@@ -185,6 +192,7 @@ func (st *pcmStream) start() {
 	now := st.s.clk.Now()
 	st.pace.Start(now, st.spec.Freq, pc)
 	st.sync(now)
+	return true
 }
 
 // stop closes the voice (buffered output still plays) and stops the clock.
@@ -202,10 +210,11 @@ func (st *pcmStream) stop() {
 	}
 }
 
-func (st *pcmStream) open() {
+// open opens the stream's voice; false if the backend refused it.
+func (st *pcmStream) open() bool {
 	be := st.s.Backend
 	if be == nil {
-		return
+		return true
 	}
 	var err error
 	if st.dir == dirOutput {
@@ -226,7 +235,9 @@ func (st *pcmStream) open() {
 	}
 	if err != nil {
 		st.s.tracef("stream %d: cannot open voice %v: %v", st.id, st.spec, err)
+		return false
 	}
+	return true
 }
 
 // sync moves the data due at time at: the stream's clock (audio.Pacer)

@@ -133,19 +133,23 @@ func (c *consumer) idle(now int64) {
 	}
 }
 
-// attach opens the voice for spec and starts pacing at now.
-func (c *consumer) attach(now int64, spec audio.Spec) {
+// attach opens the voice for spec and starts pacing at now. If the
+// backend refuses the voice (the audiodev's voice limit, docs/limits.md)
+// it returns the error and changes nothing: the caller decides what the
+// guest sees.
+func (c *consumer) attach(now int64, spec audio.Spec) error {
 	if c.Backend != nil {
 		out, err := c.Backend.OpenOutput(VoiceName, spec)
 		if err != nil {
 			c.tracef("cannot open voice %v: %v", spec, err)
-		} else {
-			out.SetActive(true)
-			c.out = out
+			return err
 		}
+		out.SetActive(true)
+		c.out = out
 	}
 	c.timer.Stop()
 	c.pace.Start(now, spec.Freq, c.Pacing)
+	return nil
 }
 
 // stop closes the voice (what it holds still plays) and the pacer.

@@ -74,7 +74,11 @@ func (p *Player) look(now int64) {
 	}
 	p.hdr, p.read = h, read
 	copy(p.format[:], p.mem.b[OffRate:formatEnd])
-	p.attach(now, h.Spec)
+	if err := p.attach(now, h.Spec); err != nil {
+		// Broken until the producer restarts, like a malformed ring.
+		p.broken(&RingError{ReasonVoice, err.Error()})
+		return
+	}
 	p.setState(RingPlaying, ReasonNone)
 	p.tracef("playing %v, %d-byte ring at %#x, epoch %d, read index %d", h.Spec, h.Capacity, h.DataOffset, h.Epoch, read)
 	p.play(now)

@@ -120,6 +120,7 @@ const (
 	ReasonCapacity
 	ReasonIndex         // write - read > capacity
 	ReasonFormatChanged // format fields changed while active
+	ReasonVoice         // the audiodev refused the ring's voice (its voice limit)
 )
 
 var reasonText = [...]string{
@@ -133,6 +134,7 @@ var reasonText = [...]string{
 	ReasonCapacity:      "capacity not a power of two or outside the memory",
 	ReasonIndex:         "write index more than capacity ahead of read index",
 	ReasonFormatChanged: "format changed while active",
+	ReasonVoice:         "the audiodev refused the voice (too many voices open)",
 }
 
 func (r Reason) String() string {

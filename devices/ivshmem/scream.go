@@ -158,7 +158,13 @@ func (p *ScreamPlayer) look(now int64) {
 	p.hdr = h
 	copy(p.raw[:], p.mem.b[scrOffset:screamHeaderSize])
 	p.read, p.pos = h.WriteIdx, h.ChunkSize // the chunk at write_idx is old: start after it
-	p.attach(now, h.Spec)
+	if err := p.attach(now, h.Spec); err != nil {
+		// Scream's layout has no status for the consumer (gemu never
+		// writes it): count an error and keep looking, as for a header
+		// that cannot be played; the next look tries the voice again.
+		p.Errors++
+		return
+	}
 	p.tracef("playing %v, %d chunks of %d bytes at %#x, from chunk %d", h.Spec, h.MaxChunks, h.ChunkSize, h.Offset, h.WriteIdx)
 }
 

@@ -410,7 +410,7 @@ func (c *channel) openStream() {
 // voiceRefused is the channel's state while the backend refuses its voice,
 // checked before every transfer of a running channel: it retries the open
 // and, refused again, faults (FIFOE, DMA halted, no data moved), as the
-// 82801AA does when its FIFO cannot be serviced (datasheet 11.2.7, "FIFO
+// 82801AA does when its FIFO cannot be serviced (datasheet 11.2, x_SR bit 4 "FIFO
 // error"). A guest recovers as from any FIFO error: clear FIFOE and set
 // RPBM again (or reset the channel with CR.RR and restart it); the open is
 // tried again then. QEMU's AUD_open_out/in returns NULL (hw/audio/ac97.c

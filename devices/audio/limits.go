@@ -11,9 +11,9 @@ import (
 // and per-pull work; reaching one prints a rate-limited line on the
 // audiodev's log (at most one per limitLogEvery, counting the rest) and
 // refuses the request: NewOutput/NewInput return an error, which every
-// device model treats as an open that failed (traced; that stream's
-// frames are then moved at its rate and discarded, as without an
-// audiodev).
+// device model turns into an error state its guest sees (AC97: FIFOE;
+// virtio-sound: START fails with IO_ERR; ivshmem ring: broken, reason
+// ReasonVoice), docs/limits.md.
 const (
 	// MaxVoices is the number of voices (playback and capture, including
 	// removed outputs whose frames still play) open at once. A voice that

@@ -47,6 +47,7 @@ var faces = map[string]string{
 	"cpu.FuzzStep": "guest",
 	"devices/ac97.FuzzRegistersAndDescriptors": "guest",
 	"devices/audio.FuzzMixer":                  "guest",
+	"devices/audio.FuzzVoiceStorm":             "guest",
 	"devices/clint.FuzzMMIO":                   "guest",
 	"devices/ivshmem.FuzzParseHeader":          "guest",
 	"devices/ivshmem.FuzzParseScreamHeader":    "guest",

@@ -105,14 +105,15 @@ func main() {
 	}
 }
 
-// demoConfig is cmd/gemu's demo (cmd/gemu/demo.go) on a none audiodev.
+// demoConfig is cmd/gemu's demo (cmd/gemu/demo.go: the demo's own
+// globals, objects and devices) on a none audiodev.
 func demoConfig(*counters) (machine.Config, func(*machine.Machine, *bytes.Buffer), error) {
 	cfg := machine.Config{
 		BIOS: "none", Kernel: "(demo)", KernelData: guests.Demo,
-		Audiodevs: qemuopt.MustParseFlag("-audiodev", "none,id=demo,stats=on"),
-		Objects:   qemuopt.MustParseFlag("-object", "memory-backend-ram,id=demo-shm,size=1M"),
-		Devices: qemuopt.MustParseFlag("-device", "AC97,audiodev=demo",
-			"virtio-sound-device,audiodev=demo", "ivshmem-plain,memdev=demo-shm,audiodev=demo"),
+		Audiodevs: qemuopt.MustParseFlag("-audiodev", "none,id="+guests.DemoAudiodev+",stats=on"),
+		Globals:   qemuopt.MustParseFlag("-global", guests.DemoGlobals...),
+		Objects:   qemuopt.MustParseFlag("-object", guests.DemoObjects...),
+		Devices:   qemuopt.MustParseFlag("-device", guests.DemoDevices...),
 	}
 	return cfg, nil, nil
 }

@@ -163,6 +163,48 @@ func busyCPU() (time.Duration, error) {
 	return time.Duration(busy) * time.Second / 100, nil // USER_HZ
 }
 
+// OtherCPU samples, over d, the CPU time that processes other than this
+// one use, in cores on average (/proc/stat's busy time less this
+// process's own user and system time). Unlike the load average, which
+// decays over minutes, it says whether the machine is busy now.
+func OtherCPU(d time.Duration) (float64, error) {
+	var self0, self1 unix.Rusage
+	b0, err := busyCPU()
+	if err != nil {
+		return 0, err
+	}
+	unix.Getrusage(unix.RUSAGE_SELF, &self0)
+	start := time.Now()
+	time.Sleep(d)
+	b1, err := busyCPU()
+	if err != nil {
+		return 0, err
+	}
+	unix.Getrusage(unix.RUSAGE_SELF, &self1)
+	ours := time.Duration(self1.Utime.Nano() + self1.Stime.Nano() - self0.Utime.Nano() - self0.Stime.Nano())
+	return max(0, (b1-b0-ours).Seconds()/time.Since(start).Seconds()), nil
+}
+
+// IdleCPU is the most CPU other processes may use (cores, OtherCPU) for a
+// run to count as on an idle machine.
+const IdleCPU = 0.25
+
+// Settle waits until OtherCPU, sampled over 2 s at a time, is at most
+// IdleCPU, or until limit has passed. It returns the last sample and
+// whether the machine settled.
+func Settle(limit time.Duration) (float64, bool, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := OtherCPU(2 * time.Second)
+		if err != nil || c <= IdleCPU {
+			return c, err == nil, err
+		}
+		if time.Now().After(deadline) {
+			return c, false, nil
+		}
+	}
+}
+
 // eof reports whether the pipe is empty and its writer gone.
 func eof(fd int) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}

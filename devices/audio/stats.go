@@ -28,6 +28,11 @@ type Stats struct {
 	// the consumer read it (sampled; zero LatencyN means no sample).
 	LatencyMin, LatencyAvg, LatencyMax time.Duration
 	LatencyN                           uint64
+
+	// FirstWrite is when the voice's first frame was written (the
+	// guest's first DMA that delivered audio), as MonoNow: host
+	// CLOCK_MONOTONIC ns on Linux; 0 if nothing was written.
+	FirstWrite int64
 }
 
 // Stats returns the stream's counters. It may be called from any goroutine;
@@ -49,6 +54,7 @@ func (s *Stream) Stats() Stats {
 		FillMax:        s.fillMax.Load(),
 		LatencyMax:     time.Duration(s.latMax.Load()),
 		LatencyN:       s.latN.Load(),
+		FirstWrite:     s.firstWrite.Load(),
 	}
 	if st.Pulls > 0 {
 		st.FillMin = s.fillMin.Load()
@@ -108,6 +114,9 @@ func mergeStats(a, b Stats) Stats {
 		m.LatencyAvg = time.Duration((float64(a.LatencyAvg)*float64(a.LatencyN) + float64(b.LatencyAvg)*float64(b.LatencyN)) / float64(m.LatencyN))
 	}
 	m.LatencyMax = max(a.LatencyMax, b.LatencyMax)
+	if a.FirstWrite != 0 && (b.FirstWrite == 0 || a.FirstWrite < b.FirstWrite) {
+		m.FirstWrite = a.FirstWrite
+	}
 	return m
 }
 
@@ -133,19 +142,19 @@ func mergeTimelines(a, b Timeline) Timeline {
 }
 
 // csvHeader is the column list of WriteCSV.
-const csvHeader = "name,freq,format,channels,capacity,produced,consumed,writes,pulls,underrun_events,underrun_frames,overrun_events,overrun_frames,fill_min,fill_avg,fill_max,latency_min_us,latency_avg_us,latency_max_us\n"
+const csvHeader = "name,freq,format,channels,capacity,produced,consumed,writes,pulls,underrun_events,underrun_frames,overrun_events,overrun_frames,fill_min,fill_avg,fill_max,latency_min_us,latency_avg_us,latency_max_us,first_write_ns\n"
 
 // WriteCSV writes one header line and one line per stream.
 func WriteCSV(w io.Writer, all []Stats) error {
 	var b strings.Builder
 	b.WriteString(csvHeader)
 	for _, st := range all {
-		fmt.Fprintf(&b, "%s,%d,%v,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.2f,%d,%d,%d,%d\n",
+		fmt.Fprintf(&b, "%s,%d,%v,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.2f,%d,%d,%d,%d,%d\n",
 			csvField(st.Name), st.Spec.Freq, st.Spec.Format, st.Spec.Channels, st.Capacity,
 			st.Produced, st.Consumed, st.Writes, st.Pulls,
 			st.UnderrunEvents, st.UnderrunFrames, st.OverrunEvents, st.OverrunFrames,
 			st.FillMin, st.FillAvg, st.FillMax,
-			st.LatencyMin.Microseconds(), st.LatencyAvg.Microseconds(), st.LatencyMax.Microseconds())
+			st.LatencyMin.Microseconds(), st.LatencyAvg.Microseconds(), st.LatencyMax.Microseconds(), st.FirstWrite)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

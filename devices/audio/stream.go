@@ -55,6 +55,7 @@ type Stream struct {
 	overrunEvents atomic.Uint64
 	overrunFrames atomic.Uint64
 	writes        atomic.Uint64
+	firstWrite    atomic.Int64 // MonoNow of the first frame accepted; 0: none yet
 
 	// Latency marks: the producer records (end frame, time) at each Write;
 	// the consumer, once it has read past a mark's end frame, records how
@@ -117,6 +118,15 @@ var hostEpoch = time.Now()
 // hostNow is the host's monotonic time in ns (no allocation).
 func hostNow() int64 { return int64(time.Since(hostEpoch)) }
 
+// monoOffset makes hostNow absolute: CLOCK_MONOTONIC at hostEpoch where
+// the system has it (mono_linux.go), else 0.
+var monoOffset int64
+
+// MonoNow is the host's CLOCK_MONOTONIC in ns on Linux (elsewhere the time
+// since this package started): a time other processes can compare with,
+// as tests/realtime does with Stats.FirstWrite.
+func MonoNow() int64 { return monoOffset + hostNow() }
+
 const unityVol = uint64(0x3f800000)<<32 | 0x3f800000 // float32(1) twice
 
 // Spec returns the stream's format.
@@ -164,6 +174,9 @@ func (s *Stream) Write(p []byte) int {
 		copy(s.ring, p[c:k*s.fb])
 		s.w.Store(w + uint64(k))
 		s.produced.Add(uint64(k))
+		if w == 0 && s.firstWrite.Load() == 0 {
+			s.firstWrite.Store(MonoNow())
+		}
 		s.mark(w + uint64(k))
 		if !s.active.Load() {
 			s.active.Store(true)

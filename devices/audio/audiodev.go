@@ -251,7 +251,7 @@ func (a *Audiodev) startSession() {
 		return
 	}
 	a.idle.Store(false)
-	a.gate.Store(hostNow() + int64(maxGate))
+	a.gate.Store(a.now() + int64(maxGate))
 	a.gateTimer.Set(a.clk.Now() + int64(StartWindow))
 }
 
@@ -284,7 +284,10 @@ func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
 	if n == 0 {
 		return 0
 	}
-	now := hostNow()
+	now := a.now() // hostNow
+	if gap := a.hq.pull(now); gap > 0 {
+		a.sink.pause(gap)
+	}
 	if g := a.gate.Load(); g != 0 {
 		if now < g {
 			return 0
@@ -341,6 +344,17 @@ func (a *Audiodev) hostRead(m *Mixer, p []byte) int {
 // which the truth cannot exceed. After silence it is re-anchored at 0
 // (the host was empty), so clock drift between host and sound card cannot
 // accumulate.
+//
+// The estimate assumes the host consumes at its rate all the time. That
+// fails when nothing ran for a while: the process was stopped (SIGSTOP, a
+// debugger, a frozen container or VM) or the host output stopped asking.
+// Then the host time since the last pull would all count as silence (a
+// 116 s stop gives 5.6M frames at 48 kHz, the size of the one unexplained
+// "(host sink)" figure a tests/realtime run reported), although whether
+// the card played anything meanwhile is not known. So a gap of more than pauseGap between pulls (oto pulls at
+// least every millisecond while it plays, or every ALSA period) is a
+// pause of the sink, counted as such, and the estimate starts again from
+// the most the host can hold, so what follows is not over-counted either.
 type hostQueue struct {
 	rate   int64
 	limit  int64 // frames the host can hold
@@ -349,6 +363,26 @@ type hostQueue struct {
 	t0     int64 // anchor (host ns)
 	given  int64 // frames handed over since t0
 	primed bool
+	last   int64 // host ns of the previous pull; 0: none yet
+}
+
+// pauseGap is the longest time between two pulls of a session that is
+// still counted as the host playing (silence, if it ran dry); a longer gap
+// is a pause (hostQueue).
+const pauseGap = time.Second
+
+// pull records a pull at now and returns the gap since the previous one
+// if it was a pause (0 otherwise); after a pause the estimate is
+// re-anchored at the most the host can hold.
+func (h *hostQueue) pull(now int64) (pause int64) {
+	last := h.last
+	h.last = now
+	if !h.primed || last == 0 || now-last <= int64(pauseGap) {
+		return 0
+	}
+	h.reset(now)
+	h.given, h.over = h.limit, h.limit
+	return now - last
 }
 
 func (h *hostQueue) elapsed(now int64) int64 {
@@ -392,8 +426,14 @@ func (h *hostQueue) gave(now int64, k int) (q, silence int64) {
 type sinkRecord struct {
 	events, frames, pulls     atomic.Uint64
 	fillMin, fillMax, fillSum atomic.Uint64
+	pauses, paused            atomic.Uint64 // gaps between pulls over pauseGap; their total ns
 	starving                  bool
 	hist                      history
+}
+
+func (r *sinkRecord) pause(gap int64) {
+	r.pauses.Add(1)
+	r.paused.Add(uint64(gap))
 }
 
 func (r *sinkRecord) note(now, q, silence int64) {
@@ -425,7 +465,7 @@ func (a *Audiodev) sinkStats() (Stats, Timeline) {
 	r := a.sink
 	st := Stats{Name: SinkName, Spec: a.out, Capacity: int(a.hq.limit),
 		Pulls: r.pulls.Load(), UnderrunEvents: r.events.Load(), UnderrunFrames: r.frames.Load(),
-		FillMax: r.fillMax.Load()}
+		FillMax: r.fillMax.Load(), Pauses: r.pauses.Load(), Paused: time.Duration(r.paused.Load())}
 	if st.Pulls > 0 {
 		st.FillMin = r.fillMin.Load()
 		st.FillAvg = float64(r.fillSum.Load()) / float64(st.Pulls)

@@ -280,3 +280,59 @@ func TestHostReopenConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestHostPauseNotSilence (issue 15): when the host stops pulling for a
+// long while in a session (gemu stopped with SIGSTOP or under a debugger,
+// a frozen container), the time is a pause of the sink, not silence it
+// played: before, a two-minute gap came out as 5.6M frames of "(host
+// sink)" silence. Silence around it is still counted, never more than the
+// host could have played.
+func TestHostPauseNotSilence(t *testing.T) {
+	a, f, v, _ := openFakeHost(t, "fakehost5")
+	var now int64 = 1e9
+	a.now = func() int64 { return now }
+	st, err := a.NewOutput("pcm", s16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.advance(int64(StartWindow))
+	p := make([]byte, 4*480)
+	pull := func(ms int64) {
+		for range ms {
+			st.Write(randomPCMSeed(s16, 48, uint64(now)))
+			f.read(p)
+			now += 1e6
+		}
+	}
+	pull(100) // 100 ms of steady playing, a pull every ms
+	sinkLine := func() Stats {
+		sts, _ := a.Stats()
+		return sts[len(sts)-1]
+	}
+	if sk := sinkLine(); sk.UnderrunFrames != 0 || sk.Pauses != 0 {
+		t.Fatalf("steady playing: %v", sk)
+	}
+	now += 116 * 1e9 // the process stopped for 116 s
+	pull(100)
+	sk := sinkLine()
+	if sk.Pauses != 1 || sk.Paused < 116*time.Second || sk.Paused > 117*time.Second {
+		t.Errorf("pauses %d (%v), want one of 116 s", sk.Pauses, sk.Paused)
+	}
+	if sk.UnderrunFrames > 48000*50/1000 {
+		t.Errorf("%d frames of sink silence around a pause (%v)", sk.UnderrunFrames, sk)
+	}
+	if s := st.Stats(); s.UnderrunFrames > 48000*50/1000 {
+		t.Errorf("the voice counted %d frames of underrun for the pause", s.UnderrunFrames)
+	}
+	// The host then really runs dry for 300 ms (pulls continue, nothing
+	// to give): that is silence, counted.
+	for range 300 {
+		f.read(p)
+		now += 1e6
+	}
+	pull(10)
+	if sk := sinkLine(); sk.UnderrunFrames < 48000*250/1000 || sk.Pauses != 1 {
+		t.Errorf("300 ms dry: %d frames of sink silence, %d pauses", sk.UnderrunFrames, sk.Pauses)
+	}
+	a.Close()
+}

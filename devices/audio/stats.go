@@ -29,6 +29,13 @@ type Stats struct {
 	LatencyMin, LatencyAvg, LatencyMax time.Duration
 	LatencyN                           uint64
 
+	// Pauses counts times a real-time sink's host stopped pulling for
+	// more than a second in a session (the process was stopped, or the
+	// host output stalled), Paused their total time; that time is not
+	// counted as underrun frames (hostQueue in audiodev.go).
+	Pauses uint64
+	Paused time.Duration
+
 	// FirstWrite is when the voice's first frame was written (the
 	// guest's first DMA that delivered audio), as MonoNow: host
 	// CLOCK_MONOTONIC ns on Linux; 0 if nothing was written.
@@ -75,11 +82,15 @@ func (st Stats) String() string {
 		}
 		return frames * 1000 / float64(st.Spec.Freq)
 	}
-	return fmt.Sprintf("%s [%v, ring %d]: produced %d consumed %d, underruns %d (%d frames), overruns %d (%d frames), fill min/avg/max %d/%.0f/%d frames (%.1f/%.1f/%.1f ms), latency min/avg/max %v/%v/%v",
+	pauses := ""
+	if st.Pauses > 0 {
+		pauses = fmt.Sprintf(", paused %d times (%v)", st.Pauses, st.Paused.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("%s [%v, ring %d]: produced %d consumed %d, underruns %d (%d frames), overruns %d (%d frames), fill min/avg/max %d/%.0f/%d frames (%.1f/%.1f/%.1f ms), latency min/avg/max %v/%v/%v%s",
 		st.Name, st.Spec, st.Capacity, st.Produced, st.Consumed,
 		st.UnderrunEvents, st.UnderrunFrames, st.OverrunEvents, st.OverrunFrames,
 		st.FillMin, st.FillAvg, st.FillMax, ms(float64(st.FillMin)), ms(st.FillAvg), ms(float64(st.FillMax)),
-		st.LatencyMin.Round(time.Microsecond), st.LatencyAvg.Round(time.Microsecond), st.LatencyMax.Round(time.Microsecond))
+		st.LatencyMin.Round(time.Microsecond), st.LatencyAvg.Round(time.Microsecond), st.LatencyMax.Round(time.Microsecond), pauses)
 }
 
 // mergeStats combines the statistics of two voices with the same name

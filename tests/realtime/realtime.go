@@ -11,7 +11,8 @@
 // drained stream is decomposed (Decompose) against the per-voice files of
 // a deterministic (-icount) run of the same guest: for every voice, where
 // it started, every run of silence inside it, and whether its end came out;
-// plus the latency from the guest's "playing" line to the first sound.
+// plus the latency from the guest's first DMA (gemu's stats.csv) to the
+// first sound written by the file plugin, without the pipe's buffering.
 //
 // The table of every combination: go run ./tests/realtime/cmd/rttable.
 // TestDemoRealtime is its short CI form.
@@ -20,6 +21,7 @@ package realtime
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"gemu/guests"
@@ -28,6 +30,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,11 +119,18 @@ type Config struct {
 type Result struct {
 	Config
 	Decomposition
-	// Latency is from the guest's "playing" line (its three starts are
-	// right before it) to the first sound entering the pipe, the point
-	// where a sound card's buffer would take it: the pipe's own buffering
-	// is not counted. LatencyDrained counts it (the first sound drained).
+	// Latency is from the guest's first DMA (the earliest first frame
+	// written into any voice, gemu's stats.csv first_write_ns, host
+	// CLOCK_MONOTONIC) to the first sound entering the pipe, i.e. being
+	// written by ALSA's file plugin, the point where a sound card's buffer
+	// takes it: the pipe's own buffering (up to a page, 21 ms) is not
+	// counted. LatencyDrained is to the first sound drained by the DAC
+	// thread, the pipe included. FromConsole is set when gemu wrote no
+	// first_write_ns and both were measured from the guest's "playing"
+	// console line instead (later than the first DMA by the console's
+	// path, so shorter).
 	Latency, LatencyDrained time.Duration
+	FromConsole             bool
 	// Stalls counts times the drain thread itself ran more than a period
 	// late (the harness starved of CPU: the run's dropouts may be the
 	// harness's).
@@ -353,8 +363,9 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		}
 	}()
 
-	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on",
-		Rate, cfg.Buffer.Microseconds())}, demoDevices...)
+	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
+	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s",
+		Rate, cfg.Buffer.Microseconds(), statsCSV)}, demoDevices...)
 	cmd := exec.Command(cfg.Gemu, args...)
 	cmd.Env = append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir)
 	cmd.ExtraFiles = []*os.File{wf}
@@ -366,6 +377,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	begin := time.Now()
+	begin0 := monoNow() // begin on CLOCK_MONOTONIC, gemu's first_write_ns clock
 	busy0, _ := busyCPU()
 	var self0 unix.Rusage
 	unix.Getrusage(unix.RUSAGE_SELF, &self0)
@@ -417,19 +429,74 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if d.FirstSound >= 0 && !playing.IsZero() {
+	// The start: the guest's first DMA, as a time of this process.
+	start := playing
+	if fw, err := firstWrite(statsCSV); err == nil && fw != 0 && begin0 != 0 {
+		start = begin.Add(time.Duration(fw - begin0))
+	} else {
+		res.FromConsole = true
+	}
+	if d.FirstSound >= 0 && !start.IsZero() {
 		off := int64(d.FirstSound) * frameBytes
 		i := sort.Search(len(chunks), func(i int) bool { return chunks[i].off > off }) - 1
 		if i >= 0 {
 			c := chunks[i]
 			k := off - c.off // bytes ahead of it in its chunk
-			res.LatencyDrained = c.at.Add(time.Duration(k * int64(time.Second) / byteRate)).Sub(playing)
+			res.LatencyDrained = c.at.Add(time.Duration(k * int64(time.Second) / byteRate)).Sub(start)
 			// It entered the pipe when the bytes written after it had not
 			// been: (fill - k) bytes ago, at the drain rate.
-			res.Latency = c.at.Add(-time.Duration((int64(c.fill) - k) * int64(time.Second) / byteRate)).Sub(playing)
+			res.Latency = c.at.Add(-time.Duration((int64(c.fill) - k) * int64(time.Second) / byteRate)).Sub(start)
 		}
 	}
 	return res, nil
+}
+
+// monoNow is CLOCK_MONOTONIC in ns (0 if unavailable).
+func monoNow() int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return 0
+	}
+	return ts.Nano()
+}
+
+// firstWrite reads gemu's stats.csv and returns the earliest
+// first_write_ns of its voices (the host sink's line excluded).
+func firstWrite(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		return 0, err
+	}
+	if len(recs) == 0 {
+		return 0, fmt.Errorf("%s: empty", path)
+	}
+	col := -1
+	for i, h := range recs[0] {
+		if h == "first_write_ns" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return 0, fmt.Errorf("%s: no first_write_ns column", path)
+	}
+	var first int64
+	for _, r := range recs[1:] {
+		if len(r) <= col || r[0] == audio.SinkName {
+			continue
+		}
+		v, err := strconv.ParseInt(r[col], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %v", path, err)
+		}
+		if v != 0 && (first == 0 || v < first) {
+			first = v
+		}
+	}
+	return first, nil
 }
 
 // statsOf returns the stats=on lines of gemu's stderr.
@@ -479,16 +546,20 @@ func (r Result) Row() string {
 		sil = append(sil, fmt.Sprintf("%.1f", ms(v.Silence)))
 		miss = append(miss, fmt.Sprint(v.Missing))
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
+	mark := " "
+	if r.FromConsole {
+		mark = "*" // measured from the console line, not the first DMA
+	}
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
-		ms(r.Skew), r.Latency.Seconds()*1000, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
+		ms(r.Skew), r.Latency.Seconds()*1000, mark, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
 		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, r.Wall.Seconds())
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat   lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
-		"                  | (voices: %s)\n", strings.Join(names, ", "))
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
+		"                  | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
 }
 
 func ms(frames int) float64 { return float64(frames) * 1000 / Rate }

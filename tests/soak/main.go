@@ -288,6 +288,13 @@ func report(guest string, ss []sample) {
 	last := ss[len(ss)-1]
 	fmt.Printf("soak: %s: %d runs in %v; RSS %.1f MiB at the end, slope %+.2f MiB/min; heap slope %+.2f MiB/min; goroutines %d..%d; underruns %d events, %d frames\n",
 		guest, last.runs, last.t.Round(time.Second), mib(last.rss), slope(xs, rs), slope(xs, hs), gmin, gmax, last.underEv, last.underFr)
+	// A guest that takes more than the first minute to settle (Linux
+	// booting on a loaded host) tilts the whole-run slope; a leak keeps
+	// its slope in the second half too.
+	if h := len(xs) / 2; len(xs)-h >= 3 {
+		fmt.Printf("soak: %s: second half (from %.1f min): RSS slope %+.2f MiB/min, heap slope %+.2f MiB/min\n",
+			guest, xs[h], slope(xs[h:], rs[h:]), slope(xs[h:], hs[h:]))
+	}
 }
 
 // slope is the least-squares slope of y over x (0 with fewer than 2 points).

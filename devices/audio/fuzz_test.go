@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -44,7 +45,7 @@ func FuzzMixer(f *testing.F) {
 
 // FuzzVoiceStorm drives an audiodev the way guests can (issue 10's voice
 // reopen storms): any sequence of voice opens and reopens with any spec,
-// closes, writes, floods of distinct voices up to and past MaxVoices, and
+// closes, writes, floods of voices up to and past MaxVoices, and
 // sink pulls (virtual time), then closes it. Checked after every step and
 // at the end:
 //
@@ -86,9 +87,8 @@ func FuzzVoiceStorm(f *testing.F) {
 		}
 		var (
 			churn [4]*Stream // reopened, closed and written at will
-			fill  []*Stream  // distinct voices, to reach the limit
+			fill  []*Stream  // voices of one name, to reach the limit
 			keeps []*keep    // opened once, never closed: checked at the end
-			nfill int
 			seq   byte
 			used  = map[string]bool{}
 		)
@@ -157,10 +157,11 @@ func FuzzVoiceStorm(f *testing.F) {
 				if s := open(name, sp); s != nil {
 					keeps = append(keeps, &keep{s: s, name: name, recorded: files < MaxStreamFiles})
 				}
-			case 5: // a flood of distinct voices
+			case 5: // a flood of voices (other devices), to reach the limit
+				// One name and the output's spec: cheap to open (no
+				// resampler, one per-stream file), so inputs stay fast.
 				for range int(arg % 80) {
-					nfill++
-					if s := open(fmt.Sprintf("fill%d", nfill%200), specs[nfill%len(specs)]); s != nil {
+					if s := open("fill", specs[0]); s != nil {
 						fill = append(fill, s)
 					}
 				}
@@ -171,7 +172,7 @@ func FuzzVoiceStorm(f *testing.F) {
 			perName := map[string]int{}
 			for _, s := range a.mix.Streams() {
 				perName[s.name]++
-				if perName[s.name] > 2 {
+				if strings.HasPrefix(s.name, "churn") && perName[s.name] > 2 {
 					t.Fatalf("op %d: %d voices named %s in the mix", i/2, perName[s.name], s.name)
 				}
 			}

@@ -83,21 +83,44 @@ func FuzzVirtqueue(f *testing.F) {
 // the four codes, malformed requests get BAD_MSG, and the stream states
 // stay in the lifecycle.
 func FuzzSoundControl(f *testing.F) {
-	sep := []byte{0xff, 0xfe}
+	for _, seed := range soundControlSeeds() {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { soundControl(t, data) })
+}
+
+var (
+	soundControlSep = []byte{0xff, 0xfe}
+	soundControlIn  = pattern(4000, 3) // capture data, only read
+)
+
+// soundControlSeeds are FuzzSoundControl's seed inputs.
+func soundControlSeeds() [][]byte {
 	join := func(msgs ...[]byte) []byte {
 		var b []byte
 		for _, m := range msgs {
-			b = append(append(b, m...), sep...)
+			b = append(append(b, m...), soundControlSep...)
 		}
 		return b
 	}
-	f.Add(join(le(reqPCMInfo, 0, 2, 32), params(0, 8192, 2048, 2, 5, 7), pcmReq(reqPCMPrepare, 0), pcmReq(reqPCMStart, 0)))
-	f.Add(join(params(1, 4000, 400, 1, 4, 1), pcmReq(reqPCMPrepare, 1), pcmReq(reqPCMStart, 1), pcmReq(reqPCMStop, 1), pcmReq(reqPCMRelease, 1)))
-	f.Add(join(le(reqJackInfo, 0, 0, 24), le(reqChmapInfo, 0, 1, 24), []byte{1}, le(reqPCMStop, 9)))
-	f.Add(join(le(reqCtlInfo, 0, 4, 96), le(reqCtlRead, 2), append(le(reqCtlWrite, 2, 15, 31), make([]byte, 504)...), le(reqCtlTLVRead, 0), le(reqCtlEnumItems, 1), le(reqJackRemap, 1, 0, 0)))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newRig(t)
-		r.be.inData = pattern(4000, 3)
+	return [][]byte{
+		join(le(reqPCMInfo, 0, 2, 32), params(0, 8192, 2048, 2, 5, 7), pcmReq(reqPCMPrepare, 0), pcmReq(reqPCMStart, 0)),
+		join(params(1, 4000, 400, 1, 4, 1), pcmReq(reqPCMPrepare, 1), pcmReq(reqPCMStart, 1), pcmReq(reqPCMStop, 1), pcmReq(reqPCMRelease, 1)),
+		join(le(reqJackInfo, 0, 0, 24), le(reqChmapInfo, 0, 1, 24), []byte{1}, le(reqPCMStop, 9)),
+		join(le(reqCtlInfo, 0, 4, 96), le(reqCtlRead, 2), append(le(reqCtlWrite, 2, 15, 31), make([]byte, 504)...), le(reqCtlTLVRead, 0), le(reqCtlEnumItems, 1), le(reqJackRemap, 1, 0, 0)),
+	}
+}
+
+// soundControl is FuzzSoundControl's body.
+func soundControl(t testing.TB, data []byte) {
+	sep := soundControlSep
+	{
+		// RAM for the four queues of 64 (7 KiB) and, per message (at
+		// most 40), the request, a response of up to 1 KiB and a tx and an
+		// rx buffer (1.5 KiB), all 16-byte aligned.
+		r := newRigRAM(t, (0x1000+0x2000+40*0x600+uint64(len(data))+0xfff)&^0xfff)
+		r.heap = ramBase + 0x1000
+		r.be.inData = soundControlIn
 		if len(data) > 0 && data[0]&1 == 1 {
 			r.snd.SetLayout(2, 2, 2)
 		}
@@ -156,7 +179,7 @@ func FuzzSoundControl(f *testing.F) {
 		if r.rd(RegStatus)&StatusNeedsReset != 0 {
 			t.Fatalf("needs reset: %v", r.m.Err)
 		}
-	})
+	}
 }
 
 func splitOn(b, sep []byte) [][]byte {

@@ -49,7 +49,7 @@ func TestLegacyRegisters(t *testing.T) {
 	r.m.SetLegacy(true)
 	want := map[uint64]uint32{
 		RegMagic: Magic, RegVersion: 1, RegDeviceID: 25, RegVendorID: VendorID,
-		RegDeviceFeatures: FeatureIndirectDesc | FeatureCtls, RegQueueReady: 0,
+		RegDeviceFeatures: FeatureIndirectDesc | FeatureEventIdx | FeatureCtls, RegQueueReady: 0,
 		RegConfigGeneration: 0, RegSHMLenLow: 0, RegQueueNumMax: QueueNumMax,
 	}
 	for off, w := range want {
@@ -66,8 +66,8 @@ func TestLegacyRegisters(t *testing.T) {
 	r.wr(RegDriverFeatures, 1)
 	r.wr(RegDriverFeatSel, 0)
 	r.wr(RegDriverFeatures, 0xffffffff)
-	if got := r.m.Negotiated(); got != FeatureIndirectDesc|FeatureCtls {
-		t.Errorf("negotiated %#x, want only INDIRECT_DESC and CTLS", got)
+	if got := r.m.Negotiated(); got != FeatureIndirectDesc|FeatureEventIdx|FeatureCtls {
+		t.Errorf("negotiated %#x, want only INDIRECT_DESC, EVENT_IDX and CTLS", got)
 	}
 	empty := NewMMIO(r.bus, bus.IRQ{}, nil)
 	empty.SetLegacy(true)

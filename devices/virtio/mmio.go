@@ -89,7 +89,9 @@ const (
 // Transport feature bits (6: "Reserved Feature Bits").
 const (
 	FeatureIndirectDesc = 1 << 28
+	FeatureEventIdx     = 1 << 29 // used_event / avail_event (2.7.10)
 	FeatureVersion1     = 1 << 32
+	FeatureRingReset    = 1 << 40 // per-queue reset (2.6.1)
 )
 
 // MMIO is one virtio-mmio slot.
@@ -194,6 +196,11 @@ func (t *MMIO) readReg(off uint64) uint32 {
 		if q != nil && q.Ready {
 			return 1
 		}
+	case RegQueueReset:
+		// 4.2.2.1: 1 from a queue reset until QueueReady is written 1.
+		if q != nil && q.inReset && t.drvFeat&FeatureRingReset != 0 {
+			return 1
+		}
 	case RegInterruptStatus:
 		return t.isr
 	case RegStatus:
@@ -257,6 +264,10 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 			return
 		}
 		t.enableQueue(q)
+	case RegQueueReset:
+		if q != nil && v == 1 && t.drvFeat&FeatureRingReset != 0 {
+			t.resetQueue(q)
+		}
 	case RegQueueNotify:
 		t.notify(v)
 	case RegInterruptACK:

@@ -419,6 +419,12 @@ func (p *PCI) commonRead(off uint64) uint64 {
 		return q.Device & 0xffffffff
 	case CommonQUsedHi:
 		return q.Device >> 32
+	case CommonQReset:
+		// 4.1.4.3.1: 1 from a queue reset until queue_enable is
+		// written 1; the field exists with VIRTIO_F_RING_RESET only.
+		if q.inReset && p.drvFeat&FeatureRingReset != 0 {
+			return 1
+		}
 	}
 	return 0
 }
@@ -469,6 +475,11 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 	case CommonQUsedLo, CommonQUsedHi:
 		if qw {
 			q.Device = setHalf(q.Device, off == CommonQUsedHi, v)
+		}
+	case CommonQReset:
+		// 4.1.4.3.2: the driver writes 1 to reset the queue.
+		if q != nil && v == 1 && p.drvFeat&FeatureRingReset != 0 {
+			p.resetQueue(q)
 		}
 	}
 }

@@ -164,11 +164,11 @@ func TestPCIConfigMatchesQEMU10(t *testing.T) {
 func TestPCIPlayback(t *testing.T) {
 	r := newPCIRig(t)
 	r.enable()
-	if df := r.rdc(CommonDF, 4); df != 1<<28|FeatureCtls {
+	if df := r.rdc(CommonDF, 4); df != 1<<29|1<<28|FeatureCtls {
 		t.Errorf("device_feature[0] = %#x", df)
 	}
 	r.wrc(CommonDFSelect, 4, 1)
-	if df := r.rdc(CommonDF, 4); df != 1 {
+	if df := r.rdc(CommonDF, 4); df != 1<<8|1 { // RING_RESET, VERSION_1
 		t.Errorf("device_feature[1] = %#x", df)
 	}
 	r.setupPCI(FeatureVersion1 | FeatureCtls)
@@ -368,5 +368,46 @@ func TestPCIBlk(t *testing.T) {
 	}
 	if pr.p.Err != nil {
 		t.Errorf("device error: %v", pr.p.Err)
+	}
+}
+
+// TestPCIQueueReset: with RING_RESET, queue_reset (4.1.4.3) resets the
+// selected queue: queue_reset reads 1, queue_enable 0 and queue_size the
+// device's size until queue_enable is written 1; the held tx message is
+// dropped; without the feature the field reads 0 and does nothing.
+func TestPCIQueueReset(t *testing.T) {
+	for _, feat := range []uint64{FeatureVersion1, FeatureVersion1 | FeatureRingReset} {
+		r := newPCIRig(t)
+		r.enable()
+		r.setupPCI(feat)
+		r.ctlPCI(params(0, 8192, 2048, 2, 5, 7))
+		r.ctlPCI(pcmReq(reqPCMPrepare, 0))
+		r.submit(QueueTx, []buf{{data: append(le(0), pattern(64, 1)...)}, {writable: 8}}, false)
+		r.notifyPCI(QueueTx)
+		r.wrc(CommonQSelect, 2, QueueTx)
+		r.wrc(CommonQSize, 2, 16) // ignored: the queue is enabled
+		r.wrc(CommonQReset, 2, 1)
+		reset, enable, size := r.rdc(CommonQReset, 2), r.rdc(CommonQEnable, 2), r.rdc(CommonQSize, 2)
+		held := len(r.snd.streams[0].pending)
+		if feat&FeatureRingReset == 0 {
+			if reset != 0 || enable != 1 || held != 1 {
+				t.Errorf("without RING_RESET: queue_reset %d, queue_enable %d, %d held; want 0, 1, 1", reset, enable, held)
+			}
+			continue
+		}
+		if reset != 1 || enable != 0 || size != 64 || held != 0 {
+			t.Errorf("after queue_reset: queue_reset %d, queue_enable %d, queue_size %d, %d held; want 1, 0, 64, 0", reset, enable, size, held)
+		}
+		q := r.q[QueueTx]
+		r.wrc(CommonQDescLo, 4, q.desc)
+		r.wrc(CommonQAvailLo, 4, q.avail)
+		r.wrc(CommonQUsedLo, 4, q.used)
+		r.wrc(CommonQEnable, 2, 1)
+		if r.rdc(CommonQReset, 2) != 0 || r.rdc(CommonQEnable, 2) != 1 {
+			t.Errorf("re-enabled: queue_reset %d, queue_enable %d", r.rdc(CommonQReset, 2), r.rdc(CommonQEnable, 2))
+		}
+		if r.p.Err != nil {
+			t.Errorf("device error: %v", r.p.Err)
+		}
 	}
 }

@@ -125,6 +125,14 @@ type Queue struct {
 	usedIdx   uint16 // next used entry the device will write
 	inflight  int    // chains taken and not yet returned
 	indirect  bool   // VIRTIO_F_INDIRECT_DESC negotiated
+	eventIdx  bool   // VIRTIO_F_EVENT_IDX negotiated
+	inReset   bool   // reset alone (VIRTIO_F_RING_RESET) and not re-enabled
+
+	// EVENT_IDX (2.7.10): used.idx when the device last decided whether
+	// to interrupt, and whether it has decided since the queue was
+	// enabled (QEMU's signalled_used, signalled_used_valid).
+	signalled      uint16
+	signalledValid bool
 
 	bus       *bus.Bus
 	interrupt func() // raise the used-buffer interrupt
@@ -137,6 +145,7 @@ func (q *Queue) reset() {
 	q.Desc, q.Driver, q.Device = 0, 0, 0
 	q.pfn, q.align = 0, legacyAlign
 	q.lastAvail, q.usedIdx, q.inflight = 0, 0, 0
+	q.signalled, q.signalledValid, q.inReset = 0, false, false
 }
 
 func (q *Queue) errorf(format string, args ...any) error {
@@ -161,6 +170,7 @@ func (q *Queue) enable() error {
 		return q.errorf("used ring [%#x,+%#x) outside RAM", q.Device, 6+8*n)
 	}
 	q.Ready = true
+	q.inReset = false
 	return nil
 }
 
@@ -177,6 +187,15 @@ func (q *Queue) Pop(c *Chain) (ok bool, err error) {
 	idx, err := q.bus.Read16(q.Driver + 2)
 	if err != nil {
 		return false, q.errorf("avail.idx: %v", err)
+	}
+	if q.eventIdx {
+		// Ask to be notified of the next chain after the ones seen
+		// (avail_event at the end of the used ring, 2.7.10): every new
+		// chain is notified, as without EVENT_IDX, but a driver adding
+		// several before the device looks needs to notify only once.
+		if err := q.bus.Write16(q.Device+4+8*uint64(q.Num), idx); err != nil {
+			return false, q.errorf("used.avail_event: %v", err)
+		}
 	}
 	pending := idx - q.lastAvail
 	if pending == 0 {
@@ -293,14 +312,44 @@ func (q *Queue) Push(head uint16, written uint32) error {
 	if err := q.bus.Write16(q.Device+2, q.usedIdx); err != nil {
 		return q.errorf("used.idx: %v", err)
 	}
-	flags, err := q.bus.Read16(q.Driver)
+	notify, err := q.shouldNotify()
 	if err != nil {
-		return q.errorf("avail.flags: %v", err)
+		return err
 	}
-	if flags&availNoInterrupt == 0 && q.interrupt != nil {
+	if notify && q.interrupt != nil {
 		q.interrupt()
 	}
 	return nil
+}
+
+// shouldNotify decides whether a used-buffer notification is due after
+// used.idx moved: without EVENT_IDX unless avail.flags has NO_INTERRUPT
+// (2.7.7.2); with it, ignoring the flags, when used.idx passed the
+// driver's used_event since the last decision (2.7.10: the device
+// notifies when the index it writes goes from below used_event + 1 to at
+// least it; vring_need_event in the spec's 2.7.10.1 and QEMU's
+// virtio_split_should_notify).
+func (q *Queue) shouldNotify() (bool, error) {
+	if !q.eventIdx {
+		flags, err := q.bus.Read16(q.Driver)
+		if err != nil {
+			return false, q.errorf("avail.flags: %v", err)
+		}
+		return flags&availNoInterrupt == 0, nil
+	}
+	event, err := q.bus.Read16(q.Driver + 4 + 2*uint64(q.Num))
+	if err != nil {
+		return false, q.errorf("avail.used_event: %v", err)
+	}
+	old, valid := q.signalled, q.signalledValid
+	q.signalled, q.signalledValid = q.usedIdx, true
+	return !valid || needEvent(event, q.usedIdx, old), nil
+}
+
+// needEvent is vring_need_event (VirtIO 1.2 2.7.10.1): whether moving an
+// index from old to new passed event, modulo 2^16.
+func needEvent(event, new, old uint16) bool {
+	return new-event-1 < new-old
 }
 
 func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }

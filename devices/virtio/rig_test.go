@@ -107,7 +107,7 @@ type rig struct {
 	q    [4]*drvQueue
 	nq   int // queues the device has (4: sound)
 	heap uint64
-	feat uint32 // device feature bits the driver accepts besides INDIRECT_DESC
+	feat uint64 // device feature bits the driver accepts besides INDIRECT_DESC and VERSION_1
 }
 
 // drvQueue is the driver's side of one virtqueue.
@@ -177,9 +177,9 @@ func (r *rig) setup(num uint16) {
 	r.wr(RegStatus, StatusAcknowledge)
 	r.wr(RegStatus, StatusAcknowledge|StatusDriver)
 	r.wr(RegDriverFeatSel, 1)
-	r.wr(RegDriverFeatures, 1) // VERSION_1
+	r.wr(RegDriverFeatures, 1|uint32(r.feat>>32)) // VERSION_1
 	r.wr(RegDriverFeatSel, 0)
-	r.wr(RegDriverFeatures, FeatureIndirectDesc|r.feat)
+	r.wr(RegDriverFeatures, FeatureIndirectDesc|uint32(r.feat))
 	r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusFeaturesOK)
 	if r.rd(RegStatus)&StatusFeaturesOK == 0 {
 		r.fatalf("FEATURES_OK refused")

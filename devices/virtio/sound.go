@@ -293,6 +293,22 @@ func (s *Sound) Reset() {
 	s.mixer.reset()
 }
 
+// ResetQueue drops the I/O messages of queue qi the streams hold: the
+// driver reset that queue alone (VirtIO 1.2 2.6.1: the device returns
+// none of its buffers). The streams keep their state.
+func (s *Sound) ResetQueue(qi int) {
+	for _, st := range s.streams {
+		kept := st.pending[:0]
+		for _, m := range st.pending {
+			if m.q == nil || m.q.Index != qi {
+				kept = append(kept, m)
+			}
+		}
+		clear(st.pending[len(kept):])
+		st.pending = kept
+	}
+}
+
 // Close releases the device's voices.
 func (s *Sound) Close() { s.Reset() }
 

@@ -164,11 +164,40 @@ func (t *core) features() uint64 {
 	if t.dev == nil {
 		return 0
 	}
-	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc
+	// EVENT_IDX and RING_RESET as QEMU 10 offers them to virtio-sound on
+	// both transports (observed: device features 0x10139000000 on
+	// virtio-mmio, 0x10179000000 on virtio-pci; QEMU's event_idx and
+	// queue_reset properties default on).
+	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc | FeatureEventIdx
 	if !t.legacy {
-		f |= FeatureVersion1
+		f |= FeatureVersion1 | FeatureRingReset
 	}
 	return f
+}
+
+// queueResetter is a Device that holds chains of a queue between
+// notifications (the sound device's pending I/O messages) and must drop
+// them when the driver resets that queue alone.
+type queueResetter interface {
+	ResetQueue(q int)
+}
+
+// resetQueue is a virtqueue reset (2.6.1, VIRTIO_F_RING_RESET): the queue
+// goes back to its state after a device reset (not ready, no addresses,
+// indices 0, the device's own size where the transport reports one), the
+// device drops the chains of it that it holds and returns none of them,
+// and the queue reads as reset (queue_reset / QueueReset 1) until the
+// driver enables it again. Its MSI-X vector stays (the driver re-enabling
+// it writes it again, as Linux's vp_modern_enable_vq_after_reset does).
+func (t *core) resetQueue(q *Queue) {
+	q.reset()
+	if t.sizedQueues {
+		q.Num = q.size
+	}
+	q.inReset = true
+	if r, ok := t.dev.(queueResetter); ok {
+		r.ResetQueue(q.Index)
+	}
 }
 
 // usedBuffer is a used-buffer notification (2.7.7; the queue's interrupt
@@ -220,6 +249,7 @@ func (t *core) enableQueue(q *Queue) {
 		return
 	}
 	q.indirect = t.drvFeat&FeatureIndirectDesc != 0
+	q.eventIdx = t.drvFeat&FeatureEventIdx != 0
 	if err := q.enable(); err != nil {
 		t.Fail(err)
 	}

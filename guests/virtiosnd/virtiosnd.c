@@ -335,6 +335,12 @@ int main(uint64_t hartid, const uint8_t *fdt)
 	} else {
 		fail("no virtio-sound device in any virtio-mmio slot or on the PCI bus", 0);
 	}
+	vt_dev_feat_sel(1);
+	uint32_t hi = vt_dev_feat();
+	vt_dev_feat_sel(0);
+	uart_puts("virtiosnd: device features 0x");
+	put_hex((uint64_t)hi << 32 | vt_dev_feat(), 16);
+	uart_puts("\n");
 	init_device();
 	check_info();
 	if (ms)

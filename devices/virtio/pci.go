@@ -245,14 +245,45 @@ func (p *PCI) msixNotify(v uint16) {
 	if int(v) >= p.vectors {
 		return
 	}
-	e := p.table[16*int(v):]
-	if e[12]&1 != 0 || p.fn.Config()[p.msixCap+3]&0x40 != 0 {
+	if p.msixMasked(v) {
 		p.pba[v/8] |= 1 << (v % 8)
 		return
 	}
+	p.msixSend(v)
+}
+
+// msixMasked reports whether vector v is masked, by its Vector Control
+// mask bit or the function mask (6.8.2.9, 6.8.2.3).
+func (p *PCI) msixMasked(v uint16) bool {
+	return p.table[16*int(v)+12]&1 != 0 || p.fn.Config()[p.msixCap+3]&0x40 != 0
+}
+
+// msixSend performs vector v's message: the memory write of its data to
+// its address. On the virt board without AIA nothing decodes MSI
+// addresses, so the write lands in RAM if the address is there and is
+// traced as lost otherwise; either way it is the message QEMU would send.
+func (p *PCI) msixSend(v uint16) {
+	e := p.table[16*int(v):]
 	addr, data := le64(e), le32(e[8:])
 	if !p.bus.Store(addr, 4, uint64(data)) {
 		p.tracef("MSI-X vector %d: write of %#x to %#x reached nothing (no MSI controller)", v, data, addr)
+	}
+}
+
+// msixResend sends the message of every vector that is pending and no
+// longer masked, and clears its pending bit (PCI Local Bus 3.0 6.8.2.9:
+// "if a masked vector has its Pending bit set and the vector is unmasked,
+// the function must send the message"; QEMU msix_handle_mask_update).
+// Called when a Vector Control word or the function mask changes.
+func (p *PCI) msixResend() {
+	if !p.msixEnabled() {
+		return
+	}
+	for v := uint16(0); int(v) < p.vectors; v++ {
+		if p.pba[v/8]&(1<<(v%8)) != 0 && !p.msixMasked(v) {
+			p.pba[v/8] &^= 1 << (v % 8)
+			p.msixSend(v)
+		}
 	}
 }
 
@@ -261,6 +292,7 @@ func (p *PCI) msixNotify(v uint16) {
 func (p *PCI) configWrite(off, size int, val uint32) {
 	if p.msixCap != 0 && off <= p.msixCap+3 && off+size > p.msixCap+2 {
 		p.fn.SetIRQ(p.IRQ())
+		p.msixResend() // the function mask or MSI-X enable changed
 	}
 	if off == p.cfgCap+16 {
 		bar, o, n := p.cfgWindow()
@@ -530,5 +562,8 @@ func (b msixBAR) Write(off uint64, size int, val uint64) {
 	}
 	for i := 0; i < size && off+uint64(i) < uint64(len(p.table)); i++ {
 		p.table[off+uint64(i)] = byte(val >> (8 * i))
+	}
+	if off%16+uint64(size) > 12 { // Vector Control written
+		p.msixResend()
 	}
 }

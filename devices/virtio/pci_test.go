@@ -264,6 +264,37 @@ func TestPCIMSIX(t *testing.T) {
 	if pba, _ := r.bus.Load(0x40004800, 8); pba != 2 {
 		t.Errorf("PBA %#x, want 2", pba)
 	}
+	// Unmasking sends the held message and clears the pending bit
+	// (PCI Local Bus 3.0 6.8.2.9), once.
+	r.bus.Store(0x40004000+28, 4, 0)
+	if v, _ := r.bus.Read32(msg); v != 0xabcd {
+		t.Errorf("unmasked pending vector: message %#x, want 0xabcd", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 0 {
+		t.Errorf("PBA %#x after unmask, want 0", pba)
+	}
+	r.bus.Write32(msg, 0)
+	r.bus.Store(0x40004000+28, 4, 1)
+	r.bus.Store(0x40004000+28, 4, 0)
+	if v, _ := r.bus.Read32(msg); v != 0 {
+		t.Errorf("unmask without a pending bit sent %#x", v)
+	}
+	// The function mask holds every vector the same way.
+	r.setCfg(0x98+2, 2, 0xc000|1) // enable + function mask
+	r.ctlPCI(le(reqPCMInfo, 0, 0, 32))
+	if v, _ := r.bus.Read32(msg); v != 0 {
+		t.Errorf("function-masked vector wrote %#x", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 2 {
+		t.Errorf("PBA %#x under the function mask, want 2", pba)
+	}
+	r.setCfg(0x98+2, 2, 0x8000|1)
+	if v, _ := r.bus.Read32(msg); v != 0xabcd {
+		t.Errorf("function unmask: message %#x, want 0xabcd", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 0 {
+		t.Errorf("PBA %#x after function unmask, want 0", pba)
+	}
 }
 
 // TestPCICfgAccess reads and writes the common configuration through the

@@ -1,6 +1,8 @@
 package virtio
 
 import (
+	"fmt"
+
 	"gemu/bus"
 	"gemu/devices/pci"
 )
@@ -338,11 +340,15 @@ func (b pciBAR) Read(off uint64, size int) uint64 {
 	p := b.p
 	switch {
 	case off < pciOffISR:
+		if off >= commonSize {
+			p.GuestError(fmt.Sprintf("common-r%d", off), "read of common configuration offset %#x: past struct virtio_pci_common_cfg (%#x bytes, VirtIO 1.2 4.1.4.3); reads 0", off, commonSize)
+		}
 		v := p.commonRead(off)
 		p.tracef("common[%#x] -> %#x", off, v)
 		return v & ones(size)
 	case off < pciOffDevice:
 		if off != pciOffISR {
+			p.GuestError(fmt.Sprintf("isr-r%d", off), "read of ISR area offset %#x: the ISR status is one byte at offset 0 (VirtIO 1.2 4.1.4.5); reads 0", off-pciOffISR)
 			return 0
 		}
 		// Reading the ISR clears it and deasserts INTx (4.1.4.5).
@@ -369,9 +375,11 @@ func (b pciBAR) Write(off uint64, size int, val uint64) {
 	switch {
 	case off < pciOffISR:
 		p.tracef("common[%#x] <- %#x", off, val)
+		p.checkCommonWrite(off, uint32(val&ones(size)))
 		p.commonWrite(off, size, uint32(val&ones(size)))
 	case off < pciOffDevice:
 		// The ISR is read-only.
+		p.GuestError("isr-w", "write %#x to the ISR status ignored: it is read-only, read to acknowledge (VirtIO 1.2 4.1.4.5)", val)
 	case off < pciOffNotify:
 		if p.dev != nil {
 			p.dev.WriteConfig(off-pciOffDevice, size, val)
@@ -384,6 +392,9 @@ func (b pciBAR) Write(off uint64, size int, val uint64) {
 			p.notify(uint32(q))
 		} else if q < uint64(len(p.queues)) {
 			p.tracef("notify of queue %d ignored: bus mastering is off", q)
+			p.GuestError("notify-nobm", "notification of queue %d ignored: Bus Master Enable is off in the PCI command register (PCI Local Bus 3.0 6.2.2; VirtIO 1.2 4.1.5.1: the driver enables the function first)", q)
+		} else {
+			p.GuestError(fmt.Sprintf("notify-off%d", off), "write at notification offset %#x names queue %d: the device has %d (VirtIO 1.2 4.1.4.4: queue_notify_off * notify_off_multiplier %d)", off-pciOffNotify, q, len(p.queues), pciNotifyMult)
 		}
 	}
 }
@@ -393,6 +404,37 @@ func ones(size int) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<(8*size) - 1
+}
+
+// commonReadOnly names the fields of struct virtio_pci_common_cfg
+// (VirtIO 1.2 4.1.4.3) the driver must not write.
+var commonReadOnly = map[uint64]string{
+	CommonDF: "device_feature", CommonNumQ: "num_queues", CommonCfgGen: "config_generation",
+	CommonQNotifyOff: "queue_notify_off", CommonQNotifyData: "queue_notify_data",
+}
+
+var commonQueueLayout = map[uint64]string{
+	CommonQSize: "queue_size", CommonQDescLo: "queue_desc", CommonQDescHi: "queue_desc",
+	CommonQAvailLo: "queue_driver", CommonQAvailHi: "queue_driver",
+	CommonQUsedLo: "queue_device", CommonQUsedHi: "queue_device",
+}
+
+// checkCommonWrite reports (-d guest_errors) a write to the common
+// configuration the driver should not make.
+func (p *PCI) checkCommonWrite(off uint64, v uint32) {
+	if off >= commonSize {
+		p.GuestError(fmt.Sprintf("common-w%d", off), "write %#x to common configuration offset %#x ignored: past struct virtio_pci_common_cfg (%#x bytes, VirtIO 1.2 4.1.4.3)", v, off, commonSize)
+		return
+	}
+	if name, ok := commonReadOnly[off]; ok {
+		p.GuestError(fmt.Sprintf("common-ro%d", off), "write %#x to %s (common configuration %#x) ignored: the field is read-only for the driver (VirtIO 1.2 4.1.4.3)", v, name, off)
+		return
+	}
+	if name, ok := commonQueueLayout[off]; ok {
+		if q := p.selected(); q != nil && q.Ready {
+			p.GuestError(fmt.Sprintf("common-layout%d", off), "write %#x to %s of queue %d ignored: the queue is enabled (VirtIO 1.2 4.1.4.3.2: the driver configures a queue before writing queue_enable)", v, name, q.Index)
+		}
+	}
 }
 
 // commonRead reads the field at off (QEMU virtio_pci_common_read: the
@@ -492,7 +534,7 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 		if v != 1 {
 			// 4.1.4.3.2: the driver MUST NOT write 0; QEMU treats it
 			// as a device error, and so does gemu.
-			p.Fail(&QueueError{Queue: q.Index, What: "queue_enable written with a value other than 1"})
+			p.Fail(&QueueError{Queue: q.Index, What: "queue_enable written with a value other than 1", Sect: "4.1.4.3.2"})
 			return
 		}
 		p.enableQueue(q)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -166,5 +167,27 @@ func TestSlots(t *testing.T) {
 		if err == nil {
 			t.Errorf("%v: no error", tc.devs)
 		}
+	}
+}
+
+// TestGuestErrors runs the guest with -d guest_errors on both transports:
+// the one thing it does that the spec's lifecycle forbids (START before
+// PREPARE, to check the device refuses it) is the only line, named by the
+// transport it came through.
+func TestGuestErrors(t *testing.T) {
+	for _, tc := range []struct{ device, prefix string }{
+		{"virtio-sound-device,audiodev=snd0", "virtio-mmio.7"},
+		{"virtio-sound-pci,audiodev=snd0", "virtio-sound-pci"},
+	} {
+		t.Run(tc.device, func(t *testing.T) {
+			var log strings.Builder
+			cfg := config(t, "none,id=snd0", "ms=20 recframes=256", tc.device)
+			cfg.Trace, cfg.TraceOut = []string{"guest_errors"}, &log
+			rig.MachineOK(t, cfg, "virtiosnd: done")
+			want := tc.prefix + ": sound: stream 0: PCM_START in state initial answered NOT_SUPP (VirtIO 1.2 5.14.6.6.1, PCM command lifecycle)\n"
+			if d := cmp.Diff(want, log.String()); d != "" {
+				t.Errorf("-d guest_errors (-want +got):\n%s", d)
+			}
+		})
 	}
 }

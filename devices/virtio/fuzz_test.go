@@ -20,12 +20,15 @@ func FuzzVirtqueue(f *testing.F) {
 	f.Add(make([]byte, 512), uint8(64), uint8(5))
 	f.Fuzz(func(t *testing.T, data []byte, num uint8, avail uint8) {
 		n := uint16(1) << (num % 7) // 1..64
-		r := newRig(t)
+		// 256 KiB of RAM: the queues from 64 KiB, the buffers at
+		// 128..200 KiB (a smaller RAM than newRig's 4 MiB keeps the
+		// fuzzer's per-input cost low).
+		r := newRigRAM(t, 0x40000)
 		r.setup(n)
 		// Buffers: requests and PCM the rings may point at.
-		r.bus.WriteDMA(ramBase+0x100000, le(reqPCMSetParams, 0, 4096, 1024, 0, uint8(2), uint8(5), uint8(7), uint8(0)))
-		r.bus.WriteDMA(ramBase+0x100040, le(reqPCMPrepare, 0))
-		r.bus.WriteDMA(ramBase+0x100080, le(reqPCMStart, 0))
+		r.bus.WriteDMA(ramBase+0x20000, le(reqPCMSetParams, 0, 4096, 1024, 0, uint8(2), uint8(5), uint8(7), uint8(0)))
+		r.bus.WriteDMA(ramBase+0x20040, le(reqPCMPrepare, 0))
+		r.bus.WriteDMA(ramBase+0x20080, le(reqPCMStart, 0))
 		d := append([]byte(nil), data...)
 		for qi, q := range r.q {
 			tbl := make([]byte, 16*int(n))
@@ -38,7 +41,7 @@ func FuzzVirtqueue(f *testing.F) {
 				e := tbl[16*i:]
 				if e[15]&0x80 == 0 { // usually a buffer in RAM
 					a := binary.LittleEndian.Uint64(e)
-					binary.LittleEndian.PutUint64(e, ramBase+0x100000+a%0x10000)
+					binary.LittleEndian.PutUint64(e, ramBase+0x20000+a%0x10000)
 					binary.LittleEndian.PutUint32(e[8:], binary.LittleEndian.Uint32(e[8:])%0x2000)
 				}
 			}
@@ -211,7 +214,8 @@ func FuzzMMIORegisters(f *testing.F) {
 	f.Add([]byte{0x70, 2, 0x0f, 0, 0, 0, 0x30, 2, 2, 0, 0, 0, 0x44, 2, 1, 0, 0, 0, 0x50, 2, 2, 0, 0, 0})
 	f.Add([]byte{0x38, 1, 0xff, 0xff, 0xff, 0xff, 0x80, 3, 0, 0, 0, 0x80, 0x44, 2, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		r := newRig(t)
+		r := newRigRAM(t, 0x20000) // queues and a request from 64 KiB
+
 		r.setup(16)
 		for len(ops) >= 6 {
 			off := uint64(ops[0]) << 2 & 0x1ff

@@ -136,7 +136,9 @@ func FuzzLegacy(f *testing.F) {
 	f.Add([]byte{0x70, 3, 0x28, 0x10, 0x30, 0, 0x38, 8, 0x40, 0x81, 0x70, 7, 0x50, 0})
 	f.Add([]byte{0x3c, 0, 0x40, 0x80, 0x50, 0, 0x38, 200})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newRig(t)
+		// The pages the input points at (the first 64 KiB and the rings
+		// laid out from them), then queues from 128 KiB.
+		r := newRigRAM(t, 0x40000)
 		r.m.SetLegacy(true)
 		regs := []uint64{RegDeviceFeatSel, RegDriverFeatures, RegDriverFeatSel, RegGuestPageSize,
 			RegQueueSel, RegQueueNum, RegQueueAlign, RegQueuePFN, RegQueueNotify,

@@ -337,7 +337,9 @@ func FuzzPCI(f *testing.F) {
 	f.Add([]byte{0, 0x14, 0, 1, 1, 0x14, 0, 0x0f, 2, 0x1c, 0, 1, 3, 0, 0, 2})
 	f.Add([]byte{4, 0x84 + 4, 0, 4, 4, 0x84 + 8, 0, 0x14, 4, 0x84 + 16, 0, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newPCIRig(t)
+		rr := newRigRAM(t, 0x20000) // four queues of 64 from 64 KiB
+		rr.snd = NewSound(rr.clk, rr.be)
+		r := newPCIRigWith(rr, rr.snd, 0x040100)
 		r.enable()
 		if len(data) > 0 && data[0]&0x80 != 0 {
 			r.setupPCI(FeatureVersion1 | FeatureCtls)

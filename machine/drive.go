@@ -360,6 +360,7 @@ func addVirtioBlkPCI(m *Machine, o *qemuopt.Opts) error {
 	}
 	p := virtio.NewPCI(m.Bus, dev, virtio.PCIConfig{Class: 0x010000, Vectors: int(vectors)})
 	p.Trace = m.Tracer("virtio")
+	p.GuestErrors = m.GuestError("virtio-blk-pci")
 	if err := m.attachPCI(o, p.Function()); err != nil {
 		return err
 	}

@@ -106,6 +106,7 @@ func (m *Machine) plugVirtio(o *qemuopt.Opts, dev virtio.Device) (*virtio.MMIO, 
 	t := virtio.NewMMIO(m.Bus, bus.IRQ{C: m.PLIC, N: VirtioIRQ + n}, dev)
 	t.SetLegacy(m.virtioLegacy)
 	t.Trace = bus.TraceFunc(m.Tracer("virtio")).Prefix("slot %d: ", n)
+	t.GuestErrors = m.GuestError(fmt.Sprintf("virtio-mmio.%d", n))
 	slots[n].t, slots[n].used = t, true
 	return t, n, nil
 }

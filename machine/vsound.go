@@ -75,5 +75,6 @@ func addVirtioSoundPCI(m *Machine, o *qemuopt.Opts) error {
 	}
 	p := virtio.NewPCI(m.Bus, d, virtio.PCIConfig{Class: 0x040100, Vectors: int(vectors)})
 	p.Trace = m.Tracer("virtio")
+	p.GuestErrors = m.GuestError("virtio-sound-pci")
 	return m.attachPCI(o, p.Function())
 }

@@ -30,3 +30,12 @@ func BenchmarkPlayback1s(b *testing.B) {
 		a.Close()
 	}
 }
+
+// BenchmarkFuzzSoundControl is one FuzzSoundControl execution per seed
+// input: the per-exec cost that bounds the fuzzer's execs/s.
+func BenchmarkFuzzSoundControl(b *testing.B) {
+	seeds := soundControlSeeds()
+	for i := 0; i < b.N; i++ {
+		soundControl(b, seeds[i%len(seeds)])
+	}
+}

@@ -197,7 +197,7 @@ func (d *Blk) Notify(qi int) {
 func (d *Blk) serve(q *Queue, c *Chain) error {
 	b := d.t.Bus()
 	if c.RLen < 16 || c.WLen < 1 || c.Writable[len(c.Writable)-1].Len < 1 {
-		return &QueueError{Queue: q.Index, What: fmt.Sprintf("virtio-blk request without header or status byte (%d readable, %d writable bytes)", c.RLen, c.WLen)}
+		return &QueueError{Queue: q.Index, What: fmt.Sprintf("virtio-blk request without header or status byte (%d readable, %d writable bytes)", c.RLen, c.WLen), Sect: "5.2.6"}
 	}
 	var h [16]byte
 	if _, err := c.ReadAt(b, h[:], 0); err != nil {
@@ -232,6 +232,7 @@ func (d *Blk) serve(q *Queue, c *Chain) error {
 		st = d.dwz(b, c, typ, out)
 	default:
 		st = BlkSUnsupp
+		d.t.GuestError(fmt.Sprintf("blk-type%#x", typ), "block: request type %#x answered UNSUPP: not a type of the device or of a negotiated feature (VirtIO 1.2 5.2.6)", typ)
 	}
 	d.tracef("type %#x sector %d in %d out %d -> status %d", typ, sector, in, out, st)
 	if _, err := c.WriteAt(b, []byte{st}, c.WLen-1); err != nil {
@@ -254,6 +255,7 @@ func (d *Blk) rangeOK(sector, bytes uint64) bool {
 func (d *Blk) rw(b *bus.Bus, c *Chain, write bool, sector, n uint64) byte {
 	if !d.rangeOK(sector, n) {
 		d.tracef("%d bytes at sector %d: outside the disk (%d sectors) or not whole sectors", n, sector, d.sectors())
+		d.t.GuestError("blk-range", "block: %d bytes at sector %d answered IOERR: outside the disk (%d sectors) or not whole 512-byte sectors (VirtIO 1.2 5.2.6)", n, sector, d.sectors())
 		return BlkSIOErr
 	}
 	if write && d.img.ReadOnly() {

@@ -20,12 +20,15 @@ func FuzzVirtqueue(f *testing.F) {
 	f.Add(make([]byte, 512), uint8(64), uint8(5))
 	f.Fuzz(func(t *testing.T, data []byte, num uint8, avail uint8) {
 		n := uint16(1) << (num % 7) // 1..64
-		r := newRig(t)
+		// 256 KiB of RAM: the queues from 64 KiB, the buffers at
+		// 128..200 KiB (a smaller RAM than newRig's 4 MiB keeps the
+		// fuzzer's per-input cost low).
+		r := newRigRAM(t, 0x40000)
 		r.setup(n)
 		// Buffers: requests and PCM the rings may point at.
-		r.bus.WriteDMA(ramBase+0x100000, le(reqPCMSetParams, 0, 4096, 1024, 0, uint8(2), uint8(5), uint8(7), uint8(0)))
-		r.bus.WriteDMA(ramBase+0x100040, le(reqPCMPrepare, 0))
-		r.bus.WriteDMA(ramBase+0x100080, le(reqPCMStart, 0))
+		r.bus.WriteDMA(ramBase+0x20000, le(reqPCMSetParams, 0, 4096, 1024, 0, uint8(2), uint8(5), uint8(7), uint8(0)))
+		r.bus.WriteDMA(ramBase+0x20040, le(reqPCMPrepare, 0))
+		r.bus.WriteDMA(ramBase+0x20080, le(reqPCMStart, 0))
 		d := append([]byte(nil), data...)
 		for qi, q := range r.q {
 			tbl := make([]byte, 16*int(n))
@@ -38,7 +41,7 @@ func FuzzVirtqueue(f *testing.F) {
 				e := tbl[16*i:]
 				if e[15]&0x80 == 0 { // usually a buffer in RAM
 					a := binary.LittleEndian.Uint64(e)
-					binary.LittleEndian.PutUint64(e, ramBase+0x100000+a%0x10000)
+					binary.LittleEndian.PutUint64(e, ramBase+0x20000+a%0x10000)
 					binary.LittleEndian.PutUint32(e[8:], binary.LittleEndian.Uint32(e[8:])%0x2000)
 				}
 			}
@@ -83,21 +86,44 @@ func FuzzVirtqueue(f *testing.F) {
 // the four codes, malformed requests get BAD_MSG, and the stream states
 // stay in the lifecycle.
 func FuzzSoundControl(f *testing.F) {
-	sep := []byte{0xff, 0xfe}
+	for _, seed := range soundControlSeeds() {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { soundControl(t, data) })
+}
+
+var (
+	soundControlSep = []byte{0xff, 0xfe}
+	soundControlIn  = pattern(4000, 3) // capture data, only read
+)
+
+// soundControlSeeds are FuzzSoundControl's seed inputs.
+func soundControlSeeds() [][]byte {
 	join := func(msgs ...[]byte) []byte {
 		var b []byte
 		for _, m := range msgs {
-			b = append(append(b, m...), sep...)
+			b = append(append(b, m...), soundControlSep...)
 		}
 		return b
 	}
-	f.Add(join(le(reqPCMInfo, 0, 2, 32), params(0, 8192, 2048, 2, 5, 7), pcmReq(reqPCMPrepare, 0), pcmReq(reqPCMStart, 0)))
-	f.Add(join(params(1, 4000, 400, 1, 4, 1), pcmReq(reqPCMPrepare, 1), pcmReq(reqPCMStart, 1), pcmReq(reqPCMStop, 1), pcmReq(reqPCMRelease, 1)))
-	f.Add(join(le(reqJackInfo, 0, 0, 24), le(reqChmapInfo, 0, 1, 24), []byte{1}, le(reqPCMStop, 9)))
-	f.Add(join(le(reqCtlInfo, 0, 4, 96), le(reqCtlRead, 2), append(le(reqCtlWrite, 2, 15, 31), make([]byte, 504)...), le(reqCtlTLVRead, 0), le(reqCtlEnumItems, 1), le(reqJackRemap, 1, 0, 0)))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newRig(t)
-		r.be.inData = pattern(4000, 3)
+	return [][]byte{
+		join(le(reqPCMInfo, 0, 2, 32), params(0, 8192, 2048, 2, 5, 7), pcmReq(reqPCMPrepare, 0), pcmReq(reqPCMStart, 0)),
+		join(params(1, 4000, 400, 1, 4, 1), pcmReq(reqPCMPrepare, 1), pcmReq(reqPCMStart, 1), pcmReq(reqPCMStop, 1), pcmReq(reqPCMRelease, 1)),
+		join(le(reqJackInfo, 0, 0, 24), le(reqChmapInfo, 0, 1, 24), []byte{1}, le(reqPCMStop, 9)),
+		join(le(reqCtlInfo, 0, 4, 96), le(reqCtlRead, 2), append(le(reqCtlWrite, 2, 15, 31), make([]byte, 504)...), le(reqCtlTLVRead, 0), le(reqCtlEnumItems, 1), le(reqJackRemap, 1, 0, 0)),
+	}
+}
+
+// soundControl is FuzzSoundControl's body.
+func soundControl(t testing.TB, data []byte) {
+	sep := soundControlSep
+	{
+		// RAM for the four queues of 64 (7 KiB) and, per message (at
+		// most 40), the request, a response of up to 1 KiB and a tx and an
+		// rx buffer (1.5 KiB), all 16-byte aligned.
+		r := newRigRAM(t, (0x1000+0x2000+40*0x600+uint64(len(data))+0xfff)&^0xfff)
+		r.heap = ramBase + 0x1000
+		r.be.inData = soundControlIn
 		if len(data) > 0 && data[0]&1 == 1 {
 			r.snd.SetLayout(2, 2, 2)
 		}
@@ -156,7 +182,7 @@ func FuzzSoundControl(f *testing.F) {
 		if r.rd(RegStatus)&StatusNeedsReset != 0 {
 			t.Fatalf("needs reset: %v", r.m.Err)
 		}
-	})
+	}
 }
 
 func splitOn(b, sep []byte) [][]byte {
@@ -188,7 +214,8 @@ func FuzzMMIORegisters(f *testing.F) {
 	f.Add([]byte{0x70, 2, 0x0f, 0, 0, 0, 0x30, 2, 2, 0, 0, 0, 0x44, 2, 1, 0, 0, 0, 0x50, 2, 2, 0, 0, 0})
 	f.Add([]byte{0x38, 1, 0xff, 0xff, 0xff, 0xff, 0x80, 3, 0, 0, 0, 0x80, 0x44, 2, 1, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		r := newRig(t)
+		r := newRigRAM(t, 0x20000) // queues and a request from 64 KiB
+
 		r.setup(16)
 		for len(ops) >= 6 {
 			off := uint64(ops[0]) << 2 & 0x1ff

@@ -116,7 +116,7 @@ func (t *MMIO) layoutLegacy(q *Queue) {
 	q.Desc = uint64(q.pfn) << t.pageShift
 	q.Driver = q.Desc + 16*n
 	if q.align == 0 {
-		t.Fail(q.errorf("QueueAlign 0"))
+		t.Fail(q.errorf("4.2.4", "QueueAlign 0"))
 		return
 	}
 	a := uint64(q.align)

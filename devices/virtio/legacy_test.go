@@ -49,7 +49,7 @@ func TestLegacyRegisters(t *testing.T) {
 	r.m.SetLegacy(true)
 	want := map[uint64]uint32{
 		RegMagic: Magic, RegVersion: 1, RegDeviceID: 25, RegVendorID: VendorID,
-		RegDeviceFeatures: FeatureIndirectDesc | FeatureCtls, RegQueueReady: 0,
+		RegDeviceFeatures: FeatureIndirectDesc | FeatureEventIdx | FeatureCtls, RegQueueReady: 0,
 		RegConfigGeneration: 0, RegSHMLenLow: 0, RegQueueNumMax: QueueNumMax,
 	}
 	for off, w := range want {
@@ -66,8 +66,8 @@ func TestLegacyRegisters(t *testing.T) {
 	r.wr(RegDriverFeatures, 1)
 	r.wr(RegDriverFeatSel, 0)
 	r.wr(RegDriverFeatures, 0xffffffff)
-	if got := r.m.Negotiated(); got != FeatureIndirectDesc|FeatureCtls {
-		t.Errorf("negotiated %#x, want only INDIRECT_DESC and CTLS", got)
+	if got := r.m.Negotiated(); got != FeatureIndirectDesc|FeatureEventIdx|FeatureCtls {
+		t.Errorf("negotiated %#x, want only INDIRECT_DESC, EVENT_IDX and CTLS", got)
 	}
 	empty := NewMMIO(r.bus, bus.IRQ{}, nil)
 	empty.SetLegacy(true)
@@ -136,7 +136,9 @@ func FuzzLegacy(f *testing.F) {
 	f.Add([]byte{0x70, 3, 0x28, 0x10, 0x30, 0, 0x38, 8, 0x40, 0x81, 0x70, 7, 0x50, 0})
 	f.Add([]byte{0x3c, 0, 0x40, 0x80, 0x50, 0, 0x38, 200})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newRig(t)
+		// The pages the input points at (the first 64 KiB and the rings
+		// laid out from them), then queues from 128 KiB.
+		r := newRigRAM(t, 0x40000)
 		r.m.SetLegacy(true)
 		regs := []uint64{RegDeviceFeatSel, RegDriverFeatures, RegDriverFeatSel, RegGuestPageSize,
 			RegQueueSel, RegQueueNum, RegQueueAlign, RegQueuePFN, RegQueueNotify,

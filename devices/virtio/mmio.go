@@ -1,6 +1,10 @@
 package virtio
 
-import "gemu/bus"
+import (
+	"fmt"
+
+	"gemu/bus"
+)
 
 // The virtio-mmio transport (QEMU hw/virtio/virtio-mmio.c) in both of its
 // interfaces: version 2 ("modern", VirtIO 1.2 section 4.2.2) and version 1
@@ -89,7 +93,9 @@ const (
 // Transport feature bits (6: "Reserved Feature Bits").
 const (
 	FeatureIndirectDesc = 1 << 28
+	FeatureEventIdx     = 1 << 29 // used_event / avail_event (2.7.10)
 	FeatureVersion1     = 1 << 32
+	FeatureRingReset    = 1 << 40 // per-queue reset (2.6.1)
 )
 
 // MMIO is one virtio-mmio slot.
@@ -149,10 +155,15 @@ func (t *MMIO) Read(off uint64, size int) uint64 {
 		return t.dev.ReadConfig(off-RegConfig, size)
 	}
 	if size == 8 {
+		t.badWidth("read", off, size)
 		return t.Read(off, 4) | t.Read(off+4, 4)<<32
 	}
 	if size != 4 || off%4 != 0 {
+		t.badWidth("read", off, size)
 		return 0 // 4.2.2.2: registers take aligned 32-bit accesses only
+	}
+	if t.dev != nil {
+		t.checkAccess(off, false)
 	}
 	v := t.readReg(off)
 	t.tracef("read %#x -> %#x", off, v)
@@ -194,6 +205,11 @@ func (t *MMIO) readReg(off uint64) uint32 {
 		if q != nil && q.Ready {
 			return 1
 		}
+	case RegQueueReset:
+		// 4.2.2.1: 1 from a queue reset until QueueReady is written 1.
+		if q != nil && q.inReset && t.drvFeat&FeatureRingReset != 0 {
+			return 1
+		}
 	case RegInterruptStatus:
 		return t.isr
 	case RegStatus:
@@ -215,15 +231,20 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 		return
 	}
 	if size == 8 {
+		t.badWidth("write", off, size)
 		t.Write(off, 4, val&0xffffffff)
 		t.Write(off+4, 4, val>>32)
 		return
+	}
+	if t.dev != nil && (size != 4 || off%4 != 0) {
+		t.badWidth("write", off, size)
 	}
 	if size != 4 || off%4 != 0 || t.dev == nil {
 		return
 	}
 	v := uint32(val)
 	t.tracef("write %#x <- %#x", off, v)
+	t.checkAccess(off, true)
 	q := t.selected()
 	if t.legacy {
 		t.writeLegacy(off, v, q)
@@ -232,6 +253,9 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 	// Queue layout registers may only change while the queue is not ready
 	// (4.2.2.3).
 	qw := q != nil && !q.Ready
+	if q != nil && q.Ready && isLayoutReg(off) {
+		t.GuestError(fmt.Sprintf("layout%d", off), "write %#x to %s (%#x) of queue %d ignored: the queue is ready (VirtIO 1.2 4.2.3.2: a queue is configured before QueueReady is set)", v, regName(off), off, q.Index)
+	}
 	switch off {
 	case RegDeviceFeatSel:
 		t.devSel = v
@@ -257,6 +281,10 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 			return
 		}
 		t.enableQueue(q)
+	case RegQueueReset:
+		if q != nil && v == 1 && t.drvFeat&FeatureRingReset != 0 {
+			t.resetQueue(q)
+		}
 	case RegQueueNotify:
 		t.notify(v)
 	case RegInterruptACK:
@@ -277,6 +305,88 @@ func (t *MMIO) Write(off uint64, size int, val uint64) {
 			q.Device = setHalf(q.Device, off == RegQueueDeviceHigh, v)
 		}
 	}
+}
+
+// mmioReg is what 4.2.2's table says of a register: its name, whether the
+// driver may read and write it, and whether it exists only in one
+// interface.
+type mmioReg struct {
+	name        string
+	read, write bool
+	legacy      int8 // 1: legacy only, -1: modern only, 0: both
+}
+
+var mmioRegs = map[uint64]mmioReg{
+	RegMagic: {"MagicValue", true, false, 0}, RegVersion: {"Version", true, false, 0},
+	RegDeviceID: {"DeviceID", true, false, 0}, RegVendorID: {"VendorID", true, false, 0},
+	RegDeviceFeatures: {"DeviceFeatures", true, false, 0}, RegDeviceFeatSel: {"DeviceFeaturesSel", false, true, 0},
+	RegDriverFeatures: {"DriverFeatures", false, true, 0}, RegDriverFeatSel: {"DriverFeaturesSel", false, true, 0},
+	RegGuestPageSize: {"GuestPageSize", false, true, 1}, RegQueueSel: {"QueueSel", false, true, 0},
+	RegQueueNumMax: {"QueueNumMax", true, false, 0}, RegQueueNum: {"QueueNum", false, true, 0},
+	RegQueueAlign: {"QueueAlign", false, true, 1}, RegQueuePFN: {"QueuePFN", true, true, 1},
+	RegQueueReady: {"QueueReady", true, true, -1}, RegQueueNotify: {"QueueNotify", false, true, 0},
+	RegInterruptStatus: {"InterruptStatus", true, false, 0}, RegInterruptACK: {"InterruptACK", false, true, 0},
+	RegStatus:       {"Status", true, true, 0},
+	RegQueueDescLow: {"QueueDescLow", false, true, -1}, RegQueueDescHigh: {"QueueDescHigh", false, true, -1},
+	RegQueueDriverLow: {"QueueDriverLow", false, true, -1}, RegQueueDriverHigh: {"QueueDriverHigh", false, true, -1},
+	RegQueueDeviceLow: {"QueueDeviceLow", false, true, -1}, RegQueueDeviceHigh: {"QueueDeviceHigh", false, true, -1},
+	RegSHMSel: {"SHMSel", false, true, -1}, RegSHMLenLow: {"SHMLenLow", true, false, -1},
+	RegSHMLenHigh: {"SHMLenHigh", true, false, -1}, RegSHMBaseLow: {"SHMBaseLow", true, false, -1},
+	RegSHMBaseHigh: {"SHMBaseHigh", true, false, -1}, RegQueueReset: {"QueueReset", true, true, -1},
+	RegConfigGeneration: {"ConfigGeneration", true, false, -1},
+}
+
+func regName(off uint64) string {
+	if r, ok := mmioRegs[off]; ok {
+		return r.name
+	}
+	return "?"
+}
+
+func isLayoutReg(off uint64) bool {
+	switch off {
+	case RegQueueNum, RegQueueDescLow, RegQueueDescHigh, RegQueueDriverLow,
+		RegQueueDriverHigh, RegQueueDeviceLow, RegQueueDeviceHigh:
+		return true
+	}
+	return false
+}
+
+// checkAccess reports (-d guest_errors) an aligned 32-bit access to a
+// register offset the driver should not use: undecoded, of the other
+// interface, a write to a read-only register or a read of a write-only
+// one (VirtIO 1.2 4.2.2 table 4.1 gives each register's direction; QEMU
+// virtio_mmio_read/write log the same as guest errors).
+func (t *MMIO) checkAccess(off uint64, write bool) {
+	verb, v := "read of", "version 2"
+	if write {
+		verb = "write to"
+	}
+	if t.legacy {
+		v = "version 1 (legacy)"
+	}
+	r, ok := mmioRegs[off]
+	switch {
+	case !ok:
+		t.GuestError(fmt.Sprintf("undecoded%d%v", off, write), "%s offset %#x: no virtio-mmio register there (VirtIO 1.2 4.2.2, table 4.1); reads 0, writes ignored", verb, off)
+	case r.legacy == 1 && !t.legacy:
+		t.GuestError(fmt.Sprintf("legacyreg%d", off), "%s %s (%#x): a legacy-only register, not in the %s interface (VirtIO 1.2 4.2.4); ignored", verb, r.name, off, v)
+	case r.legacy == -1 && t.legacy:
+		t.GuestError(fmt.Sprintf("modernreg%d", off), "%s %s (%#x): not in the %s interface (VirtIO 1.2 4.2.4 lists its registers); ignored", verb, r.name, off, v)
+	case write && !r.write:
+		t.GuestError(fmt.Sprintf("ro%d", off), "write to %s (%#x) ignored: the register is read-only (VirtIO 1.2 4.2.2, table 4.1)", r.name, off)
+	case !write && !r.read:
+		t.GuestError(fmt.Sprintf("wo%d", off), "read of %s (%#x) returns 0: the register is write-only (VirtIO 1.2 4.2.2, table 4.1)", r.name, off)
+	}
+}
+
+// badWidth reports a register access that is not 32 bits wide and
+// aligned.
+func (t *MMIO) badWidth(verb string, off uint64, size int) {
+	if t.dev == nil {
+		return
+	}
+	t.GuestError(fmt.Sprintf("width%d", size), "%d-byte %s at offset %#x: the driver MUST use 32-bit aligned accesses to the control registers (VirtIO 1.2 4.2.2.2)", size, verb, off)
 }
 
 func setHalf(x uint64, high bool, v uint32) uint64 {

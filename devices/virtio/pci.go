@@ -1,6 +1,8 @@
 package virtio
 
 import (
+	"fmt"
+
 	"gemu/bus"
 	"gemu/devices/pci"
 )
@@ -245,14 +247,45 @@ func (p *PCI) msixNotify(v uint16) {
 	if int(v) >= p.vectors {
 		return
 	}
-	e := p.table[16*int(v):]
-	if e[12]&1 != 0 || p.fn.Config()[p.msixCap+3]&0x40 != 0 {
+	if p.msixMasked(v) {
 		p.pba[v/8] |= 1 << (v % 8)
 		return
 	}
+	p.msixSend(v)
+}
+
+// msixMasked reports whether vector v is masked, by its Vector Control
+// mask bit or the function mask (6.8.2.9, 6.8.2.3).
+func (p *PCI) msixMasked(v uint16) bool {
+	return p.table[16*int(v)+12]&1 != 0 || p.fn.Config()[p.msixCap+3]&0x40 != 0
+}
+
+// msixSend performs vector v's message: the memory write of its data to
+// its address. On the virt board without AIA nothing decodes MSI
+// addresses, so the write lands in RAM if the address is there and is
+// traced as lost otherwise; either way it is the message QEMU would send.
+func (p *PCI) msixSend(v uint16) {
+	e := p.table[16*int(v):]
 	addr, data := le64(e), le32(e[8:])
 	if !p.bus.Store(addr, 4, uint64(data)) {
 		p.tracef("MSI-X vector %d: write of %#x to %#x reached nothing (no MSI controller)", v, data, addr)
+	}
+}
+
+// msixResend sends the message of every vector that is pending and no
+// longer masked, and clears its pending bit (PCI Local Bus 3.0 6.8.2.9:
+// "if a masked vector has its Pending bit set and the vector is unmasked,
+// the function must send the message"; QEMU msix_handle_mask_update).
+// Called when a Vector Control word or the function mask changes.
+func (p *PCI) msixResend() {
+	if !p.msixEnabled() {
+		return
+	}
+	for v := uint16(0); int(v) < p.vectors; v++ {
+		if p.pba[v/8]&(1<<(v%8)) != 0 && !p.msixMasked(v) {
+			p.pba[v/8] &^= 1 << (v % 8)
+			p.msixSend(v)
+		}
 	}
 }
 
@@ -261,6 +294,7 @@ func (p *PCI) msixNotify(v uint16) {
 func (p *PCI) configWrite(off, size int, val uint32) {
 	if p.msixCap != 0 && off <= p.msixCap+3 && off+size > p.msixCap+2 {
 		p.fn.SetIRQ(p.IRQ())
+		p.msixResend() // the function mask or MSI-X enable changed
 	}
 	if off == p.cfgCap+16 {
 		bar, o, n := p.cfgWindow()
@@ -306,11 +340,15 @@ func (b pciBAR) Read(off uint64, size int) uint64 {
 	p := b.p
 	switch {
 	case off < pciOffISR:
+		if off >= commonSize {
+			p.GuestError(fmt.Sprintf("common-r%d", off), "read of common configuration offset %#x: past struct virtio_pci_common_cfg (%#x bytes, VirtIO 1.2 4.1.4.3); reads 0", off, commonSize)
+		}
 		v := p.commonRead(off)
 		p.tracef("common[%#x] -> %#x", off, v)
 		return v & ones(size)
 	case off < pciOffDevice:
 		if off != pciOffISR {
+			p.GuestError(fmt.Sprintf("isr-r%d", off), "read of ISR area offset %#x: the ISR status is one byte at offset 0 (VirtIO 1.2 4.1.4.5); reads 0", off-pciOffISR)
 			return 0
 		}
 		// Reading the ISR clears it and deasserts INTx (4.1.4.5).
@@ -337,9 +375,11 @@ func (b pciBAR) Write(off uint64, size int, val uint64) {
 	switch {
 	case off < pciOffISR:
 		p.tracef("common[%#x] <- %#x", off, val)
+		p.checkCommonWrite(off, uint32(val&ones(size)))
 		p.commonWrite(off, size, uint32(val&ones(size)))
 	case off < pciOffDevice:
 		// The ISR is read-only.
+		p.GuestError("isr-w", "write %#x to the ISR status ignored: it is read-only, read to acknowledge (VirtIO 1.2 4.1.4.5)", val)
 	case off < pciOffNotify:
 		if p.dev != nil {
 			p.dev.WriteConfig(off-pciOffDevice, size, val)
@@ -352,6 +392,9 @@ func (b pciBAR) Write(off uint64, size int, val uint64) {
 			p.notify(uint32(q))
 		} else if q < uint64(len(p.queues)) {
 			p.tracef("notify of queue %d ignored: bus mastering is off", q)
+			p.GuestError("notify-nobm", "notification of queue %d ignored: Bus Master Enable is off in the PCI command register (PCI Local Bus 3.0 6.2.2; VirtIO 1.2 4.1.5.1: the driver enables the function first)", q)
+		} else {
+			p.GuestError(fmt.Sprintf("notify-off%d", off), "write at notification offset %#x names queue %d: the device has %d (VirtIO 1.2 4.1.4.4: queue_notify_off * notify_off_multiplier %d)", off-pciOffNotify, q, len(p.queues), pciNotifyMult)
 		}
 	}
 }
@@ -361,6 +404,37 @@ func ones(size int) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<(8*size) - 1
+}
+
+// commonReadOnly names the fields of struct virtio_pci_common_cfg
+// (VirtIO 1.2 4.1.4.3) the driver must not write.
+var commonReadOnly = map[uint64]string{
+	CommonDF: "device_feature", CommonNumQ: "num_queues", CommonCfgGen: "config_generation",
+	CommonQNotifyOff: "queue_notify_off", CommonQNotifyData: "queue_notify_data",
+}
+
+var commonQueueLayout = map[uint64]string{
+	CommonQSize: "queue_size", CommonQDescLo: "queue_desc", CommonQDescHi: "queue_desc",
+	CommonQAvailLo: "queue_driver", CommonQAvailHi: "queue_driver",
+	CommonQUsedLo: "queue_device", CommonQUsedHi: "queue_device",
+}
+
+// checkCommonWrite reports (-d guest_errors) a write to the common
+// configuration the driver should not make.
+func (p *PCI) checkCommonWrite(off uint64, v uint32) {
+	if off >= commonSize {
+		p.GuestError(fmt.Sprintf("common-w%d", off), "write %#x to common configuration offset %#x ignored: past struct virtio_pci_common_cfg (%#x bytes, VirtIO 1.2 4.1.4.3)", v, off, commonSize)
+		return
+	}
+	if name, ok := commonReadOnly[off]; ok {
+		p.GuestError(fmt.Sprintf("common-ro%d", off), "write %#x to %s (common configuration %#x) ignored: the field is read-only for the driver (VirtIO 1.2 4.1.4.3)", v, name, off)
+		return
+	}
+	if name, ok := commonQueueLayout[off]; ok {
+		if q := p.selected(); q != nil && q.Ready {
+			p.GuestError(fmt.Sprintf("common-layout%d", off), "write %#x to %s of queue %d ignored: the queue is enabled (VirtIO 1.2 4.1.4.3.2: the driver configures a queue before writing queue_enable)", v, name, q.Index)
+		}
+	}
 }
 
 // commonRead reads the field at off (QEMU virtio_pci_common_read: the
@@ -419,6 +493,12 @@ func (p *PCI) commonRead(off uint64) uint64 {
 		return q.Device & 0xffffffff
 	case CommonQUsedHi:
 		return q.Device >> 32
+	case CommonQReset:
+		// 4.1.4.3.1: 1 from a queue reset until queue_enable is
+		// written 1; the field exists with VIRTIO_F_RING_RESET only.
+		if q.inReset && p.drvFeat&FeatureRingReset != 0 {
+			return 1
+		}
 	}
 	return 0
 }
@@ -454,7 +534,7 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 		if v != 1 {
 			// 4.1.4.3.2: the driver MUST NOT write 0; QEMU treats it
 			// as a device error, and so does gemu.
-			p.Fail(&QueueError{Queue: q.Index, What: "queue_enable written with a value other than 1"})
+			p.Fail(&QueueError{Queue: q.Index, What: "queue_enable written with a value other than 1", Sect: "4.1.4.3.2"})
 			return
 		}
 		p.enableQueue(q)
@@ -469,6 +549,11 @@ func (p *PCI) commonWrite(off uint64, size int, v uint32) {
 	case CommonQUsedLo, CommonQUsedHi:
 		if qw {
 			q.Device = setHalf(q.Device, off == CommonQUsedHi, v)
+		}
+	case CommonQReset:
+		// 4.1.4.3.2: the driver writes 1 to reset the queue.
+		if q != nil && v == 1 && p.drvFeat&FeatureRingReset != 0 {
+			p.resetQueue(q)
 		}
 	}
 }
@@ -519,5 +604,8 @@ func (b msixBAR) Write(off uint64, size int, val uint64) {
 	}
 	for i := 0; i < size && off+uint64(i) < uint64(len(p.table)); i++ {
 		p.table[off+uint64(i)] = byte(val >> (8 * i))
+	}
+	if off%16+uint64(size) > 12 { // Vector Control written
+		p.msixResend()
 	}
 }

@@ -164,11 +164,11 @@ func TestPCIConfigMatchesQEMU10(t *testing.T) {
 func TestPCIPlayback(t *testing.T) {
 	r := newPCIRig(t)
 	r.enable()
-	if df := r.rdc(CommonDF, 4); df != 1<<28|FeatureCtls {
+	if df := r.rdc(CommonDF, 4); df != 1<<29|1<<28|FeatureCtls {
 		t.Errorf("device_feature[0] = %#x", df)
 	}
 	r.wrc(CommonDFSelect, 4, 1)
-	if df := r.rdc(CommonDF, 4); df != 1 {
+	if df := r.rdc(CommonDF, 4); df != 1<<8|1 { // RING_RESET, VERSION_1
 		t.Errorf("device_feature[1] = %#x", df)
 	}
 	r.setupPCI(FeatureVersion1 | FeatureCtls)
@@ -264,6 +264,37 @@ func TestPCIMSIX(t *testing.T) {
 	if pba, _ := r.bus.Load(0x40004800, 8); pba != 2 {
 		t.Errorf("PBA %#x, want 2", pba)
 	}
+	// Unmasking sends the held message and clears the pending bit
+	// (PCI Local Bus 3.0 6.8.2.9), once.
+	r.bus.Store(0x40004000+28, 4, 0)
+	if v, _ := r.bus.Read32(msg); v != 0xabcd {
+		t.Errorf("unmasked pending vector: message %#x, want 0xabcd", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 0 {
+		t.Errorf("PBA %#x after unmask, want 0", pba)
+	}
+	r.bus.Write32(msg, 0)
+	r.bus.Store(0x40004000+28, 4, 1)
+	r.bus.Store(0x40004000+28, 4, 0)
+	if v, _ := r.bus.Read32(msg); v != 0 {
+		t.Errorf("unmask without a pending bit sent %#x", v)
+	}
+	// The function mask holds every vector the same way.
+	r.setCfg(0x98+2, 2, 0xc000|1) // enable + function mask
+	r.ctlPCI(le(reqPCMInfo, 0, 0, 32))
+	if v, _ := r.bus.Read32(msg); v != 0 {
+		t.Errorf("function-masked vector wrote %#x", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 2 {
+		t.Errorf("PBA %#x under the function mask, want 2", pba)
+	}
+	r.setCfg(0x98+2, 2, 0x8000|1)
+	if v, _ := r.bus.Read32(msg); v != 0xabcd {
+		t.Errorf("function unmask: message %#x, want 0xabcd", v)
+	}
+	if pba, _ := r.bus.Load(0x40004800, 8); pba != 0 {
+		t.Errorf("PBA %#x after function unmask, want 0", pba)
+	}
 }
 
 // TestPCICfgAccess reads and writes the common configuration through the
@@ -306,7 +337,9 @@ func FuzzPCI(f *testing.F) {
 	f.Add([]byte{0, 0x14, 0, 1, 1, 0x14, 0, 0x0f, 2, 0x1c, 0, 1, 3, 0, 0, 2})
 	f.Add([]byte{4, 0x84 + 4, 0, 4, 4, 0x84 + 8, 0, 0x14, 4, 0x84 + 16, 0, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := newPCIRig(t)
+		rr := newRigRAM(t, 0x20000) // four queues of 64 from 64 KiB
+		rr.snd = NewSound(rr.clk, rr.be)
+		r := newPCIRigWith(rr, rr.snd, 0x040100)
 		r.enable()
 		if len(data) > 0 && data[0]&0x80 != 0 {
 			r.setupPCI(FeatureVersion1 | FeatureCtls)
@@ -368,5 +401,46 @@ func TestPCIBlk(t *testing.T) {
 	}
 	if pr.p.Err != nil {
 		t.Errorf("device error: %v", pr.p.Err)
+	}
+}
+
+// TestPCIQueueReset: with RING_RESET, queue_reset (4.1.4.3) resets the
+// selected queue: queue_reset reads 1, queue_enable 0 and queue_size the
+// device's size until queue_enable is written 1; the held tx message is
+// dropped; without the feature the field reads 0 and does nothing.
+func TestPCIQueueReset(t *testing.T) {
+	for _, feat := range []uint64{FeatureVersion1, FeatureVersion1 | FeatureRingReset} {
+		r := newPCIRig(t)
+		r.enable()
+		r.setupPCI(feat)
+		r.ctlPCI(params(0, 8192, 2048, 2, 5, 7))
+		r.ctlPCI(pcmReq(reqPCMPrepare, 0))
+		r.submit(QueueTx, []buf{{data: append(le(0), pattern(64, 1)...)}, {writable: 8}}, false)
+		r.notifyPCI(QueueTx)
+		r.wrc(CommonQSelect, 2, QueueTx)
+		r.wrc(CommonQSize, 2, 16) // ignored: the queue is enabled
+		r.wrc(CommonQReset, 2, 1)
+		reset, enable, size := r.rdc(CommonQReset, 2), r.rdc(CommonQEnable, 2), r.rdc(CommonQSize, 2)
+		held := len(r.snd.streams[0].pending)
+		if feat&FeatureRingReset == 0 {
+			if reset != 0 || enable != 1 || held != 1 {
+				t.Errorf("without RING_RESET: queue_reset %d, queue_enable %d, %d held; want 0, 1, 1", reset, enable, held)
+			}
+			continue
+		}
+		if reset != 1 || enable != 0 || size != 64 || held != 0 {
+			t.Errorf("after queue_reset: queue_reset %d, queue_enable %d, queue_size %d, %d held; want 1, 0, 64, 0", reset, enable, size, held)
+		}
+		q := r.q[QueueTx]
+		r.wrc(CommonQDescLo, 4, q.desc)
+		r.wrc(CommonQAvailLo, 4, q.avail)
+		r.wrc(CommonQUsedLo, 4, q.used)
+		r.wrc(CommonQEnable, 2, 1)
+		if r.rdc(CommonQReset, 2) != 0 || r.rdc(CommonQEnable, 2) != 1 {
+			t.Errorf("re-enabled: queue_reset %d, queue_enable %d", r.rdc(CommonQReset, 2), r.rdc(CommonQEnable, 2))
+		}
+		if r.p.Err != nil {
+			t.Errorf("device error: %v", r.p.Err)
+		}
 	}
 }

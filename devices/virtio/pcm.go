@@ -118,6 +118,8 @@ func (st *pcmStream) request(code uint32, req []byte) uint32 {
 		ok = ok || s == st.state
 	}
 	if !ok {
+		st.s.guestError(fmt.Sprintf("state%d:%d:%d", st.id, code, st.state),
+			"stream %d: %s in state %v answered NOT_SUPP (VirtIO 1.2 5.14.6.6.1, PCM command lifecycle)", st.id, reqName(code), st.state)
 		return sndNotSupp
 	}
 	switch code {

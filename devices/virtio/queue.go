@@ -33,6 +33,7 @@ var ErrQueue = errors.New("virtio: malformed virtqueue")
 type QueueError struct {
 	Queue int
 	What  string
+	Sect  string // the VirtIO 1.2 section the driver broke, for -d guest_errors
 }
 
 func (e *QueueError) Error() string { return fmt.Sprintf("virtio: queue %d: %s", e.Queue, e.What) }
@@ -125,6 +126,14 @@ type Queue struct {
 	usedIdx   uint16 // next used entry the device will write
 	inflight  int    // chains taken and not yet returned
 	indirect  bool   // VIRTIO_F_INDIRECT_DESC negotiated
+	eventIdx  bool   // VIRTIO_F_EVENT_IDX negotiated
+	inReset   bool   // reset alone (VIRTIO_F_RING_RESET) and not re-enabled
+
+	// EVENT_IDX (2.7.10): used.idx when the device last decided whether
+	// to interrupt, and whether it has decided since the queue was
+	// enabled (QEMU's signalled_used, signalled_used_valid).
+	signalled      uint16
+	signalledValid bool
 
 	bus       *bus.Bus
 	interrupt func() // raise the used-buffer interrupt
@@ -137,10 +146,12 @@ func (q *Queue) reset() {
 	q.Desc, q.Driver, q.Device = 0, 0, 0
 	q.pfn, q.align = 0, legacyAlign
 	q.lastAvail, q.usedIdx, q.inflight = 0, 0, 0
+	q.signalled, q.signalledValid, q.inReset = 0, false, false
 }
 
-func (q *Queue) errorf(format string, args ...any) error {
-	return &QueueError{Queue: q.Index, What: fmt.Sprintf(format, args...)}
+// errorf is a QueueError citing section sect of VirtIO 1.2.
+func (q *Queue) errorf(sect, format string, args ...any) error {
+	return &QueueError{Queue: q.Index, What: fmt.Sprintf(format, args...), Sect: sect}
 }
 
 // enable checks the driver's layout when it sets QueueReady (2.7: sizes and
@@ -150,17 +161,18 @@ func (q *Queue) enable() error {
 	n := uint64(q.Num)
 	switch {
 	case q.Num == 0 || q.Num > q.Max || q.Num&(q.Num-1) != 0:
-		return q.errorf("size %d is not a power of two in 1..%d", q.Num, q.Max)
+		return q.errorf("2.7, 4.2.2", "size %d is not a power of two in 1..%d", q.Num, q.Max)
 	case q.Desc%16 != 0 || q.Driver%2 != 0 || q.Device%4 != 0:
-		return q.errorf("misaligned rings (desc %#x, avail %#x, used %#x)", q.Desc, q.Driver, q.Device)
+		return q.errorf("2.7", "misaligned rings (desc %#x, avail %#x, used %#x)", q.Desc, q.Driver, q.Device)
 	case !q.bus.InRAM(q.Desc, 16*n):
-		return q.errorf("descriptor table [%#x,+%#x) outside RAM", q.Desc, 16*n)
+		return q.errorf("2.7.5", "descriptor table [%#x,+%#x) outside RAM", q.Desc, 16*n)
 	case !q.bus.InRAM(q.Driver, 6+2*n):
-		return q.errorf("available ring [%#x,+%#x) outside RAM", q.Driver, 6+2*n)
+		return q.errorf("2.7.6", "available ring [%#x,+%#x) outside RAM", q.Driver, 6+2*n)
 	case !q.bus.InRAM(q.Device, 6+8*n):
-		return q.errorf("used ring [%#x,+%#x) outside RAM", q.Device, 6+8*n)
+		return q.errorf("2.7.8", "used ring [%#x,+%#x) outside RAM", q.Device, 6+8*n)
 	}
 	q.Ready = true
+	q.inReset = false
 	return nil
 }
 
@@ -176,27 +188,36 @@ func (q *Queue) Pop(c *Chain) (ok bool, err error) {
 	}
 	idx, err := q.bus.Read16(q.Driver + 2)
 	if err != nil {
-		return false, q.errorf("avail.idx: %v", err)
+		return false, q.errorf("2.7.6", "avail.idx: %v", err)
+	}
+	if q.eventIdx {
+		// Ask to be notified of the next chain after the ones seen
+		// (avail_event at the end of the used ring, 2.7.10): every new
+		// chain is notified, as without EVENT_IDX, but a driver adding
+		// several before the device looks needs to notify only once.
+		if err := q.bus.Write16(q.Device+4+8*uint64(q.Num), idx); err != nil {
+			return false, q.errorf("2.7.10", "used.avail_event: %v", err)
+		}
 	}
 	pending := idx - q.lastAvail
 	if pending == 0 {
 		return false, nil
 	}
 	if pending > q.Num {
-		return false, q.errorf("avail.idx %d is %d entries ahead of the device (queue size %d)", idx, pending, q.Num)
+		return false, q.errorf("2.7.6", "avail.idx %d is %d entries ahead of the device (queue size %d)", idx, pending, q.Num)
 	}
 	// The driver cannot have more chains outstanding than the queue has
 	// entries; more means it re-offered buffers the device holds, or that
 	// its rings overlap (the device's used-ring writes moving avail.idx).
 	if q.inflight >= int(q.Num) {
-		return false, q.errorf("more than %d chains in flight", q.Num)
+		return false, q.errorf("2.7.6", "more than %d chains in flight", q.Num)
 	}
 	head, err := q.bus.Read16(q.Driver + 4 + 2*uint64(q.lastAvail%q.Num))
 	if err != nil {
-		return false, q.errorf("avail.ring: %v", err)
+		return false, q.errorf("2.7.6", "avail.ring: %v", err)
 	}
 	if head >= q.Num {
-		return false, q.errorf("avail.ring[%d] = %d is not below the queue size %d", q.lastAvail%q.Num, head, q.Num)
+		return false, q.errorf("2.7.6", "avail.ring[%d] = %d is not below the queue size %d", q.lastAvail%q.Num, head, q.Num)
 	}
 	c.reset(head)
 	if err := q.walk(c, head); err != nil {
@@ -217,11 +238,11 @@ func (q *Queue) walk(c *Chain, head uint16) error {
 	for {
 		seen++
 		if seen > int(size) {
-			return q.errorf("descriptor chain from %d loops or is longer than its table (%d)", head, size)
+			return q.errorf("2.7.5.2", "descriptor chain from %d loops or is longer than its table (%d)", head, size)
 		}
 		var d [16]byte
 		if err := q.bus.ReadDMA(table+16*uint64(i), d[:]); err != nil {
-			return q.errorf("descriptor %d: %v", i, err)
+			return q.errorf("2.7.5", "descriptor %d: %v", i, err)
 		}
 		addr := le64(d[0:])
 		length := le32(d[8:])
@@ -230,32 +251,32 @@ func (q *Queue) walk(c *Chain, head uint16) error {
 		if flags&descIndirect != 0 {
 			switch {
 			case !q.indirect:
-				return q.errorf("descriptor %d is indirect but VIRTIO_F_INDIRECT_DESC was not negotiated", i)
+				return q.errorf("2.7.5.3.1", "descriptor %d is indirect but VIRTIO_F_INDIRECT_DESC was not negotiated", i)
 			case inIndirect:
-				return q.errorf("nested indirect descriptor %d", i)
+				return q.errorf("2.7.5.3.1", "nested indirect descriptor %d", i)
 			case flags&descNext != 0:
-				return q.errorf("indirect descriptor %d also has NEXT set", i)
+				return q.errorf("2.7.5.3.1", "indirect descriptor %d also has NEXT set", i)
 			case length == 0 || length%16 != 0 || length/16 > uint32(q.Num):
-				return q.errorf("indirect table length %d is not a multiple of 16 in 16..%d", length, 16*uint32(q.Num))
+				return q.errorf("2.7.5.3.1", "indirect table length %d is not a multiple of 16 in 16..%d", length, 16*uint32(q.Num))
 			case addr%16 != 0 || !q.bus.InRAM(addr, uint64(length)):
-				return q.errorf("indirect table [%#x,+%#x) misaligned or outside RAM", addr, length)
+				return q.errorf("2.7.5.3", "indirect table [%#x,+%#x) misaligned or outside RAM", addr, length)
 			}
 			table, size, i, seen, inIndirect = addr, length/16, 0, 0, true
 			continue
 		}
 		if !q.bus.InRAM(addr, uint64(length)) {
-			return q.errorf("descriptor %d buffer [%#x,+%#x) outside RAM", i, addr, length)
+			return q.errorf("2.7.5", "descriptor %d buffer [%#x,+%#x) outside RAM", i, addr, length)
 		}
 		total++
 		if total > int(q.Num) {
-			return q.errorf("descriptor chain from %d is longer than the queue size %d", head, q.Num)
+			return q.errorf("2.7.5.2", "descriptor chain from %d is longer than the queue size %d", head, q.Num)
 		}
 		if flags&descWrite != 0 {
 			c.Writable = append(c.Writable, Seg{addr, length})
 			c.WLen += uint64(length)
 		} else {
 			if len(c.Writable) > 0 {
-				return q.errorf("descriptor %d is device-readable after a device-writable one", i)
+				return q.errorf("2.7.4.2", "descriptor %d is device-readable after a device-writable one", i)
 			}
 			c.Readable = append(c.Readable, Seg{addr, length})
 			c.RLen += uint64(length)
@@ -264,7 +285,7 @@ func (q *Queue) walk(c *Chain, head uint16) error {
 			return nil
 		}
 		if uint32(next) >= size {
-			return q.errorf("descriptor %d: next %d is not below the table size %d", i, next, size)
+			return q.errorf("2.7.5", "descriptor %d: next %d is not below the table size %d", i, next, size)
 		}
 		i = uint32(next)
 	}
@@ -284,23 +305,53 @@ func (q *Queue) Push(head uint16, written uint32) error {
 	put32(b[0:], uint32(head))
 	put32(b[4:], written)
 	if err := q.bus.WriteDMA(e, b[:]); err != nil {
-		return q.errorf("used.ring: %v", err)
+		return q.errorf("2.7.8", "used.ring: %v", err)
 	}
 	q.usedIdx++
 	if q.inflight > 0 {
 		q.inflight--
 	}
 	if err := q.bus.Write16(q.Device+2, q.usedIdx); err != nil {
-		return q.errorf("used.idx: %v", err)
+		return q.errorf("2.7.8", "used.idx: %v", err)
 	}
-	flags, err := q.bus.Read16(q.Driver)
+	notify, err := q.shouldNotify()
 	if err != nil {
-		return q.errorf("avail.flags: %v", err)
+		return err
 	}
-	if flags&availNoInterrupt == 0 && q.interrupt != nil {
+	if notify && q.interrupt != nil {
 		q.interrupt()
 	}
 	return nil
+}
+
+// shouldNotify decides whether a used-buffer notification is due after
+// used.idx moved: without EVENT_IDX unless avail.flags has NO_INTERRUPT
+// (2.7.7.2); with it, ignoring the flags, when used.idx passed the
+// driver's used_event since the last decision (2.7.10: the device
+// notifies when the index it writes goes from below used_event + 1 to at
+// least it; vring_need_event in the spec's 2.7.10.1 and QEMU's
+// virtio_split_should_notify).
+func (q *Queue) shouldNotify() (bool, error) {
+	if !q.eventIdx {
+		flags, err := q.bus.Read16(q.Driver)
+		if err != nil {
+			return false, q.errorf("2.7.7", "avail.flags: %v", err)
+		}
+		return flags&availNoInterrupt == 0, nil
+	}
+	event, err := q.bus.Read16(q.Driver + 4 + 2*uint64(q.Num))
+	if err != nil {
+		return false, q.errorf("2.7.10", "avail.used_event: %v", err)
+	}
+	old, valid := q.signalled, q.signalledValid
+	q.signalled, q.signalledValid = q.usedIdx, true
+	return !valid || needEvent(event, q.usedIdx, old), nil
+}
+
+// needEvent is vring_need_event (VirtIO 1.2 2.7.10.1): whether moving an
+// index from old to new passed event, modulo 2^16.
+func needEvent(event, new, old uint16) bool {
+	return new-event-1 < new-old
 }
 
 func le16(b []byte) uint16 { return uint16(b[0]) | uint16(b[1])<<8 }

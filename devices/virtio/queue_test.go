@@ -1,8 +1,11 @@
 package virtio
 
 import (
+	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // desc writes descriptor i of queue qi.
@@ -246,5 +249,144 @@ func TestInterruptSuppression(t *testing.T) {
 	r.wr(RegInterruptACK, IntUsedBuffer)
 	if r.irq.level || r.rd(RegInterruptStatus) != 0 {
 		t.Errorf("ACK did not lower the line")
+	}
+}
+
+func TestNeedEvent(t *testing.T) {
+	for _, tc := range []struct {
+		event, new, old uint16
+		want            bool
+	}{
+		{0, 1, 0, true},           // passed event 0
+		{3, 2, 1, false},          // not there yet
+		{3, 4, 3, true},           // moved past it
+		{3, 4, 0, true},           // a batch over it
+		{3, 8, 4, false},          // already past before
+		{0xffff, 0, 0xfffe, true}, // across the wrap
+		{0xfffe, 1, 0xffff, false},
+	} {
+		if got := needEvent(tc.event, tc.new, tc.old); got != tc.want {
+			t.Errorf("needEvent(%d, %d, %d) = %v, want %v", tc.event, tc.new, tc.old, got, tc.want)
+		}
+	}
+}
+
+// TestEventIdx: with VIRTIO_F_EVENT_IDX the device interrupts only when
+// used.idx passes the driver's used_event, ignoring avail.flags (2.7.10),
+// and publishes in avail_event the available index it has seen, so the
+// driver notifies it of the next chain.
+func TestEventIdx(t *testing.T) {
+	r := newRig(t)
+	r.feat = FeatureEventIdx
+	r.setup(16)
+	if r.m.Negotiated()&FeatureEventIdx == 0 {
+		t.Fatal("EVENT_IDX not negotiated")
+	}
+	q := r.q[QueueControl]
+	usedEvent := q.avail + 4 + 2*uint64(q.num)
+	availEvent := q.used + 4 + 8*uint64(q.num)
+	r.w16(q.avail, availNoInterrupt) // ignored with EVENT_IDX
+	r.w16(usedEvent, 3)
+	var got []bool
+	for i := 0; i < 6; i++ {
+		r.ctl(le(reqPCMInfo, 0, 0, 32), 0)
+		got = append(got, r.rd(RegInterruptStatus)&IntUsedBuffer != 0)
+		r.wr(RegInterruptACK, IntUsedBuffer)
+		if ae, _ := r.bus.Read16(availEvent); ae != q.availIdx {
+			t.Errorf("request %d: avail_event %d, want %d (the index the device saw)", i, ae, q.availIdx)
+		}
+	}
+	// The first decision always interrupts; then only used.idx 3 -> 4.
+	if d := cmp.Diff([]bool{true, false, false, true, false, false}, got); d != "" {
+		t.Errorf("interrupts per request (-want +got):\n%s", d)
+	}
+	// used_event far behind: no more interrupts until the index wraps to it.
+	r.w16(usedEvent, 1)
+	r.ctl(le(reqPCMInfo, 0, 0, 32), 0)
+	if r.rd(RegInterruptStatus) != 0 {
+		t.Errorf("interrupt with used_event behind used.idx")
+	}
+	// used_event = the current index: the next buffer interrupts.
+	idx, _ := r.bus.Read16(q.used + 2)
+	r.w16(usedEvent, idx)
+	r.ctl(le(reqPCMInfo, 0, 0, 32), 0)
+	if r.rd(RegInterruptStatus)&IntUsedBuffer == 0 || !r.irq.level {
+		t.Errorf("no interrupt when used.idx passed used_event")
+	}
+}
+
+// TestRingResetMMIO: with VIRTIO_F_RING_RESET, QueueReset resets one
+// queue (2.6.1, 4.2.2): it reads 1 and QueueReady 0 until the driver
+// enables it again with new rings, the device drops the tx messages it
+// held for that queue (returning none), the other queues keep working,
+// and the re-enabled queue works from index 0.
+func TestRingResetMMIO(t *testing.T) {
+	r := newRig(t)
+	r.feat = FeatureRingReset
+	r.setup(16)
+	r.mustOK(params(0, 8192, 2048, 2, 5, 7))
+	r.mustOK(pcmReq(reqPCMPrepare, 0))
+	tx := r.submit(QueueTx, []buf{{data: append(le(0), pattern(256, 1)...)}, {writable: 8}}, true)
+	if n := len(r.snd.streams[0].pending); n != 1 {
+		t.Fatalf("%d pending tx messages, want 1", n)
+	}
+	r.wr(RegQueueSel, QueueTx)
+	if v := r.rd(RegQueueReset); v != 0 {
+		t.Errorf("QueueReset before a reset = %d", v)
+	}
+	r.wr(RegQueueReset, 1)
+	if r.rd(RegQueueReset) != 1 || r.rd(RegQueueReady) != 0 {
+		t.Errorf("after reset: QueueReset %d, QueueReady %d; want 1, 0", r.rd(RegQueueReset), r.rd(RegQueueReady))
+	}
+	if n := len(r.snd.streams[0].pending); n != 0 {
+		t.Errorf("%d tx messages still held after the queue reset", n)
+	}
+	if r.rd(RegStatus)&StatusNeedsReset != 0 {
+		t.Fatalf("queue reset set NEEDS_RESET: %v", r.m.Err)
+	}
+	// Other queues are untouched.
+	if st, _ := r.ctl(le(reqPCMInfo, 0, 2, 32), 64); st != sndOK {
+		t.Errorf("control after tx reset: %#x", st)
+	}
+	// Re-enable tx with fresh rings; its indices start at 0 again.
+	nq := &drvQueue{idx: QueueTx, num: 8}
+	nq.desc, nq.avail, nq.used = r.alloc(16*8), r.alloc(6+2*8), r.alloc(6+8*8)
+	for d := uint16(0); d < 8; d++ {
+		nq.free = append(nq.free, d)
+	}
+	r.wr(RegQueueNum, 8)
+	r.wr(RegQueueDescLow, uint32(nq.desc))
+	r.wr(RegQueueDriverLow, uint32(nq.avail))
+	r.wr(RegQueueDeviceLow, uint32(nq.used))
+	r.wr(RegQueueReady, 1)
+	if r.rd(RegQueueReset) != 0 || r.rd(RegQueueReady) != 1 {
+		t.Fatalf("re-enabled: QueueReset %d, QueueReady %d", r.rd(RegQueueReset), r.rd(RegQueueReady))
+	}
+	old := r.q[QueueTx]
+	r.q[QueueTx] = nq
+	r.mustOK(pcmReq(reqPCMStart, 0))
+	data := pattern(480, 2)
+	c := r.submit(QueueTx, []buf{{data: append(le(0), data...)}, {writable: 8}}, true)
+	r.run(50e6)
+	if u := r.used(QueueTx, map[uint16]chain{c.head: c}); len(u) != 1 || u[0].head != c.head {
+		t.Fatalf("tx after re-enable: used %+v", u)
+	}
+	if idx, _ := r.bus.Read16(old.used + 2); idx != 0 {
+		t.Errorf("the dropped message %d was returned on the old ring", tx.head)
+	}
+	if !bytes.Equal(r.be.played(), data) {
+		t.Errorf("played %d bytes, want only the %d of the new message", len(r.be.played()), len(data))
+	}
+}
+
+// TestRingResetNotNegotiated: without RING_RESET, QueueReset does nothing
+// and reads 0.
+func TestRingResetNotNegotiated(t *testing.T) {
+	r := newRig(t)
+	r.setup(16)
+	r.wr(RegQueueSel, QueueTx)
+	r.wr(RegQueueReset, 1)
+	if r.rd(RegQueueReset) != 0 || r.rd(RegQueueReady) != 1 {
+		t.Errorf("QueueReset %d, QueueReady %d without RING_RESET; want 0, 1", r.rd(RegQueueReset), r.rd(RegQueueReady))
 	}
 }

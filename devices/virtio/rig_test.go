@@ -107,7 +107,7 @@ type rig struct {
 	q    [4]*drvQueue
 	nq   int // queues the device has (4: sound)
 	heap uint64
-	feat uint32 // device feature bits the driver accepts besides INDIRECT_DESC
+	feat uint64 // device feature bits the driver accepts besides INDIRECT_DESC and VERSION_1
 }
 
 // drvQueue is the driver's side of one virtqueue.
@@ -124,8 +124,13 @@ type usedElem struct {
 	len  uint32
 }
 
-func newRig(t testing.TB) *rig {
-	r := &rig{t: t, bus: bus.New(ramBase, ramSize), irq: &irqLine{}, be: &fakeBackend{outCap: 1 << 20}}
+func newRig(t testing.TB) *rig { return newRigRAM(t, ramSize) }
+
+// newRigRAM is newRig with ram bytes of RAM. Fuzz targets size it to what
+// one input can use: clearing 4 MiB for every execution (and the garbage
+// collection it causes) was most of FuzzSoundControl's time.
+func newRigRAM(t testing.TB, ram uint64) *rig {
+	r := &rig{t: t, bus: bus.New(ramBase, ram), irq: &irqLine{}, be: &fakeBackend{outCap: 1 << 20}}
 	r.clk = clock.NewDeterministic(0, func() uint64 { return r.now })
 	r.snd = NewSound(r.clk, r.be)
 	r.m = NewMMIO(r.bus, bus.IRQ{C: r.irq, N: 1}, r.snd)
@@ -142,7 +147,7 @@ func (r *rig) fatalf(f string, a ...any) { r.t.Helper(); r.t.Fatalf(f, a...) }
 func (r *rig) alloc(n uint64) uint64 {
 	a := r.heap
 	r.heap += (n + 15) &^ 15
-	if r.heap > ramBase+ramSize {
+	if r.heap > ramBase+uint64(len(r.bus.RAM)) {
 		panic("rig: out of RAM")
 	}
 	return a
@@ -172,9 +177,9 @@ func (r *rig) setup(num uint16) {
 	r.wr(RegStatus, StatusAcknowledge)
 	r.wr(RegStatus, StatusAcknowledge|StatusDriver)
 	r.wr(RegDriverFeatSel, 1)
-	r.wr(RegDriverFeatures, 1) // VERSION_1
+	r.wr(RegDriverFeatures, 1|uint32(r.feat>>32)) // VERSION_1
 	r.wr(RegDriverFeatSel, 0)
-	r.wr(RegDriverFeatures, FeatureIndirectDesc|r.feat)
+	r.wr(RegDriverFeatures, FeatureIndirectDesc|uint32(r.feat))
 	r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusFeaturesOK)
 	if r.rd(RegStatus)&StatusFeaturesOK == 0 {
 		r.fatalf("FEATURES_OK refused")

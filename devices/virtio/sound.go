@@ -293,6 +293,22 @@ func (s *Sound) Reset() {
 	s.mixer.reset()
 }
 
+// ResetQueue drops the I/O messages of queue qi the streams hold: the
+// driver reset that queue alone (VirtIO 1.2 2.6.1: the device returns
+// none of its buffers). The streams keep their state.
+func (s *Sound) ResetQueue(qi int) {
+	for _, st := range s.streams {
+		kept := st.pending[:0]
+		for _, m := range st.pending {
+			if m.q == nil || m.q.Index != qi {
+				kept = append(kept, m)
+			}
+		}
+		clear(st.pending[len(kept):])
+		st.pending = kept
+	}
+}
+
 // Close releases the device's voices.
 func (s *Sound) Close() { s.Reset() }
 
@@ -321,6 +337,14 @@ func (s *Sound) fail(err error) {
 	s.Errors++
 	if s.t != nil {
 		s.t.Fail(err)
+	}
+}
+
+// guestError reports a driver error on the transport's -d guest_errors
+// hook (once per key).
+func (s *Sound) guestError(key, format string, args ...any) {
+	if s.t != nil {
+		s.t.GuestError("snd:"+key, "sound: "+format, args...)
 	}
 }
 
@@ -357,6 +381,7 @@ func (s *Sound) control(c *Chain) uint32 {
 	if c.WLen < hdrSize {
 		s.Errors++
 		s.tracef("control message without room for a response: dropped")
+		s.guestError("ctlnoresp", "control request %d has %d device-writable bytes, no room for the 4-byte virtio_snd_hdr response (VirtIO 1.2 5.14.6.1): dropped", c.Head, c.WLen)
 		return 0
 	}
 	n, err := c.ReadAt(b, s.req[:], 0)
@@ -403,6 +428,7 @@ func (s *Sound) control(c *Chain) uint32 {
 		return s.respond(c, status, nil)
 	}
 	s.tracef("unknown request %#x", code)
+	s.guestError(fmt.Sprintf("code%#x", code), "control request code %#x answered NOT_SUPP: not a request of the device or of a negotiated feature (VirtIO 1.2 5.14.6.1)", code)
 	return s.respond(c, sndNotSupp, nil)
 }
 
@@ -491,6 +517,7 @@ func (s *Sound) drainIO(qi int) {
 			// properly; return it empty.
 			s.Errors++
 			s.tracef("I/O message %d without room for a status: returned empty", m.Head)
+			s.guestError(fmt.Sprintf("nostatus%d", qi), "queue %d: I/O message %d has %d device-writable bytes, no room for the 8-byte virtio_snd_pcm_status (VirtIO 1.2 5.14.6.8): returned empty", qi, m.Head, m.WLen)
 			if err := q.Push(m.Head, 0); err != nil {
 				s.fail(err)
 			}
@@ -510,6 +537,16 @@ func (s *Sound) drainIO(qi int) {
 		if n < xferSize || id >= uint32(len(s.streams)) || s.streams[id].dir != uint8(want) {
 			s.tracef("I/O message %d for stream %d on queue %d: BAD_MSG", m.Head, id, qi)
 			s.Errors++
+			why := "no such stream"
+			switch {
+			case n < xferSize:
+				why = "no 4-byte virtio_snd_pcm_xfer header"
+			case id < uint32(len(s.streams)) && qi == QueueTx:
+				why = "an input stream on the tx queue"
+			case id < uint32(len(s.streams)):
+				why = "an output stream on the rx queue"
+			}
+			s.guestError(fmt.Sprintf("xfer%d", qi), "queue %d: I/O message %d for stream %d answered BAD_MSG: %s (VirtIO 1.2 5.14.6.8)", qi, m.Head, id, why)
 			s.completeIO(q, m, sndBadMsg, 0, 0)
 			continue
 		}
@@ -517,6 +554,7 @@ func (s *Sound) drainIO(qi int) {
 		if st.state != statePrepared && st.state != stateStarted && st.state != stateStopped {
 			s.tracef("I/O message %d for stream %d in state %v: BAD_MSG", m.Head, id, st.state)
 			s.Errors++
+			s.guestError(fmt.Sprintf("xferstate%d", id), "queue %d: I/O message %d for stream %d in state %v answered BAD_MSG: the stream must be prepared first (VirtIO 1.2 5.14.6.6.1, 5.14.6.8)", qi, m.Head, id, st.state)
 			s.completeIO(q, m, sndBadMsg, 0, 0)
 			continue
 		}

@@ -41,7 +41,7 @@ func TestRegisters(t *testing.T) {
 	}
 	want := map[string]uint32{
 		"magic": 0x74726976, "version": 2, "device": 25, "vendor": 0x554d4551,
-		"features0": 1<<28 | 1, "features1": 1, "numMax0": QueueNumMax, "numMax3": QueueNumMax, "numMax4": 0,
+		"features0": 1<<29 | 1<<28 | 1, "features1": 1<<8 | 1, "numMax0": QueueNumMax, "numMax3": QueueNumMax, "numMax4": 0,
 		"ready0": 0, "status": 0, "isr": 0, "shmLen": 0xffffffff, "generation": 0,
 		"jacks": 0, "streams": 2, "chmaps": 0, "controls": 4,
 	}
@@ -78,7 +78,9 @@ func TestFeatureNegotiation(t *testing.T) {
 		{"version1", 0, 1, true},
 		{"version1+indirect", 1 << 28, 1, true},
 		{"none (legacy virtio-drivers)", 0, 0, true},
-		{"event idx not offered", 1 << 29, 1, false},
+		{"event idx", 1 << 29, 1, true},
+		{"ring reset", 0, 1<<8 | 1, true},
+		{"notification data not offered (bit 38)", 0, 1<<6 | 1, false},
 		{"sound ctls", 1, 1, true},
 		{"sound bit 1 not offered", 2, 1, false},
 	}

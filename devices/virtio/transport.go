@@ -1,6 +1,11 @@
 package virtio
 
-import "gemu/bus"
+import (
+	"errors"
+	"fmt"
+
+	"gemu/bus"
+)
 
 // What both transports share. A virtio device looks the same to its
 // driver on virtio-mmio (mmio.go, legacy.go) and on virtio-pci (pci.go):
@@ -22,6 +27,10 @@ type Transport interface {
 	Negotiated() uint64
 	// Fail puts the device into its error state (DEVICE_NEEDS_RESET).
 	Fail(err error)
+	// GuestError reports, on -d guest_errors, something the driver should
+	// not have done (one sentence naming the field and the VirtIO 1.2
+	// section), at most once per key for the device's lifetime.
+	GuestError(key, format string, args ...any)
 }
 
 // Device is a virtio device model (the part behind the transport: sound,
@@ -86,6 +95,11 @@ type core struct {
 
 	// Trace, when set, receives one line per register access and error.
 	Trace bus.TraceFunc
+	// GuestErrors, when set, receives one sentence for each thing the
+	// driver does that the spec forbids (-d guest_errors), once per kind
+	// and register or queue (guestErrorKeys of them at most).
+	GuestErrors bus.TraceFunc
+	reported    map[string]bool
 	// Err is the first error that put the device into NEEDS_RESET since the
 	// last reset (diagnostics and tests); Errors counts them all.
 	Err    error
@@ -131,6 +145,31 @@ func (t *core) Live() bool {
 	return t.status&StatusDriverOK != 0 && t.status&StatusNeedsReset == 0 && !t.broken
 }
 
+// guestErrorKeys bounds the kinds of report a device makes (the keys are
+// register offsets and queue numbers, which the guest chooses).
+const guestErrorKeys = 256
+
+// GuestError reports a driver error on GuestErrors, once per key: a driver
+// in a loop gets one line, not millions, like AC97's reports.
+func (t *core) GuestError(key, format string, args ...any) {
+	if t.GuestErrors == nil || t.reported[key] || len(t.reported) >= guestErrorKeys {
+		return
+	}
+	if t.reported == nil {
+		t.reported = map[string]bool{}
+	}
+	t.reported[key] = true
+	t.GuestErrors(format, args...)
+}
+
+// stops says what a device error does to the device.
+func (t *core) stops() string {
+	if t.legacy {
+		return "the device stops until reset (legacy interface: no DEVICE_NEEDS_RESET)"
+	}
+	return "the device stops and sets DEVICE_NEEDS_RESET (2.1.2)"
+}
+
 func (t *core) tracef(format string, args ...any) {
 	if t.Trace != nil {
 		t.Trace(t.name+": "+format, args...)
@@ -164,11 +203,40 @@ func (t *core) features() uint64 {
 	if t.dev == nil {
 		return 0
 	}
-	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc
+	// EVENT_IDX and RING_RESET as QEMU 10 offers them to virtio-sound on
+	// both transports (observed: device features 0x10139000000 on
+	// virtio-mmio, 0x10179000000 on virtio-pci; QEMU's event_idx and
+	// queue_reset properties default on).
+	f := t.dev.Features()&(1<<24-1) | FeatureIndirectDesc | FeatureEventIdx
 	if !t.legacy {
-		f |= FeatureVersion1
+		f |= FeatureVersion1 | FeatureRingReset
 	}
 	return f
+}
+
+// queueResetter is a Device that holds chains of a queue between
+// notifications (the sound device's pending I/O messages) and must drop
+// them when the driver resets that queue alone.
+type queueResetter interface {
+	ResetQueue(q int)
+}
+
+// resetQueue is a virtqueue reset (2.6.1, VIRTIO_F_RING_RESET): the queue
+// goes back to its state after a device reset (not ready, no addresses,
+// indices 0, the device's own size where the transport reports one), the
+// device drops the chains of it that it holds and returns none of them,
+// and the queue reads as reset (queue_reset / QueueReset 1) until the
+// driver enables it again. Its MSI-X vector stays (the driver re-enabling
+// it writes it again, as Linux's vp_modern_enable_vq_after_reset does).
+func (t *core) resetQueue(q *Queue) {
+	q.reset()
+	if t.sizedQueues {
+		q.Num = q.size
+	}
+	q.inReset = true
+	if r, ok := t.dev.(queueResetter); ok {
+		r.ResetQueue(q.Index)
+	}
 }
 
 // usedBuffer is a used-buffer notification (2.7.7; the queue's interrupt
@@ -188,6 +256,16 @@ func (t *core) Fail(err error) {
 		t.Err = err
 	}
 	t.tracef("device needs reset: %v", err)
+	var qe *QueueError
+	if errors.As(err, &qe) {
+		sect := ""
+		if qe.Sect != "" {
+			sect = " (VirtIO 1.2 " + qe.Sect + ")"
+		}
+		t.GuestError(fmt.Sprintf("queue%d:%s", qe.Queue, qe.Sect), "queue %d: %s%s: %s", qe.Queue, qe.What, sect, t.stops())
+	} else if errors.Is(err, bus.ErrDMA) {
+		t.GuestError("dma", "%v: a buffer outside RAM (VirtIO 1.2 2.7.5): %s", err, t.stops())
+	}
 	if t.legacy {
 		t.broken = true // QEMU virtio_error: no status bit without VERSION_1
 		return
@@ -207,6 +285,9 @@ func (t *core) selected() *Queue { return t.Queue(int(t.queueSel)) }
 // writeDriverFeatures is the driver writing 32 bits of its features,
 // selected by the driver feature select; ignored once FEATURES_OK is set.
 func (t *core) writeDriverFeatures(v uint32) {
+	if t.status&StatusFeaturesOK != 0 {
+		t.GuestError("features-late", "driver features word %d written (%#x) after FEATURES_OK: ignored (VirtIO 1.2 3.1.1: features are fixed once FEATURES_OK is set)", t.drvSel, v)
+	}
 	if t.drvSel <= 1 && t.status&StatusFeaturesOK == 0 {
 		shift := 32 * t.drvSel
 		t.drvFeat = t.drvFeat&^(0xffffffff<<shift) | uint64(v)<<shift
@@ -220,6 +301,7 @@ func (t *core) enableQueue(q *Queue) {
 		return
 	}
 	q.indirect = t.drvFeat&FeatureIndirectDesc != 0
+	q.eventIdx = t.drvFeat&FeatureEventIdx != 0
 	if err := q.enable(); err != nil {
 		t.Fail(err)
 	}
@@ -227,7 +309,14 @@ func (t *core) enableQueue(q *Queue) {
 
 // notify is the driver kicking queue v.
 func (t *core) notify(v uint32) {
-	if t.Live() && v < uint32(len(t.queues)) && t.queues[v].Ready {
+	switch {
+	case v >= uint32(len(t.queues)):
+		t.GuestError(fmt.Sprintf("notify%d", v), "notification of queue %d ignored: the device has %d queues (VirtIO 1.2 4.2.2 QueueNotify, 4.1.4.4)", v, len(t.queues))
+	case t.status&StatusDriverOK == 0:
+		t.GuestError("notify-early", "notification of queue %d before DRIVER_OK ignored (VirtIO 1.2 3.1.1: the driver MUST NOT notify the device before setting DRIVER_OK)", v)
+	case !t.queues[v].Ready:
+		t.GuestError(fmt.Sprintf("notify-off%d", v), "notification of queue %d ignored: the queue is not enabled (VirtIO 1.2 2.6, 4.2.3.2 QueueReady, 4.1.5.1.3 queue_enable)", v)
+	case t.Live():
 		t.dev.Notify(int(v))
 	}
 }
@@ -242,9 +331,13 @@ func (t *core) writeStatus(v uint32) {
 		return
 	}
 	v &= 0xff
+	if lost := t.status &^ v & (StatusAcknowledge | StatusDriver | StatusFeaturesOK | StatusDriverOK | StatusFailed); lost != 0 {
+		t.GuestError("status-clear", "device status %#x written over %#x clears bits %#x without a reset (VirtIO 1.2 2.1.2: the driver MUST NOT clear a device status bit)", v, t.status, lost)
+	}
 	if v&StatusFeaturesOK != 0 && t.status&StatusFeaturesOK == 0 {
 		if t.drvFeat&^t.features() != 0 {
 			t.tracef("driver accepted unoffered features %#x: FEATURES_OK refused", t.drvFeat&^t.features())
+			t.GuestError("features", "driver features %#x include %#x, which the device did not offer: FEATURES_OK stays clear (VirtIO 1.2 2.2.1, 3.1.1 step 5)", t.drvFeat, t.drvFeat&^t.features())
 			v &^= StatusFeaturesOK
 		}
 	}

@@ -2,7 +2,10 @@
  * board, polling only (no interrupts), in the style of teaching kernels.
  *
  *   1. probe the eight virtio-mmio slots for magic "virt", version 2,
- *      device ID 25 (VirtIO 1.2 4.2.2, 5.14);
+ *      device ID 25 (VirtIO 1.2 4.2.2, 5.14), then the PCI bus for
+ *      1af4:1059 (4.1.2; vpci.h maps its BAR and finds its capabilities).
+ *      A version 1 (legacy) virtio-mmio device, QEMU's default, is not
+ *      driven: the guest says so and exits with status 0;
  *   2. initialise: reset, ACKNOWLEDGE, DRIVER, accept VERSION_1,
  *      FEATURES_OK, four split queues of 16 entries, DRIVER_OK (3.1.1);
  *   3. PCM_INFO for both streams; check the lifecycle rejects START before
@@ -26,6 +29,7 @@
 #include "../common/virt.h"
 
 static void fail(const char *why, uint64_t val);
+#define VSND_PCI
 #include "vsnd.h"
 
 #define INFLIGHT 4       /* messages in flight per stream */
@@ -121,8 +125,8 @@ static uint32_t num_opt(const char *args, const char *key, uint32_t def)
 
 static void check_info(void)
 {
-	if (rd(R_CONFIG + 4) != 2)
-		fail("streams", rd(R_CONFIG + 4));
+	if (vt_config32(4) != 2)
+		fail("streams", vt_config32(4));
 	ctl_req[0] = PCM_INFO;
 	ctl_req[1] = 0;
 	ctl_req[2] = 2;
@@ -139,11 +143,21 @@ static void check_info(void)
 			fail("PCM_INFO item", (uint64_t)s);
 	}
 	uart_puts("virtiosnd: PCM_INFO ok: stream 0 output, stream 1 input\n");
-	/* The lifecycle (5.14.6.6.1): START before SET_PARAMS/PREPARE is not
-	 * supported; stream 2 does not exist. */
+	/* The lifecycle (5.14.6.6.1) binds the driver: START belongs after
+	 * PREPARE. A device may refuse an early START (gemu: NOT_SUPP) or
+	 * accept it (QEMU 10 prepares every stream at realize with default
+	 * parameters); one that accepts it gets STOP and RELEASE, both valid
+	 * after START. Stream 2 does not exist: BAD_MSG (5.14.6.6). */
 	uint32_t a = pcm_simple(PCM_START, 0), b = pcm_simple(PCM_PREPARE, 2);
-	if (a != SND_NOT_SUPP || b != SND_BAD_MSG)
+	if ((a != SND_OK && a != SND_NOT_SUPP && a != SND_BAD_MSG) || b != SND_BAD_MSG)
 		fail("lifecycle checks", (uint64_t)a << 16 | b);
+	if (a == SND_OK) {
+		pcm_must(PCM_STOP, 0, "STOP after an accepted early START");
+		pcm_must(PCM_RELEASE, 0, "RELEASE after an accepted early START");
+		uart_puts("virtiosnd: START before PREPARE accepted (lenient device)\n");
+	} else {
+		uart_puts("virtiosnd: START before PREPARE refused\n");
+	}
 	uart_puts("virtiosnd: lifecycle checks ok\n");
 }
 
@@ -273,6 +287,18 @@ static void record(uint32_t rate, uint32_t frames)
 	}
 }
 
+/* legacy_slot returns the first slot with a version 1 sound device, -1 if
+ * none. */
+static int legacy_slot(void)
+{
+	for (int n = 0; n < VIRTIO_SLOTS; n++) {
+		dev = VIRTIO_BASE + (uintptr_t)n * VIRTIO_STRIDE;
+		if (rd(R_MAGIC) == 0x74726976 && rd(R_VERSION) == 1 && rd(R_DEVICE_ID) == 25)
+			return n;
+	}
+	return -1;
+}
+
 int main(uint64_t hartid, const uint8_t *fdt)
 {
 	(void)hartid;
@@ -286,12 +312,34 @@ int main(uint64_t hartid, const uint8_t *fdt)
 		fail("recframes must be a multiple of 256 up to 8192", recframes);
 
 	int slot = probe();
-	if (slot < 0)
-		fail("no virtio-sound device in any virtio-mmio slot", 0);
-	uart_puts("virtiosnd: device in slot ");
-	put_dec((uint64_t)slot);
-	uart_puts(" at 0x");
-	put_hex(dev, 8);
+	if (slot >= 0) {
+		uart_puts("virtiosnd: device in slot ");
+		put_dec((uint64_t)slot);
+		uart_puts(" at 0x");
+		put_hex(dev, 8);
+		uart_puts("\n");
+	} else if ((slot = vpci_probe()) >= 0) {
+		uart_puts("virtiosnd: device at PCI 00:");
+		put_hex((uint64_t)slot, 2);
+		uart_puts(".0, BAR at 0x");
+		put_hex(vp.common, 8);
+		uart_puts("\n");
+	} else if ((slot = legacy_slot()) >= 0) {
+		uart_puts("virtiosnd: slot ");
+		put_dec((uint64_t)slot);
+		uart_puts(" holds a legacy (version 1) virtio-mmio sound device; this driver needs\n"
+			  "virtiosnd: version 2 (VirtIO 1.2 4.2.2; legacy is 4.2.4): on QEMU add\n"
+			  "virtiosnd: -global virtio-mmio.force-legacy=false\n"
+			  "virtiosnd: nothing to drive\n");
+		return 0;
+	} else {
+		fail("no virtio-sound device in any virtio-mmio slot or on the PCI bus", 0);
+	}
+	vt_dev_feat_sel(1);
+	uint32_t hi = vt_dev_feat();
+	vt_dev_feat_sel(0);
+	uart_puts("virtiosnd: device features 0x");
+	put_hex((uint64_t)hi << 32 | vt_dev_feat(), 16);
 	uart_puts("\n");
 	init_device();
 	check_info();
@@ -299,7 +347,10 @@ int main(uint64_t hartid, const uint8_t *fdt)
 		play(rate, ms);
 	if (recframes)
 		record(rate, recframes);
-	wr(R_INT_ACK, rd(R_INT_STATUS));
+	if (vsnd_pci)
+		vpci_ack();
+	else
+		wr(R_INT_ACK, rd(R_INT_STATUS));
 	uart_puts("virtiosnd: done\n");
 	return 0;
 }

@@ -7,7 +7,13 @@
  *
  * The includer defines, before including it,
  *     static void fail(const char *why, uint64_t val);
- * which must not return (a timeout, NEEDS_RESET, a refused request). */
+ * which must not return (a timeout, NEEDS_RESET, a refused request).
+ *
+ * Transports: by default virtio-mmio only. An includer that defines
+ * VSND_PCI also gets the virtio 1.x PCI transport (vpci.h, VirtIO 1.2
+ * 4.1): vpci_probe() finds and maps the PCI function and switches every
+ * vt_* operation below to it. The demo does not, and its code stays the
+ * plain MMIO register accesses. */
 #ifndef VSND_H
 #define VSND_H
 
@@ -104,11 +110,48 @@ static uint32_t rd(int reg) { return *(volatile uint32_t *)(dev + reg); }
 static void wr(int reg, uint32_t v) { *(volatile uint32_t *)(dev + reg) = v; }
 static void fence(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 
+/* ---- transport operations (4.2.2 MMIO; 4.1.4 PCI) ---- */
+
+#ifdef VSND_PCI
+static int vsnd_pci; /* 1 once vpci_probe found a PCI function */
+static uint32_t vpci_status(void);
+static void vpci_set_status(uint32_t v);
+static uint32_t vpci_rd32(int off);
+static void vpci_wr32(int off, uint32_t v);
+static uint32_t vpci_config32(int off);
+static void vpci_queue(int index, uint16_t num, uint64_t desc, uint64_t avail, uint64_t used);
+static void vpci_notify(int index);
+#define C_DF_SELECT 0x00 /* struct virtio_pci_common_cfg (4.1.4.3) */
+#define C_DF 0x04
+#define C_GF_SELECT 0x08
+#define C_GF 0x0c
+#define VT(mmio, pci) (vsnd_pci ? (pci) : (mmio))
+#else
+#define VT(mmio, pci) (mmio)
+#endif
+
+static inline uint32_t vt_status(void) { return VT(rd(R_STATUS), vpci_status()); }
+static inline void vt_set_status(uint32_t v) { VT(wr(R_STATUS, v), vpci_set_status(v)); }
+static inline uint32_t vt_config32(int off) { return VT(rd(R_CONFIG + off), vpci_config32(off)); }
+static inline void vt_notify(int index) { VT(wr(R_QUEUE_NOTIFY, (uint32_t)index), vpci_notify(index)); }
+
+static inline void vt_dev_feat_sel(uint32_t sel) { VT(wr(R_DEV_FEAT_SEL, sel), vpci_wr32(C_DF_SELECT, sel)); }
+static inline uint32_t vt_dev_feat(void) { return VT(rd(R_DEV_FEATURES), vpci_rd32(C_DF)); }
+static inline void vt_drv_feat_sel(uint32_t sel) { VT(wr(R_DRV_FEAT_SEL, sel), vpci_wr32(C_GF_SELECT, sel)); }
+static inline void vt_drv_feat(uint32_t v) { VT(wr(R_DRV_FEATURES, v), vpci_wr32(C_GF, v)); }
+
 /* ---- virtqueues ---- */
 
 static void setup_queue(struct vq *q, int index)
 {
 	q->index = index;
+#ifdef VSND_PCI
+	if (vsnd_pci) {
+		vpci_queue(index, QN, (uint64_t)(uintptr_t)q->desc, (uint64_t)(uintptr_t)&q->avail,
+			   (uint64_t)(uintptr_t)&q->used);
+		return;
+	}
+#endif
 	wr(R_QUEUE_SEL, (uint32_t)index);
 	if (rd(R_QUEUE_READY) != 0)
 		fail("queue ready before setup", (uint64_t)index);
@@ -139,7 +182,7 @@ static void publish(struct vq *q, int head)
 	fence(); /* ring entry before idx */
 	q->avail.idx++;
 	fence();
-	wr(R_QUEUE_NOTIFY, (uint32_t)q->index);
+	vt_notify(q->index);
 }
 
 /* reap returns the next used chain head, or -1 if none yet; *len gets its
@@ -165,8 +208,8 @@ static int wait_used(struct vq *q, uint32_t *len, uint32_t ms, const char *what)
 		int id = reap(q, len);
 		if (id >= 0)
 			return id;
-		if (rd(R_STATUS) & S_NEEDS_RESET)
-			fail("device needs reset", rd(R_STATUS));
+		if (vt_status() & S_NEEDS_RESET)
+			fail("device needs reset", vt_status());
 		if (mtime() > end)
 			fail(what, ms);
 	}
@@ -244,22 +287,26 @@ static int probe(void)
 
 static void init_device(void)
 {
-	wr(R_STATUS, 0);
-	wr(R_STATUS, S_ACK);
-	wr(R_STATUS, S_ACK | S_DRIVER);
-	wr(R_DEV_FEAT_SEL, 1);
-	if ((rd(R_DEV_FEATURES) & 1) == 0)
-		fail("VERSION_1 not offered", rd(R_DEV_FEATURES));
-	wr(R_DRV_FEAT_SEL, 0);
-	wr(R_DRV_FEATURES, 0);
-	wr(R_DRV_FEAT_SEL, 1);
-	wr(R_DRV_FEATURES, 1); /* VERSION_1 */
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-	if ((rd(R_STATUS) & S_FEATURES_OK) == 0)
-		fail("FEATURES_OK refused", rd(R_STATUS));
+	vt_set_status(0);
+	vt_set_status(S_ACK);
+	vt_set_status(S_ACK | S_DRIVER);
+	vt_dev_feat_sel(1);
+	if ((vt_dev_feat() & 1) == 0)
+		fail("VERSION_1 not offered", vt_dev_feat());
+	vt_drv_feat_sel(0);
+	vt_drv_feat(0);
+	vt_drv_feat_sel(1);
+	vt_drv_feat(1); /* VERSION_1 */
+	vt_set_status(S_ACK | S_DRIVER | S_FEATURES_OK);
+	if ((vt_status() & S_FEATURES_OK) == 0)
+		fail("FEATURES_OK refused", vt_status());
 	for (int i = 0; i < 4; i++)
 		setup_queue(&vqs[i], i);
-	wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+	vt_set_status(S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
+
+#ifdef VSND_PCI
+#include "vpci.h"
+#endif
 
 #endif

@@ -2,9 +2,10 @@
 // our freestanding driver (guests/virtiosnd, built here with the
 // cross compiler) runs on gemu in deterministic mode with the wav
 // audiodev, and what it played or recorded is compared frame by frame with
-// what it should be. QEMU 7.2 (Debian 12) has no virtio-sound, so there is
-// no QEMU comparison; the board wiring (slots, empty slots, placement) is
-// checked against QEMU's rules instead.
+// what it should be, on virtio-mmio and virtio-pci. QEMU 7.2 (Debian 12)
+// has no virtio-sound; qemu10_test.go runs the same guest on QEMU 10.0.2
+// and compares. The board wiring (slots, empty slots, placement) is
+// checked against QEMU's rules.
 //
 //	go test ./tests/virtiosnd
 package virtiosnd
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,19 +81,23 @@ func TestPlayback(t *testing.T) {
 	}
 }
 
-// TestCapture records 2048 frames from an in.path WAV and requires the
-// guest's buffers to hold exactly the source's frames from the first one.
+// TestCapture records 2048 frames from an in.path WAV, through virtio-mmio
+// and virtio-pci, and requires the guest's buffers to hold exactly the
+// source's frames from the first one.
 func TestCapture(t *testing.T) {
-	for _, rate := range []int{48000, 16000} {
-		t.Run(strconv.Itoa(rate), func(t *testing.T) {
+	for _, tc := range []struct {
+		rate   int
+		device string
+	}{{48000, "virtio-sound-device"}, {16000, "virtio-sound-device"}, {48000, "virtio-sound-pci"}} {
+		t.Run(fmt.Sprintf("%s/%d", tc.device, tc.rate), func(t *testing.T) {
 			dir := t.TempDir()
 			src := source(2048)
-			if err := pcm.WriteWAV(filepath.Join(dir, "src.wav"), rate, src); err != nil {
+			if err := pcm.WriteWAV(filepath.Join(dir, "src.wav"), tc.rate, src); err != nil {
 				t.Fatal(err)
 			}
 			out := runGuest(t, fmt.Sprintf("none,id=snd0,in.path=%s", filepath.Join(dir, "src.wav")),
-				fmt.Sprintf("rate=%d ms=0 recframes=2048", rate), "virtio-sound-device,audiodev=snd0")
-			rig.Contains(t, out, fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", rate))
+				fmt.Sprintf("rate=%d ms=0 recframes=2048", tc.rate), tc.device+",audiodev=snd0")
+			rig.Contains(t, out, fmt.Sprintf("virtiosnd: recorded 2048 frames at %d Hz", tc.rate))
 			pcm.Equal(t, "recording", src, pcm.Dump(out, "REC"))
 		})
 	}
@@ -161,5 +167,27 @@ func TestSlots(t *testing.T) {
 		if err == nil {
 			t.Errorf("%v: no error", tc.devs)
 		}
+	}
+}
+
+// TestGuestErrors runs the guest with -d guest_errors on both transports:
+// the one thing it does that the spec's lifecycle forbids (START before
+// PREPARE, to check the device refuses it) is the only line, named by the
+// transport it came through.
+func TestGuestErrors(t *testing.T) {
+	for _, tc := range []struct{ device, prefix string }{
+		{"virtio-sound-device,audiodev=snd0", "virtio-mmio.7"},
+		{"virtio-sound-pci,audiodev=snd0", "virtio-sound-pci"},
+	} {
+		t.Run(tc.device, func(t *testing.T) {
+			var log strings.Builder
+			cfg := config(t, "none,id=snd0", "ms=20 recframes=256", tc.device)
+			cfg.Trace, cfg.TraceOut = []string{"guest_errors"}, &log
+			rig.MachineOK(t, cfg, "virtiosnd: done")
+			want := tc.prefix + ": sound: stream 0: PCM_START in state initial answered NOT_SUPP (VirtIO 1.2 5.14.6.6.1, PCM command lifecycle)\n"
+			if d := cmp.Diff(want, log.String()); d != "" {
+				t.Errorf("-d guest_errors (-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -119,6 +119,9 @@ func (m *Mixer) Add(s *Stream, tap func(native []byte)) (replaced *Stream) {
 			v.tapBuf = make([]byte, chunkIn*s.fb)
 		}
 	}
+	if v.qr != nil && s.lv == nil {
+		s.lv = &levelState{}
+	}
 	old := *m.voices.Load()
 	list := make([]*voice, 0, len(old)+1)
 	for _, o := range old {

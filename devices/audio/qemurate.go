@@ -3,6 +3,7 @@ package audio
 import (
 	"encoding/binary"
 	"math"
+	"sync/atomic"
 )
 
 // QEMU 7.2's mixing engine for voices whose rate differs from the output's
@@ -214,9 +215,87 @@ func mulVol(x, f int64) int64 {
 	return int64(float64(x) * float64(f) / (1 << 32)) // gemu gains above 1
 }
 
-// volFactors converts a stream's gains to QEMU's 32.32 volume factors
-// (unity is exactly 2^32; QEMU's own 2^32 * level / 255 comes from the
-// AC97, which applies it before the stream).
+// levelState carries QEMU volume levels from a device (SetLevels) to the
+// QEMU engine of a stream, each change tagged with the first frame it
+// applies to: QEMU's audio_pcm_sw_write applies the volume when the device
+// writes, so frames already in the ring keep the levels they were written
+// with. Levels are encoded as levelsSet | mute<<16 | left<<8 | right. The
+// changes go through a single-producer single-consumer ring.
+type levelState struct {
+	set  uint32 // producer: the last levels handed over
+	ring [levelRing]levelChange
+	w    atomic.Uint64 // changes published (producer)
+	r    atomic.Uint64 // changes applied (consumer)
+	cur  uint32        // consumer: levels of the frames it takes
+}
+
+type levelChange struct {
+	from uint64 // first frame (Stream write count) with these levels
+	lv   uint32
+}
+
+const (
+	levelsSet  = 1 << 31
+	levelsMute = 1 << 16
+	levelRing  = 32
+)
+
+// SetLevels hands a QEMU device model's voice volume to the stream: the
+// 0..255 levels and mute of QEMU's AUD_set_volume_out (AC97), for the
+// frames written from now on. It reports whether the mixer applies them:
+// only a stream converted by QEMU's engine does, because there the gain
+// acts on the scaled samples before the interpolation (mixeng_volume in
+// audio_pcm_sw_write), keeping 16 more bits than a gain applied to 16-bit
+// samples could. When it returns false the device applies the gain itself
+// (at the sink's rate that gives QEMU's samples too). Producer side; the
+// AC97 calls it before every write, so a change that finds the ring full
+// (32 changes the mixer has not reached) is retried at the next write.
+func (s *Stream) SetLevels(mute bool, l, r uint8) bool {
+	st := s.lv
+	if st == nil {
+		return false
+	}
+	v := uint32(levelsSet) | uint32(l)<<8 | uint32(r)
+	if mute {
+		v |= levelsMute
+	}
+	if v != st.set {
+		w := st.w.Load()
+		if w-st.r.Load() < levelRing {
+			st.ring[w%levelRing] = levelChange{from: s.w.Load(), lv: v}
+			st.w.Store(w + 1)
+			st.set = v
+		}
+	}
+	return true
+}
+
+// levelsAt returns the levels of the frame at read position r and how many
+// frames from r on share them (-1: all that are written). Consumer side.
+func (st *levelState) levelsAt(r uint64) (uint32, int) {
+	cr, w := st.r.Load(), st.w.Load()
+	for cr < w && st.ring[cr%levelRing].from <= r {
+		st.cur = st.ring[cr%levelRing].lv
+		cr++
+	}
+	st.r.Store(cr)
+	if cr < w {
+		return st.cur, int(st.ring[cr%levelRing].from - r)
+	}
+	return st.cur, -1
+}
+
+// levelFactors is QEMU's 32.32 factors for levels lv: (2^32 * level) /
+// 255 as audio_set_volume_out computes them from nominal_volume; mute is 0.
+func levelFactors(lv uint32) (int64, int64) {
+	if lv&levelsMute != 0 {
+		return 0, 0
+	}
+	return stOne * int64(lv>>8&0xff) / 255, stOne * int64(lv&0xff) / 255
+}
+
+// volFactors converts a stream's gains to 32.32 volume factors (unity is
+// exactly 2^32).
 func volFactors(vol uint64) (int64, int64) {
 	if vol == unityVol {
 		return stOne, stOne
@@ -310,17 +389,29 @@ func (m *Mixer) renderQEMU(v *voice, n, base int) {
 	for done < n {
 		k := min(n-done, q.maxOut())
 		need := q.need(k)
+		dry := false
 		if need > 0 {
+			if s.lv != nil {
+				lv, same := s.lv.levelsAt(s.r.Load())
+				if lv&levelsSet != 0 {
+					fl, fr = levelFactors(lv)
+				}
+				if same >= 0 && same < need {
+					need = same // the rest has other levels
+					k = min(k, q.outFor(need))
+				}
+			}
 			got := s.take(v.raw, need)
 			s.short(need, got)
 			if got > 0 {
 				q.push(s.spec, v.raw, got, fl, fr)
 				v.tapQEMU(got, fl, fr)
 			}
+			dry = got < need
 		}
 		made := q.process(acc[2*done:], k)
 		done += made
-		if made < k {
+		if dry || made < k {
 			break
 		}
 	}

@@ -349,3 +349,134 @@ func TestResamplerOption(t *testing.T) {
 		t.Error("resampler=linear accepted")
 	}
 }
+
+// qemuRefGain is qemuRef for one channel with QEMU's volume: the scaled
+// sample is multiplied by the 32.32 factor (2^32 * level) / 255 and
+// shifted right by 32 before the interpolation (mixeng_volume).
+func qemuRefGain(x []int16, level int64, in, out int) []int16 {
+	f := (int64(1) << 32) * level / 255
+	inc := (uint64(in) << 32) / uint64(out)
+	var y []int16
+	for k := uint64(0); ; k++ {
+		p := k * inc
+		i, t := int(p>>32), int64(p&0xffffffff)
+		if i+1 >= len(x) {
+			return y
+		}
+		a, b := (int64(x[i])<<16)*f>>32, (int64(x[i+1])<<16)*f>>32
+		y = append(y, int16(((a*(0xffffffff-t)+b*t)>>32)>>16))
+	}
+}
+
+// TestQEMURateLevels: QEMU volume levels handed over with SetLevels act on
+// the scaled samples before the interpolation, which differs from
+// resampling samples already attenuated to 16 bits; the per-stream tap
+// gets floor(s * factor / 2^32), what the AC97 writes at the sink's rate.
+// A stream at the sink's rate, or with resampler=sinc, declines them.
+func TestQEMURateLevels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]int16, 4000)
+	for i := range x {
+		x[i] = int16(rng.IntN(65536) - 32768)
+	}
+	m := NewMixer(Spec{Freq: 48000, Format: S16LE, Channels: 2})
+	m.SetResampler(ResamplerQEMU)
+	in := Spec{Freq: 44100, Format: S16LE, Channels: 2}
+	s := NewStream(in, 8192)
+	var tapped []int16
+	m.Add(s, func(p []byte) { tapped = append(tapped, s16Samples(p)...) })
+	if !s.SetLevels(false, 190, 77) {
+		t.Fatal("a QEMU-converted stream declines levels")
+	}
+	lr := make([]int16, 2*len(x))
+	for i, v := range x {
+		lr[2*i], lr[2*i+1] = v, v
+	}
+	s.Write(s16Bytes(lr, 1))
+	n := m.Available()
+	buf := make([]byte, n*4)
+	m.Mix(buf)
+	got := s16Samples(buf)
+	for c, level := range []int64{190, 77} {
+		want := qemuRefGain(x, level, 44100, 48000)
+		var ch, pre []int16
+		for i := c; i < len(got); i += 2 {
+			ch = append(ch, got[i])
+		}
+		if i := firstDiff16(want, ch); i >= 0 {
+			t.Fatalf("channel %d: output %d differs (%d outputs, want %d)", c, i, len(ch), len(want))
+		}
+		// Attenuating to 16 bits first would not give QEMU's samples.
+		f := (int64(1) << 32) * level / 255
+		for _, v := range x {
+			pre = append(pre, int16(int64(v)*f>>32))
+		}
+		if firstDiff16(want, qemuRef(pre, 44100, 48000)) < 0 {
+			t.Errorf("channel %d: the test cannot tell the gain's place", c)
+		}
+		for i := c; i < len(tapped); i += 2 {
+			if w := int16(int64(x[i/2]) * f >> 32); tapped[i] != w {
+				t.Fatalf("tap channel %d frame %d = %d, want %d", c, i/2, tapped[i], w)
+			}
+		}
+	}
+	if !s.SetLevels(true, 255, 255) {
+		t.Fatal("SetLevels declined the second time")
+	}
+	s.Write(s16Bytes(lr[:800], 1))
+	buf = make([]byte, 200*4)
+	m.Mix(buf)
+	// The frames written after the mute are zeros; the outputs between the
+	// last unmuted frame (QEMU's ilast, scaled when it was written) and
+	// the first muted one still interpolate it.
+	for i, v := range s16Samples(buf) {
+		if v != 0 && i >= 4 {
+			t.Fatalf("muted: sample %d = %d", i, v)
+		}
+	}
+
+	same := NewStream(Spec{Freq: 48000, Format: S16LE, Channels: 2}, 1024)
+	m.Add(same, nil)
+	sinc := NewMixer(Spec{Freq: 48000, Format: S16LE, Channels: 2})
+	s2 := NewStream(in, 1024)
+	sinc.Add(s2, nil)
+	if same.SetLevels(false, 1, 1) || s2.SetLevels(false, 1, 1) {
+		t.Error("a stream at the sink's rate or a sinc-resampled one takes levels")
+	}
+}
+
+// TestQEMURateLevelsFollowFrames: a volume change applies from the frame
+// written after it, however late the mixer takes the frames (QEMU applies
+// the volume when the device writes).
+func TestQEMURateLevelsFollowFrames(t *testing.T) {
+	m := NewMixer(Spec{Freq: 48000, Format: S16LE, Channels: 2})
+	m.SetResampler(ResamplerQEMU)
+	s := NewStream(Spec{Freq: 8000, Format: S16LE, Channels: 1}, 4096)
+	m.Add(s, nil)
+	x := make([]int16, 600)
+	levels := make([]int64, len(x))
+	for i := range x {
+		x[i] = int16(i*97%30000 - 15000)
+		levels[i] = []int64{255, 100, 7, 100}[i/150]
+	}
+	for i := 0; i < len(x); i += 150 {
+		s.SetLevels(false, uint8(levels[i]), uint8(levels[i]))
+		s.Write(s16Bytes(x[i:i+150], 1))
+	}
+	buf := make([]byte, m.Available()*4)
+	m.Mix(buf)
+	inc := (uint64(8000) << 32) / 48000
+	got := s16Samples(buf)
+	for k := 0; 2*k < len(got); k++ {
+		p := uint64(k) * inc
+		i, tt := int(p>>32), int64(p&0xffffffff)
+		a := (int64(x[i]) << 16) * ((int64(1) << 32) * levels[i] / 255) >> 32
+		b := (int64(x[i+1]) << 16) * ((int64(1) << 32) * levels[i+1] / 255) >> 32
+		if w := int16(((a*(0xffffffff-tt) + b*tt) >> 32) >> 16); got[2*k] != w {
+			t.Fatalf("output %d (input %d) = %d, want %d", k, i, got[2*k], w)
+		}
+	}
+	if len(got)/2 < 3500 {
+		t.Fatalf("only %d outputs", len(got)/2)
+	}
+}

@@ -247,7 +247,8 @@ const (
 // acts on the scaled samples before the interpolation (mixeng_volume in
 // audio_pcm_sw_write), keeping 16 more bits than a gain applied to 16-bit
 // samples could. When it returns false the device applies the gain itself
-// (at the sink's rate that gives QEMU's samples too). Producer side; the
+// (at the sink's rate that gives QEMU's samples too). Once levels are set
+// they replace the stream's gains (SetVolume) in QEMU's engine. Producer side; the
 // AC97 calls it before every write, so a change that finds the ring full
 // (32 changes the mixer has not reached) is retried at the next write.
 func (s *Stream) SetLevels(mute bool, l, r uint8) bool {

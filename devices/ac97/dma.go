@@ -156,9 +156,20 @@ func (c *channel) record(want int) (int, bool) {
 	return n, true
 }
 
+// levelSetter is an output that applies QEMU's volume levels itself
+// (audio.Stream.SetLevels: one converted by QEMU's resampler, where the
+// gain must act before the interpolation).
+type levelSetter interface {
+	SetLevels(mute bool, l, r uint8) bool
+}
+
 // gained returns frames with the voice's volume applied (a copy, so the
-// guest's data stays available for BUP's last frame and the carry).
+// guest's data stays available for BUP's last frame and the carry), or p
+// itself when the output applies the volume.
 func (c *channel) gained(p []byte) []byte {
+	if o, ok := c.out.(levelSetter); ok && o.SetLevels(c.vol.mute, c.vol.l, c.vol.r) {
+		return p
+	}
 	if c.vol.unity() {
 		return p
 	}

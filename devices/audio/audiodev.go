@@ -165,6 +165,7 @@ func OpenOptions(opt Options, clk *clock.Clock, log io.Writer) (*Audiodev, error
 	}
 	if a.host == nil {
 		a.mix = NewMixer(a.out)
+		a.mix.SetResampler(opt.Resampler)
 		a.outBuf = make([]byte, mixChunk*a.out.FrameBytes())
 	}
 	return a, nil
@@ -204,6 +205,7 @@ func (a *Audiodev) openHost() error {
 		return fmt.Errorf("%w: driver plays %v", ErrNoAudio, err)
 	}
 	m := NewMixer(got)
+	m.SetResampler(a.opt.Resampler)
 	a.out, a.mix, a.host, a.now = got, m, host, hostNow
 	buffering, burst := defaultHostBuffering, defaultHostBuffering
 	if b, ok := host.(interface{ Buffering() time.Duration }); ok {

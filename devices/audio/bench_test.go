@@ -173,3 +173,34 @@ func BenchmarkPacedPath48k(b *testing.B) {
 	}
 	a.Close()
 }
+
+// The same conversions through QEMU 7.2's engine (resampler=qemu).
+func benchMixQEMU(b *testing.B, in, out Spec) {
+	m := NewMixer(out)
+	m.SetResampler(ResamplerQEMU)
+	s := NewStream(in, 8192)
+	m.Add(s, nil)
+	inFrames := benchChunk * in.Freq / out.Freq
+	p := randomPCMSeed(in, inFrames, 1)
+	buf := make([]byte, benchChunk*out.FrameBytes())
+	for s.Free() >= inFrames {
+		s.Write(p)
+	}
+	cpu := threadCPU()
+	cpu0 := cpu()
+	for b.Loop() {
+		m.Mix(buf)
+		for s.Free() >= inFrames {
+			s.Write(p)
+		}
+	}
+	perFrame(b, benchChunk, cpu, cpu0)
+}
+
+func BenchmarkMixQEMU44to48(b *testing.B) {
+	benchMixQEMU(b, Spec{Freq: 44100, Format: S16LE, Channels: 2}, s16)
+}
+
+func BenchmarkMixQEMU8to48(b *testing.B) {
+	benchMixQEMU(b, Spec{Freq: 8000, Format: S16LE, Channels: 1}, s16)
+}

@@ -18,6 +18,7 @@ type voice struct {
 	tap   func(native []byte)
 
 	rs      *resampler // nil when the rates match
+	qr      *qemuRate  // instead of rs with resampler=qemu (qemurate.go)
 	raw     []byte
 	in      []float64
 	rsOut   []float64
@@ -56,6 +57,8 @@ type Mixer struct {
 	acc    []float64
 	seq    uint64
 	spare  map[spareKey]*voice // producer: buffers of replaced voices, for reuse
+	qacc   []int64             // resampler=qemu: the st_sample mix (qemurate.go)
+	qused  bool                // a QEMU-converted voice is in this round's mix
 }
 
 // spareKey is what a voice's buffers depend on.
@@ -98,11 +101,14 @@ func (m *Mixer) Add(s *Stream, tap func(native []byte)) (replaced *Stream) {
 	if o := m.spare[key]; o != nil {
 		// A replaced voice's buffers: never touched by the consumer, and
 		// its resampler still holds only its initial zero history.
-		v.rs, v.rsOut, v.raw, v.in, v.tapBuf = o.rs, o.rsOut, o.raw, o.in, o.tapBuf
+		v.rs, v.qr, v.rsOut, v.raw, v.in, v.tapBuf = o.rs, o.qr, o.rsOut, o.raw, o.in, o.tapBuf
 		delete(m.spare, key)
 	} else {
 		chunkIn := mixChunk
-		if sp.Freq != m.out.Freq {
+		if m.qacc != nil && qemuRateOK(sp, m.out) {
+			v.qr = newQEMURate(sp.Freq, m.out.Freq)
+			chunkIn = qemuChunk
+		} else if sp.Freq != m.out.Freq {
 			v.rs = newResampler(tableFor(sp.Freq, m.out.Freq), sp.Channels)
 			chunkIn = resamplerChunk
 			v.rsOut = make([]float64, mixChunk*sp.Channels)
@@ -112,6 +118,9 @@ func (m *Mixer) Add(s *Stream, tap func(native []byte)) (replaced *Stream) {
 		if tap != nil {
 			v.tapBuf = make([]byte, chunkIn*s.fb)
 		}
+	}
+	if v.qr != nil && s.lv == nil {
+		s.lv = &levelState{}
 	}
 	old := *m.voices.Load()
 	list := make([]*voice, 0, len(old)+1)
@@ -238,11 +247,7 @@ func (m *Mixer) Available() int {
 		if v.done.Load() {
 			continue
 		}
-		n := v.s.Buffered()
-		if v.rs != nil {
-			n = v.rs.outFor(n)
-		}
-		best = max(best, n)
+		best = max(best, v.outFor(v.s.Buffered()))
 	}
 	return best
 }
@@ -269,11 +274,7 @@ func (m *Mixer) ready() (all, some int, late bool) {
 		if v.done.Load() || v.waiting() {
 			continue
 		}
-		b := v.s.Buffered()
-		n := b
-		if v.rs != nil {
-			n = v.rs.outFor(b)
-		}
+		n := v.outFor(v.s.Buffered())
 		if !v.s.active.Load() || v.s.gone.Load() {
 			if n == 0 && v.rs != nil && !v.rs.quiet() {
 				n = tailStep // flush the filter's tail in small steps
@@ -368,6 +369,10 @@ func (m *Mixer) Mix(dst []byte) {
 		m.seq++
 		acc := m.acc[:c*m.out.Channels]
 		clear(acc)
+		if m.qacc != nil {
+			clear(m.qacc[:2*c])
+			m.qused = false
+		}
 		for _, v := range list {
 			if v.done.Load() {
 				continue
@@ -387,7 +392,15 @@ func (m *Mixer) Mix(dst []byte) {
 				}
 				continue
 			}
+			if v.qr != nil {
+				m.renderQEMU(v, c-start, start)
+				continue
+			}
 			m.render(v, acc[start*m.out.Channels:], c-start, start)
+		}
+		if m.qused {
+			clipQEMU(m.out, m.qacc[:2*c], acc, dst[off*m.ofb:(off+c)*m.ofb])
+			continue
 		}
 		encode(m.out, acc, dst[off*m.ofb:(off+c)*m.ofb])
 	}

@@ -28,6 +28,10 @@ type Options struct {
 	InLoop bool    // in.loop: restart the file at its end (else silence)
 	InTone float64 // in.tone: Hz of a sine the capture voices record (0 = off)
 
+	// Resampler converts voices at another rate than the output:
+	// ResamplerQEMU (default, also for "") or ResamplerSinc (qemurate.go).
+	Resampler string
+
 	PerStream bool   // per-stream: also write PATH-NAME.wav per voice
 	Stats     bool   // stats: print a summary on Close
 	StatsCSV  string // stats.csv: write per-stream statistics here on Close
@@ -98,6 +102,7 @@ var Keys = []struct{ Name, Type, Help string }{
 	{"in.path", "str", "gemu: WAV file the capture voices record from"},
 	{"in.loop", "bool", "gemu: restart in.path at its end (else silence)"},
 	{"in.tone", "number", "gemu: Hz of a sine the capture voices record"},
+	{"resampler", "str", "gemu: qemu (QEMU 7.2's linear interpolation, bit-exact; default) or sinc (windowed sinc)"},
 	{"per-stream", "bool", "gemu, wav: also write PATH-NAME.wav per voice"},
 	{"stats", "bool", "gemu: print a summary when the run ends"},
 	{"stats.csv", "str", "gemu: per-stream statistics file"},
@@ -247,6 +252,11 @@ func (o *Options) set(k, v string) error {
 		n, err = num(100, 1_000_000)
 		o.TimerPeriod = time.Duration(n) * time.Microsecond
 		return err
+	case "resampler":
+		if v != ResamplerQEMU && v != ResamplerSinc {
+			return fmt.Errorf("audiodev: resampler=%q: want qemu or sinc", v)
+		}
+		o.Resampler = v
 	case "per-stream":
 		o.PerStream, err = parseBool(k, v)
 		return err

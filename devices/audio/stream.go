@@ -49,6 +49,7 @@ type Stream struct {
 	vol    atomic.Uint64 // effective gains: float32 bits left<<32 | right
 	active atomic.Bool   // producer is playing: a short pull is an underrun
 	gone   atomic.Bool   // removed from its Audiodev: Write refuses, drain then drop
+	lv     *levelState   // QEMU volume levels the mixer applies (qemurate.go SetLevels)
 
 	// Producer-side counters (single writer; atomics so Stats can read them).
 	produced      atomic.Uint64

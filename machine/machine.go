@@ -404,6 +404,7 @@ func (m *Machine) addCoreDevices() error {
 	}
 	m.UART = uart.New(m.Clock, out, bus.IRQ{C: m.PLIC, N: UARTIRQ})
 	m.UART.Trace = m.Tracer("uart")
+	m.UART.GuestError = m.GuestError("uart")
 	m.RTC = rtc.New(m.Clock, bus.IRQ{C: m.PLIC, N: RTCIRQ}, m.rtcBase())
 	m.RTC.Trace = m.Tracer("rtc")
 	m.Syscon = syscon.New(m.finisher)

@@ -209,7 +209,8 @@ type Machine struct {
 	traceOut    io.Writer
 	traces      map[string]bool
 	syms        symbols.Table
-	itrace      *tracer.Tracer // the ring buffer's owner, nil without -itrace
+	itrace      *tracer.Tracer         // the ring buffer's owner, nil without -itrace
+	itraceReq   atomic.Pointer[string] // a dump asked for by RequestITraceDump
 	exited      bool
 }
 

@@ -281,14 +281,16 @@ func (h *Host) checkWidth(off uint64, size int, op string, val uint64) {
 // Bus spec 3.0 §6.2.1 and §6.2.4; figure 6-1). A driver that writes one
 // with a different value meant another register. Unimplemented BARs and
 // the expansion ROM BAR are left out: writing all ones to them is how
-// software sizes them (§6.2.5.1, §6.2.5.2).
+// software sizes them (§6.2.5.1, §6.2.5.2). So are the Subsystem IDs:
+// chipsets such as Intel's ICH make them write-once for firmware (the
+// 82801AA's AC97 function, whose drivers program them; QEMU keeps them
+// read-only).
 var roFields = []struct {
 	off, size int
 	name      string
 }{
 	{VendorID, 2, "Vendor ID"}, {DeviceID, 2, "Device ID"}, {RevisionID, 1, "Revision ID"},
 	{ClassProg, 3, "Class Code"}, {HeaderType, 1, "Header Type"},
-	{SubVendorID, 2, "Subsystem Vendor ID"}, {SubsystemID, 2, "Subsystem ID"},
 	{CapPointer, 1, "Capabilities Pointer"}, {InterruptPin, 1, "Interrupt Pin"},
 }
 

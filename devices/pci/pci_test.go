@@ -370,7 +370,8 @@ func TestGuestErrors(t *testing.T) {
 		w(1, BAR0, 4, 0x1001), w(1, BAR0+4, 4, 0x4000_0000),
 		w(1, Command, 4, uint64(StatusFastB2B|StatusDevselMed)<<16|CmdIO|CmdMemory|CmdBusMaster),
 		w(1, CacheLineSize, 1, 16), w(1, LatencyTimer, 1, 64), w(1, InterruptLine, 1, 33),
-		w(1, VendorID, 4, 0x2415_8086)) // rewriting the same value changes nothing
+		w(1, VendorID, 4, 0x2415_8086),    // rewriting the same value changes nothing
+		w(1, SubVendorID, 4, 0x7600_8384)) // write-once on ICH chipsets
 	for _, tc := range []struct {
 		name string
 		accs []acc

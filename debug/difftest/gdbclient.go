@@ -159,7 +159,7 @@ func (c *client) cont(wait time.Duration) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		c.c.Write([]byte{0x03})
-		if r, err = c.reply(30 * time.Second); err != nil {
+		if _, err := c.reply(30 * time.Second); err != nil {
 			return err
 		}
 		return errNoStop

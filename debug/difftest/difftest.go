@@ -506,6 +506,8 @@ func (d *differ) compare(h *cpu.Hart, blk []rec) error {
 	}
 	var b strings.Builder
 	switch {
+	case d.res.Steps == 0:
+		fmt.Fprintf(&b, "difftest: gemu and QEMU differ at reset, at 0x%x\n", s.PC)
 	case len(blk) > 1:
 		fmt.Fprintf(&b, "difftest: gemu and QEMU differ at the end of a block of %d instructions from 0x%x, after %d instructions, after\n    %s\n",
 			len(blk), blk[0].s.PC, d.res.Steps, disasm.Line(s.PC, s.Insn))

@@ -209,7 +209,8 @@ type Machine struct {
 	traceOut    io.Writer
 	traces      map[string]bool
 	syms        symbols.Table
-	itrace      *tracer.Tracer // the ring buffer's owner, nil without -itrace
+	itrace      *tracer.Tracer         // the ring buffer's owner, nil without -itrace
+	itraceReq   atomic.Pointer[string] // a dump asked for by RequestITraceDump
 	exited      bool
 }
 
@@ -404,6 +405,7 @@ func (m *Machine) addCoreDevices() error {
 	}
 	m.UART = uart.New(m.Clock, out, bus.IRQ{C: m.PLIC, N: UARTIRQ})
 	m.UART.Trace = m.Tracer("uart")
+	m.UART.GuestError = m.GuestError("uart")
 	m.RTC = rtc.New(m.Clock, bus.IRQ{C: m.PLIC, N: RTCIRQ}, m.rtcBase())
 	m.RTC.Trace = m.Tracer("rtc")
 	m.Syscon = syscon.New(m.finisher)

@@ -18,6 +18,7 @@ import (
 
 func (m *Machine) addPCIHost() error {
 	h := pci.NewHost(m.Bus, m.PLIC)
+	h.GuestError = m.GuestError("pci")
 	if err := h.Map(); err != nil {
 		return err
 	}

@@ -199,8 +199,9 @@ func (m *Machine) Unimp(dev string) bus.TraceFunc {
 }
 
 // DumpITrace prints the instruction ring buffer (Config.ITrace) with the
-// reason, to the -D log; it does nothing without one. The console's
-// Ctrl-A t and the panic-string watch call it.
+// reason, to the -D log; it does nothing without one. Call it on the
+// emulation goroutine (devices, the panic-string watch); other goroutines
+// use RequestITraceDump.
 func (m *Machine) DumpITrace(reason string) {
 	m.itrace.Dump(m.traceOut, reason)
 }
@@ -239,6 +240,7 @@ func (m *Machine) setupTracer() error {
 	}
 	if opt.Ring > 0 {
 		m.itrace = t
+		m.OnPoll(m.pollITraceDump)
 	}
 	for i, h := range m.Harts {
 		t.Attach(h, i)

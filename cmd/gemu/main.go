@@ -101,7 +101,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		var esc *escaper
 		if o.mux {
-			esc = &escaper{quit: m.Stop, help: stderr, monitor: m.Monitor, dump: func() { m.DumpITrace("Ctrl-A t") }}
+			esc = &escaper{quit: m.Stop, help: stderr, monitor: m.Monitor, dump: func() {
+				// Printed on the emulation goroutine at its next poll: the
+				// ring buffer and the -D log belong to it.
+				if !m.RequestITraceDump("Ctrl-A t") {
+					fmt.Fprint(stderr, "\r\nC-a t: no instruction ring buffer (start gemu with -itrace N)\r\n")
+				}
+			}}
 		}
 		go readConsole(stdin, send, m.CloseInput, esc)
 	} else {

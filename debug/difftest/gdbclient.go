@@ -26,6 +26,10 @@ type client struct {
 	// its target description (qXfer:features:read).
 	csr  map[string]int
 	priv int
+	// f0 and fcsr are the regnums of f0 (f0-f31 follow) and fcsr; fcsr
+	// is -1 when QEMU describes no FPU.
+	f0, fcsr int
+	packets  uint64 // packets sent
 }
 
 func dial(addr string, wait time.Duration) (*client, error) {
@@ -33,7 +37,7 @@ func dial(addr string, wait time.Duration) (*client, error) {
 	for {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
-			return &client{c: c, r: bufio.NewReader(c), csr: map[string]int{}, priv: -1}, nil
+			return &client{c: c, r: bufio.NewReader(c), csr: map[string]int{}, priv: -1, fcsr: -1}, nil
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("difftest: connecting to QEMU's gdbstub at %s: %w", addr, err)
@@ -46,10 +50,21 @@ func (c *client) close() { c.c.Close() }
 
 // cmd sends one packet and returns the reply payload.
 func (c *client) cmd(p string) (string, error) {
+	return c.cmdWait(p, 30*time.Second)
+}
+
+// cmdWait is cmd with a reply deadline.
+func (c *client) cmdWait(p string, wait time.Duration) (string, error) {
+	c.packets++
 	if _, err := c.c.Write(gdbstub.AppendPacket(nil, []byte(p))); err != nil {
 		return "", err
 	}
-	c.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	return c.reply(wait)
+}
+
+// reply reads the next packet and acknowledges it.
+func (c *client) reply(wait time.Duration) (string, error) {
+	c.c.SetReadDeadline(time.Now().Add(wait))
 	buf := make([]byte, 4096)
 	for len(c.in) == 0 {
 		n, err := c.r.Read(buf)
@@ -94,6 +109,66 @@ func (c *client) start() error {
 	}
 	if c.priv < 0 || len(c.csr) == 0 {
 		return errors.New("difftest: QEMU's target description names no CSRs")
+	}
+	// The FPU registers f0-f31 (named ft0, ..., ft11 by their ABI names
+	// in QEMU 7.2 gdb-xml/riscv-64bit-fpu.xml) are the first coprocessor
+	// registers, numbered right after x0-x31 and pc (gdbstub/gdbstub.c
+	// gdb_register_coprocessor) unless the description says otherwise.
+	// fcsr is CSR 3 of the CSR feature, whose regnum is its base plus the
+	// CSR number; QEMU lists it only when FS was on at connection time,
+	// but reads it for the debugger either way (target/riscv/csr.c fs()
+	// and env->debugger).
+	if fpu, err := c.xfer("riscv-64bit-fpu.xml"); err == nil && strings.Contains(fpu, `<reg name="ft0"`) {
+		c.f0 = 33
+		if m := fpuRE.FindStringSubmatch(fpu); m != nil {
+			c.f0, _ = strconv.Atoi(m[1])
+		}
+		c.fcsr = c.priv + 1 + 3
+		if n, ok := c.csr["fcsr"]; ok {
+			c.fcsr = n
+		}
+	}
+	return nil
+}
+
+var fpuRE = regexp.MustCompile(`<reg name="ft0"[^>]*regnum="([0-9]+)"`)
+
+// breakpoint inserts (Z0) or removes (z0) a breakpoint at a.
+func (c *client) breakpoint(insert bool, a uint64) error {
+	op := "z0"
+	if insert {
+		op = "Z0"
+	}
+	r, err := c.cmd(fmt.Sprintf("%s,%x,4", op, a))
+	if err != nil {
+		return err
+	}
+	if r != "OK" {
+		return fmt.Errorf("difftest: QEMU refused %s at 0x%x: %q", op, a, r)
+	}
+	return nil
+}
+
+// errNoStop: QEMU did not stop at the breakpoint in time.
+var errNoStop = errors.New("difftest: QEMU did not reach the block end")
+
+// cont continues QEMU until it stops (a breakpoint); if it has not
+// stopped after wait, it interrupts it and returns errNoStop.
+func (c *client) cont(wait time.Duration) error {
+	r, err := c.cmdWait("c", wait)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.c.Write([]byte{0x03})
+		if _, err := c.reply(30 * time.Second); err != nil {
+			return err
+		}
+		return errNoStop
+	}
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(r, "T") && !strings.HasPrefix(r, "S") {
+		return fmt.Errorf("difftest: QEMU stopped with %q", r)
 	}
 	return nil
 }

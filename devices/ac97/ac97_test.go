@@ -454,6 +454,38 @@ func TestGuestErrorsOnce(t *testing.T) {
 	}
 }
 
+// TestGuestErrorMuted: starting PCM out with Master or PCM out muted is
+// reported once, with what QEMU and gemu do (QEMU's voice rule); an
+// unmuted start is not.
+func TestGuestErrorMuted(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		writes [][2]uint16
+		want   []string
+	}{
+		{"muted, 48 kHz", [][2]uint16{{0x02, 0x8000}, {0x2c, 48000}}, []string{
+			"PCM out started (PO_CR.RPBM) with MASTER_VOL = 0x8000 and PCM_OUT_VOL = 0x8808 muted (bit 15): a real codec plays silence until the driver clears the mute bit (AC'97 2.3 section 5.7, Master Volume index 02h, PCM Out Volume index 18h); QEMU and gemu play silence too"}},
+		{"PCM out left at its muted reset value", [][2]uint16{{0x02, 0}}, []string{
+			"PCM out started (PO_CR.RPBM) with PCM_OUT_VOL = 0x8808 muted (bit 15): a real codec plays silence until the driver clears the mute bit (AC'97 2.3 section 5.7, Master Volume index 02h, PCM Out Volume index 18h); QEMU and gemu play silence too"}},
+		{"muted, 44.1 kHz", [][2]uint16{{0x02, 0x8000}, {0x18, 0x8808}, {0x2c, 44100}}, []string{
+			"FRONT_DAC_RATE written (44100 Hz) with VRA never enabled by the guest; QEMU and gemu accept it (VRA is on at reset), real hardware keeps 48000",
+			"ac97.po voice re-opened at 44100 Hz by a rate change: QEMU and gemu reset its volume to unity (the MASTER_VOL/PCM_OUT_VOL register no longer applies until written again); real hardware keeps the volume",
+			"PCM out started (PO_CR.RPBM) with MASTER_VOL = 0x8000 and PCM_OUT_VOL = 0x8808 muted (bit 15): a real codec plays silence until the driver clears the mute bit (AC'97 2.3 section 5.7, Master Volume index 02h, PCM Out Volume index 18h); QEMU and gemu play it anyway, because a rate change re-opened the voice at unity volume"}},
+		{"unmuted", [][2]uint16{{0x02, 0}, {0x18, 0x0808}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			var lines []string
+			r.d.GuestError = func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }
+			playOne(t, r, tc.writes)
+			playOne(t, r, nil) // a second start: reported once
+			if d := cmp.Diff(tc.want, lines); d != "" {
+				t.Errorf("guest_errors (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
 func TestDMAFaults(t *testing.T) {
 	tests := []struct {
 		name  string

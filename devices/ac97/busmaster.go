@@ -1,6 +1,11 @@
 package ac97
 
-import "gemu/devices/audio"
+import (
+	"fmt"
+	"strings"
+
+	"gemu/devices/audio"
+)
 
 // Native Audio Bus Master registers (BAR1): three DMA channel blocks and the
 // global registers (82801AA datasheet 11.2; QEMU hw/audio/ac97.c nabm_*).
@@ -296,6 +301,35 @@ func (c *channel) writeCR(v uint8) {
 	c.advance() // a descriptor fault halts the channel again
 	c.d.updateIRQ()
 	c.setActive(true)
+	if c.idx == PO {
+		c.checkMuted()
+	}
+}
+
+// checkMuted reports (-d guest_errors, once) PCM out started while the
+// codec's MASTER_VOL or PCM_OUT_VOL has its mute bit (15) set: a real
+// codec plays silence (AC'97 2.3 section 5.7, index 02h and 18h). What
+// QEMU and gemu play depends on QEMU's voice rule (voice.go).
+func (c *channel) checkMuted() {
+	d := c.d
+	if d.GuestError == nil || d.warned[warnMuted] {
+		return
+	}
+	var regs []string
+	for _, r := range []uint64{regMasterVol, regPCMOutVol} {
+		if v := d.mixerLoad(r); v&muteBit != 0 {
+			regs = append(regs, fmt.Sprintf("%s = %#04x", codecName(r), v))
+		}
+	}
+	if len(regs) == 0 {
+		return
+	}
+	here := "QEMU and gemu play silence too"
+	if !c.vol.mute {
+		here = "QEMU and gemu play it anyway, because a rate change re-opened the voice at unity volume"
+	}
+	d.guestError(warnMuted, "PCM out started (PO_CR.RPBM) with %s muted (bit 15): a real codec plays silence until the driver clears the mute bit (AC'97 2.3 section 5.7, Master Volume index 02h, PCM Out Volume index 18h); %s",
+		strings.Join(regs, " and "), here)
 }
 
 func (c *channel) writeLVI(v uint8) {

@@ -96,6 +96,7 @@ const (
 	warnVRM
 	warnReopen
 	warnWidth
+	warnMuted
 	nWarn
 )
 

@@ -53,6 +53,16 @@ type Host struct {
 	lineCnt  [NumIRQs]int
 	lastHit  *hit
 	hitCache hit
+
+	// GuestError, when set, gets one sentence for each configuration
+	// access a driver should not make (-d guest_errors): ECAM accesses of
+	// a width or alignment the ECAM does not take, writes to functions
+	// that do not exist, and writes that try to change the read-only
+	// identity fields of a header. Reads of absent functions are the
+	// normal way to probe the bus and are not reported. Each kind is
+	// reported once per function and register.
+	GuestError bus.TraceFunc
+	warned     map[string]bool
 }
 
 type hit struct {
@@ -191,6 +201,7 @@ func (e ecam) lookup(off uint64) (*Function, int) {
 }
 
 func (e ecam) Read(off uint64, size int) uint64 {
+	e.h.checkWidth(off, size, "read", 0)
 	if size == 8 {
 		return e.Read(off, 4) | e.Read(off+4, 4)<<32
 	}
@@ -205,6 +216,7 @@ func (e ecam) Read(off uint64, size int) uint64 {
 }
 
 func (e ecam) Write(off uint64, size int, val uint64) {
+	e.h.checkWidth(off, size, "write", val)
 	if size == 8 {
 		e.Write(off, 4, val&0xffffffff)
 		e.Write(off+4, 4, val>>32)
@@ -212,12 +224,92 @@ func (e ecam) Write(off uint64, size int, val uint64) {
 	}
 	f, reg := e.lookup(off)
 	if f == nil {
+		if e.h.GuestError != nil {
+			e.h.guestError("absent "+bdf(off), "config write of %#x to %s offset %#x dropped: no function there (PCI Local Bus spec 3.0 §6.1: an access to a function that does not exist ends in master abort; a driver writes only functions whose Vendor ID read back valid)",
+				val, bdf(off), off&0xfff)
+		}
 		return
 	}
 	if reg+size > 0x1000 {
 		size = 0x1000 - reg
 	}
+	if e.h.GuestError != nil {
+		e.h.checkReadOnly(f, off, reg, size, uint32(val))
+	}
 	f.WriteConfig(reg, size, uint32(val))
+}
+
+// bdf names the function an ECAM offset addresses, as bus:device.function.
+func bdf(off uint64) string {
+	return fmt.Sprintf("%02x:%02x.%d", off>>20&0xff, off>>15&31, off>>12&7)
+}
+
+// guestError reports a configuration mistake once per key.
+func (h *Host) guestError(key, format string, args ...any) {
+	if h.GuestError == nil || h.warned[key] {
+		return
+	}
+	if h.warned == nil {
+		h.warned = map[string]bool{}
+	}
+	if len(h.warned) < 1024 {
+		h.warned[key] = true
+	}
+	h.GuestError(format, args...)
+}
+
+// checkWidth reports ECAM accesses that are not 1, 2 or 4 bytes naturally
+// aligned: PCI Express Base spec 3.0 §7.2.2 lets software generate only
+// such accesses (a configuration request carries at most one DW and does
+// not cross a DW boundary), and QEMU's ECAM region (hw/pci/pcie_host.c,
+// pcie_mmcfg_ops, whose valid access sizes default to 1-4 bytes,
+// softmmu/memory.c memory_region_access_valid) refuses the rest. gemu
+// splits an 8-byte access into two 4-byte ones.
+func (h *Host) checkWidth(off uint64, size int, op string, val uint64) {
+	if h.GuestError == nil || (size <= 4 && off%uint64(size) == 0) {
+		return
+	}
+	what := fmt.Sprintf("%d-byte config %s", size, op)
+	if op == "write" {
+		what += fmt.Sprintf(" of %#x", val)
+	}
+	h.guestError("width "+op, "%s at %s offset %#x: the ECAM takes naturally aligned 1-, 2- and 4-byte accesses only (PCI Express Base spec 3.0 §7.2.2); QEMU refuses it, gemu splits it",
+		what, bdf(off), off&0xfff)
+}
+
+// roFields are the read-only identity fields of a type-0 header (PCI Local
+// Bus spec 3.0 §6.2.1 and §6.2.4; figure 6-1). A driver that writes one
+// with a different value meant another register. Unimplemented BARs and
+// the expansion ROM BAR are left out: writing all ones to them is how
+// software sizes them (§6.2.5.1, §6.2.5.2). So are the Subsystem IDs:
+// chipsets such as Intel's ICH make them write-once for firmware (the
+// 82801AA's AC97 function, whose drivers program them; QEMU keeps them
+// read-only).
+var roFields = []struct {
+	off, size int
+	name      string
+}{
+	{VendorID, 2, "Vendor ID"}, {DeviceID, 2, "Device ID"}, {RevisionID, 1, "Revision ID"},
+	{ClassProg, 3, "Class Code"}, {HeaderType, 1, "Header Type"},
+	{CapPointer, 1, "Capabilities Pointer"}, {InterruptPin, 1, "Interrupt Pin"},
+}
+
+// checkReadOnly reports a write that would change a read-only header field.
+func (h *Host) checkReadOnly(f *Function, off uint64, reg, size int, val uint32) {
+	for _, fl := range roFields {
+		for i := 0; i < size; i++ {
+			o := reg + i
+			if o < fl.off || o >= fl.off+fl.size || o >= len(f.cfg) || f.wmask[o] != 0 {
+				continue
+			}
+			if byte(val>>(8*i)) != f.cfg[o] {
+				h.guestError(fmt.Sprintf("ro %s %#x", bdf(off), fl.off),
+					"%d-byte config write of %#x to %s offset %#x tries to change the %s (offset %#x), which is read-only and keeps its value (PCI Local Bus spec 3.0 §6.2.1, §6.2.4)",
+					size, val, bdf(off), reg, fl.name, fl.off)
+				break
+			}
+		}
+	}
 }
 
 func ones(size int) uint64 {

@@ -2,6 +2,7 @@ package pci
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -341,4 +342,72 @@ func FuzzConfigSpace(f *testing.F) {
 			t.Fatalf("vendor/device changed to %#x", v)
 		}
 	})
+}
+
+// TestGuestErrors checks the exact -d guest_errors sentences for the
+// configuration accesses a driver should not make, that each is reported
+// once, and that what Linux's PCI core does while enumerating and enabling
+// a device (probing absent slots, sizing every BAR and the ROM BAR,
+// read-modify-write of command/status, cache line and latency writes)
+// reports nothing.
+func TestGuestErrors(t *testing.T) {
+	type acc struct {
+		write     bool
+		slot, reg int
+		size      int
+		val       uint64
+	}
+	w := func(slot, reg, size int, v uint64) acc { return acc{true, slot, reg, size, v} }
+	rd := func(slot, reg, size int) acc { return acc{false, slot, reg, size, 0} }
+	var enumerate []acc
+	for s := 0; s < NumSlots; s++ {
+		enumerate = append(enumerate, rd(s, VendorID, 4), rd(s, HeaderType, 1))
+	}
+	for i := 0; i < 6; i++ {
+		enumerate = append(enumerate, rd(1, BAR0+4*i, 4), w(1, BAR0+4*i, 4, 0xffff_ffff), w(1, BAR0+4*i, 4, 0))
+	}
+	enumerate = append(enumerate, w(1, ROMAddress, 4, 0xffff_f800), w(1, ROMAddress, 4, 0),
+		w(1, BAR0, 4, 0x1001), w(1, BAR0+4, 4, 0x4000_0000),
+		w(1, Command, 4, uint64(StatusFastB2B|StatusDevselMed)<<16|CmdIO|CmdMemory|CmdBusMaster),
+		w(1, CacheLineSize, 1, 16), w(1, LatencyTimer, 1, 64), w(1, InterruptLine, 1, 33),
+		w(1, VendorID, 4, 0x2415_8086),    // rewriting the same value changes nothing
+		w(1, SubVendorID, 4, 0x7600_8384)) // write-once on ICH chipsets
+	for _, tc := range []struct {
+		name string
+		accs []acc
+		want []string
+	}{
+		{"enumerate and enable", enumerate, nil},
+		{"8-byte read", []acc{rd(1, BAR0, 8), rd(1, BAR0+8, 8)},
+			[]string{"8-byte config read at 00:01.0 offset 0x10: the ECAM takes naturally aligned 1-, 2- and 4-byte accesses only (PCI Express Base spec 3.0 §7.2.2); QEMU refuses it, gemu splits it"}},
+		{"8-byte write", []acc{w(1, BAR0, 8, 0x1234_0000_1001)},
+			[]string{"8-byte config write of 0x123400001001 at 00:01.0 offset 0x10: the ECAM takes naturally aligned 1-, 2- and 4-byte accesses only (PCI Express Base spec 3.0 §7.2.2); QEMU refuses it, gemu splits it"}},
+		{"absent function", []acc{w(3, Command, 2, 7), w(3, Command, 2, 7)},
+			[]string{"config write of 0x7 to 00:03.0 offset 0x4 dropped: no function there (PCI Local Bus spec 3.0 §6.1: an access to a function that does not exist ends in master abort; a driver writes only functions whose Vendor ID read back valid)"}},
+		{"read-only field", []acc{w(1, InterruptPin-1, 2, 0x0221), w(1, HeaderType, 1, 0x80), w(1, HeaderType, 1, 0x80)},
+			[]string{
+				"2-byte config write of 0x221 to 00:01.0 offset 0x3c tries to change the Interrupt Pin (offset 0x3d), which is read-only and keeps its value (PCI Local Bus spec 3.0 §6.2.1, §6.2.4)",
+				"1-byte config write of 0x80 to 00:01.0 offset 0xe tries to change the Header Type (offset 0xe), which is read-only and keeps its value (PCI Local Bus spec 3.0 §6.2.1, §6.2.4)",
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			f, _, _, _ := testFunction(t)
+			if _, err := r.h.Attach(1, 0, f); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			r.h.GuestError = func(format string, args ...any) { got = append(got, fmt.Sprintf(format, args...)) }
+			for _, a := range tc.accs {
+				if a.write {
+					r.cfgWrite(t, a.slot, a.reg, a.size, a.val)
+				} else {
+					r.cfgRead(t, a.slot, a.reg, a.size)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("guest errors (-want +got):\n%s", diff)
+			}
+		})
+	}
 }

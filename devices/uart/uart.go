@@ -117,6 +117,67 @@ type UART struct {
 	Err error
 
 	Trace bus.TraceFunc
+	// GuestError, when set, gets one sentence for each access a driver
+	// should not make (-d guest_errors); each kind of mistake is reported
+	// the first time only, so a driver that repeats it in a loop does not
+	// flood the log.
+	GuestError bus.TraceFunc
+	warned     [nWarn]bool
+	dlabWrites int // writes to DLL/DLM since LCR.DLAB was last set
+}
+
+// Kinds of guest error, each reported once per device (see GuestError).
+const (
+	warnUndecodedRead = iota
+	warnUndecodedWrite
+	warnWidth
+	warnLSR
+	warnMSR
+	warnFCR
+	warnDLAB
+	warnDivisor
+	nWarn
+)
+
+// The register descriptions the reports cite: National Semiconductor /
+// Texas Instruments PC16550D datasheet (TI literature number SNLS378C),
+// section 8.6 "Register Maps" (Table 9, "Summary of Registers", and the
+// register subsections named in each message).
+const datasheet = "PC16550D datasheet §8.6"
+
+func (u *UART) guestError(kind int, format string, args ...any) {
+	if u.GuestError == nil || u.warned[kind] {
+		return
+	}
+	u.warned[kind] = true
+	u.GuestError(format, args...)
+}
+
+// checkAccess reports accesses outside the eight byte registers and wider
+// than a byte. It returns false for an offset with no register.
+func (u *UART) checkAccess(off uint64, size int, write bool, val uint64) bool {
+	if u.GuestError == nil {
+		return off < 8
+	}
+	op := "read"
+	if write {
+		op = "write"
+	}
+	if off >= 8 {
+		if write {
+			u.guestError(warnUndecodedWrite, "%d-byte write of %#x at offset %#x ignored: the 16550 has registers at offsets 0-7 only (%s, Summary of Registers; QEMU decodes 8 bytes, hw/char/serial.c serial_mm_realize)",
+				size, val, off, datasheet)
+		} else {
+			u.guestError(warnUndecodedRead, "%d-byte read at offset %#x returns 0: the 16550 has registers at offsets 0-7 only (%s, Summary of Registers; QEMU decodes 8 bytes, hw/char/serial.c serial_mm_realize)",
+				size, off, datasheet)
+		}
+		return false
+	}
+	if size > 1 {
+		u.guestError(warnWidth, "%d-byte %s of %s (offset %d): 16550 registers are single bytes at consecutive offsets (%s, Summary of Registers); QEMU and gemu use the low byte, a 16550 on a byte-wide bus would see the next registers too",
+			size, op, regName(off, u.lcr, write), off, datasheet)
+	}
+	return true
 }
 
 // New returns a UART that sends transmitted bytes to out (buffered until
@@ -277,6 +338,9 @@ func (u *UART) Flush() {
 // Read implements bus.Device. Registers are bytes; wider reads return the
 // register at off in the low byte.
 func (u *UART) Read(off uint64, size int) uint64 {
+	if !u.checkAccess(off, size, false, 0) {
+		return 0
+	}
 	v := u.read(off)
 	u.tracef("uart: read %s -> %#02x", regName(off, u.lcr, false), v)
 	return uint64(v)
@@ -360,7 +424,17 @@ func (u *UART) read(off uint64) byte {
 func (u *UART) Write(off uint64, size int, val uint64) {
 	v := byte(val)
 	u.tracef("uart: write %s <- %#02x", regName(off, u.lcr, true), v)
+	if !u.checkAccess(off, size, true, val) {
+		return
+	}
 	dlab := u.lcr&LCRDLAB != 0
+	if dlab && off <= IER {
+		u.dlabWrites++
+		if u.dlabWrites > 2 {
+			u.guestError(warnDLAB, "write %#x to offset %d went to the divisor latch %s, not %s, because LCR.DLAB (bit 7) is still set after the divisor was programmed: clear it by writing LCR (%s, Line Control Register and Divisor Latches)",
+				v, off, regName(off, u.lcr, true), [2]string{"THR", "IER"}[off], datasheet)
+		}
+	}
 	switch off {
 	case THR:
 		if dlab {
@@ -383,6 +457,10 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 			u.update() // QEMU: only when IER changed
 		}
 	case FCR:
+		if v&FCREnable == 0 && v&^FCREnable != 0 {
+			u.guestError(warnFCR, "FCR write %#x has bit 0 (FIFO enable) clear: a 16550A ignores the other FCR bits then (%s, FIFO Control Register: FCR0 must be 1 when the other bits are written)",
+				v, datasheet)
+		}
 		if (v^u.fcr)&FCREnable != 0 {
 			// Changing the FIFO mode resets both FIFOs.
 			v |= FCRClearRX | FCRClearTX
@@ -403,13 +481,23 @@ func (u *UART) Write(off uint64, size int, val uint64) {
 		u.Poll()
 		u.update()
 	case LCR:
+		if u.lcr&LCRDLAB == 0 && v&LCRDLAB != 0 {
+			u.dlabWrites = 0
+		}
+		if u.lcr&LCRDLAB != 0 && v&LCRDLAB == 0 && u.dll == 0 && u.dlm == 0 {
+			u.guestError(warnDivisor, "LCR.DLAB cleared with divisor latch 0 (DLL = DLM = 0): the baud generator has no valid divisor and a 16550 sends nothing (%s, Programmable Baud Generator); QEMU and gemu ignore the baud rate",
+				datasheet)
+		}
 		u.lcr = v
 	case MCR:
 		u.mcr = v & 0x1f // no interrupt update, as in QEMU
 	case LSR:
 		// Read-only (factory test register on some parts).
+		u.guestError(warnLSR, "write %#x to LSR (offset 5) ignored: the Line Status Register is read-only, writing it is for factory test only (%s, Line Status Register)",
+			v, datasheet)
 	case MSR:
-		// Read-only.
+		u.guestError(warnMSR, "write %#x to MSR (offset 6) ignored: the Modem Status Register is read-only; the modem outputs are set in MCR, offset 4 (%s, Modem Status Register)",
+			v, datasheet)
 	case SCR:
 		u.scr = v
 	}

@@ -2,6 +2,7 @@ package uart
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -257,5 +258,64 @@ func TestInputQueue(t *testing.T) {
 	<-done
 	if q.Len() != 0 {
 		t.Errorf("queue holds %d after draining", q.Len())
+	}
+}
+
+// TestGuestErrors checks the exact -d guest_errors sentence of each mistake
+// a driver can make with the registers, that each is reported once, and
+// that a correct driver's initialisation (xv6's uartinit, Linux's divisor
+// programming) reports nothing.
+func TestGuestErrors(t *testing.T) {
+	type acc struct {
+		write bool
+		off   uint64
+		size  int
+		val   uint64
+	}
+	w := func(off uint64, val uint64) acc { return acc{true, off, 1, val} }
+	good := []acc{
+		w(IER, 0), w(LCR, LCRDLAB), w(THR, 3), w(IER, 0), w(LCR, 3),
+		w(FCR, FCREnable|FCRClearRX|FCRClearTX), w(IER, IERRDI|IERTHRI),
+		w(FCR, 0), w(THR, 'x'), w(MCR, MCRDTR|MCRRTS|MCROUT2), w(SCR, 0x55),
+		{false, LSR, 1, 0}, {false, MSR, 1, 0}, {false, IIR, 1, 0},
+	}
+	for _, tc := range []struct {
+		name string
+		accs []acc
+		want []string
+	}{
+		{"correct driver", good, nil},
+		{"undecoded read", []acc{{false, 8, 1, 0}, {false, 0x10, 1, 0}},
+			[]string{"1-byte read at offset 0x8 returns 0: the 16550 has registers at offsets 0-7 only (PC16550D datasheet §8.6, Summary of Registers; QEMU decodes 8 bytes, hw/char/serial.c serial_mm_realize)"}},
+		{"undecoded write", []acc{w(0xff, 0x41)},
+			[]string{"1-byte write of 0x41 at offset 0xff ignored: the 16550 has registers at offsets 0-7 only (PC16550D datasheet §8.6, Summary of Registers; QEMU decodes 8 bytes, hw/char/serial.c serial_mm_realize)"}},
+		{"wide", []acc{{true, THR, 4, 'A'}, {false, LSR, 4, 0}},
+			[]string{"4-byte write of THR (offset 0): 16550 registers are single bytes at consecutive offsets (PC16550D datasheet §8.6, Summary of Registers); QEMU and gemu use the low byte, a 16550 on a byte-wide bus would see the next registers too"}},
+		{"LSR", []acc{w(LSR, 0x60), w(LSR, 0)},
+			[]string{"write 0x60 to LSR (offset 5) ignored: the Line Status Register is read-only, writing it is for factory test only (PC16550D datasheet §8.6, Line Status Register)"}},
+		{"MSR", []acc{w(MSR, 0x10)},
+			[]string{"write 0x10 to MSR (offset 6) ignored: the Modem Status Register is read-only; the modem outputs are set in MCR, offset 4 (PC16550D datasheet §8.6, Modem Status Register)"}},
+		{"FCR", []acc{w(FCR, FCRClearRX|FCRClearTX)},
+			[]string{"FCR write 0x6 has bit 0 (FIFO enable) clear: a 16550A ignores the other FCR bits then (PC16550D datasheet §8.6, FIFO Control Register: FCR0 must be 1 when the other bits are written)"}},
+		{"DLAB left set", []acc{w(LCR, LCRDLAB), w(THR, 1), w(IER, 0), w(THR, 'h'), w(THR, 'i')},
+			[]string{"write 0x68 to offset 0 went to the divisor latch DLL, not THR, because LCR.DLAB (bit 7) is still set after the divisor was programmed: clear it by writing LCR (PC16550D datasheet §8.6, Line Control Register and Divisor Latches)"}},
+		{"divisor 0", []acc{w(LCR, LCRDLAB), w(THR, 0), w(IER, 0), w(LCR, 3)},
+			[]string{"LCR.DLAB cleared with divisor latch 0 (DLL = DLM = 0): the baud generator has no valid divisor and a 16550 sends nothing (PC16550D datasheet §8.6, Programmable Baud Generator); QEMU and gemu ignore the baud rate"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig()
+			var got []string
+			r.u.GuestError = func(format string, args ...any) { got = append(got, fmt.Sprintf(format, args...)) }
+			for _, a := range tc.accs {
+				if a.write {
+					r.u.Write(a.off, a.size, a.val)
+				} else {
+					r.u.Read(a.off, a.size)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("guest errors (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

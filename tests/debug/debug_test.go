@@ -47,12 +47,15 @@ func contains(t *testing.T, log string, want ...string) {
 }
 
 // misbehave builds testdata/misbehave.S.
-func misbehave(t *testing.T) string {
+func misbehave(t *testing.T) string { return build(t, "misbehave") }
+
+// build assembles testdata/name.S into an ELF.
+func build(t *testing.T, name string) string {
 	rig.Need(t, rig.CC)
-	out := filepath.Join(t.TempDir(), "misbehave.elf")
+	out := filepath.Join(t.TempDir(), name+".elf")
 	cmd := exec.Command(rig.CC, "-march=rv64imafdc_zicsr", "-mabi=lp64d", "-nostdlib", "-static",
 		"-T", rig.Path("tests/isa/link.ld"), "-Wl,--build-id=none", "-Wl,--no-warn-rwx-segments",
-		"-o", out, "testdata/misbehave.S")
+		"-o", out, "testdata/"+name+".S")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, msg)
 	}
@@ -99,6 +102,17 @@ func TestGuestErrorsUnimpTrace(t *testing.T) {
 	)
 	if strings.Contains(log, "itrace:") || strings.Contains(log, "plic: write off") {
 		t.Errorf("lines of items not asked for:\n%s", log)
+	}
+}
+
+// TestUARTPCIGuestErrors: -d guest_errors on a guest whose UART driver
+// leaves LCR.DLAB set and whose PCI driver writes an absent function.
+func TestUARTPCIGuestErrors(t *testing.T) {
+	log := run(t, machine.Config{Kernel: build(t, "driverbugs"), Trace: []string{"guest_errors"}})
+	want := "uart: write 0x68 to offset 0 went to the divisor latch DLL, not THR, because LCR.DLAB (bit 7) is still set after the divisor was programmed: clear it by writing LCR (PC16550D datasheet §8.6, Line Control Register and Divisor Latches)\n" +
+		"pci: config write of 0x7 to 00:03.0 offset 0x4 dropped: no function there (PCI Local Bus spec 3.0 §6.1: an access to a function that does not exist ends in master abort; a driver writes only functions whose Vendor ID read back valid)\n"
+	if log != want {
+		t.Errorf("log:\n%s\nwant:\n%s", log, want)
 	}
 }
 

@@ -30,11 +30,11 @@ run go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 run go test -count=1 -timeout 40m ./...
 
 # The race detector is slow (5-10x): run it only where goroutines meet
-# (host-facing audio, console and socket goroutines, the clock, bus and hart
+# (host-facing audio, console and socket goroutines (cmd/gemu), the clock, bus and hart
 # stop requests they use), in -short mode. ./cpu without its softfloat
 # subpackage, which is pure computation and slow under -race.
 race_pkgs=""
-for p in ./bus/... ./clock/... ./cpu ./devices/... ./machine/...; do
+for p in ./bus/... ./clock/... ./cpu ./devices/... ./machine/... ./cmd/gemu; do
 	if [ -n "$(go list "$p" 2>/dev/null)" ]; then
 		race_pkgs="$race_pkgs $p"
 	fi

@@ -611,6 +611,13 @@ func checkVsnd(t *testing.T, em vsndEmulator, tp vsndTransport, r *vsndRun) {
 	checkVsndPCM(t, em, tr, r.out[0], 48000, []string{"/wav/s16-48000.wav", "/wav/mono-48000.wav", "/wav/u8-48000.wav"})
 	checkVsndPCM(t, em, tr, r.out[1], 44100, []string{"/wav/s16-44100.wav"})
 	// Capture: silence from audiodev none; on gemu, the looped source.
+	wantRecs := []string{"rec2 rc=0"}
+	if em.gemu {
+		wantRecs = append(wantRecs, "rec0 rc=0")
+	}
+	if diff := cmp.Diff(wantRecs, rep.RecordMarks); diff != "" {
+		t.Errorf("arecord exit statuses (-want +got):\n%s", diff)
+	}
 	if diff := cmp.Diff(recording{Format: guest.Format{Rate: 48000, Channels: 2, Bits: 16}, Frames: 4800, Zero: true}, rep.RecordSilence); diff != "" {
 		t.Errorf("recording from audiodev none (-want +got):\n%s", diff)
 	}

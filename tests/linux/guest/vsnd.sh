@@ -6,7 +6,7 @@
 #   card 1: a second device of the same kind, its sink at 44100 Hz
 #   card 2: a third one on audiodev none (capture: silence)
 # Command outputs are framed by "@@gemu-begin NAME" / "@@gemu-end NAME"
-# lines for the host to parse. Uses mark, play and record from /init.
+# lines for the host to parse. Uses mark and play from /init.
 
 block() { # name command...
 	n=$1

@@ -292,6 +292,7 @@ func (b *builder) initramfs(ctx context.Context) error {
 	t.CharDev("dev/console", 0o600, 5, 1)
 	t.CharDev("dev/null", 0o666, 1, 3)
 	t.File("init", 0o755, initScript)
+	t.File("etc/gemu/vsnd.sh", 0o644, vsndScript)
 
 	user := filepath.Join(b.g.Dir, "user")
 	for _, p := range []string{"usr/bin/busybox", "usr/bin/aplay", "usr/bin/arecord", "usr/bin/amixer"} {

@@ -22,9 +22,11 @@ mark init
 read -r cmdline </proc/cmdline
 scenario=boot
 extra=
+sndmods=/etc/gemu/modules
 for a in $cmdline; do
 	case "$a" in
 	gemu.scenario=*) scenario=${a#gemu.scenario=} ;;
+	gemu.snd=0) sndmods=/dev/null ;; # no AC97 chain (the blk scenarios)
 	gemu.modules=*) extra=$(echo "${a#gemu.modules=}" | tr , ' ') ;;
 	esac
 done
@@ -48,7 +50,7 @@ while read -r m; do
 	# shellcheck disable=SC2046
 	insmod "$m" $(modopts "$n") || mark insmod-failed "$m"
 	mark insmod "${m##*/}"
-done </etc/gemu/modules
+done <"$sndmods"
 for m in $extra; do
 	modprobe "$m" || mark modprobe-failed "$m"
 done
@@ -164,6 +166,8 @@ vpci48)
 	mark jack "$(amixer -c 0 cget iface=CARD,name='Headphone Jack' 2>&1 | grep ': values=' | tr -d ' ')"
 	play hw:0,0 /wav/s16-48000.wav
 	;;
+# virtio-sound on QEMU 10 and gemu, one boot per transport (vsnd.sh).
+vsnd) . /etc/gemu/vsnd.sh ;;
 # Several harts (-smp N): nproc, then one busy shell loop pinned to each
 # hart (taskset), all in parallel; /proc/stat's per-CPU user time shows
 # every hart worked. Then play48 with all harts online.

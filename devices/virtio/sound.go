@@ -129,9 +129,11 @@ var formatBits = map[uint8]audio.Format{
 	19: audio.F32LE,
 }
 
-// rateBits lists the frame rates by bit index (5.14.6.6.3); Linux knows bits
-// 0..12, all of which the host mixer converts.
-var rateBits = []int{5512, 8000, 11025, 16000, 22050, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000}
+// rateBits lists the frame rates by bit index (VirtIO 1.2 5.14.6.6.3, bits
+// 0..13, 5512 to 384000 Hz); the host mixer converts all of them (up to
+// audio.MaxFreq), and QEMU 10 offers the same range (Linux 6.12 reports
+// RATE [5512 384000] on both).
+var rateBits = []int{5512, 8000, 11025, 16000, 22050, 32000, 44100, 48000, 64000, 88200, 96000, 176400, 192000, 384000}
 
 // Channel range offered for both streams.
 const (

@@ -107,7 +107,7 @@ func TestFeatureNegotiation(t *testing.T) {
 func pcmInfoItem(dir uint8) []byte {
 	b := make([]byte, 32)
 	binary.LittleEndian.PutUint64(b[8:], 1<<3|1<<4|1<<5|1<<6|1<<17|1<<19)
-	binary.LittleEndian.PutUint64(b[16:], 1<<13-1)
+	binary.LittleEndian.PutUint64(b[16:], 1<<14-1)
 	binary.LittleEndian.PutUint32(b[4:], 1<<4) // EVT_XRUNS
 	b[24], b[25], b[26] = dir, 1, 2
 	return b
@@ -282,7 +282,7 @@ func TestSetParams(t *testing.T) {
 		{"mu-law", params(0, 8192, 2048, 2, 1, 7), sndNotSupp},
 		{"float64", params(0, 8192, 2048, 2, 20, 7), sndNotSupp},
 		{"format 255", params(0, 8192, 2048, 2, 255, 7), sndNotSupp},
-		{"384 kHz", params(0, 8192, 2048, 2, 5, 13), sndNotSupp},
+		{"rate bit 14 (none)", params(0, 8192, 2048, 2, 5, 14), sndNotSupp},
 		{"features set", func() []byte { p := params(0, 8192, 2048, 2, 5, 7); p[16] = 1 << 2; return p }(), sndNotSupp},
 	}
 	for _, tc := range tests {

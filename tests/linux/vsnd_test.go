@@ -506,10 +506,10 @@ var gemuControls = map[string]bool{
 //     with jacks=1; QEMU runs with jacks=0); control numids are then
 //     renumbered in order;
 //   - the jack state at boot (gemu: on; QEMU: none);
-//   - in the hardware parameters, QEMU's U32_LE format and its 384000 Hz
-//     rate, which gemu does not offer, and the period and buffer limits
-//     Linux derives from the highest rate (sound/virtio/virtio_pcm.c
-//     virtsnd_pcm_build_hw);
+//   - in the hardware parameters, QEMU's U32_LE format, which gemu does
+//     not offer (both offer 5512..384000 Hz, so the rate, period and
+//     buffer limits Linux derives in sound/virtio/virtio_pcm.c
+//     virtsnd_pcm_build_hw must match);
 //   - gemu's card 0 recording (the rec0 mark; QEMU's wav audiodev cannot
 //     capture, so card 0 records only on gemu).
 func vsndNormalise(r vsndReport) vsndReport {
@@ -531,8 +531,6 @@ func vsndNormalise(r vsndReport) vsndReport {
 			switch k {
 			case "FORMAT":
 				v = strings.Join(strings.Fields(strings.ReplaceAll(v, "U32_LE", "")), " ")
-			case "RATE", "PERIOD_TIME", "PERIOD_SIZE", "PERIOD_BYTES", "BUFFER_TIME", "BUFFER_SIZE", "BUFFER_BYTES":
-				v = "(derived from the highest rate)"
 			}
 			n[k] = v
 		}

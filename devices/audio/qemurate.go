@@ -29,10 +29,17 @@ import (
 //     lives as long as the voice: AUD_open_out with other settings
 //     re-creates it (st_rate_start), as a new Stream does here.
 //  4. The voices' outputs are summed (OP a += b) into the hardware voice's
-//     mix buffer, then clipped to the sink format: a signed N-bit sample is
-//     MAX for v >= 0x7fffffff, MIN for v < -2^31, else v >> (32-N)
-//     (a floor, not a rounding); unsigned adds MAX>>1; f32 is v / 2^31; a
-//     mono sink gets l + r.
+//     mix buffer, then clipped to the sink format (the hw voice's clip_*
+//     of mixeng_template.h, which audio_pcm_hw_clip_out applies for every
+//     backend, wav included): a signed N-bit sample is MAX for
+//     v >= 0x7fffffff, MIN for v < -2^31, else v >> (32-N) (a floor, not a
+//     rounding); unsigned adds HALF = MAX>>1 (127 for u8, so -2^31 wraps
+//     to 0xff); f32 is v / 2^31; a mono sink gets l + r. Older QEMU
+//     sources saturate from v >= 0x7f000000 on (every 16-bit sample from
+//     32512 up would become 32767); QEMU 7.2 does not: Debian's 7.2 binary
+//     plays a 44.1 kHz ramp from 32767 down into a 48 kHz wav sink as
+//     32766, 32766, 32765, ... through 32512 and below (tests/ac97
+//     TestQEMUResampled's loud case), and a -32768 as u8 0xff, u16 0xffff.
 //
 // A dry voice produces nothing and keeps its position (QEMU mixes only
 // what the device wrote): the missing output frames are silence and the
@@ -45,10 +52,10 @@ const (
 )
 
 const (
-	stOne       = int64(1) << 32 // QEMU's nominal volume and rate unit
-	stMax       = int64(0x7fffffff)
-	stMin       = -int64(1) << 31
-	qemuChunk   = 4096 // input frames one conversion step may hold
+	stOne       = int64(1) << 32    // QEMU's nominal volume and rate unit
+	stMax       = int64(0x7fffffff) // clip_*: v >= stMax saturates to MAX
+	stMin       = -int64(1) << 31   // clip_*: v < stMin saturates to MIN
+	qemuChunk   = 4096              // input frames one conversion step may hold
 	qemuMaxHigh = 1 << 31
 )
 

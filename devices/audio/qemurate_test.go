@@ -88,7 +88,9 @@ func mixQEMU(t *testing.T, x []int16, ch, in, out, wsize, msize int) []int16 {
 // ramp 0, 600, 1200 is 600<<16 * 715827882 / 2^32 = 6553599.99.. >> 16 =
 // 99 (not 100), output 6 still lies before input 1 (6*inc = 2^32-4) and
 // gives 599, output 7 is 699. A constant 1000 comes out as 999 (the
-// weights sum to 2^32-1), a constant -1000 as -1000 (the floor).
+// weights sum to 2^32-1), a constant -1000 as -1000 (the floor), and a
+// loud 32600 as 32599: QEMU 7.2 does not saturate below 0x7fffffff
+// (TestQEMUClip).
 func TestQEMURateVectors(t *testing.T) {
 	ramp := []int16{0, 600, 1200, 1800}
 	got := mixQEMU(t, ramp, 1, 8000, 48000, 4, 64)
@@ -96,7 +98,7 @@ func TestQEMURateVectors(t *testing.T) {
 	if !slices.Equal(got[:8], want) {
 		t.Errorf("8 kHz ramp -> 48 kHz: %v, want %v", got[:8], want)
 	}
-	for _, c := range []struct{ in, want int16 }{{1000, 999}, {-1000, -1000}, {32767, 32766}, {-32768, -32768}, {1, 0}, {-1, -1}} {
+	for _, c := range []struct{ in, want int16 }{{1000, 999}, {-1000, -1000}, {32767, 32766}, {32600, 32599}, {32512, 32511}, {-32768, -32768}, {1, 0}, {-1, -1}} {
 		x := make([]int16, 300)
 		for i := range x {
 			x[i] = c.in
@@ -302,6 +304,56 @@ func TestQEMURateFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestQEMUClip checks stClip (QEMU 7.2's clip_*, audio/mixeng_template.h)
+// around its thresholds: MAX from v >= 0x7fffffff on, MIN below -2^31,
+// otherwise a floor shift, and unsigned formats add MAX>>1, so -2^31 wraps
+// to u8 0xff and u16 0xffff. The 16-bit values near full scale and the
+// unsigned ones are what Debian's QEMU 7.2 wrote to a wav sink for a
+// full-scale ramp (tests/ac97 TestQEMUResampled's loud case); QEMU sources
+// that saturate from 0x7f000000 on would give 32767 for 32512 << 16.
+func TestQEMUClip(t *testing.T) {
+	for _, c := range []struct {
+		f    Format
+		v    int64
+		want []byte
+	}{
+		{S16LE, 32512 << 16, le16(32512)},
+		{S16LE, 0x7f000000 - 1, le16(32511)},
+		{S16LE, 0x7ffeffff, le16(32766)},
+		{S16LE, 0x7fff0000, le16(32767)},
+		{S16LE, 0x7fffffff, le16(32767)},
+		{S16LE, 1 << 32, le16(32767)},
+		{S16LE, -1 << 31, le16(0x8000)},
+		{S16LE, -1<<31 - 1, le16(0x8000)},
+		{S16LE, -1, le16(0xffff)},
+		{S32LE, 0x7ffffffe, le32(0x7ffffffe)},
+		{S32LE, 0x7fffffff, le32(0x7fffffff)},
+		{S32LE, 1 << 31, le32(0x7fffffff)},
+		{S32LE, -1 << 31, le32(0x80000000)},
+		{S32LE, -1<<31 - 1, le32(0x80000000)},
+		{S8, 0x7f000000, []byte{0x7f}},
+		{S8, -1 << 31, []byte{0x80}},
+		{U8, 0x7ffeffff, []byte{0xfe}},
+		{U8, 0x7fffffff, []byte{0xff}},
+		{U8, 0, []byte{0x7f}},
+		{U8, -1 << 31, []byte{0xff}},
+		{U8, -1<<31 - 1, []byte{0x00}},
+		{U16LE, 0x7ffeffff, le16(0xfffd)},
+		{U16LE, 0, le16(0x7fff)},
+		{U16LE, -1 << 31, le16(0xffff)},
+		{U16LE, -1<<31 - 1, le16(0)},
+		{S16BE, 0x7fffffff, []byte{0x7f, 0xff}},
+	} {
+		got := make([]byte, c.f.Bytes())
+		stClip(c.f, c.v, got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("clip %v %#x: % x, want % x", c.f, c.v, got, c.want)
+		}
+	}
+}
+
+func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
 
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
 

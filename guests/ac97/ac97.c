@@ -26,10 +26,14 @@
  *                           (the speed benchmark's baseline)
  *   linger=0                ms to keep PCM out running (on silence) after
  *                           the last buffer before stopping it
+ *   loud=1                  play the loud pattern instead (below)
  *
  * Frame i of the segment played at rate R is L = ((i + R) mod 32767) + 1,
  * right = -L: never zero, every frame distinct within 32767 frames, so the
- * host can check every sample of the output.
+ * host can check every sample of the output. With loud=1 it is instead
+ * L = 32767 - (i mod 1024), right = -32768 + (i mod 1024): full-scale
+ * ramps that reach both extremes, for the host's check of how samples near
+ * full scale are clipped.
  *
  * Runs in M mode; the PLIC's context 0 (hart 0, M mode) routes the device's
  * INTx. Register facts: Intel 82801AA datasheet section 11, AC'97 2.3
@@ -160,11 +164,19 @@ static struct {
  * voice is disabled, so its compatibility run plays on into silence. */
 static uint32_t linger_ms;
 
+/* loud selects the full-scale pattern (loud=1). */
+static int loud;
+
 static volatile int rec_done;
 static volatile uint32_t rec_ioc;
 
 static uint32_t pattern(uint32_t rate, uint32_t i)
 {
+	if (loud) {
+		uint16_t l = (uint16_t)(32767 - i % 1024);
+		uint16_t r = (uint16_t)(-32768 + (int32_t)(i % 1024));
+		return (uint32_t)r << 16 | l;
+	}
 	uint16_t l = (uint16_t)((i + rate) % 32767 + 1);
 	uint16_t r = (uint16_t)-l;
 	return (uint32_t)r << 16 | l;
@@ -473,6 +485,8 @@ int main(uint64_t hartid, const void *fdt)
 	}
 	if (opt(args, "dump", v, sizeof v))
 		dump = v[0] != '0';
+	if (opt(args, "loud", v, sizeof v))
+		loud = v[0] != '0';
 
 	setup_pci();
 	setup_codec();

@@ -10,9 +10,12 @@ import "os"
 // reference: the translator's tests (jit_test.go) compare the two after every
 // block.
 //
-// It is off unless a cluster turns it on (Cluster.SetJIT, gemu's -jit flag).
-// DefaultJIT turns it on for every new cluster; the GEMU_JIT=1 environment
-// variable sets it, so that the whole test suite can run with the translator:
+// It is the default where it exists (JITSupported: amd64 hosts): every new
+// cluster starts with it on when DefaultJIT is set, and Cluster.SetJIT
+// (gemu's -accel tcg,jit=on|off) changes that. The environment variable
+// GEMU_JIT=0 clears DefaultJIT, so that a whole test run uses the
+// interpreter:
 //
-//	GEMU_JIT=1 go test ./...
-var DefaultJIT = os.Getenv("GEMU_JIT") == "1"
+//	GEMU_JIT=0 go test ./cpu ./tests/isa
+var DefaultJIT = JITSupported && os.Getenv("GEMU_JIT") != "0"
+

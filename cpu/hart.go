@@ -75,6 +75,8 @@ type Hart struct {
 	// jitEnd is the step count Run must stop at, for the translated
 	// code's chain jumps (jit_amd64.go).
 	jitEnd uint64
+	// jitHook, when set (SetJITHook), runs after every translated block.
+	jitHook func(*Hart)
 	// jc is the translator's jump cache (jit_amd64.go), nil until the
 	// hart first runs translated code; jcStale asks runJIT to empty it.
 	jc      *jumpCache

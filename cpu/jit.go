@@ -19,3 +19,16 @@ import "os"
 //	GEMU_JIT=0 go test ./cpu ./tests/isa
 var DefaultJIT = JITSupported && os.Getenv("GEMU_JIT") != "0"
 
+// SetJITHook installs f, called after every return of the hart from
+// translated code, with its state up to date: at the end of a block, or
+// before an instruction the block left to the interpreter (a TLB miss).
+// While it is set, blocks do not chain, so that f sees each one. The
+// differential tests compare the hart with an interpreting one there
+// (tests/isa). nil removes it; a hart that interprets never calls it.
+func (h *Hart) SetJITHook(f func(h *Hart)) { h.jitHook = f }
+
+// JITFault, when set, makes the translator translate ADDI wrongly (one
+// more than the immediate) from the next translated block on. It exists for
+// the mutation checks of the differential tests, which must see them fail;
+// nothing else may set it.
+var JITFault bool

@@ -231,12 +231,15 @@ func (h *Hart) runJIT(max uint64) uint64 {
 		// generated code has no preemption points, and a goroutine that
 		// never reaches one holds up every stop-the-world of the runtime.
 		h.jitEnd = min(end, h.steps+jitSlice)
-		if jitNoChain {
+		if jitNoChain || h.jitHook != nil {
 			h.jitEnd = 0 // every block returns
 		}
 		exit := x64.Call(b.code, unsafe.Pointer(h))
 		if jitAfterBlock != nil {
 			jitAfterBlock(h)
+		}
+		if h.jitHook != nil {
+			h.jitHook(h)
 		}
 		if exit == exitSlow {
 			if h.interp(1) < 1 || h.wfi {
@@ -703,6 +706,9 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			e.setX(rd, x64.RAX)
 		}
 	case opADDI:
+		if JITFault {
+			imm++ // the mutation checks' deliberate bug
+		}
 		aluImm(x64.Add)
 	case opXORI:
 		aluImm(x64.Xor)

@@ -256,6 +256,31 @@ func testDifferential(t *testing.T, paged bool) {
 	if testing.Short() {
 		progs = 60
 	}
+	fail, total := runDifferential(t, paged, progs)
+	if fail != "" {
+		t.Fatal(fail)
+	}
+	if jitNoChain && total < progs*100 {
+		t.Errorf("only %d translated blocks ran", total)
+	}
+	t.Logf("%d programs, %d translated blocks compared", progs, total)
+}
+
+// TestJITDifferentialFails is the harness's mutation check: with the
+// translator's deliberate bug (JITFault) on, it must find a difference.
+func TestJITDifferentialFails(t *testing.T) {
+	JITFault = true
+	defer func() { JITFault = false }()
+	fail, _ := runDifferential(t, false, 20)
+	if fail == "" {
+		t.Fatal("the differential test passed a translator that gets ADDI wrong")
+	}
+	t.Logf("as it should: %s", fail)
+}
+
+// runDifferential runs progs random programs and returns the first
+// difference ("" if none) and the number of blocks compared.
+func runDifferential(t *testing.T, paged bool, progs int) (string, int) {
 	total := 0
 	for seed := 0; seed < progs; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
@@ -294,14 +319,11 @@ func testDifferential(t *testing.T, paged bool) {
 			fail = "left S mode"
 		}
 		if fail != "" {
-			t.Fatalf("seed %d: %s", seed, fail)
+			return fmt.Sprintf("seed %d: %s", seed, fail), total
 		}
 		total += blocks
 	}
-	if jitNoChain && total < progs*100 {
-		t.Errorf("only %d translated blocks ran", total)
-	}
-	t.Logf("%d programs, %d translated blocks compared", progs, total)
+	return "", total
 }
 
 // fpLoop is a floating-point loop: loads, a fused multiply-add and a store

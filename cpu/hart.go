@@ -99,7 +99,11 @@ type Hart struct {
 	// set of the data-access privilege (MPRV), tlbX into the fetch one.
 	sets             [4]tlbSet
 	tlbR, tlbW, tlbX *[tlbSize]tlbEntry
-	lastU            bool // the last translate went through a U=1 leaf
+	lastU            bool  // the last translate went through a U=1 leaf
+	lastLevel        uint8 // and the level of its leaf (0: a 4 KiB page)
+	// lpAddr and lpMask cover the superpages TLB entries were made from
+	// (flushTLBPage); lpAddr is tlbInvalid when there are none.
+	lpAddr, lpMask uint64
 
 	// LR/SC reservation: RAM offset of the reserved 8-byte granule, or noRes.
 	resOff uint64
@@ -164,6 +168,9 @@ func (h *Hart) Reset(pc uint64) {
 	h.stopReq = false
 	h.newBlock = true
 	h.kick()
+	for k := range h.sets {
+		h.sets[k].over = [3]bool{true, true, true} // every entry goes
+	}
 	h.flushTLB()
 	h.updateMip()
 }

@@ -69,7 +69,14 @@ func (h *Hart) execSystem(d *dinst) bool {
 		if h.priv < PrivS || h.priv == PrivS && h.csr.mstatus&mstatusTVM != 0 {
 			break
 		}
-		h.flushTLB()
+		// rs1 != x0 fences one page (privileged spec 4.2.1). The ASID in
+		// rs2 is not looked at: the entries have no ASID tag, so every
+		// address space's translation of that page goes.
+		if d.rs1 != 0 {
+			h.flushTLBPage(h.x[d.rs1])
+		} else {
+			h.flushTLB()
+		}
 		return true
 	}
 	h.exception(excIllegal, uint64(d.raw))

@@ -75,6 +75,26 @@ type jblock struct {
 	// links are the rel32 fields of chain jumps at the end of the block
 	// not yet pointing at their target, with the target pc.
 	links []link
+	// next is a block of the same RAM slot made for another virtual pc
+	// (the page mapped at several addresses: shared libraries in the
+	// processes of a guest), up to jitSlotBlocks in all.
+	next *jblock
+}
+
+// jitSlotBlocks bounds the blocks kept per RAM slot, for as many virtual
+// addresses of the page. One dropped from the list stays in the code
+// region, valid (its page is unchanged) and still reached by the chain
+// jumps patched to it, until the page or the whole region is dropped.
+const jitSlotBlocks = 4
+
+// find returns the block of jp for virtual pc at slot, or nil.
+func (jp *jpage) find(slot, pc uint64) *jblock {
+	for b := jp.blk[slot]; b != nil; b = b.next {
+		if b.pc == pc {
+			return b
+		}
+	}
+	return nil
 }
 
 type link struct {
@@ -268,15 +288,26 @@ func (j *jitCache) lookup(h *Hart, off, pc uint64) *jblock {
 	}
 	slot := off & 0xfff >> 1
 	b := jp.blk[slot]
-	if b == nil || b.pc != pc {
-		b = j.translate(h, off, pc)
-		if jp = j.pages[off>>12]; jp == nil {
-			jp = new(jpage) // the code region was emptied
-			j.pages[off>>12] = jp
-		}
-		jp.blk[slot] = b
-		j.link(jp, b)
+	if b != nil && b.pc == pc {
+		return b
 	}
+	if b = jp.find(slot, pc); b != nil {
+		return b
+	}
+	b = j.translate(h, off, pc)
+	if jp = j.pages[off>>12]; jp == nil {
+		jp = new(jpage) // the code region was emptied
+		j.pages[off>>12] = jp
+	}
+	b.next = jp.blk[slot]
+	for k, o := 1, b; o.next != nil; k, o = k+1, o.next {
+		if k == jitSlotBlocks {
+			o.next = nil
+			break
+		}
+	}
+	jp.blk[slot] = b
+	j.link(jp, b)
 	return b
 }
 
@@ -290,8 +321,8 @@ func (j *jitCache) link(jp *jpage, nb *jblock) {
 	for _, from := range jp.pending {
 		n := 0
 		for _, l := range from.links {
-			t := jp.blk[l.target&0xfff>>1]
-			if t != nil && t.pc == l.target && t.n > 0 {
+			t := jp.find(l.target&0xfff>>1, l.target)
+			if t != nil && t.n > 0 {
 				rel := int64(t.code) - int64(l.at+4)
 				binary.LittleEndian.PutUint32(j.code.Bytes(l.at, 4), uint32(int32(rel)))
 				continue

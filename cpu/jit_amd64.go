@@ -848,6 +848,11 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		default:
 			return false
 		}
+	case opAMO:
+		if d.fn == amoLR || d.fn == amoSC {
+			return false
+		}
+		e.amo(d, pc)
 	case opFENCE:
 	case opBEQ:
 		branch(x64.CondE)
@@ -1013,6 +1018,62 @@ func (e *emitter) storeTail(size int) {
 	j := a.Jcc(x64.CondNE)
 	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
 	a.Patch(j, a.Len())
+}
+
+// amo is an AMO (not LR or SC) through the write TLB, as execAMO's fast
+// path: an entry means a RAM page this privilege may read and write, with
+// no decoded code and no other hart's reservation; a miss or a misaligned
+// address exits to the interpreter.
+func (e *emitter) amo(d *dinst, pc uint64) {
+	a := &e.a
+	size := int(d.aux)
+	addr := *d
+	addr.imm = 0
+	e.tlbLookup(&addr, pc, size, offTLBW)
+	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
+	if size == 4 {
+		a.LoadSX(x64.S32, x64.RCX, m) // old
+		a.Load(x64.S32, x64.RSI, e.src(d.rs2))
+		a.Movsxd(x64.RSI, x64.RSI) // src
+	} else {
+		a.Load(x64.S64, x64.RCX, m)
+		a.Load(x64.S64, x64.RSI, e.src(d.rs2))
+	}
+	keep := func(c x64.Cond) { // RSI = src if src c old, else old
+		a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.R(x64.RCX))
+		j := a.Jcc(c)
+		a.Mov(x64.S64, x64.RSI, x64.RCX)
+		a.Patch(j, a.Len())
+	}
+	switch d.fn {
+	case amoSWAP:
+	case amoADD:
+		a.Alu(x64.S64, x64.Add, x64.RSI, x64.R(x64.RCX))
+	case amoXOR:
+		a.Alu(x64.S64, x64.Xor, x64.RSI, x64.R(x64.RCX))
+	case amoAND:
+		a.Alu(x64.S64, x64.And, x64.RSI, x64.R(x64.RCX))
+	case amoOR:
+		a.Alu(x64.S64, x64.Or, x64.RSI, x64.R(x64.RCX))
+	case amoMIN:
+		keep(x64.CondL)
+	case amoMAX:
+		keep(x64.CondG)
+	case amoMINU:
+		keep(x64.CondB)
+	default: // amoMAXU
+		keep(x64.CondA)
+	}
+	a.Store(size, m, x64.RSI)
+	// The store breaks the hart's own reservation of the granule.
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
+	j := a.Jcc(x64.CondNE)
+	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
+	a.Patch(j, a.Len())
+	if d.rd != zeroSink {
+		e.setX(d.rd, x64.RCX)
+	}
 }
 
 func fr(i uint8) x64.Op { return x64.M(x64.RBX, offF+8*int32(i&31)) }

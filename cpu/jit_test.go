@@ -199,11 +199,16 @@ func randProg(r *rand.Rand, n int) []byte {
 		case k < 98:
 			w32(r.Uint32())
 		default:
-			// LR and SC apart, so that plain stores come between.
-			if r.Intn(2) == 0 {
+			// LR and SC apart, so that plain stores come between, and
+			// AMOs (on the data, now and then on the code).
+			switch base := []int{10, 11, 11, 12}[r.Intn(4)]; r.Intn(4) {
+			case 0:
 				w32(lrd(reg(), 11))
-			} else {
+			case 1:
 				w32(scd(reg(), 11, src()))
+			default:
+				f5 := []uint32{0x00, 0x01, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c}[r.Intn(9)]
+				w32(amo(f5, uint32(2+r.Intn(2)), reg(), base, src()))
 			}
 		}
 	}

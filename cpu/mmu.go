@@ -380,7 +380,9 @@ func (h *Hart) fill(va, pa uint64, acc int) {
 		}
 		priv = h.dataPriv()
 	}
-	if !h.pmpPage(pa, acc, priv) {
+	// A write entry needs read permission too, so that AMOs (which read
+	// and write) may use it.
+	if !h.pmpPage(pa, acc, priv) || acc == accW && !h.pmpPage(pa, accR, priv) {
 		return
 	}
 	if acc != accX && h.lastU && h.dataPriv() == PrivS {

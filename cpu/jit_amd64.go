@@ -20,9 +20,10 @@ import (
 // also records the virtual pc it was made for, since AUIPC, JAL and branch
 // targets depend on it.
 //
-// Generated code runs with RBX = the *Hart. Guest registers live in h.x
-// (no register caching yet). It returns to runJIT with h.pc and h.steps
-// brought up to date and an exit code in RAX:
+// Generated code runs with RBX = the *Hart. Guest registers live in h.x,
+// the ones a block uses cached in host registers (write-through, see
+// emitter.src). It returns to runJIT with h.pc and h.steps brought up to
+// date and an exit code in RAX:
 //
 //	exitNext: the block ended; continue at h.pc.
 //	exitSlow: the instruction at h.pc needs the interpreter (a load or
@@ -33,10 +34,10 @@ import (
 // Translated: RV64I and M (divisions with the spec's table 7.1 results),
 // loads and stores including FLW/FLD/FSW/FSD through the software TLB
 // inline (a miss, MMIO, a misaligned address or FS Off exits to the
-// interpreter at that instruction), branches, JAL, JALR, FENCE. Left to
-// the interpreter: CSR instructions, LR/SC and AMOs (which walk the page
-// table on every access there), FP arithmetic (soft-float), ECALL, EBREAK,
-// xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
+// interpreter at that instruction), AMOs through the write TLB (as
+// execAMO's fast path), branches, JAL, JALR, FENCE. Left to the
+// interpreter: CSR instructions, LR/SC, FP arithmetic (soft-float), ECALL,
+// EBREAK, xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
 // instruction is not translated is interpreted with the straight-line run
 // that follows it (untranslated).
 //

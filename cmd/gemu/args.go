@@ -163,6 +163,8 @@ func parseArgs(args []string) (*options, error) {
 			switch val {
 			case "help", "?":
 				o.help = "Accelerators supported in QEMU binary:\ntcg\n"
+			case "tcg,help", "tcg,?":
+				o.help = accelHelp()
 			default:
 				cfg.Engine, err = accelJIT(val)
 			}
@@ -322,6 +324,16 @@ func accelJIT(val string) (machine.Engine, error) {
 		return 0, errors.New("jit=on: no translator for this host architecture")
 	}
 	return e, nil
+}
+
+// accelHelp is -accel tcg,help: QEMU lists the accelerator's properties
+// (tcg-accel options), gemu has one of its own.
+func accelHelp() string {
+	def := "off: no translator for this host; the interpreter runs"
+	if cpu.JITSupported {
+		def = "on; off interprets, as GEMU_JIT=0 does"
+	}
+	return "tcg-accel options:\n  jit=<bool>             - translate guest code to host code (default " + def + ")\n"
 }
 
 // machineOpts are the -machine properties gemu takes, for -machine

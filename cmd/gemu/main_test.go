@@ -135,6 +135,7 @@ func TestParseArgsHelp(t *testing.T) {
 		{[]string{"-trace", "help"}, "boot            image loading, device tree, boot ROM, resets\n..."},
 		{[]string{"-cpu", "help"}, "Available CPUs:\n  max\n  rv64\n"},
 		{[]string{"-accel", "help"}, "Accelerators supported in QEMU binary:\ntcg\n"},
+		{[]string{"-accel", "tcg,help"}, "tcg-accel options:\n  jit=<bool>  ..."},
 		{[]string{"-object", "help"}, "List of user creatable objects:\n  memory-backend-file\n..."},
 		{[]string{"-chardev", "help"}, "Available chardev backend types:\n  socket\n"},
 		{[]string{"-help"}, "usage: gemu [options]\n..."},

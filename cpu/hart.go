@@ -75,6 +75,8 @@ type Hart struct {
 	// jitEnd is the step count Run must stop at, for the translated
 	// code's chain jumps (jit_amd64.go).
 	jitEnd uint64
+	// jitHook, when set (SetJITHook), runs after every translated block.
+	jitHook func(*Hart)
 	// jc is the translator's jump cache (jit_amd64.go), nil until the
 	// hart first runs translated code; jcStale asks runJIT to empty it.
 	jc      *jumpCache
@@ -97,7 +99,11 @@ type Hart struct {
 	// set of the data-access privilege (MPRV), tlbX into the fetch one.
 	sets             [4]tlbSet
 	tlbR, tlbW, tlbX *[tlbSize]tlbEntry
-	lastU            bool // the last translate went through a U=1 leaf
+	lastU            bool  // the last translate went through a U=1 leaf
+	lastLevel        uint8 // and the level of its leaf (0: a 4 KiB page)
+	// lpAddr and lpMask cover the superpages TLB entries were made from
+	// (flushTLBPage); lpAddr is tlbInvalid when there are none.
+	lpAddr, lpMask uint64
 
 	// LR/SC reservation: RAM offset of the reserved 8-byte granule, or noRes.
 	resOff uint64
@@ -162,6 +168,9 @@ func (h *Hart) Reset(pc uint64) {
 	h.stopReq = false
 	h.newBlock = true
 	h.kick()
+	for k := range h.sets {
+		h.sets[k].over = [3]bool{true, true, true} // every entry goes
+	}
 	h.flushTLB()
 	h.updateMip()
 }

@@ -20,9 +20,10 @@ import (
 // also records the virtual pc it was made for, since AUIPC, JAL and branch
 // targets depend on it.
 //
-// Generated code runs with RBX = the *Hart. Guest registers live in h.x
-// (no register caching yet). It returns to runJIT with h.pc and h.steps
-// brought up to date and an exit code in RAX:
+// Generated code runs with RBX = the *Hart. Guest registers live in h.x,
+// the ones a block uses cached in host registers (write-through, see
+// emitter.src). It returns to runJIT with h.pc and h.steps brought up to
+// date and an exit code in RAX:
 //
 //	exitNext: the block ended; continue at h.pc.
 //	exitSlow: the instruction at h.pc needs the interpreter (a load or
@@ -33,10 +34,10 @@ import (
 // Translated: RV64I and M (divisions with the spec's table 7.1 results),
 // loads and stores including FLW/FLD/FSW/FSD through the software TLB
 // inline (a miss, MMIO, a misaligned address or FS Off exits to the
-// interpreter at that instruction), branches, JAL, JALR, FENCE. Left to
-// the interpreter: CSR instructions, LR/SC and AMOs (which walk the page
-// table on every access there), FP arithmetic (soft-float), ECALL, EBREAK,
-// xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
+// interpreter at that instruction), AMOs through the write TLB (as
+// execAMO's fast path), branches, JAL, JALR, FENCE. Left to the
+// interpreter: CSR instructions, LR/SC, FP arithmetic (soft-float), ECALL,
+// EBREAK, xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
 // instruction is not translated is interpreted with the straight-line run
 // that follows it (untranslated).
 //
@@ -75,6 +76,26 @@ type jblock struct {
 	// links are the rel32 fields of chain jumps at the end of the block
 	// not yet pointing at their target, with the target pc.
 	links []link
+	// next is a block of the same RAM slot made for another virtual pc
+	// (the page mapped at several addresses: shared libraries in the
+	// processes of a guest), up to jitSlotBlocks in all.
+	next *jblock
+}
+
+// jitSlotBlocks bounds the blocks kept per RAM slot, for as many virtual
+// addresses of the page. One dropped from the list stays in the code
+// region, valid (its page is unchanged) and still reached by the chain
+// jumps patched to it, until the page or the whole region is dropped.
+const jitSlotBlocks = 4
+
+// find returns the block of jp for virtual pc at slot, or nil.
+func (jp *jpage) find(slot, pc uint64) *jblock {
+	for b := jp.blk[slot]; b != nil; b = b.next {
+		if b.pc == pc {
+			return b
+		}
+	}
+	return nil
 }
 
 type link struct {
@@ -231,12 +252,15 @@ func (h *Hart) runJIT(max uint64) uint64 {
 		// generated code has no preemption points, and a goroutine that
 		// never reaches one holds up every stop-the-world of the runtime.
 		h.jitEnd = min(end, h.steps+jitSlice)
-		if jitNoChain {
+		if jitNoChain || h.jitHook != nil {
 			h.jitEnd = 0 // every block returns
 		}
 		exit := x64.Call(b.code, unsafe.Pointer(h))
 		if jitAfterBlock != nil {
 			jitAfterBlock(h)
+		}
+		if h.jitHook != nil {
+			h.jitHook(h)
 		}
 		if exit == exitSlow {
 			if h.interp(1) < 1 || h.wfi {
@@ -265,15 +289,26 @@ func (j *jitCache) lookup(h *Hart, off, pc uint64) *jblock {
 	}
 	slot := off & 0xfff >> 1
 	b := jp.blk[slot]
-	if b == nil || b.pc != pc {
-		b = j.translate(h, off, pc)
-		if jp = j.pages[off>>12]; jp == nil {
-			jp = new(jpage) // the code region was emptied
-			j.pages[off>>12] = jp
-		}
-		jp.blk[slot] = b
-		j.link(jp, b)
+	if b != nil && b.pc == pc {
+		return b
 	}
+	if b = jp.find(slot, pc); b != nil {
+		return b
+	}
+	b = j.translate(h, off, pc)
+	if jp = j.pages[off>>12]; jp == nil {
+		jp = new(jpage) // the code region was emptied
+		j.pages[off>>12] = jp
+	}
+	b.next = jp.blk[slot]
+	for k, o := 1, b; o.next != nil; k, o = k+1, o.next {
+		if k == jitSlotBlocks {
+			o.next = nil
+			break
+		}
+	}
+	jp.blk[slot] = b
+	j.link(jp, b)
 	return b
 }
 
@@ -287,8 +322,8 @@ func (j *jitCache) link(jp *jpage, nb *jblock) {
 	for _, from := range jp.pending {
 		n := 0
 		for _, l := range from.links {
-			t := jp.blk[l.target&0xfff>>1]
-			if t != nil && t.pc == l.target && t.n > 0 {
+			t := jp.find(l.target&0xfff>>1, l.target)
+			if t != nil && t.n > 0 {
 				rel := int64(t.code) - int64(l.at+4)
 				binary.LittleEndian.PutUint32(j.code.Bytes(l.at, 4), uint32(int32(rel)))
 				continue
@@ -703,6 +738,9 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			e.setX(rd, x64.RAX)
 		}
 	case opADDI:
+		if JITFault {
+			imm++ // the mutation checks' deliberate bug
+		}
 		aluImm(x64.Add)
 	case opXORI:
 		aluImm(x64.Xor)
@@ -811,6 +849,11 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		default:
 			return false
 		}
+	case opAMO:
+		if d.fn == amoLR || d.fn == amoSC {
+			return false
+		}
+		e.amo(d, pc)
 	case opFENCE:
 	case opBEQ:
 		branch(x64.CondE)
@@ -976,6 +1019,62 @@ func (e *emitter) storeTail(size int) {
 	j := a.Jcc(x64.CondNE)
 	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
 	a.Patch(j, a.Len())
+}
+
+// amo is an AMO (not LR or SC) through the write TLB, as execAMO's fast
+// path: an entry means a RAM page this privilege may read and write, with
+// no decoded code and no other hart's reservation; a miss or a misaligned
+// address exits to the interpreter.
+func (e *emitter) amo(d *dinst, pc uint64) {
+	a := &e.a
+	size := int(d.aux)
+	addr := *d
+	addr.imm = 0
+	e.tlbLookup(&addr, pc, size, offTLBW)
+	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
+	if size == 4 {
+		a.LoadSX(x64.S32, x64.RCX, m) // old
+		a.Load(x64.S32, x64.RSI, e.src(d.rs2))
+		a.Movsxd(x64.RSI, x64.RSI) // src
+	} else {
+		a.Load(x64.S64, x64.RCX, m)
+		a.Load(x64.S64, x64.RSI, e.src(d.rs2))
+	}
+	keep := func(c x64.Cond) { // RSI = src if src c old, else old
+		a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.R(x64.RCX))
+		j := a.Jcc(c)
+		a.Mov(x64.S64, x64.RSI, x64.RCX)
+		a.Patch(j, a.Len())
+	}
+	switch d.fn {
+	case amoSWAP:
+	case amoADD:
+		a.Alu(x64.S64, x64.Add, x64.RSI, x64.R(x64.RCX))
+	case amoXOR:
+		a.Alu(x64.S64, x64.Xor, x64.RSI, x64.R(x64.RCX))
+	case amoAND:
+		a.Alu(x64.S64, x64.And, x64.RSI, x64.R(x64.RCX))
+	case amoOR:
+		a.Alu(x64.S64, x64.Or, x64.RSI, x64.R(x64.RCX))
+	case amoMIN:
+		keep(x64.CondL)
+	case amoMAX:
+		keep(x64.CondG)
+	case amoMINU:
+		keep(x64.CondB)
+	default: // amoMAXU
+		keep(x64.CondA)
+	}
+	a.Store(size, m, x64.RSI)
+	// The store breaks the hart's own reservation of the granule.
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
+	j := a.Jcc(x64.CondNE)
+	a.StoreImm(x64.S64, x64.M(x64.RBX, offResOff), -1) // noRes
+	a.Patch(j, a.Len())
+	if d.rd != zeroSink {
+		e.setX(d.rd, x64.RCX)
+	}
 }
 
 func fr(i uint8) x64.Op { return x64.M(x64.RBX, offF+8*int32(i&31)) }

@@ -199,11 +199,16 @@ func randProg(r *rand.Rand, n int) []byte {
 		case k < 98:
 			w32(r.Uint32())
 		default:
-			// LR and SC apart, so that plain stores come between.
-			if r.Intn(2) == 0 {
+			// LR and SC apart, so that plain stores come between, and
+			// AMOs (on the data, now and then on the code).
+			switch base := []int{10, 11, 11, 12}[r.Intn(4)]; r.Intn(4) {
+			case 0:
 				w32(lrd(reg(), 11))
-			} else {
+			case 1:
 				w32(scd(reg(), 11, src()))
+			default:
+				f5 := []uint32{0x00, 0x01, 0x04, 0x0c, 0x08, 0x10, 0x14, 0x18, 0x1c}[r.Intn(9)]
+				w32(amo(f5, uint32(2+r.Intn(2)), reg(), base, src()))
 			}
 		}
 	}
@@ -256,6 +261,31 @@ func testDifferential(t *testing.T, paged bool) {
 	if testing.Short() {
 		progs = 60
 	}
+	fail, total := runDifferential(t, paged, progs)
+	if fail != "" {
+		t.Fatal(fail)
+	}
+	if jitNoChain && total < progs*100 {
+		t.Errorf("only %d translated blocks ran", total)
+	}
+	t.Logf("%d programs, %d translated blocks compared", progs, total)
+}
+
+// TestJITDifferentialFails is the harness's mutation check: with the
+// translator's deliberate bug (JITFault) on, it must find a difference.
+func TestJITDifferentialFails(t *testing.T) {
+	JITFault = true
+	defer func() { JITFault = false }()
+	fail, _ := runDifferential(t, false, 20)
+	if fail == "" {
+		t.Fatal("the differential test passed a translator that gets ADDI wrong")
+	}
+	t.Logf("as it should: %s", fail)
+}
+
+// runDifferential runs progs random programs and returns the first
+// difference ("" if none) and the number of blocks compared.
+func runDifferential(t *testing.T, paged bool, progs int) (string, int) {
 	total := 0
 	for seed := 0; seed < progs; seed++ {
 		r := rand.New(rand.NewSource(int64(seed)))
@@ -294,14 +324,11 @@ func testDifferential(t *testing.T, paged bool) {
 			fail = "left S mode"
 		}
 		if fail != "" {
-			t.Fatalf("seed %d: %s", seed, fail)
+			return fmt.Sprintf("seed %d: %s", seed, fail), total
 		}
 		total += blocks
 	}
-	if jitNoChain && total < progs*100 {
-		t.Errorf("only %d translated blocks ran", total)
-	}
-	t.Logf("%d programs, %d translated blocks compared", progs, total)
+	return "", total
 }
 
 // fpLoop is a floating-point loop: loads, a fused multiply-add and a store

@@ -63,22 +63,63 @@ type tlbEntry struct {
 	add uint64
 }
 
+// The TLBs are direct-mapped with tlbSize entries each, far more than the
+// working set of most code between two flushes, so that flushes are cheap
+// only if they touch just the entries in use: each array keeps a log of the
+// indexes it filled since its last flush (up to tlbLogMax, then a flush
+// clears it whole). QEMU's TLB is dynamic in size (accel/tcg/cputlb.c,
+// tlb_mmu_resize_locked) for the same reason.
 const (
-	tlbSize    = 256
+	tlbSize    = 1024
+	tlbLogMax  = 128
 	tlbInvalid = ^uint64(0)
 )
 
 type tlbSet struct {
 	r, w, x [tlbSize]tlbEntry
+	// log[k] lists the indexes filled in the array of access kind k
+	// (accR, accW, accX) since it was last flushed; over[k] says the log
+	// overflowed and a flush must clear the whole array.
+	log  [3][]uint16
+	over [3]bool
 	// user is set when this set (S mode's) holds a load/store translation
 	// of a U=1 page, made with mstatus.SUM=1: clearing SUM must drop it.
 	user bool
 }
 
-func flushEntries(t *[tlbSize]tlbEntry) {
-	for i := range t {
-		t[i].tag = tlbInvalid
+func (s *tlbSet) array(k int) *[tlbSize]tlbEntry {
+	switch k {
+	case accR:
+		return &s.r
+	case accW:
+		return &s.w
 	}
+	return &s.x
+}
+
+// note records that entry i of the array of kind k was filled.
+func (s *tlbSet) note(k int, i uint64) {
+	if len(s.log[k]) < tlbLogMax {
+		s.log[k] = append(s.log[k], uint16(i))
+	} else {
+		s.over[k] = true
+	}
+}
+
+// flush drops every translation of the array of kind k.
+func (s *tlbSet) flush(k int) {
+	t := s.array(k)
+	if s.over[k] {
+		for i := range t {
+			t[i].tag = tlbInvalid
+		}
+	} else {
+		for _, i := range s.log[k] {
+			t[i].tag = tlbInvalid
+		}
+	}
+	s.log[k] = s.log[k][:0]
+	s.over[k] = false
 }
 
 // flushTLB drops every translation of every set and the fetch page cache
@@ -86,12 +127,50 @@ func flushEntries(t *[tlbSize]tlbEntry) {
 func (h *Hart) flushTLB() {
 	for i := range h.sets {
 		s := &h.sets[i]
-		flushEntries(&s.r)
-		flushEntries(&s.w)
-		flushEntries(&s.x)
+		s.flush(accR)
+		s.flush(accW)
+		s.flush(accX)
 		s.user = false
 	}
+	h.lpAddr, h.lpMask = tlbInvalid, 0
 	h.selectTLB()
+}
+
+// flushTLBPage drops the translations of the 4 KiB page holding va (an
+// SFENCE.VMA with rs1 != x0). When va may lie in a superpage some entries
+// were made from (entries are per 4 KiB page, so one superpage gives many),
+// it drops everything instead, as QEMU's tlb_flush_page does for its
+// large-page region (accel/tcg/cputlb.c, tlb_flush_page_locked).
+func (h *Hart) flushTLBPage(va uint64) {
+	if va&h.lpMask == h.lpAddr {
+		h.flushTLB()
+		return
+	}
+	tag := va &^ 0xfff
+	i := va >> 12 & (tlbSize - 1)
+	for k := range h.sets {
+		s := &h.sets[k]
+		for _, t := range [...]*[tlbSize]tlbEntry{&s.r, &s.w, &s.x} {
+			if t[i].tag == tag {
+				t[i].tag = tlbInvalid
+			}
+		}
+	}
+	h.selectTLB()
+}
+
+// addLargePage widens the region that holds every superpage translation
+// in the TLB to include the one of va, size bytes (QEMU's
+// tlb_add_large_page).
+func (h *Hart) addLargePage(va, size uint64) {
+	mask := ^(size - 1)
+	if h.lpAddr != tlbInvalid {
+		mask &= h.lpMask
+		for (h.lpAddr^va)&mask != 0 {
+			mask <<= 1
+		}
+	}
+	h.lpAddr, h.lpMask = va&mask, mask
 }
 
 // selectTLB points tlbR/tlbW at the set of the privilege that loads and
@@ -109,8 +188,8 @@ func (h *Hart) selectTLB() {
 func (h *Hart) sumCleared() {
 	s := &h.sets[PrivS]
 	if s.user {
-		flushEntries(&s.r)
-		flushEntries(&s.w)
+		s.flush(accR)
+		s.flush(accW)
 		s.user = false
 	}
 }
@@ -119,7 +198,7 @@ func (h *Hart) sumCleared() {
 // code page and stores to it must now take the slow path).
 func (h *Hart) flushWriteTLB() {
 	for i := range h.sets {
-		flushEntries(&h.sets[i].w)
+		h.sets[i].flush(accW)
 	}
 }
 
@@ -140,7 +219,7 @@ func (h *Hart) translate(va uint64, acc int) (uint64, uint64) {
 		priv = h.dataPriv()
 	}
 	mode := h.csr.satp >> 60
-	h.lastU = false
+	h.lastU, h.lastLevel = false, 0
 	if priv == PrivM || mode == satpBare {
 		return va, excNone
 	}
@@ -184,7 +263,7 @@ func (h *Hart) walk(va uint64, acc int, priv uint8, mode uint64) (uint64, uint64
 			continue
 		}
 		// Leaf: permissions.
-		h.lastU = pte&pteU != 0
+		h.lastU, h.lastLevel = pte&pteU != 0, uint8(i)
 		if priv == PrivU {
 			if pte&pteU == 0 {
 				return 0, pageFault[acc]
@@ -301,23 +380,25 @@ func (h *Hart) fill(va, pa uint64, acc int) {
 		}
 		priv = h.dataPriv()
 	}
-	if !h.pmpPage(pa, acc, priv) {
+	// A write entry needs read permission too, so that AMOs (which read
+	// and write) may use it.
+	if !h.pmpPage(pa, acc, priv) || acc == accW && !h.pmpPage(pa, accR, priv) {
 		return
 	}
 	if acc != accX && h.lastU && h.dataPriv() == PrivS {
 		h.sets[PrivS].user = true
 	}
-	var e *tlbEntry
-	switch acc {
-	case accR:
-		e = &h.tlbR[va>>12&(tlbSize-1)]
-	case accW:
-		if h.cl.code.isCode[off>>12] || h.cl.otherReserved(h, off>>12) {
-			return
-		}
-		e = &h.tlbW[va>>12&(tlbSize-1)]
-	default:
-		e = &h.tlbX[va>>12&(tlbSize-1)]
+	if acc == accW && (h.cl.code.isCode[off>>12] || h.cl.otherReserved(h, off>>12)) {
+		return
+	}
+	if h.lastLevel > 0 {
+		h.addLargePage(va, 1<<(12+9*uint64(h.lastLevel)))
+	}
+	s := &h.sets[priv&3]
+	i := va >> 12 & (tlbSize - 1)
+	e := &s.array(acc)[i]
+	if e.tag == tlbInvalid {
+		s.note(acc, i)
 	}
 	e.tag = va &^ 0xfff
 	e.add = off - va&^0xfff

@@ -201,6 +201,31 @@ func TestSfenceFlushesTLB(t *testing.T) {
 	}
 }
 
+// TestSfencePage: SFENCE.VMA with rs1 != x0 drops the translation of that
+// page, and of the whole superpage (all its 4 KiB entries) when the address
+// is in one.
+func TestSfencePage(t *testing.T) {
+	sfence := func(rs1, rs2 int) uint32 { return sfenceVMA | uint32(rs2)<<20 | uint32(rs1)<<15 }
+	rw := uint64(pteR | pteW | pteA | pteD)
+	h, p, _ := pagedHart(t, 3, rw,
+		lui(1, 0x40000000), lui(4, 0x40201000), lui(7, 0x40202000),
+		ld(2, 1, 0), ld(5, 7, 0),
+		sfence(1, 0), ld(3, 1, 0), sfence(4, 9), ld(6, 7, 0))
+	p.mapPage(0x40200000, ramBase+0x200000, rw, 1) // a 2 MiB superpage
+	h.flushTLB()
+	binary.LittleEndian.PutUint64(h.ram[0x10000:], 1)
+	binary.LittleEndian.PutUint64(h.ram[0x11000:], 2)
+	binary.LittleEndian.PutUint64(h.ram[0x202000:], 10)
+	binary.LittleEndian.PutUint64(h.ram[0x2000:], 20)
+	h.Run(5)
+	p.mapPage(0x40000000, ramBase+0x11000, rw, 0)
+	p.mapPage(0x40200000, ramBase, rw, 1)
+	h.Run(4)
+	if h.X(2) != 1 || h.X(3) != 2 || h.X(5) != 10 || h.X(6) != 20 {
+		t.Fatalf("4 KiB page before/after: %d %d; superpage: %d %d", h.X(2), h.X(3), h.X(5), h.X(6))
+	}
+}
+
 func TestSatpWARL(t *testing.T) {
 	h := testHart(t)
 	for _, tc := range []struct {

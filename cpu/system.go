@@ -69,7 +69,14 @@ func (h *Hart) execSystem(d *dinst) bool {
 		if h.priv < PrivS || h.priv == PrivS && h.csr.mstatus&mstatusTVM != 0 {
 			break
 		}
-		h.flushTLB()
+		// rs1 != x0 fences one page (privileged spec 4.2.1). The ASID in
+		// rs2 is not looked at: the entries have no ASID tag, so every
+		// address space's translation of that page goes.
+		if d.rs1 != 0 {
+			h.flushTLBPage(h.x[d.rs1])
+		} else {
+			h.flushTLB()
+		}
 		return true
 	}
 	h.exception(excIllegal, uint64(d.raw))
@@ -176,56 +183,71 @@ func (h *Hart) execAMO(d *dinst) bool {
 		h.x[d.rd] = 0
 		return true
 	}
+	// The write TLB's fast path, as for stores: an entry there means the
+	// page is RAM, readable and writable by this privilege (fill), holds
+	// no decoded code and no other hart's reservation. The translator
+	// does the same inline (jit_amd64.go, emitter.amo).
+	if e := &h.tlbW[va>>12&(tlbSize-1)]; e.tag == va&^(0xfff&^uint64(size-1)) {
+		off := va + e.add
+		old := ext(readRAM(h.ram[off:], size))
+		writeRAM(h.ram[off:], size, amoValue(d.fn, old, ext(h.x[d.rs2])))
+		if off&^7 == h.resOff {
+			h.resOff = noRes
+		}
+		h.x[d.rd] = old
+		return true
+	}
 	pa, ok := h.amoAddr(va, size, accW)
 	if !ok {
 		return false
 	}
+	h.fill(va, pa, accW)
 	old, ok := h.physLoad(pa, size)
 	if !ok {
 		h.exception(excStoreAccess, va)
 		return false
 	}
 	old = ext(old)
-	src := ext(h.x[d.rs2])
-	var v uint64
-	switch d.fn {
-	case amoSWAP:
-		v = src
-	case amoADD:
-		v = old + src
-	case amoXOR:
-		v = old ^ src
-	case amoAND:
-		v = old & src
-	case amoOR:
-		v = old | src
-	case amoMIN:
-		v = old
-		if int64(src) < int64(old) {
-			v = src
-		}
-	case amoMAX:
-		v = old
-		if int64(src) > int64(old) {
-			v = src
-		}
-	case amoMINU:
-		v = old
-		if src < old {
-			v = src
-		}
-	default: // amoMAXU
-		v = old
-		if src > old {
-			v = src
-		}
-	}
-	// Unsigned min/max of W compare the 32-bit values: sign-extension of both
-	// keeps their unsigned order.
+	v := amoValue(d.fn, old, ext(h.x[d.rs2]))
 	if !h.physStore(pa, size, v) {
 		h.exception(excStoreAccess, va)
 		return false
 	}
 	h.x[d.rd] = old
 	return true
+}
+
+// amoValue is what AMO fn stores, given the old memory value and rs2
+// (both sign-extended from 32 bits for the W forms: unsigned min/max then
+// compare the 32-bit values, since sign-extension keeps their order).
+func amoValue(fn uint8, old, src uint64) uint64 {
+	switch fn {
+	case amoSWAP:
+		return src
+	case amoADD:
+		return old + src
+	case amoXOR:
+		return old ^ src
+	case amoAND:
+		return old & src
+	case amoOR:
+		return old | src
+	case amoMIN:
+		if int64(src) < int64(old) {
+			return src
+		}
+	case amoMAX:
+		if int64(src) > int64(old) {
+			return src
+		}
+	case amoMINU:
+		if src < old {
+			return src
+		}
+	default: // amoMAXU
+		if src > old {
+			return src
+		}
+	}
+	return old
 }

@@ -122,9 +122,10 @@ type Config struct {
 	// (the default here) idle time passes instantly.
 	IcountSleep bool
 
-	// JIT selects the translator (-accel tcg,jit=on) over the
-	// interpreter; cpu.DefaultJIT (GEMU_JIT=1) turns it on regardless.
-	JIT bool
+	// Engine picks how the harts execute: EngineDefault follows
+	// cpu.DefaultJIT (the translator on amd64 hosts unless GEMU_JIT=0, the
+	// interpreter elsewhere); -accel tcg,jit=on and jit=off choose.
+	Engine Engine
 
 	Trace    []string  // -d categories
 	TraceOut io.Writer // -D file; nil means os.Stderr
@@ -149,6 +150,15 @@ type Config struct {
 	// deterministic runs repeat exactly.
 	RTCBase time.Time
 }
+
+// Engine is Config.Engine: which execution engine the harts use.
+type Engine uint8
+
+const (
+	EngineDefault Engine = iota // cpu.DefaultJIT decides
+	EngineJIT                   // the translator (cpu/jit_amd64.go)
+	EngineInterp                // the interpreter
+)
 
 // Exit says why Run returned.
 type Exit struct {
@@ -342,8 +352,13 @@ func New(cfg Config) (_ *Machine, err error) {
 // their trap hooks.
 func (m *Machine) addHarts(n int) {
 	cluster := cpu.NewCluster(m.Bus, m.Clock)
-	if m.Config.JIT && !cluster.SetJIT(true) {
-		m.tracef("boot", "no translator: the harts interpret")
+	switch m.Config.Engine {
+	case EngineJIT:
+		if !cluster.SetJIT(true) {
+			m.tracef("boot", "no translator: the harts interpret")
+		}
+	case EngineInterp:
+		cluster.SetJIT(false)
 	}
 	for id := range n {
 		h := cluster.NewHart(uint64(id))

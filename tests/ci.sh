@@ -29,6 +29,11 @@ run go mod tidy -diff
 run go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 run go test -count=1 -timeout 40m ./...
 
+# The interpreter once more (above, amd64 hosts run the translator): it is
+# the reference and other hosts' engine. Only where it matters most.
+run env GEMU_JIT=0 go test -count=1 -timeout 20m ./cpu ./tests/demo ./machine
+run env GEMU_JIT=0 go test -count=1 -timeout 20m -run '^TestGemu' ./tests/isa
+
 # The race detector is slow (5-10x): run it only where goroutines meet
 # (host-facing audio, console and socket goroutines (cmd/gemu), the clock, bus and hart
 # stop requests they use), in -short mode. ./cpu without its softfloat

@@ -63,7 +63,8 @@ Emulates QEMU's RISC-V virt board (RV64GC harts). Options follow qemu-system-ris
   -smp [cpus=]N[,cores=,threads=] harts (1 to 8; default 1)
   -rtc base=utc|DATE             RTC start (DATE: 2006-06-17T16:01:21)
   -no-reboot                     exit when the guest resets
-  -accel tcg[,jit=on|off]        jit=on: translate guest code to host code (amd64 hosts)
+  -accel tcg[,jit=on|off]        jit=off: interpret; the default translates guest code
+                                 to host code on amd64 hosts (GEMU_JIT=0: interpret)
   -d CAT[,CAT...]                trace categories (-d help lists them; -d int: traps)
   -D FILE                        trace output file
   -trace [enable=]PATTERN        gemu's per-device trace events (-trace help lists them)
@@ -162,8 +163,10 @@ func parseArgs(args []string) (*options, error) {
 			switch val {
 			case "help", "?":
 				o.help = "Accelerators supported in QEMU binary:\ntcg\n"
+			case "tcg,help", "tcg,?":
+				o.help = accelHelp()
 			default:
-				cfg.JIT, err = accelJIT(val)
+				cfg.Engine, err = accelJIT(val)
 			}
 		case "d":
 			if val == "help" || val == "?" {
@@ -297,28 +300,40 @@ func (o *options) option(name string, q *qemuopt.Opts) error {
 }
 
 // accelJIT reads "-accel tcg[,jit=on|off]": gemu's one accelerator is its
-// own TCG-like engine; jit=on selects the translator of cpu/jit_amd64.go
-// instead of the interpreter (a gemu property QEMU does not have).
-func accelJIT(val string) (bool, error) {
+// own TCG-like engine, the translator of cpu/jit_amd64.go where the host
+// has one and the interpreter otherwise; jit=on and jit=off choose (a gemu
+// property QEMU does not have). Without jit=, GEMU_JIT=0 in the environment
+// selects the interpreter (cpu.DefaultJIT).
+func accelJIT(val string) (machine.Engine, error) {
 	parts := strings.Split(val, ",")
 	if parts[0] != "tcg" {
-		return false, errors.New("only tcg is supported")
+		return 0, errors.New("only tcg is supported")
 	}
-	jit := false
+	e := machine.EngineDefault
 	for _, p := range parts[1:] {
 		switch p {
 		case "jit=on":
-			jit = true
+			e = machine.EngineJIT
 		case "jit=off":
-			jit = false
+			e = machine.EngineInterp
 		default:
-			return false, fmt.Errorf("unknown property %q (only jit=on|off)", p)
+			return 0, fmt.Errorf("unknown property %q (only jit=on|off)", p)
 		}
 	}
-	if jit && !cpu.JITSupported {
-		return false, errors.New("jit=on: no translator for this host architecture")
+	if e == machine.EngineJIT && !cpu.JITSupported {
+		return 0, errors.New("jit=on: no translator for this host architecture")
 	}
-	return jit, nil
+	return e, nil
+}
+
+// accelHelp is -accel tcg,help: QEMU lists the accelerator's properties
+// (tcg-accel options), gemu has one of its own.
+func accelHelp() string {
+	def := "off: no translator for this host; the interpreter runs"
+	if cpu.JITSupported {
+		def = "on; off interprets, as GEMU_JIT=0 does"
+	}
+	return "tcg-accel options:\n  jit=<bool>             - translate guest code to host code (default " + def + ")\n"
 }
 
 // machineOpts are the -machine properties gemu takes, for -machine

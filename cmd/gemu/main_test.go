@@ -88,7 +88,9 @@ func TestParseArgs(t *testing.T) {
 			defaults(func(o *options) { o.cfg.RTCBase = time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC) })},
 		{[]string{"--cpu", "rv64", "-accel", "tcg", "-s", "-S"},
 			defaults(func(o *options) { o.gdb, o.gdbWait = "tcp::1234", true })},
-		{[]string{"-accel", "tcg,jit=off"}, defaults(nil)},
+		{[]string{"-accel", "tcg,jit=off"}, defaults(func(o *options) { o.cfg.Engine = machine.EngineInterp })},
+		{[]string{"-accel", "tcg,jit=on"}, defaults(func(o *options) { o.cfg.Engine = machine.EngineJIT })},
+		{[]string{"-accel", "tcg,jit=on,jit=off"}, defaults(func(o *options) { o.cfg.Engine = machine.EngineInterp })},
 	}
 	for _, tc := range tests {
 		got, err := parseArgs(tc.args)
@@ -133,6 +135,7 @@ func TestParseArgsHelp(t *testing.T) {
 		{[]string{"-trace", "help"}, "boot            image loading, device tree, boot ROM, resets\n..."},
 		{[]string{"-cpu", "help"}, "Available CPUs:\n  max\n  rv64\n"},
 		{[]string{"-accel", "help"}, "Accelerators supported in QEMU binary:\ntcg\n"},
+		{[]string{"-accel", "tcg,help"}, "tcg-accel options:\n  jit=<bool>  ..."},
 		{[]string{"-object", "help"}, "List of user creatable objects:\n  memory-backend-file\n..."},
 		{[]string{"-chardev", "help"}, "Available chardev backend types:\n  socket\n"},
 		{[]string{"-help"}, "usage: gemu [options]\n..."},

@@ -22,9 +22,11 @@ mark init
 read -r cmdline </proc/cmdline
 scenario=boot
 extra=
+sndmods=/etc/gemu/modules
 for a in $cmdline; do
 	case "$a" in
 	gemu.scenario=*) scenario=${a#gemu.scenario=} ;;
+	gemu.snd=0) sndmods=/dev/null ;; # no AC97 chain (the blk scenarios)
 	gemu.modules=*) extra=$(echo "${a#gemu.modules=}" | tr , ' ') ;;
 	esac
 done
@@ -48,7 +50,7 @@ while read -r m; do
 	# shellcheck disable=SC2046
 	insmod "$m" $(modopts "$n") || mark insmod-failed "$m"
 	mark insmod "${m##*/}"
-done </etc/gemu/modules
+done <"$sndmods"
 for m in $extra; do
 	modprobe "$m" || mark modprobe-failed "$m"
 done
@@ -185,6 +187,24 @@ smp)
 	cards
 	unmute
 	play hw:0,0 /wav/s16-48000.wav
+	;;
+# Root on virtio-blk (boot with gemu.snd=0
+# gemu.modules=virtio_mmio,virtio_blk,crc32c_generic,ext4): mount /dev/vda
+# and switch_root into it; its own /sbin/init (made by guest.RootImage)
+# writes, syncs and powers off.
+blkroot)
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mkdir -p /newroot
+	if mount -t ext4 /dev/vda /newroot; then
+		mark rootfs "$(grep ' /newroot ' /proc/mounts)"
+		umount /tmp /sys /proc
+		exec switch_root /newroot /sbin/init
+	fi
+	mark mount-failed "$(ls /dev/vd* 2>&1)"
 	;;
 reboot)
 	mark rebooting

@@ -478,7 +478,7 @@ func (m *Machine) reset() {
 	m.RTC.Reset()
 	m.PCI.Reset()
 	for _, s := range m.virtio {
-		s.t.Reset()
+		s.t.HardReset()
 	}
 	for _, fn := range m.resetHooks {
 		fn()

@@ -260,3 +260,67 @@ func (r *rig) read8(a uint64) byte {
 	r.bus.ReadDMA(a, b[:])
 	return b[0]
 }
+
+// linuxLegacySetup initialises a legacy slot in the order of Linux's
+// virtio_mmio (drivers/virtio/virtio_mmio.c): virtio_mmio_probe writes
+// GuestPageSize once, then register_virtio_device resets the device
+// (status 0) and the driver negotiates and sets up the queue of
+// QueueNumMax entries (QueueNum, QueueAlign, QueuePFN) without writing
+// GuestPageSize again.
+func (r *rig) linuxLegacySetup(pageSize uint32) {
+	r.m.SetLegacy(true)
+	if pageSize != 0 {
+		r.wr(RegGuestPageSize, pageSize)
+	}
+	r.wr(RegStatus, 0)
+	r.wr(RegStatus, StatusAcknowledge)
+	r.wr(RegStatus, StatusAcknowledge|StatusDriver)
+	r.wr(RegDriverFeatSel, 0)
+	r.wr(RegDriverFeatures, r.rd(RegDeviceFeatures))
+	num := uint16(r.rd(RegQueueNumMax))
+	n := uint64(num)
+	r.heap = (r.heap + 4095) &^ 4095
+	q := &drvQueue{idx: 0, num: num, desc: r.heap}
+	q.avail = q.desc + 16*n
+	q.used = (q.avail + 6 + 2*n + 4095) &^ 4095
+	r.heap = q.used + 6 + 8*n
+	for d := uint16(0); d < num; d++ {
+		q.free = append(q.free, d)
+	}
+	r.wr(RegQueueSel, 0)
+	r.wr(RegQueueNum, uint32(num))
+	r.wr(RegQueueAlign, 4096)
+	r.wr(RegQueuePFN, uint32(q.desc>>12))
+	r.q[0] = q
+	r.wr(RegStatus, StatusAcknowledge|StatusDriver|StatusDriverOK)
+}
+
+// TestBlkLegacyLinuxProbe: GuestPageSize survives the driver's reset, as
+// QEMU's guest_page_shift does (hw/virtio/virtio-mmio.c: only
+// virtio_mmio_reset, the board reset, clears it; a status or QueuePFN
+// write of 0 is virtio_mmio_soft_reset), so Linux's legacy virtio_blk
+// finds its rings; a board reset (HardReset) clears it.
+func TestBlkLegacyLinuxProbe(t *testing.T) {
+	img := &memImage{data: make([]byte, 64*512), wce: true}
+	for i := range img.data {
+		img.data[i] = byte(i / 512)
+	}
+	r := &rig{t: t, bus: bus.New(ramBase, ramSize), irq: &irqLine{}, nq: 1}
+	r.m = NewMMIO(r.bus, bus.IRQ{C: r.irq, N: 1}, NewBlk(img, ""))
+	r.heap = ramBase + 0x10000
+	r.linuxLegacySetup(4096)
+	if q := r.m.Queue(0); !q.Ready || q.Desc != r.q[0].desc || q.Device != r.q[0].used {
+		t.Fatalf("queue ready %v at desc %#x used %#x, driver's %#x %#x (err %v)", q.Ready, q.Desc, q.Device, r.q[0].desc, r.q[0].used, r.m.Err)
+	}
+	if st, data, _ := r.blkReq(blkHdr(BlkTIn, 5), nil, 512); st != BlkSOK || data[0] != 5 {
+		t.Errorf("IN after Linux's probe order: status %d data %d", st, data[0])
+	}
+	// A board reset forgets the page size: a PFN is then a byte address.
+	r.m.HardReset()
+	r.wr(RegQueueSel, 0)
+	r.wr(RegQueueNum, 16)
+	r.wr(RegQueuePFN, uint32(ramBase+0x8000))
+	if q := r.m.Queue(0); q.Desc != ramBase+0x8000 {
+		t.Errorf("after a board reset, QueuePFN %#x places the rings at %#x, want the PFN itself (GuestPageSize 0)", ramBase+0x8000, q.Desc)
+	}
+}

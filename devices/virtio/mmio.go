@@ -113,12 +113,21 @@ func NewMMIO(b *bus.Bus, irq bus.IRQ, dev Device) *MMIO {
 	t := &MMIO{irq: irq}
 	t.init(b, dev, "virtio-mmio")
 	t.signal = t.updateIRQ
-	t.onReset = func() { t.pageShift = 0 }
 	if dev != nil {
 		dev.Attach(t)
 	}
 	t.Reset()
 	return t
+}
+
+// HardReset is the board's reset (QEMU's virtio_mmio_reset): a device
+// reset that also forgets the legacy GuestPageSize, which the driver's
+// own resets (status or QueuePFN written 0, QEMU's
+// virtio_mmio_soft_reset) keep. Linux writes GuestPageSize once, before
+// the reset that starts every driver probe.
+func (t *MMIO) HardReset() {
+	t.pageShift = 0
+	t.Reset()
 }
 
 // SetLegacy selects the legacy interface (version 1; QEMU's

@@ -277,9 +277,12 @@ func (b *builder) userland(ctx context.Context) error {
 }
 
 // Modules the image carries: the AC97 driver's dependencies, and what
-// virtio-sound (over virtio-mmio) and ivshmem (uio_pci_generic) need.
-// /init loads the AC97 chain; the others on request (gemu.modules=).
-var imageModules = []string{"snd-ac97-codec", "virtio_snd", "virtio_mmio", "uio_pci_generic"}
+// virtio-sound (over virtio-mmio), ivshmem (uio_pci_generic) and a root
+// file system on virtio-blk (ext4 with crc16, mbcache, jbd2, and the
+// crc32c its metadata checksums ask the crypto API for) need. /init loads
+// the AC97 chain; the others on request (gemu.modules=).
+var imageModules = []string{"snd-ac97-codec", "virtio_snd", "virtio_mmio", "uio_pci_generic",
+	"virtio_blk", "crc32c_generic", "ext4"}
 
 func (b *builder) initramfs(ctx context.Context) error {
 	t := Tree{}

@@ -190,6 +190,24 @@ smp)
 	unmute
 	play hw:0,0 /wav/s16-48000.wav
 	;;
+# Root on virtio-blk (boot with gemu.snd=0
+# gemu.modules=virtio_mmio,virtio_blk,crc32c_generic,ext4): mount /dev/vda
+# and switch_root into it; its own /sbin/init (made by guest.RootImage)
+# writes, syncs and powers off.
+blkroot)
+	i=0
+	while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mkdir -p /newroot
+	if mount -t ext4 /dev/vda /newroot; then
+		mark rootfs "$(grep ' /newroot ' /proc/mounts)"
+		umount /tmp /sys /proc
+		exec switch_root /newroot /sbin/init
+	fi
+	mark mount-failed "$(ls /dev/vd* 2>&1)"
+	;;
 reboot)
 	mark rebooting
 	reboot -f

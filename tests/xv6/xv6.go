@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gemu/tests/rig"
 )
 
 // CPUs is the -smp value the command line gets: $GEMU_XV6_CPUS, or 1.
@@ -136,7 +138,9 @@ type Session struct {
 
 // Start runs bin with args.
 func Start(bin string, args ...string) (*Session, error) {
-	s := &Session{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	// Its own process group, killed by Stop, and SIGKILL from the kernel
+	// if this process dies first (go test -timeout): see rig.Command.
+	s := &Session{cmd: rig.Command(bin, args...), done: make(chan struct{})}
 	var err error
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -201,9 +205,9 @@ func (s *Session) Output() string {
 	return s.out.String()
 }
 
-// Stop ends the emulator.
+// Stop ends the emulator and whatever it started.
 func (s *Session) Stop() {
-	s.cmd.Process.Kill()
+	rig.KillGroup(s.cmd)
 	<-s.done
 }
 

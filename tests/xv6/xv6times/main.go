@@ -1,11 +1,14 @@
 // Command xv6times prints how long stock xv6-riscv takes to boot to its
 // shell prompt and to pass usertests -q on gemu and on QEMU, with the
-// command line of xv6's Makefile (-smp as package gemu/tests/xv6 sets it):
+// command line of xv6's Makefile, at each -smp given:
 //
-//	go run ./tests/xv6/xv6times [-gemu PATH] [-qemu PATH] [-n RUNS]
+//	go run ./tests/xv6/xv6times [-smp 1,3] [-jit] [-gemu PATH] [-qemu PATH] [-n RUNS]
 //
-// It builds gemu from the checkout unless -gemu is given. Wall-clock
-// times, so run it on an otherwise idle machine.
+// It builds gemu from the checkout unless -gemu is given; -jit adds rows
+// for gemu with its translator (-accel tcg,jit=on). Each row gives wall
+// time and the emulator's host CPU time (all its threads: QEMU runs one
+// thread per hart). Wall-clock times, so run it on an otherwise idle
+// machine; the CPU times suffer less from a busy one.
 package main
 
 import (
@@ -14,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"gemu/tests/xv6"
@@ -23,15 +28,26 @@ func main() {
 	gemu := flag.String("gemu", "", "gemu binary (default: go build ./cmd/gemu)")
 	qemu := flag.String("qemu", "qemu-system-riscv64", "QEMU binary")
 	guests := flag.String("guests", "", "shared guests directory (default $GEMU_GUESTS or ../shared/guests)")
+	smp := flag.String("smp", fmt.Sprintf("1,%d", xv6.CPUs), "comma-separated -smp values")
+	jit := flag.Bool("jit", false, "also run gemu with -accel tcg,jit=on")
 	runs := flag.Int("n", 1, "runs per emulator")
 	flag.Parse()
-	if err := run(*gemu, *qemu, *guests, *runs); err != nil {
+	var cpus []int
+	for _, f := range strings.Split(*smp, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 8 {
+			fmt.Fprintf(os.Stderr, "xv6times: bad -smp value %q\n", f)
+			os.Exit(2)
+		}
+		cpus = append(cpus, n)
+	}
+	if err := run(*gemu, *qemu, *guests, cpus, *jit, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "xv6times:", err)
 		os.Exit(1)
 	}
 }
 
-func run(gemu, qemu, guests string, runs int) error {
+func run(gemu, qemu, guests string, cpus []int, jit bool, runs int) error {
 	if guests == "" {
 		guests = os.Getenv("GEMU_GUESTS")
 	}
@@ -57,22 +73,35 @@ func run(gemu, qemu, guests string, runs int) error {
 			return fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	}
-	fmt.Printf("xv6 %s, -smp %d\n%-8s %14s %14s\n", filepath.Base(tb), xv6.CPUs, "emulator", "boot-to-prompt", "usertests -q")
-	for _, em := range []struct{ name, bin string }{{"gemu", gemu}, {"qemu-7.2", qemu}} {
-		for range runs {
-			img, err := tr.FreshImage(tmp)
-			if err != nil {
-				return err
+	type emulator struct {
+		name, bin string
+		extra     []string
+	}
+	ems := []emulator{{"gemu", gemu, nil}}
+	if jit {
+		ems = append(ems, emulator{"gemu-jit", gemu, []string{"-accel", "tcg,jit=on"}})
+	}
+	ems = append(ems, emulator{"qemu-7.2", qemu, nil})
+	fmt.Printf("xv6 %s (wall / emulator CPU)\n%-9s %4s %22s %22s\n", filepath.Base(tb), "emulator", "smp", "boot-to-prompt", "usertests -q")
+	for _, n := range cpus {
+		for _, em := range ems {
+			for range runs {
+				img, err := tr.FreshImage(tmp)
+				if err != nil {
+					return err
+				}
+				args, err := tr.QEMUArgs(img, n)
+				if err != nil {
+					return err
+				}
+				tm, out, err := xv6.Run(em.bin, append(args, em.extra...), true, time.Now().Add(2*time.Hour))
+				if err != nil {
+					return fmt.Errorf("%s -smp %d: %v\n%s", em.name, n, err, out)
+				}
+				fmt.Printf("%-9s %4d %22s %22s\n", em.name, n,
+					fmt.Sprintf("%v / %v", tm.Boot.Round(100*time.Millisecond), tm.BootCPU.Round(100*time.Millisecond)),
+					fmt.Sprintf("%v / %v", tm.Usertests.Round(time.Second), tm.UsertestsCPU.Round(time.Second)))
 			}
-			args, err := tr.QEMUArgs(img)
-			if err != nil {
-				return err
-			}
-			tm, out, err := xv6.Run(em.bin, args, true, 30*time.Minute)
-			if err != nil {
-				return fmt.Errorf("%s: %v\n%s", em.name, err, out)
-			}
-			fmt.Printf("%-8s %14s %14s\n", em.name, tm.Boot.Round(time.Millisecond), tm.Usertests.Round(100*time.Millisecond))
 		}
 	}
 	return nil

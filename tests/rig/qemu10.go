@@ -44,6 +44,7 @@ type QEMUInstall struct {
 // Command returns an exec.Cmd that runs this QEMU with args.
 func (q QEMUInstall) Command(args ...string) *exec.Cmd {
 	cmd := exec.Command(q.Bin, append(append([]string{}, q.Args...), args...)...)
+	Detach(cmd) // proc.go: its own process group, killed with the test binary
 	cmd.Env = append(os.Environ(), q.Env...)
 	return cmd
 }

@@ -141,11 +141,13 @@ type build struct {
 	err  error
 }
 
-// Main runs the tests and then removes what Gemu, Guest and Guests built.
+// Main runs the tests, kills the children Start started that are still
+// running, and removes what Gemu, Guest and Guests built.
 // Without it they still work, but build again for every test.
 func Main(m *testing.M) {
 	mainUsed = true
 	code := m.Run()
+	killAll() // children a test left running (proc.go)
 	if scratch.dir != "" {
 		os.RemoveAll(scratch.dir)
 	}
@@ -250,6 +252,9 @@ func run(timeout time.Duration, bin string, args ...string) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	Detach(cmd) // the timeout kills the process group; see proc.go
+	cmd.Cancel = func() error { killGroup(cmd); return nil }
+	cmd.WaitDelay = 10 * time.Second // a grandchild holding the pipes
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

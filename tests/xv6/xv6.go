@@ -10,10 +10,8 @@
 // ($GEMU_GUESTS, default ../shared/guests): xv6-riscv-*.tar.gz. The build
 // is kept in the user's cache directory ($XDG_CACHE_HOME/gemu/xv6/NAME).
 //
-// The command line is the Makefile's own except -smp: the tests run
-// -smp 1 unless GEMU_XV6_CPUS says otherwise (the Makefile's 3 boots and
-// passes ls on gemu, but one loaded CI run saw the shell prompt not come
-// back after ls at -smp 3; until that is understood the suite runs 1).
+// The command line is the Makefile's own, -smp 3 included (CPUS, which
+// GEMU_XV6_CPUS overrides).
 package xv6
 
 import (
@@ -28,14 +26,20 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"gemu/tests/rig"
 )
 
-// CPUs is the -smp value the command line gets: $GEMU_XV6_CPUS, or 1.
+// MakefileCPUs is the -smp value of xv6's Makefile (CPUS := 3).
+const MakefileCPUs = 3
+
+// CPUs is the -smp value the tests and xv6times use: $GEMU_XV6_CPUS (1 to
+// 8), or the Makefile's.
 var CPUs = func() int {
 	if n, err := strconv.Atoi(os.Getenv("GEMU_XV6_CPUS")); err == nil && n >= 1 && n <= 8 {
 		return n
 	}
-	return 1
+	return MakefileCPUs
 }()
 
 // Tree is a built xv6-riscv source tree.
@@ -87,10 +91,15 @@ func Build(tarball string) (*Tree, error) {
 	return &Tree{Dir: dir}, nil
 }
 
-// QEMUArgs is the Makefile's QEMU command line (`make -n qemu CPUS=N`),
-// without the program name, with the file system image replaced by img.
-func (tr *Tree) QEMUArgs(img string) ([]string, error) {
-	cmd := exec.Command("make", "-n", "qemu", fmt.Sprintf("CPUS=%d", CPUs), "TOOLPREFIX=riscv64-unknown-elf-")
+// QEMUArgs is the Makefile's QEMU command line (`make -n qemu`, with
+// CPUS=cpus unless that is the Makefile's own value), without the program
+// name, with the file system image replaced by img.
+func (tr *Tree) QEMUArgs(img string, cpus int) ([]string, error) {
+	margs := []string{"-n", "qemu", "TOOLPREFIX=riscv64-unknown-elf-"}
+	if cpus != MakefileCPUs {
+		margs = append(margs, fmt.Sprintf("CPUS=%d", cpus))
+	}
+	cmd := exec.Command("make", margs...)
 	cmd.Dir = tr.Dir
 	out, err := cmd.Output()
 	if err != nil {
@@ -102,6 +111,9 @@ func (tr *Tree) QEMUArgs(img string) ([]string, error) {
 		return nil, fmt.Errorf("make -n qemu: unexpected %q", lines[len(lines)-1])
 	}
 	args := f[1:]
+	if !strings.Contains(" "+strings.Join(args, " ")+" ", fmt.Sprintf(" -smp %d ", cpus)) {
+		return nil, fmt.Errorf("make -n qemu: no -smp %d in %q", cpus, lines[len(lines)-1])
+	}
 	for i, a := range args {
 		switch {
 		case a == "kernel/kernel":
@@ -124,6 +136,26 @@ func (tr *Tree) FreshImage(dir string) (string, error) {
 	return p, os.WriteFile(p, data, 0o644)
 }
 
+// Waiting. The emulators share the host with the rest of the suite; under
+// a CI load average of 30 an emulator may get a fifteenth of a core, and a
+// wall-clock wait that an idle machine passes tenfold fails a healthy guest
+// (one CI run saw the prompt not come back within 60 s after ls at -smp 3;
+// the same boot took 2m43s to its prompt beside stress-ng). So Expect
+// measures progress instead: it fails when the emulator has used Silence
+// of host CPU time (its utime+stime, /proc/PID/stat) since the console
+// last printed anything, without printing what it waits for. xv6 never
+// sleeps a hart (its scheduler spins, kernel/proc.c), so a hung guest keeps
+// using CPU and fails after that budget; an emulator that hangs asleep uses
+// none and fails at the session's wall-clock Deadline (tests set it a
+// little before go test's own timeout, to fail with the console shown
+// rather than a panic).
+
+// Silence is the host CPU time the emulator may use with nothing new on
+// the console. The longest quiet stretches (the boot's page-freeing loop,
+// the slowest usertests test at -smp 3 on the interpreter) take about a
+// tenth of it.
+var Silence = 5 * time.Minute
+
 // Session is an emulator running xv6 with its console on pipes.
 type Session struct {
 	cmd   *exec.Cmd
@@ -132,11 +164,17 @@ type Session struct {
 	out   bytes.Buffer
 	mark  int // Expect searches from here
 	done  chan struct{}
+	t0    time.Time // first CPU or Expect call (CPU's fallback)
+	// Deadline, if not zero, is the wall-clock time after which Expect
+	// gives up whatever the emulator's progress.
+	Deadline time.Time
 }
 
 // Start runs bin with args.
 func Start(bin string, args ...string) (*Session, error) {
-	s := &Session{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	// Its own process group, killed by Stop, and SIGKILL from the kernel
+	// if this process dies first (go test -timeout): see rig.Command.
+	s := &Session{cmd: rig.Command(bin, args...), done: make(chan struct{})}
 	var err error
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
 		return nil, err
@@ -162,12 +200,59 @@ func Start(bin string, args ...string) (*Session, error) {
 	return s, nil
 }
 
+// CPU returns the host CPU time the emulator has used so far (all its
+// threads), or, where /proc/PID/stat cannot be read, the wall time since
+// it started.
+func (s *Session) CPU() time.Duration {
+	if d, ok := procCPU(s.cmd.Process.Pid); ok {
+		return d
+	}
+	return time.Since(s.started())
+}
+
+func (s *Session) started() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.t0.IsZero() {
+		s.t0 = time.Now()
+	}
+	return s.t0
+}
+
+// procCPU reads utime+stime of pid from /proc (proc(5): fields 14 and 15,
+// in clock ticks of 1/100 s, USER_HZ on every Linux architecture).
+func procCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may hold anything
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3, state
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	k, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(u+k) * 10 * time.Millisecond, true
+}
+
 // Expect waits until want appears in the output after the last match and
-// returns the output up to and including it.
-func (s *Session) Expect(want string, timeout time.Duration) (string, error) {
-	end := time.Now().Add(timeout)
+// returns the output up to and including it. It fails when the emulator
+// has used silence of CPU time since the console last grew (see Silence),
+// when the emulator exits, or at s.Deadline.
+func (s *Session) Expect(want string, silence time.Duration) (string, error) {
+	s.started()
+	base, seen := s.CPU(), -1
+	t0 := time.Now()
 	for {
 		s.mu.Lock()
+		all := s.out.Len()
 		text := s.out.String()[s.mark:]
 		s.mu.Unlock()
 		if i := strings.Index(text, want); i >= 0 {
@@ -181,8 +266,15 @@ func (s *Session) Expect(want string, timeout time.Duration) (string, error) {
 			return text, fmt.Errorf("emulator exited before %q", want)
 		default:
 		}
-		if time.Now().After(end) {
-			return text, fmt.Errorf("no %q within %v", want, timeout)
+		cpu := s.CPU()
+		if all != seen {
+			base, seen = cpu, all // progress: the budget starts again
+		}
+		if used := cpu - base; used > silence {
+			return text, fmt.Errorf("no %q: the emulator used %v of CPU time with nothing new on the console (%v wall since the wait began)", want, used.Round(time.Second), time.Since(t0).Round(time.Second))
+		}
+		if !s.Deadline.IsZero() && time.Now().After(s.Deadline) {
+			return text, fmt.Errorf("no %q by the deadline (%v wall since the wait began, emulator CPU %v since the console last grew)", want, time.Since(t0).Round(time.Second), (cpu - base).Round(time.Second))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -201,38 +293,42 @@ func (s *Session) Output() string {
 	return s.out.String()
 }
 
-// Stop ends the emulator.
+// Stop ends the emulator and whatever it started.
 func (s *Session) Stop() {
-	s.cmd.Process.Kill()
+	rig.KillGroup(s.cmd)
 	<-s.done
 }
 
-// Times are what one run measured.
+// Times are what one run measured: wall time and the emulator's host CPU
+// time, to the prompt (from the start) and for usertests -q.
 type Times struct {
-	Boot, Usertests time.Duration
+	Boot, Usertests       time.Duration
+	BootCPU, UsertestsCPU time.Duration
 }
 
 // Run boots xv6 with bin and args, waits for the prompt, runs ls, then
-// (if usertests) usertests -q, and reports the wall times. The returned
-// text is the console output on failure.
-func Run(bin string, args []string, usertests bool, timeout time.Duration) (Times, string, error) {
+// (if usertests) usertests -q, and reports the times. Every wait is
+// Expect's, with Silence; deadline (zero: none) ends the run in wall
+// time. The returned text is the console output on failure.
+func Run(bin string, args []string, usertests bool, deadline time.Time) (Times, string, error) {
 	var tm Times
 	t0 := time.Now()
 	s, err := Start(bin, args...)
 	if err != nil {
 		return tm, "", err
 	}
+	s.Deadline = deadline
 	defer s.Stop()
 	fail := func(err error) (Times, string, error) { return tm, tail(s.Output(), 3000), err }
-	if _, err := s.Expect("init: starting sh", 2*time.Minute); err != nil {
+	if _, err := s.Expect("init: starting sh", Silence); err != nil {
 		return fail(err)
 	}
-	if _, err := s.Expect("$ ", time.Minute); err != nil {
+	if _, err := s.Expect("$ ", Silence); err != nil {
 		return fail(err)
 	}
-	tm.Boot = time.Since(t0)
+	tm.Boot, tm.BootCPU = time.Since(t0), s.CPU()
 	s.Send("ls")
-	out, err := s.Expect("$ ", time.Minute)
+	out, err := s.Expect("$ ", Silence)
 	if err != nil {
 		return fail(err)
 	}
@@ -244,13 +340,13 @@ func Run(bin string, args []string, usertests bool, timeout time.Duration) (Time
 	if !usertests {
 		return tm, "", nil
 	}
-	t1 := time.Now()
+	t1, c1 := time.Now(), s.CPU()
 	s.Send("usertests -q")
-	out, err = s.Expect("$ ", timeout)
+	out, err = s.Expect("$ ", Silence)
 	if err != nil {
 		return fail(err)
 	}
-	tm.Usertests = time.Since(t1)
+	tm.Usertests, tm.UsertestsCPU = time.Since(t1), s.CPU()-c1
 	if !strings.Contains(out, "ALL TESTS PASSED") {
 		return fail(errors.New("usertests -q did not pass"))
 	}

@@ -286,7 +286,15 @@ static void zero_heads(void)
 	wr8(nabm(PO + CR), 0);
 	nam_wr(AC_MASTER, 0x8000); /* what plays next is timing: keep it silent */
 	wr8(nabm(PO + CR), CR_RPBM);
-	state("CR restart");
+	/*
+	 * Only that it left the empty head is a rule; how far it got before
+	 * these reads is timing (on QEMU a host stall of 20 ms lets its audio
+	 * timer play a whole buffer first), so CIV/PICB are not printed.
+	 */
+	uart_puts("ac97mix: CR restart: left the empty head BD 6: ");
+	uart_puts(rd8(nabm(PO + CIV)) != 6 ? "yes" : "no");
+	uart_puts(", halted: ");
+	uart_puts(rd16(nabm(PO + SR)) & SR_DCH ? "yes\n" : "no\n");
 	wait_ms(30); /* how far it got is timing, not a rule: not printed */
 	wr8(nabm(PO + CR), 0);
 	wait_ms(30);

@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -240,6 +241,17 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		cfg.Periods = 1
 	}
 	res.Config = cfg
+	// The drain goroutine must run on time. With GOMAXPROCS = 2 a GC cycle
+	// (a mark worker on one P, the console reader on the other) kept it
+	// waiting for a P for 10-20 ms just as gemu exited, which the run
+	// counted as a harness stall and a card xrun. No collection while the
+	// DAC runs: the stream is allocated up front, and what else the harness
+	// allocates in one run is a few MB.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	longest := 0
+	for _, r := range refs {
+		longest = max(longest, len(r))
+	}
 	period := alsaPeriod(cfg.Buffer)
 	chunkBytes := int(int64(byteRate)*int64(period)/int64(time.Second)) / frameBytes * frameBytes * cfg.Periods
 
@@ -292,7 +304,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		return res, err
 	}
 	var (
-		stream               []byte
+		stream               = make([]byte, 0, (longest+2*Rate)*frameBytes) // the piece and 2 s
 		chunks               []chunk
 		stalls, xruns, xrunB int
 		drained              = make(chan struct{})

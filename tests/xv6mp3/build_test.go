@@ -25,25 +25,7 @@ var audioFiles = []string{"w48.wav", "w44.wav", "m44.mp3", "m48.mp3", "f44.flac"
 // line names fs.img relatively, as `make qemu` does).
 func build(t *testing.T) string {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(rig.SharedGuests(t), "xv6-mp3-*.tar.gz"))
-	if len(matches) == 0 {
-		t.Skipf("no xv6-mp3-*.tar.gz in %s", rig.SharedGuests(t))
-	}
-	top := t.TempDir()
-	run(t, top, "tar", "xzf", matches[0])
-	dirs, _ := filepath.Glob(filepath.Join(top, "xv6-mp3*"))
-	if len(dirs) != 1 {
-		t.Fatalf("tarball %s: want one top directory, got %v", matches[0], dirs)
-	}
-	dir := dirs[0]
-
-	// Fix 1: GCC 12 rejects the infinite recursion in user/sh.c's
-	// runcmd under -Werror.
-	edit(t, filepath.Join(dir, "Makefile"), "-fno-omit-frame-pointer -ggdb", "-fno-omit-frame-pointer -ggdb -Wno-infinite-recursion")
-	// Fix 2: the kernel (volume scaling) and the player (MP3, FLAC) use
-	// floating point; mstatus.FS must be non-zero or every FP instruction
-	// traps (RISC-V privileged spec 3.1.6.6).
-	edit(t, filepath.Join(dir, "kernel/start.c"), "  x |= MSTATUS_MPP_S;\n", "  x |= MSTATUS_MPP_S;\n  x |= 1L << 13; // mstatus.FS = Initial\n")
+	dir := unpack(t)
 
 	ad := filepath.Join(dir, "audio")
 	if err := os.MkdirAll(ad, 0o755); err != nil {
@@ -108,4 +90,31 @@ func run(t *testing.T, dir, name string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
+}
+
+// unpack extracts the xv6-mp3 tarball from the shared guests into a
+// temporary directory (skipping the test when it is absent) and applies
+// the two guest fixes every build needs. It returns the source directory.
+func unpack(t *testing.T) string {
+	t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(rig.SharedGuests(t), "xv6-mp3-*.tar.gz"))
+	if len(matches) == 0 {
+		t.Skipf("no xv6-mp3-*.tar.gz in %s", rig.SharedGuests(t))
+	}
+	top := t.TempDir()
+	run(t, top, "tar", "xzf", matches[0])
+	dirs, _ := filepath.Glob(filepath.Join(top, "xv6-mp3*"))
+	if len(dirs) != 1 {
+		t.Fatalf("tarball %s: want one top directory, got %v", matches[0], dirs)
+	}
+	dir := dirs[0]
+
+	// Fix 1: GCC 12 rejects the infinite recursion in user/sh.c's
+	// runcmd under -Werror.
+	edit(t, filepath.Join(dir, "Makefile"), "-fno-omit-frame-pointer -ggdb", "-fno-omit-frame-pointer -ggdb -Wno-infinite-recursion")
+	// Fix 2: the kernel (volume scaling) and the player (MP3, FLAC) use
+	// floating point; mstatus.FS must be non-zero or every FP instruction
+	// traps (RISC-V privileged spec 3.1.6.6).
+	edit(t, filepath.Join(dir, "kernel/start.c"), "  x |= MSTATUS_MPP_S;\n", "  x |= MSTATUS_MPP_S;\n  x |= 1L << 13; // mstatus.FS = Initial\n")
+	return dir
 }

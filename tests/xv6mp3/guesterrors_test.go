@@ -92,19 +92,7 @@ func TestDriverGuestErrors(t *testing.T) {
 // kernel.globcnt; with all of them as kernel.fixed.
 func buildDebug(t *testing.T) string {
 	t.Helper()
-	matches, _ := filepath.Glob(filepath.Join(rig.SharedGuests(t), "xv6-mp3-*.tar.gz"))
-	if len(matches) == 0 {
-		t.Skipf("no xv6-mp3-*.tar.gz in %s", rig.SharedGuests(t))
-	}
-	top := t.TempDir()
-	run(t, top, "tar", "xzf", matches[0])
-	dirs, _ := filepath.Glob(filepath.Join(top, "xv6-mp3*"))
-	if len(dirs) != 1 {
-		t.Fatalf("tarball %s: want one top directory, got %v", matches[0], dirs)
-	}
-	dir := dirs[0]
-	edit(t, filepath.Join(dir, "Makefile"), "-fno-omit-frame-pointer -ggdb", "-fno-omit-frame-pointer -ggdb -Wno-infinite-recursion")
-	edit(t, filepath.Join(dir, "kernel/start.c"), "  x |= MSTATUS_MPP_S;\n", "  x |= MSTATUS_MPP_S;\n  x |= 1L << 13; // mstatus.FS = Initial\n")
+	dir := unpack(t)
 	ad := filepath.Join(dir, "audio")
 	if err := os.MkdirAll(ad, 0o755); err != nil {
 		t.Fatal(err)

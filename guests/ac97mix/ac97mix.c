@@ -29,6 +29,7 @@
  * Intel 82801AA datasheet section 11, AC'97 2.3 section 5. */
 #include "../common/virt.h"
 #include "../ac97/ac97.h"
+#include "../common/fdt.h"
 
 #define SEG_FRAMES 2400
 #define NBD 32
@@ -44,55 +45,6 @@ static void fail(const char *why)
 	poweroff(1);
 }
 
-static uint32_t be32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-static int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
-}
-
-/* find_bootargs: the bootargs property of /chosen (Devicetree spec 0.4,
- * chapter 5). */
-static const char *find_bootargs(const void *fdt)
-{
-	const uint8_t *h = fdt;
-	if (!fdt || be32(h) != 0xd00dfeed)
-		return "";
-	const uint8_t *p = h + be32(h + 8);
-	const char *strings = (const char *)h + be32(h + 12);
-	int depth = 0, in_chosen = 0;
-	for (int guard = 0; guard < 100000; guard++) {
-		uint32_t tok = be32(p);
-		p += 4;
-		if (tok == 1) {
-			const char *name = (const char *)p;
-			depth++;
-			if (depth == 2)
-				in_chosen = streq(name, "chosen");
-			while (*p)
-				p++;
-			p = (const uint8_t *)(((uintptr_t)p + 4) & ~(uintptr_t)3);
-		} else if (tok == 2) {
-			depth--;
-			in_chosen = 0;
-		} else if (tok == 3) {
-			uint32_t len = be32(p), nameoff = be32(p + 4);
-			const char *val = (const char *)p + 8;
-			if (in_chosen && depth == 2 && streq(strings + nameoff, "bootargs"))
-				return val;
-			p += 8 + ((len + 3) & ~3u);
-		} else if (tok != 4) {
-			break;
-		}
-	}
-	return "";
-}
 
 static uint32_t rate_arg(const char *s)
 {

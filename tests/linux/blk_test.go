@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,15 +91,7 @@ func runBlk(t *testing.T, g *guest.Guest, em emulator, tr blkTransport, snapshot
 	}
 	extra := append([]string{"-drive", drive, "-device", tr.device + ",drive=root0"}, tr.flags...)
 	argv := g.ArgvDevice(em.bin, "blkroot "+blkModules, "", "", append(extra, em.extra...)...)
-	var echo io.Writer
-	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
-		echo = os.Stderr
-	}
-	limit := em.timeout
-	if d, ok := t.Deadline(); ok && time.Until(d)-30*time.Second < limit {
-		limit = max(time.Until(d)-30*time.Second, time.Second)
-	}
-	run := guest.Run(context.Background(), argv, limit, nil, echo)
+	run := boot(t, argv, em.timeout, nil)
 	t.Logf("%s %s: %v wall, %v CPU, exit %d", em.name, tr.name, run.Wall.Round(time.Millisecond), run.CPU.Round(time.Millisecond), run.ExitCode)
 	fail := func(format string, args ...any) {
 		t.Fatalf(format+"\ncommand: %s\nlast console lines:\n%s", append(args, strings.Join(argv, " "), run.Tail(30))...)

@@ -480,13 +480,8 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		audiodev = "" // bring-up aid: boot without the sound card
 	}
 	if (sc.name == "record" || sc.name == "vrecord") && em.captureFile {
-		src := filepath.Join(dir, "capture.wav")
-		w := guest.Generate(guest.Format{Rate: 48000, Channels: 2, Bits: 16}, 48000)
-		if err := os.WriteFile(src, w.Encode(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		src, want := captureSource(t, dir)
 		audiodev = guest.WAVAudiodev(wavPath, 48000) + ",in.path=" + src + ",in.loop=on"
-		want, _ := guest.Stereo16(w)
 		sc.check = func(t *testing.T, tr *guest.Transcript, _ *guest.WAV) { checkRecordOf(t, tr, want) }
 	}
 	var extra []string
@@ -520,16 +515,7 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 			}
 		}
 	}
-	var echo io.Writer
-	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
-		echo = os.Stderr
-	}
-	limit := em.timeout
-	if d, ok := t.Deadline(); ok && time.Until(d)-30*time.Second < limit {
-		// Leave time to report, rather than die in go test's panic.
-		limit = max(time.Until(d)-30*time.Second, time.Second)
-	}
-	tr := guest.Run(context.Background(), argv, limit, sc.console, echo)
+	tr := boot(t, argv, em.timeout, sc.console)
 	t.Logf("%s %s: %v wall, exit %d", em.name, sc.name, tr.Wall.Round(time.Millisecond), tr.ExitCode)
 	if tr.Err != nil {
 		t.Fatalf("%s: %v\ncommand: %s\nlast console lines:\n%s", em.name, tr.Err, strings.Join(argv, " "), tr.Tail(25))
@@ -558,12 +544,9 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 	}
 	var out *guest.WAV
 	if !sc.noOutput {
-		b, err := os.ReadFile(wavPath)
-		if err != nil {
-			fail("no WAV output: %v", err)
-		}
-		if out, err = guest.ParseWAV(b); err != nil {
-			fail("WAV output: %v", err)
+		var err error
+		if out, _, err = readWAV(wavPath); err != nil {
+			fail("%v", err)
 		}
 	}
 	if sc.ivshmem {
@@ -571,6 +554,49 @@ func runScenario(t *testing.T, g *guest.Guest, em emulator, sc scenario) {
 		return
 	}
 	sc.check(t, tr, out)
+}
+
+// boot runs argv (guest.Run) with the console answered by console, for at
+// most limit and never past 30 s before the test's deadline (leaving time
+// to report rather than die in go test's panic). GEMU_LINUX_ECHO=1 echoes
+// the console.
+func boot(t *testing.T, argv []string, limit time.Duration, console guest.Console) *guest.Transcript {
+	t.Helper()
+	var echo io.Writer
+	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
+		echo = os.Stderr
+	}
+	if d, ok := t.Deadline(); ok && time.Until(d)-30*time.Second < limit {
+		limit = max(time.Until(d)-30*time.Second, time.Second)
+	}
+	return guest.Run(t.Context(), argv, limit, console, echo)
+}
+
+// captureSource writes one second of the generated 48 kHz stereo test
+// signal to dir/capture.wav for a looped in.path= source and returns its
+// path and frames.
+func captureSource(t *testing.T, dir string) (string, [][2]int16) {
+	t.Helper()
+	src := filepath.Join(dir, "capture.wav")
+	w := guest.Generate(guest.Format{Rate: 48000, Channels: 2, Bits: 16}, 48000)
+	if err := os.WriteFile(src, w.Encode(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	frames, _ := guest.Stereo16(w)
+	return src, frames
+}
+
+// readWAV reads and parses a WAV sink's file.
+func readWAV(path string) (*guest.WAV, []byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("no WAV output: %v", err)
+	}
+	w, err := guest.ParseWAV(b)
+	if err != nil {
+		return nil, b, fmt.Errorf("WAV output %s: %v", filepath.Base(path), err)
+	}
+	return w, b, nil
 }
 
 // checkIvshmem: the guest's devmem writes to BAR2 reach the host's file,
@@ -702,11 +728,7 @@ func TestLinuxSMP(t *testing.T) {
 				if _, ok := tr.Mark("poweroff"); !ok {
 					t.Errorf("/init never reached poweroff")
 				}
-				b, err := os.ReadFile(out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				w, err := guest.ParseWAV(b)
+				w, b, err := readWAV(out)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -26,7 +26,6 @@ package linux_test
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -213,12 +212,8 @@ func vsndBoot(t *testing.T, g *guest.Guest, em vsndEmulator, tp vsndTransport) *
 	r := &vsndRun{}
 	if em.gemu {
 		// A looped capture source on card 0, and a jack to unplug.
-		src := filepath.Join(dir, "capture.wav")
-		w := guest.Generate(guest.Format{Rate: 48000, Channels: 2, Bits: 16}, 48000)
-		if err := os.WriteFile(src, w.Encode(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r.source, _ = guest.Stereo16(w)
+		var src string
+		src, r.source = captureSource(t, dir)
 		ad0 += ",in.path=" + src + ",in.loop=on"
 		dev0 += ",jacks=1"
 		cmdline += " gemu.jacktest=1 gemu.rec0=1"
@@ -239,15 +234,7 @@ func vsndBoot(t *testing.T, g *guest.Guest, em vsndEmulator, tp vsndTransport) *
 	if em.gemu {
 		limit = 10 * time.Minute
 	}
-	limit = timeout(limit)
-	if d, ok := t.Deadline(); ok && time.Until(d)-30*time.Second < limit {
-		limit = max(time.Until(d)-30*time.Second, time.Second)
-	}
-	var echo io.Writer
-	if os.Getenv("GEMU_LINUX_ECHO") == "1" {
-		echo = os.Stderr
-	}
-	tr := guest.Run(t.Context(), argv, limit, console, echo)
+	tr := boot(t, argv, timeout(limit), console)
 	r.tr = tr
 	t.Logf("%s %s: %v wall, %v CPU, exit %d", em.name, tp.name, tr.Wall.Round(time.Millisecond), tr.CPU.Round(time.Millisecond), tr.ExitCode)
 	if tr.Err != nil || tr.ExitCode != 0 {
@@ -262,12 +249,9 @@ func vsndBoot(t *testing.T, g *guest.Guest, em vsndEmulator, tp vsndTransport) *
 	}
 	r.report = rep
 	for i, p := range out {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatalf("card %d: no WAV output: %v", i, err)
-		}
-		if r.out[i], err = guest.ParseWAV(b); err != nil {
-			t.Fatalf("card %d: WAV output: %v", i, err)
+		var err error
+		if r.out[i], _, err = readWAV(p); err != nil {
+			t.Fatalf("card %d: %v", i, err)
 		}
 	}
 	return r

@@ -2,9 +2,7 @@ package xv6mp3
 
 import (
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,23 +116,7 @@ func buildDebug(t *testing.T) string {
 // has sound, and quits.
 func playOnce(t *testing.T, dir, gemu string, a []string, wav string) {
 	t.Helper()
-	c := &console{t: t, cmd: exec.Command(gemu, a...)}
-	c.cmd.Dir = dir
-	c.cmd.Stdout, c.cmd.Stderr = c, c
-	in, err := c.cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.in = in
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if c.cmd.ProcessState == nil {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-		}
-	}()
+	c := startConsole(t, dir, gemu, a)
 	c.wait("$ ", 1, 2*time.Minute)
 	c.typeLine("player")
 	c.wait("Enter Command: ", 1, time.Minute)
@@ -147,12 +129,5 @@ func playOnce(t *testing.T, dir, gemu string, a []string, wav string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_, _ = io.WriteString(in, "\x01x")
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("gemu did not quit on Ctrl-A x")
-	}
+	c.quit()
 }

@@ -226,7 +226,7 @@ func audiodev(wav string, rate int) string {
 // exist (so nothing boots): it reports false, with gemu's line, only when
 // gemu refuses the block device (the one reason to skip).
 func refusesDisk(gemu string, a []string, dir string) (string, bool) {
-	cmd := exec.Command(gemu, a...)
+	cmd := rig.Command(gemu, a...)
 	cmd.Dir = dir
 	done := make(chan []byte, 1)
 	go func() { out, _ := cmd.CombinedOutput(); done <- out }()
@@ -239,7 +239,7 @@ func refusesDisk(gemu string, a []string, dir string) (string, bool) {
 		}
 		return s, true
 	case <-time.After(3 * time.Second):
-		_ = cmd.Process.Kill()
+		rig.KillGroup(cmd)
 		<-done
 		return "", true
 	}
@@ -278,6 +278,38 @@ func (c *console) wait(want string, n int, timeout time.Duration) {
 	}
 }
 
+// startConsole starts bin with args a in dir (rig.Command: its own process
+// group, killed when t ends) with its console on c.
+func startConsole(t *testing.T, dir, bin string, a []string) *console {
+	t.Helper()
+	c := &console{t: t, cmd: rig.Command(bin, a...)}
+	c.cmd.Dir = dir
+	c.cmd.Stdout, c.cmd.Stderr = c, c
+	in, err := c.cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.in = in
+	if err := rig.Start(t, c.cmd); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// quit types Ctrl-A x (QEMU's and gemu's -nographic mux) and waits up to
+// 30 s for the emulator to exit.
+func (c *console) quit() {
+	c.t.Helper()
+	_, _ = io.WriteString(c.in, "\x01x")
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("%s did not quit on Ctrl-A x", filepath.Base(c.cmd.Path))
+	}
+}
+
 func (c *console) typeLine(s string) {
 	c.t.Helper()
 	if _, err := io.WriteString(c.in, s+"\n"); err != nil {
@@ -293,23 +325,7 @@ func boot(t *testing.T, dir, bin string, a []string, sc scenario) []uint32 {
 	wav := a[indexOf(a, "-audiodev")+1]
 	wav = wav[strings.Index(wav, "path=")+5:]
 	wav, _, _ = strings.Cut(wav, ",")
-	c := &console{t: t, cmd: exec.Command(bin, a...)}
-	c.cmd.Dir = dir
-	c.cmd.Stdout, c.cmd.Stderr = c, c
-	in, err := c.cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.in = in
-	if err := c.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if c.cmd.ProcessState == nil {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-		}
-	}()
+	c := startConsole(t, dir, bin, a)
 	c.wait("$ ", 1, 2*time.Minute)
 	c.typeLine("player")
 	prompts := 1
@@ -332,14 +348,7 @@ func boot(t *testing.T, dir, bin string, a []string, sc scenario) []uint32 {
 		}
 		waitSink(t, c, wav, need, sc.rate)
 	}
-	_, _ = io.WriteString(in, "\x01x") // Ctrl-A x: quit (QEMU's and gemu's -nographic mux)
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not quit on Ctrl-A x", filepath.Base(bin))
-	}
+	c.quit()
 	got := audibleFrames(readFrames(t, wav))
 	want := 0
 	for _, p := range sc.plays {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gemu/tests/rig"
 )
 
 // Firmware is Debian's OpenSBI (package opensbi), gemu's default -bios; the
@@ -139,8 +141,9 @@ func Run(ctx context.Context, argv []string, timeout time.Duration, console Cons
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 5 * time.Second
 	// Own process group, killed as a whole: no child may keep the console
-	// pipe open after a stop or a timeout.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// pipe open after a stop or a timeout; killed by the kernel if this
+	// process dies first (rig.Detach).
+	rig.Detach(cmd)
 	killGroup := func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Cancel = killGroup
 	stdin, err := cmd.StdinPipe()

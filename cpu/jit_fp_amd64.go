@@ -88,6 +88,14 @@ var mxcsrFflags = func() (t [64]uint8) {
 	return
 }()
 
+// fpState is what the FP instructions emitted so far in a block have
+// established for the ones after them (a block runs straight from its
+// start; an instruction that exits ends it): FS is not Off, frm is 0, FS is
+// Dirty. Nothing else in a block changes mstatus or frm.
+type fpState struct {
+	fsOn, frm0, dirty bool
+}
+
 // fpSlow emits a jump on c to the exit to the interpreter at pc.
 func (e *emitter) fpSlow(c x64.Cond, pc uint64) {
 	e.slow = append(e.slow, slowExit{at: e.a.Jcc(c), pc: pc, k: e.n})
@@ -101,8 +109,11 @@ func (e *emitter) fpRNE(d *dinst, pc uint64) bool {
 	case 0:
 		return true
 	case 7:
-		e.a.AluImm(x64.S64, x64.Cmp, x64.M(x64.RBX, offFrm), 0)
-		e.fpSlow(x64.CondNE, pc)
+		if !e.fp.frm0 {
+			e.a.AluImm(x64.S64, x64.Cmp, x64.M(x64.RBX, offFrm), 0)
+			e.fpSlow(x64.CondNE, pc)
+			e.fp.frm0 = true
+		}
 		return true
 	}
 	return false
@@ -114,9 +125,13 @@ func (e *emitter) fpBoxed(i uint8, pc uint64) {
 	e.fpSlow(x64.CondNE, pc)
 }
 
-// fpDirty makes mstatus.FS Dirty.
+// fpDirty makes mstatus.FS Dirty, unless an earlier instruction of the
+// block did.
 func (e *emitter) fpDirty() {
-	e.a.AluImm(x64.S64, x64.Or, x64.M(x64.RBX, offMstat), mstatusFS)
+	if !e.fp.dirty {
+		e.a.AluImm(x64.S64, x64.Or, x64.M(x64.RBX, offMstat), mstatusFS)
+		e.fp.dirty = true
+	}
 }
 
 // fpSetF writes XMM0 to f register rd (NaN-boxed if single) and makes FS
@@ -149,7 +164,9 @@ func (e *emitter) fpFlags() {
 	a.Test(x64.S32, x64.R(x64.RCX), x64.RCX)
 	j := a.Jcc(x64.CondE)
 	a.AluMR(x64.S64, x64.Or, x64.M(x64.RBX, offFflags), x64.RCX)
-	e.fpDirty()
+	if !e.fp.dirty { // conditional: e.fp.dirty stays as it is
+		a.AluImm(x64.S64, x64.Or, x64.M(x64.RBX, offMstat), mstatusFS)
+	}
 	a.Patch(j, a.Len())
 }
 
@@ -166,7 +183,7 @@ func (e *emitter) fpTwoPaths(op func(), fast func() []int, flagged func(), dirty
 	a := &e.a
 	a.TestByte(x64.M(x64.RBX, offFflags), 1) // NX
 	toFlags := []int{a.Jcc(x64.CondE)}
-	if dirty {
+	if dirty && !e.fp.dirty {
 		a.Load(x64.S32, x64.RCX, x64.M(x64.RBX, offMstat))
 		a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), mstatusFS)
 		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RCX), mstatusFS)
@@ -255,7 +272,10 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 	if rounds && d.aux != 0 && d.aux != 7 || exact && d.aux > 4 && d.aux != 7 {
 		return false
 	}
-	e.fpCheck(pc)
+	if !e.fp.fsOn {
+		e.fpCheck(pc)
+		e.fp.fsOn = true
+	}
 	if (rounds || exact) && d.aux == 7 {
 		e.fpRNE(d, pc) // frm 0; other valid modes are left to the interpreter
 	}

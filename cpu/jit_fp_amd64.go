@@ -50,7 +50,8 @@ import (
 // Translated: FADD, FSUB, FMUL, FDIV, FSQRT, FMADD, FMSUB, FNMSUB, FNMADD
 // (when the host has FMA3), FSGNJ/N/X, FMIN, FMAX, FEQ, FLT, FLE, FCVT
 // between the formats and to and from integers, FMV.X.* and FMV.*.X, each
-// in S and D. FCLASS and other rounding modes are interpreted.
+// in S and D; conversions to integers also under RTZ, RDN and RUP (static
+// rm). FCLASS and other rounding modes are interpreted.
 
 var (
 	offFflags = int32(unsafe.Offsetof(Hart{}.csr) + unsafe.Offsetof(csrFile{}.fflags))
@@ -264,7 +265,15 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 		exact = !single && d.rs2&3 <= 1
 		rounds = !exact
 	case fpCVTIF:
-		rounds = d.aux != 1
+		switch d.aux {
+		case 1: // RTZ: CVTT*
+		case 2, 3: // RDN, RUP: ROUNDS* first
+			if !x64.HasSSE41 {
+				return false
+			}
+		default:
+			rounds = true
+		}
 	case fpSGNJ, fpSGNJN, fpSGNJX, fpMIN, fpMAX, fpLE, fpLT, fpEQ, fpMVXF, fpMVFX:
 	default:
 		return false // FCLASS
@@ -413,35 +422,42 @@ func (e *emitter) fpSgnj(d *dinst, size int, fn uint8) {
 	e.fpDirty()
 }
 
-// fpToInt is FCVT.W/WU/L/LU.S/D: CVTT* for RTZ, CVT* (MXCSR's RNE)
-// otherwise. Results x86 does not give as RISC-V does exit: the integer
+// fpToInt is FCVT.W/WU/L/LU.S/D: CVTT* for RTZ, CVT* (MXCSR's RNE) for
+// RNE, and for RDN and RUP ROUNDS* to an integral value (raising PE when
+// inexact; the rest is exact) then CVTT*. Results x86 does not give as
+// RISC-V does exit: the integer
 // indefinite (NaN, overflow; also the legitimate most negative value,
 // which the interpreter then gives), and for the unsigned types anything
 // negative (a value in (-1, 0) truncates or rounds to 0 with NX only, as
 // in RISC-V) or above the range. The only flag left is NX.
 func (e *emitter) fpToInt(d *dinst, size int, pc uint64) {
 	a := &e.a
-	trunc := d.aux == 1
+	trunc := d.aux == 1 || d.aux == 2 || d.aux == 3
 	typ := d.rs2 & 3 // W, WU, L, LU
 	op := func() {
+		src := fr(d.rs1)
+		if d.aux == 2 || d.aux == 3 {
+			a.Round(size, [...]uint8{x64.RoundDown, x64.RoundUp}[d.aux-2], x64.X0, src)
+			src = x64.X(x64.X0)
+		}
 		switch typ {
 		case 0:
-			a.CvtFI(size, x64.S32, trunc, x64.RAX, fr(d.rs1))
+			a.CvtFI(size, x64.S32, trunc, x64.RAX, src)
 			a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 1) // overflows only for 0x80000000
 			e.fpSlow(x64.CondO, pc)
 			a.Movsxd(x64.RAX, x64.RAX)
 		case 1:
-			a.CvtFI(size, x64.S64, trunc, x64.RAX, fr(d.rs1))
+			a.CvtFI(size, x64.S64, trunc, x64.RAX, src)
 			a.Mov(x64.S64, x64.RCX, x64.RAX)
 			a.ShiftImm(x64.S64, x64.Shr, x64.RCX, 32)
 			e.fpSlow(x64.CondNE, pc)
 			a.Movsxd(x64.RAX, x64.RAX) // FCVT.WU sign-extends its 32 bits
 		case 2:
-			a.CvtFI(size, x64.S64, trunc, x64.RAX, fr(d.rs1))
+			a.CvtFI(size, x64.S64, trunc, x64.RAX, src)
 			a.AluImm(x64.S64, x64.Cmp, x64.R(x64.RAX), 1)
 			e.fpSlow(x64.CondO, pc)
 		default:
-			a.CvtFI(size, x64.S64, trunc, x64.RAX, fr(d.rs1))
+			a.CvtFI(size, x64.S64, trunc, x64.RAX, src)
 			a.Test(x64.S64, x64.R(x64.RAX), x64.RAX)
 			e.fpSlow(x64.CondS, pc)
 		}

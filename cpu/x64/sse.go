@@ -180,3 +180,27 @@ func (a *Asm) TestByte(m Op, imm uint8) {
 	a.enc(S8, []byte{0xf6}, 0, m)
 	a.byte1(imm)
 }
+
+// HasSSE41 reports whether the host has SSE4.1 (ROUNDSS/ROUNDSD).
+var HasSSE41 = cpu.X86.HasSSE41
+
+// Rounding modes of Round (its imm8 bits 1:0, bit 2 clear: not MXCSR's;
+// bit 3 clear: PE is raised when the result differs from the source).
+const (
+	RoundNearest = 0
+	RoundDown    = 1
+	RoundUp      = 2
+	RoundTrunc   = 3
+)
+
+// Round is ROUNDSS/ROUNDSD x, src, mode: src rounded to an integral value
+// in its own format (SSE4.1; only when HasSSE41).
+func (a *Asm) Round(size int, mode uint8, x Xmm, src Op) {
+	op := byte(0x0b)
+	if size == S32 {
+		op = 0x0a
+	}
+	a.byte1(0x66)
+	a.enc(S32, []byte{0x0f, 0x3a, op}, uint8(x), src)
+	a.byte1(mode & 3)
+}

@@ -57,6 +57,9 @@ func TestSSEEncodings(t *testing.T) {
 		{func(a *Asm) { a.FMA(S64, VFMAdd, X0, X1, MI(RDX, R11, 8, 0)) }, "vfmadd231sd xmm0, xmm1, qword ptr [rdx+8*r11]"},
 		{func(a *Asm) { a.FMA(S64, VFMAdd, X0, X1, X(9)) }, "vfmadd231sd xmm0, xmm1, xmm9"},
 		{func(a *Asm) { a.TestByte(M(RBX, 0x500), 1) }, "test byte ptr [rbx+0x500], 0x1"},
+		{func(a *Asm) { a.Round(S64, RoundDown, X0, M(RBX, 0x810)) }, "roundsd xmm0, qword ptr [rbx+0x810], 0x1"},
+		{func(a *Asm) { a.Round(S32, RoundUp, X1, X(X0)) }, "roundss xmm1, xmm0, 0x2"},
+		{func(a *Asm) { a.Round(S64, RoundUp, 9, M(R12, 8)) }, "roundsd xmm9, qword ptr [r12+0x8], 0x2"},
 		{func(a *Asm) { a.Jcc(CondP) }, "jp .+0x0"},
 		{func(a *Asm) { a.Jcc(CondNP) }, "jnp .+0x0"},
 	}

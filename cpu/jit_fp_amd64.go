@@ -49,9 +49,9 @@ import (
 //
 // Translated: FADD, FSUB, FMUL, FDIV, FSQRT, FMADD, FMSUB, FNMSUB, FNMADD
 // (when the host has FMA3), FSGNJ/N/X, FMIN, FMAX, FEQ, FLT, FLE, FCVT
-// between the formats and to and from integers, FMV.X.* and FMV.*.X, each
-// in S and D; conversions to integers also under RTZ, RDN and RUP (static
-// rm). FCLASS and other rounding modes are interpreted.
+// between the formats and to and from integers, FMV.X.* and FMV.*.X,
+// FCLASS, each in S and D; conversions to integers also under RTZ, RDN and
+// RUP (static rm). Other rounding modes are interpreted.
 
 var (
 	offFflags = int32(unsafe.Offsetof(Hart{}.csr) + unsafe.Offsetof(csrFile{}.fflags))
@@ -274,9 +274,9 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 		default:
 			rounds = true
 		}
-	case fpSGNJ, fpSGNJN, fpSGNJX, fpMIN, fpMAX, fpLE, fpLT, fpEQ, fpMVXF, fpMVFX:
+	case fpSGNJ, fpSGNJN, fpSGNJX, fpMIN, fpMAX, fpLE, fpLT, fpEQ, fpMVXF, fpMVFX, fpCLASS:
 	default:
-		return false // FCLASS
+		return false
 	}
 	if rounds && d.aux != 0 && d.aux != 7 || exact && d.aux > 4 && d.aux != 7 {
 		return false
@@ -297,7 +297,7 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 		case fpADD, fpSUB, fpMUL, fpDIV, fpSGNJ, fpSGNJN, fpSGNJX, fpMIN, fpMAX, fpLE, fpLT, fpEQ:
 			e.fpBoxed(d.rs1, pc)
 			e.fpBoxed(d.rs2, pc)
-		case fpSQRT, fpCVTIF:
+		case fpSQRT, fpCVTIF, fpCLASS:
 			e.fpBoxed(d.rs1, pc)
 		}
 	} else if fn == fpCVTFF {
@@ -383,6 +383,8 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 			a.Load(x64.S64, x64.RAX, fr(d.rs1))
 		}
 		e.fpSetX(d.rd, x64.RAX)
+	case fpCLASS:
+		e.fpClass(d, size)
 	case fpMVFX:
 		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		if single {
@@ -496,4 +498,56 @@ func (e *emitter) fpFromInt(d *dinst, size int, pc uint64) {
 		e.fpTwoPaths(op, nil, nil, false)
 	}
 	e.fpSetF(size, d.rd)
+}
+
+// fpClass is FCLASS.S/D in integer registers: the class index k of the
+// result 1<<k (unprivileged spec, table "Format of result of FCLASS") is
+// 8 or 9 for a signaling or quiet NaN and otherwise, by kind (infinity 0,
+// normal 1, subnormal 2, zero 3), the kind for a negative value and 7
+// minus it for a positive one. The kind comes from the magnitude shifted
+// left by one (sign dropped), compared with the smallest normal's and
+// infinity's.
+func (e *emitter) fpClass(d *dinst, size int) {
+	a := &e.a
+	bits := uint8(8 * size)
+	mant := uint8(52) // the fraction's width
+	if size == x64.S32 {
+		mant = 23
+	}
+	a.Load(size, x64.RAX, fr(d.rs1))
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(size, x64.Shl, x64.RCX, 1)
+	a.MovImm(x64.RSI, 3) // zero
+	jZero := a.Jcc(x64.CondE)
+	a.MovImm(x64.RDX, 1<<(mant+1))
+	a.Alu(size, x64.Cmp, x64.RCX, x64.R(x64.RDX))
+	a.MovImm(x64.RSI, 2) // subnormal (MOV keeps the flags)
+	jSub := a.Jcc(x64.CondB)
+	a.MovImm(x64.RDX, (1<<(bits-mant)-2)<<mant) // infinity<<1, in size bits
+	a.Alu(size, x64.Cmp, x64.RCX, x64.R(x64.RDX))
+	a.MovImm(x64.RSI, 1) // normal
+	jNormal := a.Jcc(x64.CondB)
+	jNaN := a.Jcc(x64.CondA)
+	a.MovImm(x64.RSI, 0) // infinity
+	// The kinds: 7-k for a positive value.
+	a.Patch(jZero, a.Len())
+	a.Patch(jSub, a.Len())
+	a.Patch(jNormal, a.Len())
+	a.Test(size, x64.R(x64.RAX), x64.RAX)
+	jNeg := a.Jcc(x64.CondS)
+	a.Unary(x64.S32, x64.Neg, x64.R(x64.RSI))
+	a.AluImm(x64.S32, x64.Add, x64.R(x64.RSI), 7)
+	a.Patch(jNeg, a.Len())
+	a.Mov(x64.S32, x64.RCX, x64.RSI)
+	done := a.Jmp()
+	// NaN: 9 if the fraction's top bit (quiet) is set, else 8.
+	a.Patch(jNaN, a.Len())
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RCX, mant-1)
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), 1)
+	a.AluImm(x64.S32, x64.Add, x64.R(x64.RCX), 8)
+	a.Patch(done, a.Len())
+	a.MovImm(x64.RAX, 1)
+	a.ShiftCL(x64.S32, x64.Shl, x64.RAX)
+	e.fpSetX(d.rd, x64.RAX)
 }

@@ -19,7 +19,8 @@ import (
 //     MXCSR, 0x1f80: RNE, every exception masked, DAZ and FTZ off (Intel
 //     SDM vol. 1, 10.2.3); generated code loads only that value. The
 //     conversions to integers with rm = RTZ (C casts) use CVTT*, which
-//     truncate whatever MXCSR says.
+//     truncate whatever MXCSR says; with RDN and RUP (floor, ceil)
+//     ROUNDS* with its own rounding mode first (SSE4.1).
 //   - NaN results exit: RISC-V returns the canonical NaN where x86
 //     propagates payloads, and every operation with a NaN result is one
 //     where the flags need care (signaling inputs, inf-inf, 0*inf,
@@ -43,9 +44,10 @@ import (
 //     on boundary operands.
 //   - Singles: an input that is not NaN-boxed reads as the canonical NaN
 //     (12.2), so the instruction exits; results are NaN-boxed.
-//   - mstatus.FS: checked per instruction (Off exits, the interpreter
-//     raises the illegal instruction), made Dirty whenever an f register
-//     or fflags is written, as setF32, setF64 and fflags do.
+//   - mstatus.FS: Off exits (the interpreter raises the illegal
+//     instruction); made Dirty whenever an f register or fflags is
+//     written, as setF32, setF64 and fflags do. Both once per block where
+//     they can be (fpState).
 //
 // Translated: FADD, FSUB, FMUL, FDIV, FSQRT, FMADD, FMSUB, FNMSUB, FNMADD
 // (when the host has FMA3), FSGNJ/N/X, FMIN, FMAX, FEQ, FLT, FLE, FCVT

@@ -231,6 +231,27 @@ func (e *emitter) fpNormal(size int) []int {
 	return []int{a.Jcc(x64.CondAE)}
 }
 
+// fpFinite is fpNormal for FADD, FSUB and FSQRT, which never raise UF: a
+// sum or difference below the smallest normal is exact (both operands are
+// multiples of the smallest subnormal), and a square root is never tiny
+// (that of the smallest subnormal, 2^-537 or 2^-74.5, is normal). Zeros
+// and subnormals stay on the fast path; infinities and NaNs go to the
+// flags path.
+func (e *emitter) fpFinite(size int) []int {
+	a := &e.a
+	a.MovFromX(size, x64.R(x64.RAX), x64.X0)
+	if size == x64.S64 {
+		a.ShiftImm(x64.S64, x64.Shl, x64.RAX, 1)
+		a.ShiftImm(x64.S64, x64.Shr, x64.RAX, 53)
+		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0x7ff)
+	} else {
+		a.ShiftImm(x64.S32, x64.Shl, x64.RAX, 1)
+		a.ShiftImm(x64.S32, x64.Shr, x64.RAX, 24)
+		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0xff)
+	}
+	return []int{a.Jcc(x64.CondE)}
+}
+
 // fpNaNExit exits when XMM0 is a NaN.
 func (e *emitter) fpNaNExit(size int, pc uint64) {
 	e.a.Ucomi(size, x64.X0, x64.X(x64.X0))
@@ -316,7 +337,11 @@ func (e *emitter) fpArith(d *dinst, pc uint64) bool {
 			a.FLoad(size, x64.X0, fr(d.rs1))
 			a.FArith(size, hop, x64.X0, fr(d.rs2))
 		}
-		e.fpTwoPaths(op, func() []int { return e.fpNormal(size) }, func() { e.fpNaNExit(size, pc) }, false)
+		fast := func() []int { return e.fpNormal(size) }
+		if fn != fpMUL && fn != fpDIV {
+			fast = func() []int { return e.fpFinite(size) }
+		}
+		e.fpTwoPaths(op, fast, func() { e.fpNaNExit(size, pc) }, false)
 		e.fpSetF(size, d.rd)
 	case fpMADD, fpMSUB, fpNMSUB, fpNMADD:
 		// RISC-V's FNMSUB is -(a*b)+c, x86's VFNMADD; FNMADD is

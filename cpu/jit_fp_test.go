@@ -440,7 +440,13 @@ func TestJITFPBoundaries(t *testing.T) {
 		{divD, 0x0010000000000000, 0x3ff0000000000001, true}, // just below 2^-1022
 		{divD, 0x0020000000000000, 0x4000000000000000, false},
 		{fpOp(1, 1, 0, 12, 10, 11), 0x3ff0000000000000, 0x3ff0000000000000, false}, // exact zero
-		{fpOp(8, 0, 0, 12, 10, 1), 0x380fffffdf800000, 0, true},                    // to single: 2^-126(1-2^-24-2^-30)
+		{fpOp(0, 1, 0, 12, 10, 11), 0x0010000000000001, 0x8010000000000000, false}, // exact subnormal
+		{fpOp(0, 0, 0, 12, 10, 11), s(0x00800001), s(0x80800000), false},
+		{fpOp(0, 1, 0, 12, 10, 11), 0x7fefffffffffffff, 0x7fefffffffffffff, false}, // overflow
+		{fpOp(1, 0, 0, 12, 10, 11), s(0xff7fffff), s(0x7f7fffff), false},
+		{fpOp(11, 1, 0, 12, 10, 0), 1, 0, false}, // sqrt of the smallest subnormal
+		{fpOp(11, 0, 0, 12, 10, 0), s(1), 0, false},
+		{fpOp(8, 0, 0, 12, 10, 1), 0x380fffffdf800000, 0, true}, // to single: 2^-126(1-2^-24-2^-30)
 	}
 	if x64.HasFMA {
 		cases = append(cases, tc{fmaD, 0x1fffffffffffffff, 0x2000000000000000, true})

@@ -549,6 +549,7 @@ type emitter struct {
 	ended  bool
 	slow   []slowExit
 	chains []chain
+	fp     fpState // jit_fp_amd64.go
 }
 
 // exitTo ends the block at guest pc next after n instructions. A target on
@@ -847,7 +848,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		case fpStore:
 			e.fpStore(d, pc)
 		default:
-			return false
+			return e.fpArith(d, pc) // jit_fp_amd64.go
 		}
 	case opAMO:
 		if d.fn == amoLR || d.fn == amoSC {

@@ -170,7 +170,9 @@ func randProg(r *rand.Rand, n int) []byte {
 		case k < 92:
 			// FP loads and stores; the CSR writes turn FS off and on.
 			base := 10 + r.Intn(2)
-			switch r.Intn(6) {
+			switch r.Intn(10) {
+			case 6, 7, 8, 9:
+				w32(fpInst(r)) // FP arithmetic (jit_fp_test.go)
 			case 0:
 				w32(fld(r.Intn(32), base, int64(r.Intn(32))*8))
 			case 1:
@@ -226,6 +228,9 @@ func diffState(a, b *Hart) string {
 	}
 	if a.f != b.f {
 		return "f registers differ"
+	}
+	if a.csr.fflags != b.csr.fflags || a.csr.frm != b.csr.frm {
+		return fmt.Sprintf("fflags %#x frm %d, interpreter fflags %#x frm %d", a.csr.fflags, a.csr.frm, b.csr.fflags, b.csr.frm)
 	}
 	if a.priv != b.priv || a.csr.mcause != b.csr.mcause || a.csr.mepc != b.csr.mepc ||
 		a.csr.mtval != b.csr.mtval || a.csr.mstatus != b.csr.mstatus || a.csr.instretAdj != b.csr.instretAdj ||

@@ -6,6 +6,14 @@
  *         16K words, repeated; M mode, paging off.
  *   sv39: a memory-heavy loop (strided read-modify-write and pseudo-random
  *         loads) over 4 MiB mapped with 4 KiB Sv39 pages, in S mode.
+ *   mem:  the sv39 part's memory loop with paging off (M mode, physical
+ *         addresses).
+ *   fp:   floating-point kernels in double and single precision: matrix
+ *         multiply (gcc contracts to fmadd), dot product and saxpy, an
+ *         n-body step (sqrt, div), int<->fp conversions, compares, min/max
+ *         and sign injection; M mode, paging off.
+ *   fpsv39: the same kernels on data mapped with 4 KiB Sv39 pages, in S
+ *         mode.
  *   smp:  the integer part on every hart at once (-DPARTS=4), each hart on
  *         its own data; the harts are counted in the device tree (a1).
  *         Reports one line per hart ("h0", "h1", ...) and "all": the sum
@@ -13,7 +21,7 @@
  *         last end. Every hart's check equals the int part's (so does
  *         all's, which is 0 if the harts disagree).
  * Output lines: "bench <part> instret=<n> ticks=<n> check=<hex>".
- * Built with -DPARTS=1, 2, 4 or 0 (make -C guests bench, for `go run
+ * Built with -DPARTS=1, 2, 4, 8, 16, 32 or 0 (make -C guests bench, for `go run
  * ./tests/bench`) so that each part runs in its own process and its host
  * CPU time can be measured.
  * Ends by powering off through the sifive,test finisher. */
@@ -32,7 +40,8 @@
 #define MEM_PASSES 256
 #endif
 /* PARTS selects what runs: bit 0 = int, bit 1 = sv39, bit 2 = int on
- * every hart (0 = a baseline that measures start-up and power-off only). */
+ * every hart, bit 3 = mem, bit 4 = fp, bit 5 = fpsv39 (0 = a baseline that
+ * measures start-up and power-off only). */
 #ifndef PARTS
 #define PARTS 3
 #endif
@@ -224,11 +233,10 @@ static uint64_t pte(const void *pa, uint64_t flags)
 	return (((uint64_t)(uintptr_t)pa >> 12) << 10) | flags;
 }
 
-/* Runs in S mode with translation on; reports through mem_result. */
-static void __attribute__((noinline, noreturn)) mem_work(uint64_t *a)
+/* The memory loop of the sv39 and mem parts over the 4 MiB at a. */
+static uint64_t __attribute__((noinline)) mem_loop(uint64_t *a)
 {
 	uint64_t n = MEM_SIZE / 8, sum = 0;
-	uint64_t t0 = rdtime(), i0 = rdinstret();
 	for (int pass = 0; pass < MEM_PASSES; pass++) {
 		/* one word per 64-byte line, all 1024 pages */
 		for (uint64_t i = (uint64_t)pass & 7; i < n; i += 8)
@@ -240,6 +248,14 @@ static void __attribute__((noinline, noreturn)) mem_work(uint64_t *a)
 			sum += a[(x >> 33) & (n - 1)];
 		}
 	}
+	return sum;
+}
+
+/* Runs in S mode with translation on; reports through mem_result. */
+static void __attribute__((noinline, noreturn)) mem_work(uint64_t *a)
+{
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	uint64_t sum = mem_loop(a);
 	uint64_t i1 = rdinstret(), t1 = rdtime();
 	mem_result[0] = i1 - i0;
 	mem_result[1] = t1 - t0;
@@ -250,7 +266,9 @@ static void __attribute__((noinline, noreturn)) mem_work(uint64_t *a)
 
 void run_in_s(void (*fn)(uint64_t *), uint64_t *arg);
 
-static void sv39_part(void)
+/* map_sv39 turns Sv39 on: an identity gigapage for code and data at
+ * 0x80000000 and 4 MiB of 4 KiB pages at MEM_VA -> membuf. */
+static void map_sv39(void)
 {
 	/* identity gigapage for code/data at 0x80000000, and 4 MiB of 4 KiB
 	 * pages at MEM_VA -> membuf */
@@ -264,9 +282,212 @@ static void sv39_part(void)
 	}
 	uint64_t satp = (8UL << 60) | ((uint64_t)(uintptr_t)root >> 12);
 	__asm__ volatile("csrw satp, %0; sfence.vma" ::"r"(satp) : "memory");
-	run_in_s(mem_work, (uint64_t *)MEM_VA);
+}
+
+static void unmap_sv39(void)
+{
 	__asm__ volatile("csrw satp, zero; sfence.vma" ::: "memory");
+}
+
+static void sv39_part(void)
+{
+	map_sv39();
+	run_in_s(mem_work, (uint64_t *)MEM_VA);
+	unmap_sv39();
 	report("sv39", mem_result[0], mem_result[1], mem_result[2]);
+}
+
+static void mem_part(void)
+{
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	uint64_t sum = mem_loop((uint64_t *)membuf);
+	uint64_t i1 = rdinstret(), t1 = rdtime();
+	report("mem", i1 - i0, t1 - t0, sum);
+}
+
+/* ---- floating-point parts ---- */
+
+#ifndef FP_ROUNDS
+#define FP_ROUNDS 48
+#endif
+#define MAT 40	  /* matrix side */
+#define VEC 4096  /* dot/saxpy length */
+#define BODIES 48 /* n-body */
+
+/* FPKERNELS(T, S) defines the kernels for type T with suffix S: fp_d for
+ * double, fp_s for float. ws is a workspace of at least 1 MiB; every
+ * result's bits go into the check. */
+#define FPKERNELS(T, S, SQRT, FMIN, FMAX, FABS, COPYSIGN, BITS)                      \
+	static uint64_t fp_mix_##S(uint64_t h, T v)                                   \
+	{                                                                              \
+		BITS u;                                                                \
+		__builtin_memcpy(&u, &v, sizeof u);                                    \
+		return (h ^ u) * 0x100000001b3ull;                                     \
+	}                                                                              \
+	static uint64_t __attribute__((noinline)) fp_work_##S(T *ws, int round)         \
+	{                                                                              \
+		T *a = ws, *b = a + MAT * MAT, *c = b + MAT * MAT;                     \
+		T *x = c + MAT * MAT, *y = x + VEC;                                    \
+		T *px = y + VEC, *py = px + BODIES, *pz = py + BODIES;                 \
+		T *vx = pz + BODIES, *vy = vx + BODIES, *vz = vy + BODIES;             \
+		T *m = vz + BODIES;                                                    \
+		uint64_t h = 0xcbf29ce484222325ull;                                    \
+		uint32_t seed = 777u + (uint32_t)round;                                \
+		for (int i = 0; i < MAT * MAT; i++) {                                  \
+			seed = seed * 1103515245u + 12345u;                            \
+			a[i] = (T)((int32_t)seed >> 12) / (T)4096;                     \
+			seed = seed * 1103515245u + 12345u;                            \
+			b[i] = (T)(seed >> 16) / (T)65536 - (T)0.5;                    \
+		}                                                                      \
+		/* matrix multiply */                                                  \
+		for (int i = 0; i < MAT; i++)                                          \
+			for (int j = 0; j < MAT; j++) {                                \
+				T s = 0;                                               \
+				for (int k = 0; k < MAT; k++)                          \
+					s += a[i * MAT + k] * b[k * MAT + j];          \
+				c[i * MAT + j] = s;                                    \
+			}                                                              \
+		for (int i = 0; i < MAT * MAT; i += 7)                                 \
+			h = fp_mix_##S(h, c[i]);                                       \
+		/* dot and saxpy */                                                    \
+		for (int i = 0; i < VEC; i++) {                                        \
+			x[i] = c[i % (MAT * MAT)] * (T)0.25 + (T)i;                    \
+			y[i] = (T)(VEC - i) / (T)3;                                    \
+		}                                                                      \
+		T alpha = (T)1.0009765625;                                             \
+		for (int r = 0; r < 8; r++) {                                          \
+			T dot = 0;                                                     \
+			for (int i = 0; i < VEC; i++)                                  \
+				dot += x[i] * y[i];                                    \
+			for (int i = 0; i < VEC; i++)                                  \
+				y[i] = alpha * x[i] + y[i];                            \
+			h = fp_mix_##S(h, dot);                                        \
+			alpha = -alpha * (T)0.5;                                       \
+		}                                                                      \
+		/* n-body steps */                                                     \
+		for (int i = 0; i < BODIES; i++) {                                     \
+			px[i] = a[i * 3] * 10;                                         \
+			py[i] = a[i * 3 + 1] * 10;                                     \
+			pz[i] = b[i * 3 + 2] * 10;                                     \
+			vx[i] = vy[i] = vz[i] = 0;                                     \
+			m[i] = (T)1 + FABS(b[i]);                                      \
+		}                                                                      \
+		for (int step = 0; step < 4; step++) {                                 \
+			for (int i = 0; i < BODIES; i++) {                             \
+				T ax = 0, ay = 0, az = 0;                              \
+				for (int j = 0; j < BODIES; j++) {                     \
+					T dx = px[j] - px[i], dy = py[j] - py[i];      \
+					T dz = pz[j] - pz[i];                          \
+					T d2 = dx * dx + dy * dy + dz * dz + (T)0.01;  \
+					T inv = m[j] / (d2 * SQRT(d2));                \
+					ax += dx * inv;                                \
+					ay += dy * inv;                                \
+					az += dz * inv;                                \
+				}                                                      \
+				vx[i] += ax * (T)0.01;                                 \
+				vy[i] += ay * (T)0.01;                                 \
+				vz[i] += az * (T)0.01;                                 \
+			}                                                              \
+			for (int i = 0; i < BODIES; i++) {                             \
+				px[i] += vx[i] * (T)0.01;                              \
+				py[i] += vy[i] * (T)0.01;                              \
+				pz[i] += vz[i] * (T)0.01;                              \
+			}                                                              \
+		}                                                                      \
+		for (int i = 0; i < BODIES; i++)                                       \
+			h = fp_mix_##S(fp_mix_##S(h, px[i]), vz[i]);                   \
+		/* conversions, compares, min/max, sign injection */                   \
+		int64_t isum = 0;                                                      \
+		uint64_t usum = 0;                                                     \
+		int lt = 0, le = 0, eq = 0;                                            \
+		T mn = x[0], mx = x[0], sg = 0;                                        \
+		for (int i = 0; i < VEC; i++) {                                        \
+			T v = y[i] - x[i] * (T)1.5;                                    \
+			int32_t k = (int32_t)(v * (T)16);                              \
+			int64_t l = (int64_t)(v * (T)1024);                            \
+			uint32_t u = (uint32_t)FABS(v);                                \
+			isum += k + l;                                                 \
+			usum += u;                                                     \
+			T w = (T)k / (T)16 + (T)l + (T)u + (T)(uint64_t)(usum & 0xffff); \
+			lt += v < w;                                                   \
+			le += v <= x[i];                                               \
+			eq += (T)k == v * (T)16;                                       \
+			mn = FMIN(mn, v);                                              \
+			mx = FMAX(mx, w);                                              \
+			sg += COPYSIGN(w, v) + -FABS(v);                               \
+		}                                                                      \
+		h = fp_mix_##S(fp_mix_##S(fp_mix_##S(h, mn), mx), sg);                 \
+		return (h ^ (uint64_t)isum ^ usum << 1) * 31 + (uint64_t)(lt * 7 + le * 3 + eq); \
+	}
+
+/* gcc 12 calls libm for fmin/fmax; these are the instructions. */
+static inline double fmin_d(double a, double b)
+{
+	double r;
+	__asm__("fmin.d %0, %1, %2" : "=f"(r) : "f"(a), "f"(b));
+	return r;
+}
+static inline double fmax_d(double a, double b)
+{
+	double r;
+	__asm__("fmax.d %0, %1, %2" : "=f"(r) : "f"(a), "f"(b));
+	return r;
+}
+static inline float fmin_s(float a, float b)
+{
+	float r;
+	__asm__("fmin.s %0, %1, %2" : "=f"(r) : "f"(a), "f"(b));
+	return r;
+}
+static inline float fmax_s(float a, float b)
+{
+	float r;
+	__asm__("fmax.s %0, %1, %2" : "=f"(r) : "f"(a), "f"(b));
+	return r;
+}
+
+FPKERNELS(double, d, __builtin_sqrt, fmin_d, fmax_d, __builtin_fabs, __builtin_copysign, uint64_t)
+FPKERNELS(float, s, __builtin_sqrtf, fmin_s, fmax_s, __builtin_fabsf, __builtin_copysignf, uint32_t)
+
+static uint64_t fp_work(uint64_t *ws)
+{
+	uint64_t check = 0;
+	for (int r = 0; r < FP_ROUNDS; r++) {
+		check = check * 31 + fp_work_d((double *)ws, r);
+		check = check * 31 + fp_work_s((float *)ws, r);
+	}
+	return check;
+}
+
+static volatile uint64_t fp_result[3];
+
+/* fp_s_work is fp_work in S mode (run_in_s); reports through fp_result. */
+static void __attribute__((noinline, noreturn)) fp_s_work(uint64_t *ws)
+{
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	uint64_t check = fp_work(ws);
+	uint64_t i1 = rdinstret(), t1 = rdtime();
+	fp_result[0] = i1 - i0;
+	fp_result[1] = t1 - t0;
+	fp_result[2] = check;
+	__asm__ volatile("ecall");
+	__builtin_unreachable();
+}
+
+static void fp_part(void)
+{
+	uint64_t t0 = rdtime(), i0 = rdinstret();
+	uint64_t check = fp_work((uint64_t *)membuf);
+	uint64_t i1 = rdinstret(), t1 = rdtime();
+	report("fp", i1 - i0, t1 - t0, check);
+}
+
+static void fpsv39_part(void)
+{
+	map_sv39();
+	run_in_s(fp_s_work, (uint64_t *)MEM_VA);
+	unmap_sv39();
+	report("fpsv39", fp_result[0], fp_result[1], fp_result[2]);
 }
 
 /* ---- SMP part ---- */
@@ -383,6 +604,12 @@ int main(uint64_t hart, const uint8_t *fdt)
 		sv39_part();
 	if (PARTS & 4)
 		smp_part(fdt);
+	if (PARTS & 8)
+		mem_part();
+	if (PARTS & 16)
+		fp_part();
+	if (PARTS & 32)
+		fpsv39_part();
 	puts_("bench: done\n");
 	return 0;
 }

@@ -1,6 +1,18 @@
 // Command bench measures gemu's speed on the benchmark guest in
-// guests/bench: an integer workload with paging off (CRC-32 and
-// quicksort, M mode) and a memory-heavy loop with Sv39 paging on (S mode).
+// guests/bench, one part per row:
+//
+//	int     CRC-32 and quicksort, M mode, paging off (PARTS bit 0)
+//	sv39    a memory-heavy loop (strided read-modify-write, random loads)
+//	        over 4 MiB of 4 KiB Sv39 pages, S mode (bit 1)
+//	mem     the same loop with paging off, M mode (bit 3)
+//	fp      floating-point kernels, double and single: matrix multiply
+//	        (fused multiply-adds), dot/saxpy, an n-body step (sqrt, div),
+//	        int<->fp conversions, compares, min/max, sign injection; M
+//	        mode, paging off (bit 4)
+//	fpsv39  the fp kernels on data in 4 KiB Sv39 pages, S mode (bit 5)
+//
+// Each part checks its result: the check column must be the same in every
+// emulator (-compare marks a QEMU check that differs from gemu's).
 //
 //	go run ./tests/bench [-gemu path] [-flags "-icount auto"] [-runs 3] [-smp 1,2,4] [-compare]
 //
@@ -8,7 +20,7 @@
 // parts' ELFs and prints, per part and as a geometric mean, the ratio of
 // gemu's host CPU time to QEMU's for the same guest instructions.
 //
-// Each part is built as its own guest (-DPARTS=1, 2, 4) plus an empty
+// Each part is built as its own guest (-DPARTS=1, 2, 4, 8, 16, 32) plus an empty
 // baseline (-DPARTS=0) by guests/Makefile (make -C guests bench) and run in
 // its own gemu process. The third table runs the integer part on every hart
 // at once (bench4.elf) with -smp N for each N of -smp, and prints MIPS per
@@ -124,7 +136,7 @@ func run(gemu string, extra []string, runs int, smp []int, qemu string) error {
 		return fmt.Errorf("%v(tests/setup.sh installs the cross compiler)", err)
 	}
 	elfs := map[int]string{}
-	for _, p := range []int{0, 1, 2, 4} {
+	for _, p := range append([]int{0, 4}, tableParts...) {
 		elfs[p] = filepath.Join(dir, "guests", "bench", fmt.Sprintf("bench%d.elf", p))
 	}
 	best := func(elf string) ([]result, time.Duration, time.Duration, error) {
@@ -153,7 +165,7 @@ func run(gemu string, extra []string, runs int, smp []int, qemu string) error {
 		mode, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runs, baseCPU.Seconds())
 	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check")
 	var rows []row
-	for _, p := range []int{1, 2} {
+	for _, p := range tableParts {
 		res, cpu, _, err := best(elfs[p])
 		if err != nil {
 			return err
@@ -172,7 +184,7 @@ func run(gemu string, extra []string, runs int, smp []int, qemu string) error {
 			mipsCPU = float64(r.instret) / cs / 1e6
 		}
 		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s\n", r.part, r.instret, gs, cs, mipsWall, mipsCPU, r.check)
-		rows = append(rows, row{r.part, r.instret, cs, elfs[p]})
+		rows = append(rows, row{r.part, r.instret, cs, elfs[p], r.check})
 	}
 	if qemu != "" {
 		if err := compareQEMU(qemu, runs, elfs[0], rows); err != nil {
@@ -254,7 +266,12 @@ type row struct {
 	instret uint64
 	cpu     float64
 	elf     string
+	check   string
 }
+
+// tableParts are the PARTS bits of the main table's rows, in order: int,
+// sv39, mem, fp, fpsv39.
+var tableParts = []int{1, 2, 8, 16, 32}
 
 // compareQEMU runs QEMU on the baseline and on each part of rows (best of
 // runs by CPU time) and prints its table and the gemu/QEMU CPU-time
@@ -282,7 +299,7 @@ func compareQEMU(qemu string, runs int, base string, rows []row) error {
 	}
 	fmt.Printf("QEMU (%s); baseline (boot+exit) CPU %.3fs\n", qemu, baseCPU.Seconds())
 	fmt.Printf("%-6s %12s %10s %10s %11s %10s  %s  %s\n", "part", "instret", "guest s", "CPU s", "MIPS(wall)", "MIPS(CPU)", "check", "gemu/QEMU")
-	prod, n := 1.0, 0
+	prod, n, differ := 1.0, 0, 0
 	for _, g := range rows {
 		res, cpu, err := best(g.elf)
 		if err != nil {
@@ -304,10 +321,19 @@ func compareQEMU(qemu string, runs int, base string, rows []row) error {
 			prod *= ratio
 			n++
 		}
-		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s  %9.2f\n", r.part, g.instret, gs, cs, mipsWall, mipsCPU, r.check, ratio)
+		same := ""
+		if r.check != g.check {
+			same = "  CHECK DIFFERS from gemu's " + g.check
+			differ++
+		}
+		fmt.Printf("%-6s %12d %10.3f %10.3f %11.1f %10.1f  %s  %9.2f%s\n", r.part, g.instret, gs, cs, mipsWall, mipsCPU, r.check, ratio, same)
 	}
+
 	if n > 0 {
 		fmt.Printf("gemu/QEMU CPU time, geometric mean: %.2f\n", math.Pow(prod, 1/float64(n)))
+	}
+	if differ > 0 {
+		return fmt.Errorf("%d part(s) computed a different check in QEMU", differ)
 	}
 	return nil
 }

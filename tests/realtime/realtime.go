@@ -39,6 +39,7 @@ import (
 
 	"gemu/devices/audio"
 	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
 // Rate is the demo's sample rate (frames per second), and of the sink.
@@ -114,6 +115,13 @@ type Config struct {
 	Buffer  time.Duration // oto's player buffer (out.buffer-length); 0: DefaultBuffer
 	Periods int           // ALSA periods the DAC takes at once: 1 or 2
 	Load    int           // stress-ng --cpu workers running meanwhile (0: none)
+	// Log, if set, is a file the run writes its DAC log to: one line per
+	// chunk the DAC thread took (host CLOCK_MONOTONIC ns, stream byte
+	// offset, bytes in the pipe before the read, bytes read), for lining
+	// up with a trace of gemu (GEMU_TRACE, go tool trace).
+	Log string
+	// Env is extra environment for gemu (e.g. GEMU_TRACE=FILE).
+	Env []string
 }
 
 // Result is what one run's listener heard.
@@ -136,13 +144,28 @@ type Result struct {
 	// late (the harness starved of CPU: the run's dropouts may be the
 	// harness's).
 	Stalls int
+	// Late counts reads of the drain thread that came more than lateSlack
+	// after their time (Stalls included); the stream was delayed by that
+	// much instead of the next read coming early.
+	Late int
 	// OtherCPU is the CPU time, in cores on average over the run, that
 	// processes other than gemu and this one used: a run with more than a
 	// fraction of a core did not take place on an idle machine.
 	OtherCPU float64
 	// Xruns counts runs of chunks the pipe could not fill when the DAC
-	// took them (silence the card played), XrunFrames their frames.
+	// took them (silence the card played), XrunFrames their frames;
+	// XrunAt is when each began, from the DAC's start.
 	Xruns, XrunFrames int
+	XrunAt            []time.Duration
+	// RealTime says the DAC thread ran SCHED_FIFO (root or RLIMIT_RTPRIO).
+	RealTime bool
+	// LoadCPU is the CPU time the stress-ng workers used, in cores on
+	// average over the run; LoadAlive that all of them were still running
+	// when gemu exited. LoadMissing says the run asked for a load it did
+	// not get (a worker died, or they used less than a quarter core each).
+	LoadCPU     float64
+	LoadAlive   bool
+	LoadMissing bool
 	// Stats is gemu's stats=on summary; SinkSilence its host sink line's
 	// underruns (silence gemu knows the host played).
 	Stats, SinkSilence string
@@ -223,11 +246,78 @@ func eof(fd int) bool {
 	return k > 0 && fds[0].Revents&unix.POLLHUP != 0 && fds[0].Revents&unix.POLLIN == 0
 }
 
+// lateSlack is how late a read of the drain thread may come before the
+// rest of the stream is moved back by its lateness (see Run): timer
+// jitter below it is caught up, costing the writer at most that much of
+// its period (it refills the pipe within 0.1 ms of being woken).
+const lateSlack = time.Millisecond
+
 // chunk is one read of the drain thread.
 type chunk struct {
 	off  int64 // stream offset (bytes)
 	at   time.Time
-	fill int // bytes in the pipe just before the read
+	mono int64 // at, as host CLOCK_MONOTONIC ns
+	fill int   // bytes in the pipe just before the read
+	got  int   // bytes read
+}
+
+// startLoad starts stress-ng with n CPU workers in a process group of its
+// own (rig.Command: killed whole, and by the kernel if this process
+// dies) and waits until every worker runs. It returns the command and
+// the group's CPU time by then.
+func startLoad(n int) (*exec.Cmd, time.Duration, error) {
+	if _, err := exec.LookPath("stress-ng"); err != nil {
+		return nil, 0, fmt.Errorf("load needs stress-ng: %v", err)
+	}
+	st := rig.Command("stress-ng", "--cpu", fmt.Sprint(n), "--timeout", "300s", "--quiet")
+	if err := st.Start(); err != nil {
+		return nil, 0, err
+	}
+	// Ready: the parent and n workers exist and have used CPU.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		k, used := groupCPU(st.Process.Pid)
+		if k >= n+1 && used > time.Duration(n)*50*time.Millisecond {
+			return st, used, nil
+		}
+		if time.Now().After(deadline) {
+			rig.KillGroup(st)
+			st.Wait()
+			return nil, 0, fmt.Errorf("stress-ng --cpu %d: %d processes, %v of CPU after 5 s", n, k, used)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// groupCPU counts the live (not zombie) processes of process group pgid
+// and sums the CPU time (user and system) they have used, from /proc.
+func groupCPU(pgid int) (live int, used time.Duration) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		// state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+		if len(f) < 13 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if f[0] != "Z" && f[0] != "X" {
+			live++
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		used += time.Duration(u+s) * time.Second / 100 // USER_HZ
+	}
+	return live, used
 }
 
 // Run plays the demo once on the file-plugin sound card and decomposes
@@ -280,20 +370,6 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		return res, err
 	}
 
-	if cfg.Load > 0 {
-		if _, err := exec.LookPath("stress-ng"); err != nil {
-			wf.Close()
-			return res, fmt.Errorf("load needs stress-ng: %v", err)
-		}
-		st := exec.Command("stress-ng", "--cpu", fmt.Sprint(cfg.Load), "--timeout", "120s", "--quiet")
-		if err := st.Start(); err != nil {
-			wf.Close()
-			return res, err
-		}
-		defer func() { st.Process.Kill(); st.Wait() }()
-		time.Sleep(500 * time.Millisecond)
-	}
-
 	// The DAC: once the pipe holds a chunk (ALSA's start threshold), it
 	// takes a chunk every chunk's time, never waiting for data. A chunk the
 	// pipe cannot fill is played with silence for the rest, as a sound card
@@ -305,16 +381,27 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 	var (
 		stream               = make([]byte, 0, (longest+2*Rate)*frameBytes) // the piece and 2 s
-		chunks               []chunk
+		chunks               = make([]chunk, 0, (longest+2*Rate)*frameBytes/chunkBytes+16)
 		stalls, xruns, xrunB int
+		lates                int
+		xrunAt               []time.Duration
+		dacStart             time.Time
 		drained              = make(chan struct{})
+		ready                = make(chan bool)
 	)
 	go func() {
 		defer close(drained)
+		// The thread is never unlocked: it ends with this goroutine. Its
+		// real-time policy must not outlive the run. (Unlocked, it went
+		// back to the runtime's pool still SCHED_FIFO, and later runs of
+		// the same process forked gemu and stress-ng from it: children
+		// inherit the policy, so gemu's emulation or the load ran as a
+		// real-time task.) SCHED_RESET_ON_FORK guards the same from
+		// this thread itself.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		// A real-time thread where allowed (root or RLIMIT_RTPRIO).
-		unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 50}, 0)
+		ready <- unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO,
+			Priority: 50, Flags: unix.SCHED_FLAG_RESET_ON_FORK}, 0) == nil
 		buf := make([]byte, chunkBytes)
 		var start time.Time
 		var total int64
@@ -330,19 +417,32 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 					continue
 				}
 				start = time.Now()
+				dacStart = start
 			} else {
 				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
-				if late := time.Since(due); late > period {
-					// The drain itself was descheduled: a DAC does not
-					// pause, but racing to catch up would only move the
-					// stall. Drop the debt and count it.
-					stalls++
+				if d := time.Until(due); d > 0 {
+					time.Sleep(d)
+				}
+				// A real card frees a chunk of its buffer every chunk's
+				// time, and the writer has that long to fill it. A read
+				// that came late freed its chunk late: reading the next
+				// one on schedule would give the writer less than a
+				// chunk's time (traces of runs under load showed most
+				// "card xruns" were that: a read late by 5-10 ms, the next
+				// one 20 us after it finding the pipe empty). So lateness
+				// is never caught up: it delays the rest of the stream, as
+				// if the card's clock had paused. Late by more than a
+				// period is the harness starved of CPU: counted as a stall.
+				if late := time.Since(due); late > lateSlack {
+					if late > period {
+						stalls++
+					}
+					lates++
 					start = start.Add(late)
-				} else {
-					time.Sleep(time.Until(due))
 				}
 			}
 			now := time.Now()
+			mono := monoNow()
 			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
 			got, end := 0, false
 			for got < chunkBytes {
@@ -358,7 +458,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 				break
 			}
 			got = got / frameBytes * frameBytes
-			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, fill: fill})
+			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, mono: mono, fill: fill, got: got})
 			stream = append(stream, buf[:got]...)
 			if end {
 				return
@@ -366,6 +466,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 			if got < chunkBytes {
 				if !short {
 					xruns++
+					xrunAt = append(xrunAt, now.Sub(dacStart))
 				}
 				xrunB += chunkBytes - got
 				stream = append(stream, make([]byte, chunkBytes-got)...)
@@ -374,12 +475,27 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 			total += int64(chunkBytes)
 		}
 	}()
+	// Children are started once the DAC thread is locked to its goroutine,
+	// so none is forked from it.
+	res.RealTime = <-ready
+
+	var load *exec.Cmd
+	var load0 time.Duration
+	if cfg.Load > 0 {
+		var err error
+		load, load0, err = startLoad(cfg.Load)
+		if err != nil {
+			wf.Close()
+			return res, err
+		}
+		defer func() { rig.KillGroup(load); load.Wait() }()
+	}
 
 	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
 	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s",
 		Rate, cfg.Buffer.Microseconds(), statsCSV)}, demoDevices...)
-	cmd := exec.Command(cfg.Gemu, args...)
-	cmd.Env = append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir)
+	cmd := rig.Command(cfg.Gemu, args...)
+	cmd.Env = append(append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir), cfg.Env...)
 	cmd.ExtraFiles = []*os.File{wf}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -410,10 +526,20 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 	werr := cmd.Wait()
 	res.Wall = time.Since(begin)
+	var loadUsed time.Duration
+	if load != nil {
+		// The load must have run all along: every worker still alive now,
+		// and their CPU time a fair share of the machine.
+		n, used := groupCPU(load.Process.Pid)
+		loadUsed = used - load0
+		res.LoadCPU = loadUsed.Seconds() / res.Wall.Seconds()
+		res.LoadAlive = n >= cfg.Load+1
+		res.LoadMissing = !res.LoadAlive || res.LoadCPU < 0.25*float64(cfg.Load)
+	}
 	if busy1, err := busyCPU(); err == nil && cmd.ProcessState != nil {
 		var self1 unix.Rusage
 		unix.Getrusage(unix.RUSAGE_SELF, &self1)
-		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() +
+		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() + loadUsed +
 			time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
 		res.OtherCPU = max(0, (busy1-busy0-ours).Seconds()/res.Wall.Seconds())
 	}
@@ -426,8 +552,18 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	res.Stderr = stderr.String()
 	res.Stats = statsOf(stderr.String())
 	res.SinkSilence = sinkLine(res.Stats)
-	res.Stalls = stalls
-	res.Xruns, res.XrunFrames = xruns, xrunB/frameBytes
+	res.Stalls, res.Late = stalls, lates
+	res.Xruns, res.XrunFrames, res.XrunAt = xruns, xrunB/frameBytes, xrunAt
+	if cfg.Log != "" {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "# mono_ns offset fill got (chunk %d bytes, period %v)\n", chunkBytes, period)
+		for _, c := range chunks {
+			fmt.Fprintf(&b, "%d %d %d %d\n", c.mono, c.off, c.fill, c.got)
+		}
+		if err := os.WriteFile(cfg.Log, b.Bytes(), 0o644); err != nil {
+			return res, err
+		}
+	}
 	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
 		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
 	}
@@ -551,6 +687,9 @@ func (r Result) Row() string {
 	load := "idle"
 	if r.Load > 0 {
 		load = fmt.Sprintf("cpu%d", r.Load)
+		if r.LoadMissing {
+			load += "!" // the load was not there all along (LoadMissing)
+		}
 	}
 	var drops, sil, miss []string
 	for _, v := range r.Voices {
@@ -562,15 +701,30 @@ func (r Result) Row() string {
 	if r.FromConsole {
 		mark = "*" // measured from the console line, not the first DMA
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
+	loadCPU := "-"
+	if r.Load > 0 {
+		loadCPU = fmt.Sprintf("%.2f", r.LoadCPU)
+	}
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, mark, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
-		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, r.Wall.Seconds())
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, loadCPU, r.Wall.Seconds())
+}
+
+// Clean reports whether the listener heard the whole piece: no voice
+// dropped out or was cut, and the card never ran dry.
+func (r Result) Clean() bool {
+	for _, v := range r.Voices {
+		if v.Dropouts != 0 || v.Silence != 0 || v.Missing != 0 {
+			return false
+		}
+	}
+	return r.Xruns == 0
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
 		"                  | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
 }
 

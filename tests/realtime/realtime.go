@@ -34,6 +34,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -246,6 +247,31 @@ func eof(fd int) bool {
 	return k > 0 && fds[0].Revents&unix.POLLHUP != 0 && fds[0].Revents&unix.POLLIN == 0
 }
 
+// sleepUntil sleeps the calling thread until t in the kernel
+// (clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME), without the Go
+// scheduler: time.Sleep's wake-up passes through the runtime's timer
+// handling on ordinary threads, so under CPU load a SCHED_FIFO thread
+// waiting in it woke 5-20 ms late (harness stalls in rttable's cpu2 rows).
+// A raw system call keeps the goroutine's P, so the thread runs on as
+// soon as the kernel wakes it. At most a few periods (20 ms): the P is
+// held meanwhile, which the harness, with GC off and its other
+// goroutines blocked in reads, does not miss.
+func sleepUntil(t time.Time) {
+	d := time.Until(t)
+	if d <= 0 {
+		return
+	}
+	abs := monoNow() + int64(d)
+	ts := unix.NsecToTimespec(abs)
+	for {
+		_, _, e := unix.RawSyscall6(unix.SYS_CLOCK_NANOSLEEP, unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME,
+			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if e != unix.EINTR { // the runtime's preemption signal interrupts it
+			return
+		}
+	}
+}
+
 // lateSlack is how late a read of the drain thread may come before the
 // rest of the stream is moved back by its lateness (see Run): timer
 // jitter below it is caught up, costing the writer at most that much of
@@ -420,9 +446,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 				dacStart = start
 			} else {
 				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
-				if d := time.Until(due); d > 0 {
-					time.Sleep(d)
-				}
+				sleepUntil(due)
 				// A real card frees a chunk of its buffer every chunk's
 				// time, and the writer has that long to fill it. A read
 				// that came late freed its chunk late: reading the next

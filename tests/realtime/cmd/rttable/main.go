@@ -82,6 +82,9 @@ func main() {
 					if len(r.XrunAt) > 0 {
 						fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
 					}
+					if !r.RealTime {
+						fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
+					}
 					if r.LoadMissing {
 						fmt.Printf("       the load was missing: stress-ng used %.2f cores, all workers alive at the end: %v\n", r.LoadCPU, r.LoadAlive)
 					}

@@ -21,6 +21,7 @@ package realtime
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -123,6 +124,11 @@ type Config struct {
 	Log string
 	// Env is extra environment for gemu (e.g. GEMU_TRACE=FILE).
 	Env []string
+	// Control plays the voices' reference mix with aplay (alsa-utils)
+	// instead of running gemu: the same card, buffer sizes and load with
+	// a plain C writer thread, to tell the harness's faults and the
+	// host's from gemu's.
+	Control bool
 }
 
 // Result is what one run's listener heard.
@@ -519,6 +525,19 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s",
 		Rate, cfg.Buffer.Microseconds(), statsCSV)}, demoDevices...)
 	cmd := rig.Command(cfg.Gemu, args...)
+	if cfg.Control {
+		raw := filepath.Join(cfg.Dir, "mix.raw")
+		if err := os.WriteFile(raw, referenceMix(refs), 0o644); err != nil {
+			wf.Close()
+			return res, err
+		}
+		// aplay's writer at oto's ALSA sizes: min(20 ms, buffer) in two
+		// periods, writing to ALSA's default PCM (the plug into the card),
+		// from descriptor 3 as gemu would.
+		ctx := 2 * period
+		cmd = rig.Command("aplay", "-q", "-t", "raw", "-f", "S16_LE", "-r", fmt.Sprint(Rate), "-c", "2",
+			"--buffer-time", fmt.Sprint(ctx.Microseconds()), "--period-time", fmt.Sprint(period.Microseconds()), raw)
+	}
 	cmd.Env = append(append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir), cfg.Env...)
 	cmd.ExtraFiles = []*os.File{wf}
 	stdout, err := cmd.StdoutPipe()
@@ -588,10 +607,14 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 			return res, err
 		}
 	}
-	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
+	if cfg.Control {
+		if werr != nil {
+			return res, fmt.Errorf("aplay: %v\n%s", werr, stderr.String())
+		}
+	} else if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
 		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "audiodev rt (oto") {
+	if !cfg.Control && !strings.Contains(stderr.String(), "audiodev rt (oto") {
 		return res, fmt.Errorf("oto did not play (no stats line for it):\n%s", stderr.String())
 	}
 	mix := pcm.Frames(stream)
@@ -621,6 +644,29 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// referenceMix is the voices' reference frames summed, each from frame 0,
+// as S16LE stereo bytes (saturated; the demo's voices do not clip).
+func referenceMix(refs [][]pcm.Frame) []byte {
+	n := 0
+	for _, r := range refs {
+		n = max(n, len(r))
+	}
+	out := make([]byte, n*frameBytes)
+	for i := range n {
+		var l, r int32
+		for _, v := range refs {
+			if i < len(v) {
+				l += int32(v[i][0])
+				r += int32(v[i][1])
+			}
+		}
+		sat := func(x int32) uint16 { return uint16(int16(max(-32768, min(32767, x)))) }
+		binary.LittleEndian.PutUint16(out[i*frameBytes:], sat(l))
+		binary.LittleEndian.PutUint16(out[i*frameBytes+2:], sat(r))
+	}
+	return out
 }
 
 // monoNow is CLOCK_MONOTONIC in ns (0 if unavailable).

@@ -12,7 +12,9 @@
 // totals, so an intermittent fault shows as a count. -trace DIR keeps, for
 // every run that was not clean, gemu's Go execution trace (GEMU_TRACE;
 // read it with go tool trace) and the DAC thread's log of its reads
-// (realtime.Config.Log), named after the row and run.
+// (realtime.Config.Log), named after the row and run. -control plays the
+// reference mix with aplay instead of gemu (realtime.Config.Control): a
+// row that is not clean then is the harness's or the host's.
 package main
 
 import (
@@ -35,6 +37,7 @@ func main() {
 	loads := flag.String("load", "0,2", "stress-ng --cpu workers (0: idle)")
 	repeat := flag.Int("repeat", 1, "runs per combination (a summary line follows when more than 1)")
 	flag.IntVar(repeat, "runs", 1, "same as -repeat")
+	control := flag.Bool("control", false, "play the voices' reference mix with aplay instead of gemu (a control: the harness and host without gemu)")
 	traceDir := flag.String("trace", "", "keep gemu's execution trace and the DAC log of every run that is not clean in this directory")
 	verbose := flag.Bool("v", false, "print gemu's statistics of every run")
 	bin := flag.String("gemu", "", "gemu binary to measure (default: build this checkout's)")
@@ -67,7 +70,7 @@ func main() {
 					run := filepath.Join(dir, "run")
 					os.RemoveAll(run)
 					check(os.Mkdir(run, 0o755))
-					cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load}
+					cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control}
 					if *traceDir != "" {
 						cfg.Log = filepath.Join(run, "dac.log")
 						cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}

@@ -152,8 +152,8 @@ type Result struct {
 	// harness's).
 	Stalls int
 	// Late counts reads of the drain thread that came more than lateSlack
-	// after their time (Stalls included); the stream was delayed by that
-	// much instead of the next read coming early.
+	// after their time (Stalls included); the reads after one are caught
+	// up by at most lateSlack each, never coming early for the writer.
 	Late int
 	// OtherCPU is the CPU time, in cores on average over the run, that
 	// processes other than gemu and this one used: a run with more than a
@@ -280,10 +280,10 @@ func sleepUntil(t time.Time) {
 	}
 }
 
-// lateSlack is how late a read of the drain thread may come before the
-// rest of the stream is moved back by its lateness (see Run): timer
-// jitter below it is caught up, costing the writer at most that much of
-// its period (it refills the pipe within 0.1 ms of being woken).
+// lateSlack is how much sooner than a chunk's time after the previous
+// read the drain thread may read again to catch up lateness (see Run):
+// it costs the writer at most that much of its period (it refills the
+// pipe within 0.1 ms of being woken).
 const lateSlack = time.Millisecond
 
 // xrun is a run of chunks the pipe could not fill: when it began (from
@@ -445,7 +445,8 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		ready <- unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO,
 			Priority: 50, Flags: unix.SCHED_FLAG_RESET_ON_FORK}, 0) == nil
 		buf := make([]byte, chunkBytes)
-		var start time.Time
+		chunkDur := time.Duration(int64(chunkBytes) * int64(time.Second) / byteRate)
+		var start, last time.Time
 		var total int64
 		short := false
 		for {
@@ -462,26 +463,35 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 				dacStart = start
 			} else {
 				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
-				sleepUntil(due)
 				// A real card frees a chunk of its buffer every chunk's
 				// time, and the writer has that long to fill it. A read
 				// that came late freed its chunk late: reading the next
 				// one on schedule would give the writer less than a
 				// chunk's time (traces of runs under load showed most
 				// "card xruns" were that: a read late by 5-10 ms, the next
-				// one 20 us after it finding the pipe empty). So lateness
-				// is never caught up: it delays the rest of the stream, as
-				// if the card's clock had paused. Late by more than a
-				// period is the harness starved of CPU: counted as a stall.
+				// one 20 us after it finding the pipe empty). So no read
+				// comes sooner than a chunk's time less lateSlack after
+				// the previous one: lateness is caught up by at most
+				// lateSlack a chunk, and the card keeps its rate on
+				// average (gemu's host-queue estimate assumes it does).
+				if !last.IsZero() {
+					if earliest := last.Add(chunkDur - lateSlack); due.Before(earliest) {
+						due = earliest
+					}
+				}
+				sleepUntil(due)
 				if late := time.Since(due); late > lateSlack {
+					lates++
+					// Late by more than a period is the harness starved
+					// of CPU: a stall, whose debt is dropped.
 					if late > period {
 						stalls++
+						start = start.Add(late)
 					}
-					lates++
-					start = start.Add(late)
 				}
 			}
 			now := time.Now()
+			last = now
 			mono := monoNow()
 			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
 			got, end := 0, false

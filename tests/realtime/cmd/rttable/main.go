@@ -86,7 +86,7 @@ func main() {
 						fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
 					}
 					if r.Late > 0 {
-						fmt.Printf("       %d DAC reads came over 1 ms late (the stream was delayed, not caught up)\n", r.Late)
+						fmt.Printf("       %d DAC reads came over 1 ms late (caught up at most 1 ms a chunk)\n", r.Late)
 					}
 					if !r.RealTime {
 						fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")

@@ -35,7 +35,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -256,27 +255,22 @@ func eof(fd int) bool {
 }
 
 // sleepUntil sleeps the calling thread until t in the kernel
-// (clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME), without the Go
-// scheduler: time.Sleep's wake-up passes through the runtime's timer
-// handling on ordinary threads, so under CPU load a SCHED_FIFO thread
-// waiting in it woke 5-20 ms late (harness stalls in rttable's cpu2 rows).
-// A raw system call keeps the goroutine's P, so the thread runs on as
-// soon as the kernel wakes it. At most a few periods (20 ms): the P is
-// held meanwhile, which the harness, with GC off and its other
-// goroutines blocked in reads, does not miss.
+// (clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME), without Go's timers:
+// time.Sleep's wake-up passes through the runtime's timer handling on
+// ordinary threads, so under CPU load a SCHED_FIFO thread waiting in it
+// woke 5-20 ms late (harness stalls in rttable's cpu2 rows). As an
+// ordinary system call (not a raw one, which the runtime sees as a
+// goroutine running for the whole playback and preempts every 10 ms, a
+// hand-off through ordinary threads that made 11-21 stalls per 10 ms run
+// on an idle machine), the thread leaves it on its own: the runtime
+// leaves a short system call's P alone while another is idle.
 func sleepUntil(t time.Time) {
 	d := time.Until(t)
 	if d <= 0 {
 		return
 	}
-	abs := monoNow() + int64(d)
-	ts := unix.NsecToTimespec(abs)
-	for {
-		_, _, e := unix.RawSyscall6(unix.SYS_CLOCK_NANOSLEEP, unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME,
-			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-		if e != unix.EINTR { // the runtime's preemption signal interrupts it
-			return
-		}
+	ts := unix.NsecToTimespec(monoNow() + int64(d))
+	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
 	}
 }
 

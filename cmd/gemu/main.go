@@ -7,7 +7,9 @@
 // for a tohost failure. Host errors exit with status 1.
 //
 // GEMU_CPUPROFILE=FILE in the environment writes a pprof CPU profile of
-// the run to FILE.
+// the run to FILE; GEMU_TRACE=FILE a Go execution trace (go tool trace),
+// which shows when each goroutine, e.g. oto's ALSA writer, waited for a
+// processor (tests/realtime uses it to explain dropouts).
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"gemu/guests"
@@ -136,6 +139,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if path := os.Getenv("GEMU_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "gemu: GEMU_TRACE: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintf(stderr, "gemu: GEMU_TRACE: %v\n", err)
+			return 1
+		}
+		defer trace.Stop()
 	}
 	ex, err := m.Run()
 	switch {

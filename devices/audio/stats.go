@@ -277,25 +277,41 @@ func (s *Stream) Timeline() Timeline {
 
 // WriteSVG draws each timeline as a band of ring fill (min to max per point)
 // against time, with underruns marked by red bars, one panel per stream.
+// Every panel shares one time axis (the earliest to the latest point of
+// all of them), so the voices' silences and the host sink's line up; each
+// red bar is labelled with when it began (the first svgLabels of a panel
+// as text, every one as a tooltip with its length).
 func WriteSVG(w io.Writer, tls []Timeline) error {
 	const width, panelH, left, top, gap = 900.0, 160.0, 60.0, 24.0, 40.0
 	height := top + float64(len(tls))*(panelH+gap)
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="11">`+"\n", width+20, height)
 	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
+	var t0, t1 int64
+	first := true
+	for _, tl := range tls {
+		if n := len(tl.Points); n > 0 {
+			if first || tl.Points[0].T < t0 {
+				t0 = tl.Points[0].T
+			}
+			if first || tl.Points[n-1].T > t1 {
+				t1 = tl.Points[n-1].T
+			}
+			first = false
+		}
+	}
+	span := float64(t1 - t0)
+	if span <= 0 {
+		span = 1
+	}
 	for k, tl := range tls {
 		y0 := top + float64(k)*(panelH+gap)
 		plotW := width - left
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s: ring fill (frames, capacity %d) vs time; red = underrun</text>`+"\n", left, y0-6, xmlEscape(tl.Name), tl.Capacity)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s: ring fill (frames, capacity %d) vs time; red = underrun (start s)</text>`+"\n", left, y0-6, xmlEscape(tl.Name), tl.Capacity)
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="%.0f" height="%.0f" fill="none" stroke="#888"/>`+"\n", left, y0, plotW, panelH)
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="end">%d</text><text x="%.0f" y="%.0f" text-anchor="end">0</text>`+"\n", left-4, y0+10, tl.Capacity, left-4, y0+panelH)
 		if len(tl.Points) == 0 {
 			continue
-		}
-		t0, t1 := tl.Points[0].T, tl.Points[len(tl.Points)-1].T
-		span := float64(t1 - t0)
-		if span <= 0 {
-			span = 1
 		}
 		x := func(t int64) float64 { return left + float64(t-t0)/span*plotW }
 		y := func(f uint64) float64 {
@@ -303,6 +319,7 @@ func WriteSVG(w io.Writer, tls []Timeline) error {
 			return y0 + panelH - math.Min(float64(f)/c, 1)*panelH
 		}
 		// One red bar per run of consecutive underrun points.
+		labels := 0
 		for i := 0; i < len(tl.Points); i++ {
 			if !tl.Points[i].Underrun {
 				continue
@@ -311,12 +328,19 @@ func WriteSVG(w io.Writer, tls []Timeline) error {
 			for j+1 < len(tl.Points) && tl.Points[j+1].Underrun {
 				j++
 			}
-			x1 := x(tl.Points[i].T)
-			x2 := x1 + 1
+			start, end := tl.Points[i].T, tl.Points[j].T
 			if j+1 < len(tl.Points) {
-				x2 = math.Max(x(tl.Points[j+1].T), x1+1)
+				end = tl.Points[j+1].T
 			}
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.0f" fill="#f33" fill-opacity="0.5"/>`+"\n", x1, y0, x2-x1, panelH)
+			x1 := x(start)
+			x2 := math.Max(x(end), x1+1)
+			at := float64(start-t0) / 1e9
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.0f" width="%.1f" height="%.0f" fill="#f33" fill-opacity="0.5"><title>%s: underrun at %.3f s, up to %.1f ms</title></rect>`+"\n",
+				x1, y0, x2-x1, panelH, xmlEscape(tl.Name), at, float64(end-start)/1e6)
+			if labels < svgLabels {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="9" fill="#c00">%.3f</text>`+"\n", x1+1, y0+12+float64(labels%4)*10, at)
+			}
+			labels++
 			i = j
 		}
 		b.WriteString(`<polygon fill="#39f" fill-opacity="0.5" stroke="#06c" stroke-width="0.7" points="`)
@@ -335,6 +359,9 @@ func WriteSVG(w io.Writer, tls []Timeline) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// svgLabels is how many underruns per panel WriteSVG labels as text.
+const svgLabels = 24
 
 func xmlEscape(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")

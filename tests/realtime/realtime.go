@@ -21,6 +21,7 @@ package realtime
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -39,6 +40,7 @@ import (
 
 	"gemu/devices/audio"
 	"gemu/tests/pcm"
+	"gemu/tests/rig"
 )
 
 // Rate is the demo's sample rate (frames per second), and of the sink.
@@ -114,6 +116,18 @@ type Config struct {
 	Buffer  time.Duration // oto's player buffer (out.buffer-length); 0: DefaultBuffer
 	Periods int           // ALSA periods the DAC takes at once: 1 or 2
 	Load    int           // stress-ng --cpu workers running meanwhile (0: none)
+	// Log, if set, is a file the run writes its DAC log to: one line per
+	// chunk the DAC thread took (host CLOCK_MONOTONIC ns, stream byte
+	// offset, bytes in the pipe before the read, bytes read), for lining
+	// up with a trace of gemu (GEMU_TRACE, go tool trace).
+	Log string
+	// Env is extra environment for gemu (e.g. GEMU_TRACE=FILE).
+	Env []string
+	// Control plays the voices' reference mix with aplay (alsa-utils)
+	// instead of running gemu: the same card, buffer sizes and load with
+	// a plain C writer thread, to tell the harness's faults and the
+	// host's from gemu's.
+	Control bool
 }
 
 // Result is what one run's listener heard.
@@ -136,13 +150,30 @@ type Result struct {
 	// late (the harness starved of CPU: the run's dropouts may be the
 	// harness's).
 	Stalls int
+	// Late counts reads of the drain thread that came more than lateSlack
+	// after their time (Stalls included); the reads after one are caught
+	// up by at most lateSlack each, never coming early for the writer.
+	Late int
 	// OtherCPU is the CPU time, in cores on average over the run, that
 	// processes other than gemu and this one used: a run with more than a
 	// fraction of a core did not take place on an idle machine.
 	OtherCPU float64
 	// Xruns counts runs of chunks the pipe could not fill when the DAC
-	// took them (silence the card played), XrunFrames their frames.
+	// took them (silence the card played) before the music's last sound,
+	// XrunFrames their frames; XrunAt is when each began, from the DAC's
+	// start. (The pipe running dry after the last sound, while gemu plays
+	// out and exits, was counted before: one xrun in clean runs.)
 	Xruns, XrunFrames int
+	XrunAt            []time.Duration
+	// RealTime says the DAC thread ran SCHED_FIFO (root or RLIMIT_RTPRIO).
+	RealTime bool
+	// LoadCPU is the CPU time the stress-ng workers used, in cores on
+	// average over the run; LoadAlive that all of them were still running
+	// when gemu exited. LoadMissing says the run asked for a load it did
+	// not get (a worker died, or they used less than a quarter core each).
+	LoadCPU     float64
+	LoadAlive   bool
+	LoadMissing bool
 	// Stats is gemu's stats=on summary; SinkSilence its host sink line's
 	// underruns (silence gemu knows the host played).
 	Stats, SinkSilence string
@@ -223,11 +254,106 @@ func eof(fd int) bool {
 	return k > 0 && fds[0].Revents&unix.POLLHUP != 0 && fds[0].Revents&unix.POLLIN == 0
 }
 
+// sleepUntil sleeps the calling thread until t in the kernel
+// (clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME), without Go's timers:
+// time.Sleep's wake-up passes through the runtime's timer handling on
+// ordinary threads, so under CPU load a SCHED_FIFO thread waiting in it
+// woke 5-20 ms late (harness stalls in rttable's cpu2 rows). As an
+// ordinary system call (not a raw one, which the runtime sees as a
+// goroutine running for the whole playback and preempts every 10 ms, a
+// hand-off through ordinary threads that made 11-21 stalls per 10 ms run
+// on an idle machine), the thread leaves it on its own: the runtime
+// leaves a short system call's P alone while another is idle.
+func sleepUntil(t time.Time) {
+	d := time.Until(t)
+	if d <= 0 {
+		return
+	}
+	ts := unix.NsecToTimespec(monoNow() + int64(d))
+	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
+	}
+}
+
+// lateSlack is how much sooner than a chunk's time after the previous
+// read the drain thread may read again to catch up lateness (see Run):
+// it costs the writer at most that much of its period (it refills the
+// pipe within 0.1 ms of being woken).
+const lateSlack = time.Millisecond
+
+// xrun is a run of chunks the pipe could not fill: when it began (from
+// the DAC's start), where in the stream, and the silence it inserted.
+type xrun struct {
+	at    time.Duration
+	off   int64
+	bytes int
+}
+
 // chunk is one read of the drain thread.
 type chunk struct {
 	off  int64 // stream offset (bytes)
 	at   time.Time
-	fill int // bytes in the pipe just before the read
+	mono int64 // at, as host CLOCK_MONOTONIC ns
+	fill int   // bytes in the pipe just before the read
+	got  int   // bytes read
+}
+
+// startLoad starts stress-ng with n CPU workers in a process group of its
+// own (rig.Command: killed whole, and by the kernel if this process
+// dies) and waits until every worker runs. It returns the command and
+// the group's CPU time by then.
+func startLoad(n int) (*exec.Cmd, time.Duration, error) {
+	if _, err := exec.LookPath("stress-ng"); err != nil {
+		return nil, 0, fmt.Errorf("load needs stress-ng: %v", err)
+	}
+	st := rig.Command("stress-ng", "--cpu", fmt.Sprint(n), "--timeout", "300s", "--quiet")
+	if err := st.Start(); err != nil {
+		return nil, 0, err
+	}
+	// Ready: the parent and n workers exist and have used CPU.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		k, used := groupCPU(st.Process.Pid)
+		if k >= n+1 && used > time.Duration(n)*50*time.Millisecond {
+			return st, used, nil
+		}
+		if time.Now().After(deadline) {
+			rig.KillGroup(st)
+			st.Wait()
+			return nil, 0, fmt.Errorf("stress-ng --cpu %d: %d processes, %v of CPU after 5 s", n, k, used)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// groupCPU counts the live (not zombie) processes of process group pgid
+// and sums the CPU time (user and system) they have used, from /proc.
+func groupCPU(pgid int) (live int, used time.Duration) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		// state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+		if len(f) < 13 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if f[0] != "Z" && f[0] != "X" {
+			live++
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		used += time.Duration(u+s) * time.Second / 100 // USER_HZ
+	}
+	return live, used
 }
 
 // Run plays the demo once on the file-plugin sound card and decomposes
@@ -280,20 +406,6 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		return res, err
 	}
 
-	if cfg.Load > 0 {
-		if _, err := exec.LookPath("stress-ng"); err != nil {
-			wf.Close()
-			return res, fmt.Errorf("load needs stress-ng: %v", err)
-		}
-		st := exec.Command("stress-ng", "--cpu", fmt.Sprint(cfg.Load), "--timeout", "120s", "--quiet")
-		if err := st.Start(); err != nil {
-			wf.Close()
-			return res, err
-		}
-		defer func() { st.Process.Kill(); st.Wait() }()
-		time.Sleep(500 * time.Millisecond)
-	}
-
 	// The DAC: once the pipe holds a chunk (ALSA's start threshold), it
 	// takes a chunk every chunk's time, never waiting for data. A chunk the
 	// pipe cannot fill is played with silence for the rest, as a sound card
@@ -304,19 +416,31 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		return res, err
 	}
 	var (
-		stream               = make([]byte, 0, (longest+2*Rate)*frameBytes) // the piece and 2 s
-		chunks               []chunk
-		stalls, xruns, xrunB int
-		drained              = make(chan struct{})
+		stream   = make([]byte, 0, (longest+2*Rate)*frameBytes) // the piece and 2 s
+		chunks   = make([]chunk, 0, (longest+2*Rate)*frameBytes/chunkBytes+16)
+		stalls   int
+		xrs      []xrun
+		lates    int
+		dacStart time.Time
+		drained  = make(chan struct{})
+		ready    = make(chan bool)
 	)
 	go func() {
 		defer close(drained)
+		// The thread is never unlocked: it ends with this goroutine. Its
+		// real-time policy must not outlive the run. (Unlocked, it went
+		// back to the runtime's pool still SCHED_FIFO, and later runs of
+		// the same process forked gemu and stress-ng from it: children
+		// inherit the policy, so gemu's emulation or the load ran as a
+		// real-time task.) SCHED_RESET_ON_FORK guards the same from
+		// this thread itself.
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		// A real-time thread where allowed (root or RLIMIT_RTPRIO).
-		unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 50}, 0)
+		ready <- unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO,
+			Priority: 50, Flags: unix.SCHED_FLAG_RESET_ON_FORK}, 0) == nil
 		buf := make([]byte, chunkBytes)
-		var start time.Time
+		chunkDur := time.Duration(int64(chunkBytes) * int64(time.Second) / byteRate)
+		var start, last time.Time
 		var total int64
 		short := false
 		for {
@@ -330,19 +454,39 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 					continue
 				}
 				start = time.Now()
+				dacStart = start
 			} else {
 				due := start.Add(time.Duration(total * int64(time.Second) / byteRate))
-				if late := time.Since(due); late > period {
-					// The drain itself was descheduled: a DAC does not
-					// pause, but racing to catch up would only move the
-					// stall. Drop the debt and count it.
-					stalls++
-					start = start.Add(late)
-				} else {
-					time.Sleep(time.Until(due))
+				// A real card frees a chunk of its buffer every chunk's
+				// time, and the writer has that long to fill it. A read
+				// that came late freed its chunk late: reading the next
+				// one on schedule would give the writer less than a
+				// chunk's time (traces of runs under load showed most
+				// "card xruns" were that: a read late by 5-10 ms, the next
+				// one 20 us after it finding the pipe empty). So no read
+				// comes sooner than a chunk's time less lateSlack after
+				// the previous one: lateness is caught up by at most
+				// lateSlack a chunk, and the card keeps its rate on
+				// average (gemu's host-queue estimate assumes it does).
+				if !last.IsZero() {
+					if earliest := last.Add(chunkDur - lateSlack); due.Before(earliest) {
+						due = earliest
+					}
+				}
+				sleepUntil(due)
+				if late := time.Since(due); late > lateSlack {
+					lates++
+					// Late by more than a period is the harness starved
+					// of CPU: a stall, whose debt is dropped.
+					if late > period {
+						stalls++
+						start = start.Add(late)
+					}
 				}
 			}
 			now := time.Now()
+			last = now
+			mono := monoNow()
 			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
 			got, end := 0, false
 			for got < chunkBytes {
@@ -358,28 +502,56 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 				break
 			}
 			got = got / frameBytes * frameBytes
-			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, fill: fill})
+			chunks = append(chunks, chunk{off: int64(len(stream)), at: now, mono: mono, fill: fill, got: got})
 			stream = append(stream, buf[:got]...)
 			if end {
 				return
 			}
 			if got < chunkBytes {
 				if !short {
-					xruns++
+					xrs = append(xrs, xrun{at: now.Sub(dacStart), off: int64(len(stream))})
 				}
-				xrunB += chunkBytes - got
+				xrs[len(xrs)-1].bytes += chunkBytes - got
 				stream = append(stream, make([]byte, chunkBytes-got)...)
 			}
 			short = got < chunkBytes
 			total += int64(chunkBytes)
 		}
 	}()
+	// Children are started once the DAC thread is locked to its goroutine,
+	// so none is forked from it.
+	res.RealTime = <-ready
+
+	var load *exec.Cmd
+	var load0 time.Duration
+	if cfg.Load > 0 {
+		var err error
+		load, load0, err = startLoad(cfg.Load)
+		if err != nil {
+			wf.Close()
+			return res, err
+		}
+		defer func() { rig.KillGroup(load); load.Wait() }()
+	}
 
 	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
 	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s",
 		Rate, cfg.Buffer.Microseconds(), statsCSV)}, demoDevices...)
-	cmd := exec.Command(cfg.Gemu, args...)
-	cmd.Env = append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir)
+	cmd := rig.Command(cfg.Gemu, args...)
+	if cfg.Control {
+		raw := filepath.Join(cfg.Dir, "mix.raw")
+		if err := os.WriteFile(raw, referenceMix(refs), 0o644); err != nil {
+			wf.Close()
+			return res, err
+		}
+		// aplay's writer at oto's ALSA sizes: min(20 ms, buffer) in two
+		// periods, writing to ALSA's default PCM (the plug into the card),
+		// from descriptor 3 as gemu would.
+		ctx := 2 * period
+		cmd = rig.Command("aplay", "-q", "-t", "raw", "-f", "S16_LE", "-r", fmt.Sprint(Rate), "-c", "2",
+			"--buffer-time", fmt.Sprint(ctx.Microseconds()), "--period-time", fmt.Sprint(period.Microseconds()), raw)
+	}
+	cmd.Env = append(append(os.Environ(), "ALSA_CONFIG_PATH="+conf, "HOME="+cfg.Dir), cfg.Env...)
 	cmd.ExtraFiles = []*os.File{wf}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -410,10 +582,20 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 	werr := cmd.Wait()
 	res.Wall = time.Since(begin)
+	var loadUsed time.Duration
+	if load != nil {
+		// The load must have run all along: every worker still alive now,
+		// and their CPU time a fair share of the machine.
+		n, used := groupCPU(load.Process.Pid)
+		loadUsed = used - load0
+		res.LoadCPU = loadUsed.Seconds() / res.Wall.Seconds()
+		res.LoadAlive = n >= cfg.Load+1
+		res.LoadMissing = !res.LoadAlive || res.LoadCPU < 0.25*float64(cfg.Load)
+	}
 	if busy1, err := busyCPU(); err == nil && cmd.ProcessState != nil {
 		var self1 unix.Rusage
 		unix.Getrusage(unix.RUSAGE_SELF, &self1)
-		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() +
+		ours := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() + loadUsed +
 			time.Duration(self1.Utime.Nano()+self1.Stime.Nano()-self0.Utime.Nano()-self0.Stime.Nano())
 		res.OtherCPU = max(0, (busy1-busy0-ours).Seconds()/res.Wall.Seconds())
 	}
@@ -426,16 +608,42 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	res.Stderr = stderr.String()
 	res.Stats = statsOf(stderr.String())
 	res.SinkSilence = sinkLine(res.Stats)
-	res.Stalls = stalls
-	res.Xruns, res.XrunFrames = xruns, xrunB/frameBytes
-	if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
+	res.Stalls, res.Late = stalls, lates
+	if cfg.Log != "" {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "# mono_ns offset fill got (chunk %d bytes, period %v)\n", chunkBytes, period)
+		for _, c := range chunks {
+			fmt.Fprintf(&b, "%d %d %d %d\n", c.mono, c.off, c.fill, c.got)
+		}
+		if err := os.WriteFile(cfg.Log, b.Bytes(), 0o644); err != nil {
+			return res, err
+		}
+	}
+	if cfg.Control {
+		if werr != nil {
+			return res, fmt.Errorf("aplay: %v\n%s", werr, stderr.String())
+		}
+	} else if werr != nil || !strings.Contains(res.Console, "gemu demo: done") {
 		return res, fmt.Errorf("gemu: %v\n%s%s", werr, res.Console, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "audiodev rt (oto") {
+	if !cfg.Control && !strings.Contains(stderr.String(), "audiodev rt (oto") {
 		return res, fmt.Errorf("oto did not play (no stats line for it):\n%s", stderr.String())
 	}
 	mix := pcm.Frames(stream)
 	res.Drained = len(mix)
+	// Card xruns during the music; the pipe running dry after its last
+	// sound, while gemu plays out and exits, is no fault.
+	end := int64(len(mix))
+	for end > 0 && mix[end-1] == (pcm.Frame{}) {
+		end--
+	}
+	for _, x := range xrs {
+		if x.off < end*frameBytes {
+			res.Xruns++
+			res.XrunFrames += x.bytes / frameBytes
+			res.XrunAt = append(res.XrunAt, x.at)
+		}
+	}
 	d, err := Decompose(mix, names, refs)
 	res.Decomposition = d
 	if err != nil {
@@ -461,6 +669,29 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// referenceMix is the voices' reference frames summed, each from frame 0,
+// as S16LE stereo bytes (saturated; the demo's voices do not clip).
+func referenceMix(refs [][]pcm.Frame) []byte {
+	n := 0
+	for _, r := range refs {
+		n = max(n, len(r))
+	}
+	out := make([]byte, n*frameBytes)
+	for i := range n {
+		var l, r int32
+		for _, v := range refs {
+			if i < len(v) {
+				l += int32(v[i][0])
+				r += int32(v[i][1])
+			}
+		}
+		sat := func(x int32) uint16 { return uint16(int16(max(-32768, min(32767, x)))) }
+		binary.LittleEndian.PutUint16(out[i*frameBytes:], sat(l))
+		binary.LittleEndian.PutUint16(out[i*frameBytes+2:], sat(r))
+	}
+	return out
 }
 
 // monoNow is CLOCK_MONOTONIC in ns (0 if unavailable).
@@ -551,6 +782,9 @@ func (r Result) Row() string {
 	load := "idle"
 	if r.Load > 0 {
 		load = fmt.Sprintf("cpu%d", r.Load)
+		if r.LoadMissing {
+			load += "!" // the load was not there all along (LoadMissing)
+		}
 	}
 	var drops, sil, miss []string
 	for _, v := range r.Voices {
@@ -562,15 +796,30 @@ func (r Result) Row() string {
 	if r.FromConsole {
 		mark = "*" // measured from the console line, not the first DMA
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %.1f",
+	loadCPU := "-"
+	if r.Load > 0 {
+		loadCPU = fmt.Sprintf("%.2f", r.LoadCPU)
+	}
+	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
 		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, mark, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
-		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, r.Wall.Seconds())
+		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, loadCPU, r.Wall.Seconds())
+}
+
+// Clean reports whether the listener heard the whole piece: no voice
+// dropped out or was cut, and the card never ran dry.
+func (r Result) Clean() bool {
+	for _, v := range r.Voices {
+		if v.Dropouts != 0 || v.Silence != 0 || v.Missing != 0 {
+			return false
+		}
+	}
+	return r.Xruns == 0
 }
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others  wall s\n"+
+	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
 		"                  | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
 }
 

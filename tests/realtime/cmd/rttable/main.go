@@ -4,7 +4,17 @@
 // cut frames per voice, the skew between the voices' starts, the latency to
 // the first sound, and the silence gemu's own statistics saw.
 //
-//	go run ./tests/realtime/cmd/rttable [-buffers 50ms,20ms,10ms] [-periods 1,2] [-load 0,2] [-runs 1] [-gemu BIN]
+//	go run ./tests/realtime/cmd/rttable [-buffers 50ms,20ms,10ms] [-periods 1,2] [-load 0,2]
+//	    [-repeat N] [-trace DIR] [-v] [-gemu BIN]
+//
+// -repeat N plays every combination N times and, after its N rows, prints
+// how many runs were not clean (a dropout, a cut or a card xrun) and the
+// totals, so an intermittent fault shows as a count. -trace DIR keeps, for
+// every run that was not clean, gemu's Go execution trace (GEMU_TRACE;
+// read it with go tool trace) and the DAC thread's log of its reads
+// (realtime.Config.Log), named after the row and run. -control plays the
+// reference mix with aplay instead of gemu (realtime.Config.Control): a
+// row that is not clean then is the harness's or the host's.
 package main
 
 import (
@@ -25,7 +35,10 @@ func main() {
 	buffers := flag.String("buffers", "50ms,20ms,10ms", "oto player buffers (out.buffer-length)")
 	periods := flag.String("periods", "1,2", "ALSA periods the DAC takes at once")
 	loads := flag.String("load", "0,2", "stress-ng --cpu workers (0: idle)")
-	runs := flag.Int("runs", 1, "runs per combination")
+	repeat := flag.Int("repeat", 1, "runs per combination (a summary line follows when more than 1)")
+	flag.IntVar(repeat, "runs", 1, "same as -repeat")
+	control := flag.Bool("control", false, "play the voices' reference mix with aplay instead of gemu (a control: the harness and host without gemu)")
+	traceDir := flag.String("trace", "", "keep gemu's execution trace and the DAC log of every run that is not clean in this directory")
 	verbose := flag.Bool("v", false, "print gemu's statistics of every run")
 	bin := flag.String("gemu", "", "gemu binary to measure (default: build this checkout's)")
 	flag.Parse()
@@ -52,23 +65,70 @@ func main() {
 			for _, p := range strings.Split(*periods, ",") {
 				per, err := strconv.Atoi(p)
 				check(err)
-				for range *runs {
+				var bad, drops, xruns, missing, runs int
+				for i := range *repeat {
 					run := filepath.Join(dir, "run")
 					os.RemoveAll(run)
 					check(os.Mkdir(run, 0o755))
-					r, err := realtime.Run(realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load}, names, refs)
+					cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control}
+					if *traceDir != "" {
+						cfg.Log = filepath.Join(run, "dac.log")
+						cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}
+					}
+					r, err := realtime.Run(cfg, names, refs)
 					if err != nil {
 						fmt.Printf("%6v load %d periods %d: %v\n", buf, load, per, err)
 						continue
 					}
+					runs++
 					fmt.Println(r.Row())
+					if len(r.XrunAt) > 0 {
+						fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
+					}
+					if r.Late > 0 {
+						fmt.Printf("       %d DAC reads came over 1 ms late (caught up at most 1 ms a chunk)\n", r.Late)
+					}
+					if !r.RealTime {
+						fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
+					}
+					if r.LoadMissing {
+						fmt.Printf("       the load was missing: stress-ng used %.2f cores, all workers alive at the end: %v\n", r.LoadCPU, r.LoadAlive)
+					}
 					if *verbose {
 						fmt.Print(r.Stderr)
 					}
+					if !r.Clean() {
+						bad++
+						if *traceDir != "" {
+							base := fmt.Sprintf("%v-load%d-per%d-run%d", buf, load, per, i+1)
+							check(os.MkdirAll(*traceDir, 0o755))
+							for _, f := range []string{"dac.log", "gemu.trace", "stats.csv"} {
+								if b, err := os.ReadFile(filepath.Join(run, f)); err == nil {
+									check(os.WriteFile(filepath.Join(*traceDir, base+"."+f), b, 0o644))
+								}
+							}
+						}
+					}
+					xruns += r.Xruns
+					for _, v := range r.Voices {
+						drops += v.Dropouts
+						missing += v.Missing
+					}
+				}
+				if *repeat > 1 {
+					fmt.Printf("%6v %5s %4d   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d\n",
+						buf, loadName(load), per, bad, runs, drops, xruns, missing)
 				}
 			}
 		}
 	}
+}
+
+func loadName(n int) string {
+	if n == 0 {
+		return "idle"
+	}
+	return fmt.Sprintf("cpu%d", n)
 }
 
 func check(err error) {

@@ -421,6 +421,105 @@ func (e *emitter) reg(g uint8) int {
 	return e.nreg - 1
 }
 
+// plan assigns the cache registers before the block is emitted, to the
+// guest registers the block uses most (a use inside a loop of the block
+// counts 8 times): it walks the instructions the way translate will.
+// Registers it does not foresee get a free cache register on first use,
+// or live in h.x.
+func (e *emitter) plan(h *Hart, page *dpage, pageOff, pc uint64) {
+	var use [32]int
+	var pcs [jitMaxBlock]uint64
+	var regs [jitMaxBlock][3]uint8
+	cur := pc
+	n := 0
+scan:
+	for n < jitMaxBlock {
+		d := &page.ins[cur>>1&(slotsPerPage-1)]
+		if d.op == opNone {
+			h.decodeSlot(pageOff+cur&0xfff, d)
+		}
+		pcs[n] = cur
+		r := &regs[n]
+		n++
+		next := cur + uint64(d.len)
+		switch op := d.op; {
+		case op == opLUI || op == opAUIPC:
+			r[0] = d.rd
+		case op == opJAL:
+			r[0] = d.rd
+			t := cur + uint64(int64(d.imm))
+			for k := 0; k < n; k++ {
+				if pcs[k] == t {
+					for ; k < n; k++ {
+						for _, g := range regs[k] {
+							use[g&31] += 7
+						}
+					}
+					break scan
+				}
+			}
+			if t>>12 != pc>>12 {
+				break scan
+			}
+			next = t
+		case op == opJALR:
+			r[0], r[1] = d.rd, d.rs1
+			break scan
+		case op >= opBEQ && op <= opBGEU:
+			r[0], r[1] = d.rs1, d.rs2
+			t := cur + uint64(int64(d.imm))
+			for k := 0; k < n; k++ {
+				if pcs[k] == t { // a loop: weigh its body
+					for ; k < n; k++ {
+						for _, g := range regs[k] {
+							use[g&31] += 7
+						}
+					}
+					break
+				}
+			}
+		case op >= opLB && op <= opLWU,
+			op >= opADDI && op <= opSRAI, op >= opADDIW && op <= opSRAIW:
+			r[0], r[1] = d.rd, d.rs1
+		case op >= opSB && op <= opSD:
+			r[0], r[1] = d.rs1, d.rs2
+		case op >= opADD && op <= opAND, op >= opADDW && op <= opSRAW,
+			op >= opMUL && op <= opREMUW, op == opAMO:
+			r[0], r[1], r[2] = d.rd, d.rs1, d.rs2
+		case op == opFP:
+			if f := d.fn &^ fpD; f == fpLoad || f == fpStore {
+				r[0] = d.rs1
+			}
+		case op == opFENCE:
+		default:
+			n--
+			break scan
+		}
+		for _, g := range r {
+			use[g&31]++
+		}
+		cur = next
+		if cur>>12 != pc>>12 {
+			break
+		}
+	}
+	use[0] = 0
+	for e.nreg < len(cacheRegs) {
+		best := 0
+		for g := 1; g < 32; g++ {
+			if use[g] > use[best] {
+				best = g
+			}
+		}
+		if best == 0 {
+			break
+		}
+		e.hreg[e.nreg] = uint8(best)
+		e.nreg++
+		use[best] = 0
+	}
+}
+
 // src returns an operand holding guest register g: its cache register,
 // or h.x when it has none.
 func (e *emitter) src(g uint8) x64.Op {
@@ -663,6 +762,7 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 		exits: e.exits[:0], tails: e.tails[:0], labels: e.labels[:0], base: e.base[:0]}
 	page := h.cl.code.page(off >> 12)
 	pageOff := off &^ 0xfff
+	e.plan(h, page, pageOff, pc)
 	cur := pc
 	for e.n < jitMaxBlock {
 		d := &page.ins[cur>>1&(slotsPerPage-1)]

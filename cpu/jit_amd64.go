@@ -1272,9 +1272,13 @@ func (e *emitter) div(d *dinst) {
 // of this instruction. It clobbers RCX, RDX and RSI.
 func (e *emitter) tlbLookup(d *dinst, pc uint64, size int, tlb int32) {
 	a := &e.a
-	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-	if d.imm != 0 {
-		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
+	if r, ok := e.src(d.rs1).IsReg(); ok && d.imm != 0 {
+		a.Lea(x64.RAX, x64.M(r, d.imm))
+	} else {
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		if d.imm != 0 {
+			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
+		}
 	}
 	a.Mov(x64.S64, x64.RCX, x64.RAX)
 	a.ShiftImm(x64.S64, x64.Shr, x64.RCX, 12-4) // index*16 = (va>>12&255)<<4
@@ -1310,27 +1314,37 @@ func (e *emitter) load(d *dinst, pc uint64) {
 	}
 	e.tlbLookup(d, pc, size, offTLBR)
 	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
-	if sx {
-		a.LoadSX(size, x64.RAX, m)
-	} else {
-		a.Load(size, x64.RAX, m)
+	r, ok := e.dst(d.rd)
+	if !ok {
+		r = x64.RAX
 	}
-	e.setX(d.rd, x64.RAX)
+	if sx {
+		a.LoadSX(size, r, m)
+	} else {
+		a.Load(size, r, m)
+	}
+	if !ok {
+		e.setX(d.rd, x64.RAX)
+	}
 }
 
 func (e *emitter) store(d *dinst, pc uint64) {
 	a := &e.a
 	size := 1 << (d.op - opSB) // opSB, opSH, opSW, opSD are in order
 	e.tlbLookup(d, pc, size, offTLBW)
-	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
-	e.storeTail(size)
+	r, ok := e.src(d.rs2).IsReg()
+	if !ok {
+		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+		r = x64.RCX
+	}
+	e.storeTail(size, r)
 }
 
-// storeTail stores RCX at RAM offset RAX (RDX: RAM) and breaks the hart's
-// reservation when the store hits its granule.
-func (e *emitter) storeTail(size int) {
+// storeTail stores register r at RAM offset RAX (RDX: RAM) and breaks the
+// hart's reservation when the store hits its granule.
+func (e *emitter) storeTail(size int, r x64.Reg) {
 	a := &e.a
-	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), x64.RCX)
+	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), r)
 	// A store into the reserved granule breaks the reservation.
 	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
 	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
@@ -1435,7 +1449,7 @@ func (e *emitter) fpStore(d *dinst, pc uint64) {
 	}
 	e.tlbLookup(d, pc, size, offTLBW)
 	a.Load(x64.S64, x64.RCX, fr(d.rs2))
-	e.storeTail(size)
+	e.storeTail(size, x64.RCX)
 }
 
 // perfMap is Linux perf's map of JIT code (/tmp/perf-<pid>.map, one line

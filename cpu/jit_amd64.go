@@ -1010,21 +1010,40 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			return
 		}
 		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
-		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-		a.ShiftCL(size, op, x64.RAX)
-		if size == x64.S32 {
-			a.Movsxd(x64.RAX, x64.RAX)
+		r, ok := e.dst(rd)
+		if !ok {
+			r = x64.RAX
 		}
-		e.setX(rd, x64.RAX)
+		if rd != d.rs1 || !ok {
+			a.Load(x64.S64, r, e.src(d.rs1))
+		}
+		a.ShiftCL(size, op, r)
+		if size == x64.S32 {
+			a.Movsxd(r, r)
+		}
+		if !ok {
+			e.setX(rd, x64.RAX)
+		}
 	}
 	aluW := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S32, x64.RAX, e.src(d.rs1))
-		a.Alu(x64.S32, op, x64.RAX, e.src(d.rs2))
-		a.Movsxd(x64.RAX, x64.RAX)
-		e.setX(rd, x64.RAX)
+		r, ok := x64.RAX, false
+		if rd != d.rs2 || rd == d.rs1 {
+			r, ok = e.dst(rd)
+			if !ok {
+				r = x64.RAX
+			}
+		}
+		if rd != d.rs1 || !ok {
+			a.Load(x64.S32, r, e.src(d.rs1))
+		}
+		a.Alu(x64.S32, op, r, e.src(d.rs2))
+		a.Movsxd(r, r)
+		if !ok {
+			e.setX(rd, x64.RAX)
+		}
 	}
 	branch := func(c x64.Cond) {
 		e.flush() // the branch included, taken or not
@@ -1097,10 +1116,27 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S64, x64.Sar)
 	case opADDIW:
 		if !sink {
-			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
-			a.AluImm(x64.S32, x64.Add, x64.R(x64.RAX), imm)
-			a.Movsxd(x64.RAX, x64.RAX)
-			e.setX(rd, x64.RAX)
+			r, ok := e.dst(rd)
+			if !ok {
+				r = x64.RAX
+			}
+			if imm == 0 {
+				// SEXT.W
+				if s, isReg := e.src(d.rs1).IsReg(); isReg {
+					a.Movsxd(r, s)
+				} else {
+					a.LoadSX(x64.S32, r, e.src(d.rs1))
+				}
+			} else {
+				if rd != d.rs1 || !ok {
+					a.Load(x64.S32, r, e.src(d.rs1))
+				}
+				a.AluImm(x64.S32, x64.Add, x64.R(r), imm)
+				a.Movsxd(r, r)
+			}
+			if !ok {
+				e.setX(rd, x64.RAX)
+			}
 		}
 	case opSLLIW:
 		shiftImm(x64.S32, x64.Shl)
@@ -1120,9 +1156,20 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S32, x64.Sar)
 	case opMUL:
 		if !sink {
-			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-			a.Imul2(x64.S64, x64.RAX, e.src(d.rs2))
-			e.setX(rd, x64.RAX)
+			r, ok := x64.RAX, false
+			if rd != d.rs2 || rd == d.rs1 {
+				r, ok = e.dst(rd)
+				if !ok {
+					r = x64.RAX
+				}
+			}
+			if rd != d.rs1 || !ok {
+				a.Load(x64.S64, r, e.src(d.rs1))
+			}
+			a.Imul2(x64.S64, r, e.src(d.rs2))
+			if !ok {
+				e.setX(rd, x64.RAX)
+			}
 		}
 	case opMULW:
 		if !sink {

@@ -469,13 +469,13 @@ scan:
 			r[0], r[1] = d.rs1, d.rs2
 			t := cur + uint64(int64(d.imm))
 			for k := 0; k < n; k++ {
-				if pcs[k] == t { // a loop: weigh its body
+				if pcs[k] == t { // a loop, which ends the block: weigh its body
 					for ; k < n; k++ {
 						for _, g := range regs[k] {
-							use[g&31] += 7
+							use[g&31] += 8
 						}
 					}
-					break
+					break scan
 				}
 			}
 		case op >= opLB && op <= opLWU,
@@ -1056,10 +1056,14 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		}
 		target := pc + uint64(int64(imm))
 		if at, ok := e.label(target); ok {
-			// A loop within the block.
+			// A loop within the block. The block ends with it, so that
+			// the code after the loop gets registers of its own.
 			j := a.Jcc(c ^ 1)
 			e.backEdge(at, target)
 			a.Patch(j, a.Len())
+			e.exitTo(e.next)
+			e.ended = true
+			return
 		} else {
 			e.exits = append(e.exits, exitStub{jumps: []int{a.Jcc(c)}, pc: target})
 		}

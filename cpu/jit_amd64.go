@@ -524,6 +524,7 @@ scan:
 // or h.x when it has none.
 func (e *emitter) src(g uint8) x64.Op {
 	if i := e.reg(g); i >= 0 {
+		e.read(i)
 		return x64.R(cacheRegs[i])
 	}
 	return xmem(g)
@@ -537,8 +538,28 @@ func (e *emitter) dst(g uint8) (x64.Reg, bool) {
 	if i < 0 {
 		return 0, false
 	}
+	e.read(i) // the in-place forms read it
 	e.dirty |= 1 << i
 	return cacheRegs[i], true
+}
+
+// dstNew is dst for a write that does not depend on g's old value.
+func (e *emitter) dstNew(g uint8) (x64.Reg, bool) {
+	i := e.reg(g)
+	if i < 0 {
+		return 0, false
+	}
+	e.dirty |= 1 << i
+	return cacheRegs[i], true
+}
+
+// read notes a read of cache slot i: unless the block wrote it before
+// (in emission order, which is the only path through a block without a
+// loop), its entry must load it.
+func (e *emitter) read(i int) {
+	if e.dirty&(1<<i) == 0 {
+		e.needLoad |= 1 << i
+	}
 }
 
 // setX writes host register from to guest register g.
@@ -546,7 +567,7 @@ func (e *emitter) setX(g uint8, from x64.Reg) {
 	if g == zeroSink || g == 0 {
 		return
 	}
-	if r, ok := e.dst(g); ok {
+	if r, ok := e.dstNew(g); ok {
 		if r != from {
 			e.a.Mov(x64.S64, r, from)
 		}
@@ -560,7 +581,7 @@ func (e *emitter) setImm(g uint8, v uint64) {
 	if g == zeroSink || g == 0 {
 		return
 	}
-	if r, ok := e.dst(g); ok {
+	if r, ok := e.dstNew(g); ok {
 		e.a.MovImm(r, v)
 		return
 	}
@@ -572,10 +593,15 @@ func (e *emitter) setImm(g uint8, v uint64) {
 	e.a.Store(x64.S64, xmem(g), x64.RCX)
 }
 
-// writeBack stores the cache registers the block writes into h.x.
-func (e *emitter) writeBack() {
+// writeBack stores the cache registers written before an exit whose
+// mask of written slots was mask into h.x; in a block with a loop, every
+// one the block writes (an earlier iteration may have written them).
+func (e *emitter) writeBack(mask uint32) {
+	if e.loop {
+		mask = e.dirty
+	}
 	for i := 0; i < e.nreg; i++ {
-		if e.dirty&(1<<i) != 0 {
+		if mask&(1<<i) != 0 {
 			e.a.Store(x64.S64, xmem(e.hreg[i]), cacheRegs[i])
 		}
 	}
@@ -620,10 +646,11 @@ func (e *emitter) checks() []int {
 // returns to Go at pc. The step count must be flushed.
 func (e *emitter) backEdge(at int, pc uint64) {
 	a := &e.a
+	e.loop = true
 	out := e.checks()
 	j := a.Jmp()
 	a.Patch(j, at)
-	e.exits = append(e.exits, exitStub{jumps: out, pc: pc, plain: true})
+	e.exits = append(e.exits, exitStub{jumps: out, pc: pc, plain: true, dirty: e.dirty})
 }
 
 // exitTo leaves the block for guest pc next from a point where the step
@@ -633,13 +660,13 @@ func (e *emitter) exitTo(next uint64) {
 		e.backEdge(at, next)
 		return
 	}
-	e.exits = append(e.exits, exitStub{jumps: []int{e.a.Jmp()}, pc: next})
+	e.exits = append(e.exits, exitStub{jumps: []int{e.a.Jmp()}, pc: next, dirty: e.dirty})
 }
 
 // exitReg ends the block with the next pc in RAX (step count flushed),
 // continuing through the jump cache when it can.
 func (e *emitter) exitReg() {
-	e.writeBack()
+	e.writeBack(e.dirty)
 	out := append(e.checks(), e.jumpTo()...)
 	e.tails = append(e.tails, out...)
 }
@@ -653,7 +680,7 @@ func (e *emitter) exitStubs() {
 		for _, j := range s.jumps {
 			a.Patch(j, a.Len())
 		}
-		e.writeBack()
+		e.writeBack(s.dirty)
 		a.MovImm(x64.RAX, s.pc)
 		if s.plain {
 			e.tails = append(e.tails, a.Jmp())
@@ -719,13 +746,13 @@ func (e *emitter) slowStubs() {
 		if k := s.k - e.base[s.k]; k > 0 {
 			a.AluImm(x64.S64, x64.Add, x64.R(stepsReg), int32(k))
 		}
+		e.writeBack(e.dirtyAt[s.k])
 		a.MovImm(x64.RAX, s.pc)
 		tail = append(tail, a.Jmp())
 	}
 	for _, j := range tail {
 		a.Patch(j, a.Len())
 	}
-	e.writeBack()
 	a.Store(x64.S64, x64.M(x64.RBX, offSteps), stepsReg)
 	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
 	a.MovImm(x64.RAX, exitSlow)
@@ -741,7 +768,9 @@ func (e *emitter) entries() int {
 	a.Load(x64.S64, stepsReg, x64.M(x64.RBX, offSteps))
 	chain := a.Len()
 	for i := 0; i < e.nreg; i++ {
-		a.Load(x64.S64, cacheRegs[i], xmem(e.hreg[i]))
+		if e.loop || e.needLoad&(1<<i) != 0 {
+			a.Load(x64.S64, cacheRegs[i], xmem(e.hreg[i]))
+		}
 	}
 	a.Patch(a.Jmp(), 0)
 	return chain
@@ -759,7 +788,8 @@ func (e *emitter) entries() int {
 func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	e := &j.e
 	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0],
-		exits: e.exits[:0], tails: e.tails[:0], labels: e.labels[:0], base: e.base[:0]}
+		exits: e.exits[:0], tails: e.tails[:0], labels: e.labels[:0], base: e.base[:0],
+		dirtyAt: e.dirtyAt[:0]}
 	page := h.cl.code.page(off >> 12)
 	pageOff := off &^ 0xfff
 	e.plan(h, page, pageOff, pc)
@@ -774,10 +804,12 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 			e.labels = append(e.labels, jlabel{pc: cur, at: e.a.Len()})
 		}
 		e.base = append(e.base, e.n-e.pend)
+		e.dirtyAt = append(e.dirtyAt, e.dirty)
 		e.next = cur + uint64(d.len)
 		e.pend++ // this one, from here on
 		if !e.inst(d, cur) {
 			e.base = e.base[:e.n]
+			e.dirtyAt = e.dirtyAt[:e.n]
 			e.labels = e.labels[:nl]
 			e.pend--
 			break
@@ -884,7 +916,8 @@ type chain struct {
 type exitStub struct {
 	jumps []int // rel32s to patch to the stub
 	pc    uint64
-	plain bool // return to Go (a back edge whose checks failed)
+	plain bool   // return to Go (a back edge whose checks failed)
+	dirty uint32 // slots written before it
 }
 
 type jlabel struct {
@@ -898,6 +931,14 @@ type emitter struct {
 	hreg  [len(cacheRegs)]uint8
 	nreg  int
 	dirty uint32
+	// Without a loop (loop false) the entry loads only the slots in
+	// needLoad (read before the block writes them) and each exit writes
+	// back the slots written before it: dirtyAt[k] at instruction k, an
+	// exit stub's dirty. A block with a loop loads every slot and writes
+	// back every written one at every exit.
+	needLoad uint32
+	dirtyAt  []uint32
+	loop     bool
 
 	a     x64.Asm
 	pc0   uint64
@@ -1065,7 +1106,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			e.ended = true
 			return
 		} else {
-			e.exits = append(e.exits, exitStub{jumps: []int{a.Jcc(c)}, pc: target})
+			e.exits = append(e.exits, exitStub{jumps: []int{a.Jcc(c)}, pc: target, dirty: e.dirty})
 		}
 		if !jitSuperblock {
 			e.exitTo(e.next)
@@ -1365,7 +1406,7 @@ func (e *emitter) load(d *dinst, pc uint64) {
 	}
 	e.tlbLookup(d, pc, size, offTLBR)
 	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
-	r, ok := e.dst(d.rd)
+	r, ok := e.dstNew(d.rd) // rs1 was read (tlbLookup)
 	if !ok {
 		r = x64.RAX
 	}

@@ -759,12 +759,13 @@ func (e *emitter) slowStubs() {
 	a.Ret()
 }
 
-// entries emits the block's two entries after everything else: the one
-// from Go (load the step count) and, right after it, the one for chained
-// jumps and the jump cache (load the cache registers), both going on at
-// the body (offset 0). It returns the chain entry's offset.
+// entries emits, once the body is done, the block's two entries into
+// e.pro, which goes before the body: the one from Go (load the step
+// count) and, right after it, the one for chained jumps and the jump cache
+// (load the cache registers), falling through into the body. It returns
+// the chain entry's offset.
 func (e *emitter) entries() int {
-	a := &e.a
+	a := &e.pro
 	a.Load(x64.S64, stepsReg, x64.M(x64.RBX, offSteps))
 	chain := a.Len()
 	for i := 0; i < e.nreg; i++ {
@@ -772,7 +773,6 @@ func (e *emitter) entries() int {
 			a.Load(x64.S64, cacheRegs[i], xmem(e.hreg[i]))
 		}
 	}
-	a.Patch(a.Jmp(), 0)
 	return chain
 }
 
@@ -789,7 +789,7 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	e := &j.e
 	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0],
 		exits: e.exits[:0], tails: e.tails[:0], labels: e.labels[:0], base: e.base[:0],
-		dirtyAt: e.dirtyAt[:0]}
+		dirtyAt: e.dirtyAt[:0], pro: x64.Asm{B: e.pro.B[:0]}}
 	page := h.cl.code.page(off >> 12)
 	pageOff := off &^ 0xfff
 	e.plan(h, page, pageOff, pc)
@@ -834,26 +834,29 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	}
 	e.exitStubs()
 	e.slowStubs()
-	entry := e.a.Len()
 	chainEntry := e.entries()
-	p, err := j.code.Add(e.a.B)
+	// The body's jumps are relative, so it moves behind the entries whole.
+	shift := e.pro.Len()
+	code := append(e.pro.B, e.a.B...)
+	e.pro.B = code
+	p, err := j.code.Add(code)
 	if err != nil {
 		// Full: drop every translation and start over (QEMU's tb_flush).
 		j.code.Reset()
 		clear(j.pages)
 		h.cl.jumpCachesStale()
-		if p, err = j.code.Add(e.a.B); err != nil {
+		if p, err = j.code.Add(code); err != nil {
 			panic("cpu: a block does not fit in an empty code region")
 		}
 	}
-	b.code = p + uintptr(entry)
+	b.code = p
 	b.chain = p + uintptr(chainEntry)
 	if perfMap != nil {
-		perfMapAdd(p, len(e.a.B), pc, entry, e.a.B)
+		perfMapAdd(p, len(code), pc, code)
 	}
 
 	for _, c := range e.chains {
-		b.links = append(b.links, link{at: p + uintptr(c.at), target: c.target})
+		b.links = append(b.links, link{at: p + uintptr(shift+c.at), target: c.target})
 	}
 	return b
 }
@@ -941,6 +944,7 @@ type emitter struct {
 	loop     bool
 
 	a     x64.Asm
+	pro   x64.Asm // the entries, emitted last, placed first
 	pc0   uint64
 	n     int    // instructions emitted
 	next  uint64 // the pc after the current instruction (a followed jump changes it)
@@ -1572,7 +1576,7 @@ var (
 	perfDump  string
 )
 
-func perfMapAdd(code uintptr, size int, pc uint64, entry int, b []byte) {
+func perfMapAdd(code uintptr, size int, pc uint64, b []byte) {
 	perfMapMu.Lock()
 	fmt.Fprintf(perfMap, "%x %x gemu:pc=%#x\n", code, size, pc)
 	perfMapMu.Unlock()

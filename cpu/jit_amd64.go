@@ -52,7 +52,7 @@ import (
 //
 // Code goes on from a block to the next, and around a loop, without
 // returning to Go while the icount budget allows any next block whole
-// (R15 < h.jitEnd, see runJIT) and nothing asked for attention (h.event):
+// (R15 < h.jitEnd, see runJIT; h.event is acted on by runJIT, see checks):
 // a direct jump or branch to the same page through a patched chain jump
 // (chained blocks live and die together with their page, so a link never
 // outlives its target); JALR and jumps to another page through the hart's
@@ -365,7 +365,6 @@ var (
 	offX      = int32(unsafe.Offsetof(Hart{}.x))
 	offPC     = int32(unsafe.Offsetof(Hart{}.pc))
 	offSteps  = int32(unsafe.Offsetof(Hart{}.steps))
-	offEvent  = int32(unsafe.Offsetof(Hart{}.event))
 	offEnd    = int32(unsafe.Offsetof(Hart{}.jitEnd))
 	offRAM    = int32(unsafe.Offsetof(Hart{}.ram)) // the slice's data pointer
 	offTLBR   = int32(unsafe.Offsetof(Hart{}.tlbR))
@@ -628,17 +627,17 @@ func (e *emitter) label(pc uint64) (int, bool) {
 	return 0, false
 }
 
-// checks emits the tests that let the code go on without returning to
+// checks emits the test that lets the code go on without returning to
 // Go: the budget allows any next block whole (steps+jitMaxBlock <=
-// h.jitEnd's limit, see runJIT) and no event is pending. It returns the
-// jumps taken when it must return.
+// h.jitEnd's limit, see runJIT). It returns the jump taken when it must
+// return. h.event needs no test here: only Go code sets it (kick: CSR
+// writes, device callbacks, RequestStop, debuggers), which runs while the
+// hart is outside translated code, and runJIT acts on it before it enters
+// a block; a hart's Run and its devices share one goroutine.
 func (e *emitter) checks() []int {
 	a := &e.a
 	a.Alu(x64.S64, x64.Cmp, stepsReg, x64.M(x64.RBX, offEnd))
-	jae := a.Jcc(x64.CondAE)
-	a.CmpByte(x64.M(x64.RBX, offEvent), 0)
-	jne := a.Jcc(x64.CondNE)
-	return []int{jae, jne}
+	return []int{a.Jcc(x64.CondAE)}
 }
 
 // backEdge jumps to the instruction at code offset at (guest pc) of this

@@ -2,7 +2,10 @@ package cpu
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"gemu/cpu/x64"
@@ -10,20 +13,26 @@ import (
 
 // The translator for amd64 hosts (see jit.go for how it fits).
 //
-// A block is the run of instructions from one pc up to and including the
-// first branch or jump, stopping before the first instruction it does not
-// translate, at the end of the 4 KiB page, or after jitMaxBlock instructions.
-// Blocks are kept per RAM page and slot, like the decoded instructions they
-// are made from (codecache.go): when a write zeroes decoded slots of a page,
-// every block of that page is dropped (codeCache.dropped), so self-modifying
-// code and DMA into code are seen exactly as by the interpreter. A block
+// A block is a superblock: the instructions from one pc on, going on past
+// conditional branches (the taken side leaves the block) and following
+// direct jumps within the page, stopping at JALR, before the first
+// instruction it does not translate, at the end of the 4 KiB page, or after
+// jitMaxBlock instructions. Blocks are kept per RAM page and slot, like the
+// decoded instructions they are made from (codecache.go): when a write
+// zeroes decoded slots of a page, every block of that page is dropped
+// (codeCache.dropped), so self-modifying code and DMA into code are seen
+// exactly as by the interpreter. A block only holds code of its own page. It
 // also records the virtual pc it was made for, since AUIPC, JAL and branch
 // targets depend on it.
 //
-// Generated code runs with RBX = the *Hart. Guest registers live in h.x,
-// the ones a block uses cached in host registers (write-through, see
-// emitter.src). It returns to runJIT with h.pc and h.steps brought up to
-// date and an exit code in RAX:
+// Generated code runs with RBX = the *Hart and R15 = h.steps (stepsReg).
+// The guest registers a block uses live in host registers for the whole
+// block (fixed per block, see emitter.reg): loaded at its entry, written
+// back to h.x at its exits. The step count is added to R15 at every branch
+// and exit, so a branch back to an instruction of the same block that
+// follows a branch (or the block's start) is a jump within the block: a
+// loop runs in host registers. The code returns to runJIT with h.x, h.pc
+// and h.steps up to date and an exit code in RAX:
 //
 //	exitNext: the block ended; continue at h.pc.
 //	exitSlow: the instruction at h.pc needs the interpreter (a load or
@@ -35,24 +44,31 @@ import (
 // loads and stores including FLW/FLD/FSW/FSD through the software TLB
 // inline (a miss, MMIO, a misaligned address or FS Off exits to the
 // interpreter at that instruction), AMOs through the write TLB (as
-// execAMO's fast path), branches, JAL, JALR, FENCE. Left to the
-// interpreter: CSR instructions, LR/SC, FP arithmetic (soft-float), ECALL,
-// EBREAK, xRET, WFI, FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
+// execAMO's fast path), branches, JAL, JALR, FENCE, and FP arithmetic on
+// SSE2/FMA3 where the host's result and flags are provably the
+// soft-float's (jit_fp_amd64.go; the rest exits). Left to the
+// interpreter: CSR instructions, LR/SC, ECALL, EBREAK, xRET, WFI,
+// FENCE.I, SFENCE.VMA, and code outside RAM. A pc whose first
 // instruction is not translated is interpreted with the straight-line run
 // that follows it (untranslated).
 //
-// A block goes on to the next without returning to Go while the icount
-// budget (h.jitEnd) allows any next block whole and nothing asked for
-// attention (h.event): a direct jump or branch to the same page through a
-// patched chain jump (chained blocks live and die together with their
-// page, so a link never outlives its target); JALR and jumps to another
-// page through the hart's jump cache, looked up inline.
+// Code goes on from a block to the next, and around a loop, without
+// returning to Go while the icount budget allows any next block whole
+// (R15 < h.jitEnd, see runJIT; h.event is acted on by runJIT, see checks):
+// a direct jump or branch to the same page through a patched chain jump
+// (chained blocks live and die together with their page, so a link never
+// outlives its target); JALR and jumps to another page through the hart's
+// jump cache, looked up inline.
 
 const (
 	exitNext = 0
 	exitSlow = 1
 
 	jitMaxBlock = 64
+
+	// jitSuperblock lets blocks go on past conditional branches and
+	// follow direct jumps within their page.
+	jitSuperblock = true
 
 	// jitSlice bounds the instructions translated code runs before it
 	// returns to runJIT (tens of microseconds).
@@ -66,9 +82,10 @@ const JITSupported = true
 // A jblock is one translated block. n == 0 marks a pc whose first
 // instruction is not translated: runJIT interprets it.
 type jblock struct {
-	code uintptr
-	pc   uint64 // the virtual pc it was translated for
-	n    uint64 // instructions
+	code  uintptr // the entry from Go (x64.Call)
+	chain uintptr // the entry from other blocks and the jump cache
+	pc    uint64  // the virtual pc it was translated for
+	n     uint64  // instructions
 	// interp, when n == 0, is how many instructions from pc on the
 	// translator does not translate, up to the first that ends a block:
 	// runJIT interprets them in one go.
@@ -246,13 +263,17 @@ func (h *Hart) runJIT(max uint64) uint64 {
 			h.jcStale = false
 		}
 		if e := &h.tlbX[pc>>12&(tlbSize-1)]; e.tag == pc&^0xfff {
-			h.jc[pc>>1&(jcSize-1)] = jcEntry{pc: pc, add: e.add, code: b.code}
+			h.jc[pc>>1&(jcSize-1)] = jcEntry{pc: pc, add: e.add, code: b.chain}
 		}
 		// Return to Go now and then even when the budget is huge:
 		// generated code has no preemption points, and a goroutine that
 		// never reaches one holds up every stop-the-world of the runtime.
-		h.jitEnd = min(end, h.steps+jitSlice)
-		if jitNoChain || h.jitHook != nil {
+		// Translated code goes on (chained blocks, loops) while
+		// steps < h.jitEnd, that is while the budget allows any next
+		// block whole: steps+jitMaxBlock <= min(end, steps+jitSlice).
+		if lim := min(end, h.steps+jitSlice); lim >= jitMaxBlock && !jitNoChain && h.jitHook == nil {
+			h.jitEnd = lim - jitMaxBlock + 1
+		} else {
 			h.jitEnd = 0 // every block returns
 		}
 		exit := x64.Call(b.code, unsafe.Pointer(h))
@@ -324,7 +345,7 @@ func (j *jitCache) link(jp *jpage, nb *jblock) {
 		for _, l := range from.links {
 			t := jp.find(l.target&0xfff>>1, l.target)
 			if t != nil && t.n > 0 {
-				rel := int64(t.code) - int64(l.at+4)
+				rel := int64(t.chain) - int64(l.at+4)
 				binary.LittleEndian.PutUint32(j.code.Bytes(l.at, 4), uint32(int32(rel)))
 				continue
 			}
@@ -346,7 +367,6 @@ var (
 	offX      = int32(unsafe.Offsetof(Hart{}.x))
 	offPC     = int32(unsafe.Offsetof(Hart{}.pc))
 	offSteps  = int32(unsafe.Offsetof(Hart{}.steps))
-	offEvent  = int32(unsafe.Offsetof(Hart{}.event))
 	offEnd    = int32(unsafe.Offsetof(Hart{}.jitEnd))
 	offRAM    = int32(unsafe.Offsetof(Hart{}.ram)) // the slice's data pointer
 	offTLBR   = int32(unsafe.Offsetof(Hart{}.tlbR))
@@ -358,98 +378,448 @@ var (
 	offMstat  = int32(unsafe.Offsetof(Hart{}.csr) + unsafe.Offsetof(csrFile{}.mstatus))
 )
 
-func xr(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
+// xmem is guest register i in h.x. Generated code reads and writes guest
+// registers only through emitter.src and emitter.setX (and the helpers
+// built on them): the block's cache registers hold the current values of
+// the guest registers assigned to them, and h.x is brought up to date only
+// at the block's exits (write-back).
+func xmem(i uint8) x64.Op { return x64.M(x64.RBX, offX+8*int32(i)) }
 
-// cacheRegs are the host registers that cache guest registers within a
+// stepsReg holds h.steps while translated code runs: loaded at the Go
+// entry of a block, stored at every return to Go, carried across chained
+// blocks and loops.
+const stepsReg = x64.R15
+
+// cacheRegs are the host registers that hold guest registers within a
 // block: all that the generated code does not otherwise use (RAX, RCX,
-// RDX and RSI are scratch, RBX holds the hart, RSP and RBP are Go's).
-var cacheRegs = [...]x64.Reg{x64.RDI, x64.R8, x64.R9, x64.R10, x64.R11, x64.R12, x64.R13, x64.R14, x64.R15}
+// RDX and RSI are scratch, RBX holds the hart, R15 the step count, RSP and
+// RBP are Go's).
+var cacheRegs = [...]x64.Reg{x64.RDI, x64.R8, x64.R9, x64.R10, x64.R11, x64.R12, x64.R13, x64.R14}
 
-// src returns an operand holding guest register g, loading it into a
-// cache register first if no register holds it yet.
-func (e *emitter) src(g uint8) x64.Op {
-	e.tick++
-	for i, r := range e.hreg {
-		if r == g+1 {
-			e.used[i] = e.tick
-			return x64.R(cacheRegs[i])
-		}
+// reg returns the cache slot of guest register g, assigning a free one on
+// first use; -1 when g is x0 (or the x0 sink) or no slot is left, in which
+// case g lives in h.x for the whole block.
+//
+// The assignment is fixed for the block. Every assigned register is
+// loaded at the block's entry (the loads are emitted last, once the set is
+// known), so at every point of the block each cache register holds its
+// guest register's current value; that is what lets any instruction start
+// of the block be the target of a back edge.
+func (e *emitter) reg(g uint8) int {
+	if g == 0 || g >= 32 {
+		return -1
 	}
-	i := e.victim()
-	e.hreg[i], e.used[i] = g+1, e.tick
-	e.a.Load(x64.S64, cacheRegs[i], xr(g))
-	return x64.R(cacheRegs[i])
-}
-
-// victim returns the cache slot to reuse: a free one, else the least
-// recently used.
-func (e *emitter) victim() int {
-	v := 0
-	for i, r := range e.hreg {
-		if r == 0 {
+	for i := 0; i < e.nreg; i++ {
+		if e.hreg[i] == g {
 			return i
 		}
-		if e.used[i] < e.used[v] {
-			v = i
-		}
 	}
-	return v
+	if e.nreg == len(cacheRegs) {
+		return -1
+	}
+	e.hreg[e.nreg] = g
+	e.nreg++
+	return e.nreg - 1
 }
 
-// setX writes host register from to guest register g (h.x and its cache
-// register).
+// plan assigns the cache registers before the block is emitted, to the
+// guest registers the block uses most (a use inside a loop of the block
+// counts 8 times): it walks the instructions the way translate will.
+// Registers it does not foresee get a free cache register on first use,
+// or live in h.x.
+func (e *emitter) plan(h *Hart, page *dpage, pageOff, pc uint64) {
+	var use [32]int
+	var pcs [jitMaxBlock]uint64
+	var regs [jitMaxBlock][3]uint8
+	cur := pc
+	n := 0
+scan:
+	for n < jitMaxBlock {
+		d := &page.ins[cur>>1&(slotsPerPage-1)]
+		if d.op == opNone {
+			h.decodeSlot(pageOff+cur&0xfff, d)
+		}
+		pcs[n] = cur
+		r := &regs[n]
+		n++
+		next := cur + uint64(d.len)
+		switch op := d.op; {
+		case op == opLUI || op == opAUIPC:
+			r[0] = d.rd
+		case op == opJAL:
+			r[0] = d.rd
+			t := cur + uint64(int64(d.imm))
+			for k := 0; k < n; k++ {
+				if pcs[k] == t {
+					for ; k < n; k++ {
+						for _, g := range regs[k] {
+							use[g&31] += 7
+						}
+					}
+					break scan
+				}
+			}
+			if t>>12 != pc>>12 {
+				break scan
+			}
+			next = t
+		case op == opJALR:
+			r[0], r[1] = d.rd, d.rs1
+			break scan
+		case op >= opBEQ && op <= opBGEU:
+			r[0], r[1] = d.rs1, d.rs2
+			t := cur + uint64(int64(d.imm))
+			for k := 0; k < n; k++ {
+				if pcs[k] == t { // a loop, which ends the block: weigh its body
+					for ; k < n; k++ {
+						for _, g := range regs[k] {
+							use[g&31] += 8
+						}
+					}
+					break scan
+				}
+			}
+		case op >= opLB && op <= opLWU,
+			op >= opADDI && op <= opSRAI, op >= opADDIW && op <= opSRAIW:
+			r[0], r[1] = d.rd, d.rs1
+		case op >= opSB && op <= opSD:
+			r[0], r[1] = d.rs1, d.rs2
+		case op >= opADD && op <= opAND, op >= opADDW && op <= opSRAW,
+			op >= opMUL && op <= opREMUW, op == opAMO:
+			r[0], r[1], r[2] = d.rd, d.rs1, d.rs2
+		case op == opFP:
+			if f := d.fn &^ fpD; f == fpLoad || f == fpStore {
+				r[0] = d.rs1
+			}
+		case op == opFENCE:
+		default:
+			n--
+			break scan
+		}
+		for _, g := range r {
+			use[g&31]++
+		}
+		cur = next
+		if cur>>12 != pc>>12 {
+			break
+		}
+	}
+	use[0] = 0
+	for e.nreg < len(cacheRegs) {
+		best := 0
+		for g := 1; g < 32; g++ {
+			if use[g] > use[best] {
+				best = g
+			}
+		}
+		if best == 0 {
+			break
+		}
+		e.hreg[e.nreg] = uint8(best)
+		e.nreg++
+		use[best] = 0
+	}
+}
+
+// src returns an operand holding guest register g: its cache register,
+// or h.x when it has none.
+func (e *emitter) src(g uint8) x64.Op {
+	if i := e.reg(g); i >= 0 {
+		e.read(i)
+		return x64.R(cacheRegs[i])
+	}
+	return xmem(g)
+}
+
+// dst returns the host register to compute guest register g into in
+// place, marking it written; ok is false when g has no cache register (x0
+// or none left: compute elsewhere and setX).
+func (e *emitter) dst(g uint8) (x64.Reg, bool) {
+	i := e.reg(g)
+	if i < 0 {
+		return 0, false
+	}
+	e.read(i) // the in-place forms read it
+	e.dirty |= 1 << i
+	return cacheRegs[i], true
+}
+
+// dstNew is dst for a write that does not depend on g's old value.
+func (e *emitter) dstNew(g uint8) (x64.Reg, bool) {
+	i := e.reg(g)
+	if i < 0 {
+		return 0, false
+	}
+	e.dirty |= 1 << i
+	return cacheRegs[i], true
+}
+
+// read notes a read of cache slot i: unless the block wrote it before
+// (in emission order, which is the only path through a block without a
+// loop), its entry must load it.
+func (e *emitter) read(i int) {
+	if e.dirty&(1<<i) == 0 {
+		e.needLoad |= 1 << i
+	}
+}
+
+// setX writes host register from to guest register g.
 func (e *emitter) setX(g uint8, from x64.Reg) {
-	e.a.Store(x64.S64, xr(g), from)
-	if g == zeroSink {
+	if g == zeroSink || g == 0 {
 		return
 	}
-	e.tick++
-	i := -1
-	for k, r := range e.hreg {
-		if r == g+1 {
-			i = k
+	if r, ok := e.dstNew(g); ok {
+		if r != from {
+			e.a.Mov(x64.S64, r, from)
 		}
+		return
 	}
-	if i < 0 {
-		i = e.victim()
-		e.hreg[i] = g + 1
-	}
-	e.used[i] = e.tick
-	e.a.Mov(x64.S64, cacheRegs[i], from)
+	e.a.Store(x64.S64, xmem(g), from)
 }
 
-// forget drops guest register g from the cache (written some other way).
-func (e *emitter) forget(g uint8) {
-	for i, r := range e.hreg {
-		if r == g+1 {
-			e.hreg[i] = 0
+// setImm writes the constant v to guest register g (clobbering RCX).
+func (e *emitter) setImm(g uint8, v uint64) {
+	if g == zeroSink || g == 0 {
+		return
+	}
+	if r, ok := e.dstNew(g); ok {
+		e.a.MovImm(r, v)
+		return
+	}
+	if int64(v) == int64(int32(v)) {
+		e.a.StoreImm(x64.S64, xmem(g), int32(v))
+		return
+	}
+	e.a.MovImm(x64.RCX, v)
+	e.a.Store(x64.S64, xmem(g), x64.RCX)
+}
+
+// writeBack stores the cache registers written before an exit whose
+// mask of written slots was mask into h.x; in a block with a loop, every
+// one the block writes (an earlier iteration may have written them).
+func (e *emitter) writeBack(mask uint32) {
+	if e.loop {
+		mask = e.dirty
+	}
+	for i := 0; i < e.nreg; i++ {
+		if mask&(1<<i) != 0 {
+			e.a.Store(x64.S64, xmem(e.hreg[i]), cacheRegs[i])
 		}
 	}
+}
+
+// flush adds the instructions run since the last flush on this path (the
+// current one included) to the step count. It changes the flags.
+func (e *emitter) flush() {
+	if e.pend > 0 {
+		e.a.AluImm(x64.S64, x64.Add, x64.R(stepsReg), int32(e.pend))
+	}
+	e.pend = 0
+}
+
+// label returns the code offset of an instruction start of this block at
+// guest pc where the step count was flushed, for a back edge; ok false
+// when there is none.
+func (e *emitter) label(pc uint64) (int, bool) {
+	for _, l := range e.labels {
+		if l.pc == pc {
+			return l.at, true
+		}
+	}
+	return 0, false
+}
+
+// checks emits the test that lets the code go on without returning to
+// Go: the budget allows any next block whole (steps+jitMaxBlock <=
+// h.jitEnd's limit, see runJIT). It returns the jump taken when it must
+// return. h.event needs no test here: only Go code sets it (kick: CSR
+// writes, device callbacks, RequestStop, debuggers), which runs while the
+// hart is outside translated code, and runJIT acts on it before it enters
+// a block; a hart's Run and its devices share one goroutine.
+func (e *emitter) checks() []int {
+	a := &e.a
+	a.Alu(x64.S64, x64.Cmp, stepsReg, x64.M(x64.RBX, offEnd))
+	return []int{a.Jcc(x64.CondAE)}
+}
+
+// backEdge jumps to the instruction at code offset at (guest pc) of this
+// block, a loop kept in host registers, when checks allow; else it
+// returns to Go at pc. The step count must be flushed.
+func (e *emitter) backEdge(at int, pc uint64) {
+	a := &e.a
+	e.loop = true
+	out := e.checks()
+	j := a.Jmp()
+	a.Patch(j, at)
+	e.exits = append(e.exits, exitStub{jumps: out, pc: pc, plain: true, dirty: e.dirty})
+}
+
+// exitTo leaves the block for guest pc next from a point where the step
+// count is flushed: through the stub emitted after the body.
+func (e *emitter) exitTo(next uint64) {
+	if at, ok := e.label(next); ok {
+		e.backEdge(at, next)
+		return
+	}
+	e.exits = append(e.exits, exitStub{jumps: []int{e.a.Jmp()}, pc: next, dirty: e.dirty})
+}
+
+// exitReg ends the block with the next pc in RAX (step count flushed),
+// continuing through the jump cache when it can.
+func (e *emitter) exitReg() {
+	e.writeBack(e.dirty)
+	out := append(e.checks(), e.jumpTo()...)
+	e.tails = append(e.tails, out...)
+}
+
+// exitStubs emits the exits of the body: write back, then go on to the
+// target block (a patched chain jump on the same page, the jump cache
+// otherwise) or return to Go.
+func (e *emitter) exitStubs() {
+	a := &e.a
+	for _, s := range e.exits {
+		for _, j := range s.jumps {
+			a.Patch(j, a.Len())
+		}
+		e.writeBack(s.dirty)
+		a.MovImm(x64.RAX, s.pc)
+		if s.plain {
+			e.tails = append(e.tails, a.Jmp())
+			continue
+		}
+		e.tails = append(e.tails, e.checks()...)
+		if s.pc>>12 == e.pc0>>12 {
+			// Chain: the rel32 first points at the exit; link patches it.
+			at := a.Jmp()
+			e.chains = append(e.chains, chain{at: at, target: s.pc})
+			e.tails = append(e.tails, at)
+		} else {
+			e.tails = append(e.tails, e.jumpTo()...)
+		}
+	}
+	// The return to Go with RAX = the next pc, h.x written back.
+	for _, j := range e.tails {
+		a.Patch(j, a.Len())
+	}
+	a.Store(x64.S64, x64.M(x64.RBX, offSteps), stepsReg)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	a.MovImm(x64.RAX, exitNext)
+	a.Ret()
+}
+
+// jumpTo emits the jump cache lookup for the pc in RAX: the entry must be
+// for that pc and the fetch TLB must map its page where it did when the
+// entry was made. It returns the jumps to patch to the exit (RAX kept).
+func (e *emitter) jumpTo() []int {
+	a := &e.a
+	a.Mov(x64.S64, x64.RCX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shl, x64.RCX, 4) // (pc>>1 & (jcSize-1)) * 32
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (jcSize-1)<<5)
+	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, offJC))
+	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RCX, 0))
+	j1 := a.Jcc(x64.CondNE)
+	a.Mov(x64.S64, x64.RDX, x64.RAX)
+	a.ShiftImm(x64.S64, x64.Shr, x64.RDX, 12-4)
+	a.AluImm(x64.S32, x64.And, x64.R(x64.RDX), (tlbSize-1)<<4)
+	a.Alu(x64.S64, x64.Add, x64.RDX, x64.M(x64.RBX, offTLBX))
+	a.Mov(x64.S64, x64.RSI, x64.RAX)
+	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), -4096)
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RDX, 0))
+	j2 := a.Jcc(x64.CondNE)
+	a.Load(x64.S64, x64.RSI, x64.M(x64.RDX, 8))
+	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 8))
+	j3 := a.Jcc(x64.CondNE)
+	a.JmpMem(x64.M(x64.RCX, 16))
+	return []int{j1, j2, j3}
+}
+
+// slowStubs emits the exits to the interpreter for the instructions whose
+// fast path failed: count the instructions before it, write back, return
+// exitSlow with h.pc at the instruction.
+func (e *emitter) slowStubs() {
+	a := &e.a
+	if len(e.slow) == 0 {
+		return
+	}
+	var tail []int
+	for _, s := range e.slow {
+		a.Patch(s.at, a.Len())
+		if k := s.k - e.base[s.k]; k > 0 {
+			a.AluImm(x64.S64, x64.Add, x64.R(stepsReg), int32(k))
+		}
+		e.writeBack(e.dirtyAt[s.k])
+		a.MovImm(x64.RAX, s.pc)
+		tail = append(tail, a.Jmp())
+	}
+	for _, j := range tail {
+		a.Patch(j, a.Len())
+	}
+	a.Store(x64.S64, x64.M(x64.RBX, offSteps), stepsReg)
+	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
+	a.MovImm(x64.RAX, exitSlow)
+	a.Ret()
+}
+
+// entries emits, once the body is done, the block's two entries into
+// e.pro, which goes before the body: the one from Go (load the step
+// count) and, right after it, the one for chained jumps and the jump cache
+// (load the cache registers), falling through into the body. It returns
+// the chain entry's offset.
+func (e *emitter) entries() int {
+	a := &e.pro
+	a.Load(x64.S64, stepsReg, x64.M(x64.RBX, offSteps))
+	chain := a.Len()
+	for i := 0; i < e.nreg; i++ {
+		if e.loop || e.needLoad&(1<<i) != 0 {
+			a.Load(x64.S64, cacheRegs[i], xmem(e.hreg[i]))
+		}
+	}
+	return chain
 }
 
 // translate makes the block at RAM offset off, virtual pc. When the code
 // region is full it empties it and drops every block first.
+//
+// A block is a superblock: it goes on past conditional branches (the
+// taken side leaves through an exit stub) and follows direct jumps within
+// its page, up to jitMaxBlock instructions. The step count is flushed at
+// every branch, so the instruction after one starts with nothing pending:
+// a label that later branches of the block may jump back to, keeping the
+// loop in host registers.
 func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 	e := &j.e
-	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0]}
+	*e = emitter{pc0: pc, a: x64.Asm{B: e.a.B[:0]}, slow: e.slow[:0], chains: e.chains[:0],
+		exits: e.exits[:0], tails: e.tails[:0], labels: e.labels[:0], base: e.base[:0],
+		dirtyAt: e.dirtyAt[:0], pro: x64.Asm{B: e.pro.B[:0]}}
 	page := h.cl.code.page(off >> 12)
+	pageOff := off &^ 0xfff
+	e.plan(h, page, pageOff, pc)
 	cur := pc
-	ended := false
 	for e.n < jitMaxBlock {
-		o := off + (cur - pc)
 		d := &page.ins[cur>>1&(slotsPerPage-1)]
 		if d.op == opNone {
-			h.decodeSlot(o, d)
+			h.decodeSlot(pageOff+cur&0xfff, d)
 		}
+		nl := len(e.labels)
+		if e.pend == 0 {
+			e.labels = append(e.labels, jlabel{pc: cur, at: e.a.Len()})
+		}
+		e.base = append(e.base, e.n-e.pend)
+		e.dirtyAt = append(e.dirtyAt, e.dirty)
+		e.next = cur + uint64(d.len)
+		e.pend++ // this one, from here on
 		if !e.inst(d, cur) {
+			e.base = e.base[:e.n]
+			e.dirtyAt = e.dirtyAt[:e.n]
+			e.labels = e.labels[:nl]
+			e.pend--
 			break
 		}
 		e.n++
-		cur += uint64(d.len)
 		if e.ended {
-			ended = true
 			break
 		}
+		cur = e.next
 		if cur>>12 != pc>>12 {
 			break
 		}
@@ -459,23 +829,35 @@ func (j *jitCache) translate(h *Hart, off, pc uint64) *jblock {
 		b.interp = untranslated(h, page, off, pc)
 		return b
 	}
-	if !ended {
-		e.exitTo(cur, uint64(e.n))
+	if !e.ended {
+		e.flush()
+		e.exitTo(cur)
 	}
+	e.exitStubs()
 	e.slowStubs()
-	p, err := j.code.Add(e.a.B)
+	chainEntry := e.entries()
+	// The body's jumps are relative, so it moves behind the entries whole.
+	shift := e.pro.Len()
+	code := append(e.pro.B, e.a.B...)
+	e.pro.B = code
+	p, err := j.code.Add(code)
 	if err != nil {
 		// Full: drop every translation and start over (QEMU's tb_flush).
 		j.code.Reset()
 		clear(j.pages)
 		h.cl.jumpCachesStale()
-		if p, err = j.code.Add(e.a.B); err != nil {
+		if p, err = j.code.Add(code); err != nil {
 			panic("cpu: a block does not fit in an empty code region")
 		}
 	}
 	b.code = p
+	b.chain = p + uintptr(chainEntry)
+	if perfMap != nil {
+		perfMapAdd(p, len(code), pc, code)
+	}
+
 	for _, c := range e.chains {
-		b.links = append(b.links, link{at: p + uintptr(c.at), target: c.target})
+		b.links = append(b.links, link{at: p + uintptr(shift+c.at), target: c.target})
 	}
 	return b
 }
@@ -526,7 +908,7 @@ func (h *Hart) decodeSlot(o uint64, d *dinst) {
 type slowExit struct {
 	at int    // rel32 of the jump to the stub
 	pc uint64 // the instruction's pc
-	k  int    // instructions before it in the block
+	k  int    // its index in the block (emitter.n)
 }
 
 type chain struct {
@@ -534,118 +916,51 @@ type chain struct {
 	target uint64 // guest pc
 }
 
-type emitter struct {
-	// hreg[i] is 1 + the guest register whose value cacheRegs[i] holds
-	// (0: none); used[i] when it was last used. The cache is write-
-	// through (h.x is always up to date, so exits need no write-back) and
-	// starts empty at each block's entry, the only place control enters.
-	hreg [len(cacheRegs)]uint8
-	used [len(cacheRegs)]int
-	tick int
+// exitStub is an exit of the body to guest pc, emitted after it.
+type exitStub struct {
+	jumps []int // rel32s to patch to the stub
+	pc    uint64
+	plain bool   // return to Go (a back edge whose checks failed)
+	dirty uint32 // slots written before it
+}
 
-	a      x64.Asm
-	pc0    uint64
-	n      int
-	ended  bool
+type jlabel struct {
+	pc uint64
+	at int
+}
+
+type emitter struct {
+	// hreg[i] is the guest register cacheRegs[i] holds, for i < nreg;
+	// dirty has bit i when the block writes it.
+	hreg  [len(cacheRegs)]uint8
+	nreg  int
+	dirty uint32
+	// Without a loop (loop false) the entry loads only the slots in
+	// needLoad (read before the block writes them) and each exit writes
+	// back the slots written before it: dirtyAt[k] at instruction k, an
+	// exit stub's dirty. A block with a loop loads every slot and writes
+	// back every written one at every exit.
+	needLoad uint32
+	dirtyAt  []uint32
+	loop     bool
+
+	a     x64.Asm
+	pro   x64.Asm // the entries, emitted last, placed first
+	pc0   uint64
+	n     int    // instructions emitted
+	next  uint64 // the pc after the current instruction (a followed jump changes it)
+	ended bool
+	// pend is the number of instructions on the current path since the
+	// last flush of the step count; base[k] is the index of the first of
+	// them when instruction k started.
+	pend   int
+	base   []int
+	labels []jlabel
 	slow   []slowExit
 	chains []chain
+	exits  []exitStub
+	tails  []int   // jumps to the return to Go
 	fp     fpState // jit_fp_amd64.go
-}
-
-// exitTo ends the block at guest pc next after n instructions. A target on
-// the block's own page gets a chain jump, patched by link once the target
-// block exists; one on another page goes through the jump cache.
-func (e *emitter) exitTo(next uint64, n uint64) {
-	a := &e.a
-	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
-	a.MovImm(x64.RAX, next)
-	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
-	exits := e.mayContinue()
-	if next>>12 == e.pc0>>12 {
-		// Chain: the rel32 first points at the exit below; link patches it.
-		at := a.Jmp()
-		e.chains = append(e.chains, chain{at: at, target: next})
-		a.Patch(at, a.Len())
-	} else {
-		exits = append(exits, e.jumpTo()...)
-	}
-	for _, j := range exits {
-		a.Patch(j, a.Len())
-	}
-	a.MovImm(x64.RAX, exitNext)
-	a.Ret()
-}
-
-// exitReg ends the block with the next pc in RAX after n instructions,
-// continuing through the jump cache when it can.
-func (e *emitter) exitReg(n uint64) {
-	a := &e.a
-	a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
-	a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(n))
-	exits := append(e.mayContinue(), e.jumpTo()...)
-	for _, j := range exits {
-		a.Patch(j, a.Len())
-	}
-	a.MovImm(x64.RAX, exitNext)
-	a.Ret()
-}
-
-// mayContinue emits the checks that let a block go on to the next without
-// returning to Go: no event pending (an interrupt, a stop) and the budget
-// allows any next block whole (steps+jitMaxBlock <= jitEnd). It returns the
-// jumps to patch to the exit. h.pc and h.steps are up to date, RAX holds
-// the next pc; RCX is clobbered.
-func (e *emitter) mayContinue() []int {
-	a := &e.a
-	a.Load(x64.S64, x64.RCX, x64.M(x64.RBX, offSteps))
-	a.AluImm(x64.S64, x64.Add, x64.R(x64.RCX), jitMaxBlock)
-	a.Alu(x64.S64, x64.Cmp, x64.RCX, x64.M(x64.RBX, offEnd))
-	ja := a.Jcc(x64.CondA)
-	a.CmpByte(x64.M(x64.RBX, offEvent), 0)
-	jne := a.Jcc(x64.CondNE)
-	return []int{ja, jne}
-}
-
-// jumpTo emits the jump cache lookup for the pc in RAX: the entry must be
-// for that pc and the fetch TLB must map its page where it did when the
-// entry was made. It returns the jumps to patch to the exit.
-func (e *emitter) jumpTo() []int {
-	a := &e.a
-	a.Mov(x64.S64, x64.RCX, x64.RAX)
-	a.ShiftImm(x64.S64, x64.Shl, x64.RCX, 4) // (pc>>1 & (jcSize-1)) * 32
-	a.AluImm(x64.S32, x64.And, x64.R(x64.RCX), (jcSize-1)<<5)
-	a.Alu(x64.S64, x64.Add, x64.RCX, x64.M(x64.RBX, offJC))
-	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RCX, 0))
-	j1 := a.Jcc(x64.CondNE)
-	a.Mov(x64.S64, x64.RDX, x64.RAX)
-	a.ShiftImm(x64.S64, x64.Shr, x64.RDX, 12-4)
-	a.AluImm(x64.S32, x64.And, x64.R(x64.RDX), (tlbSize-1)<<4)
-	a.Alu(x64.S64, x64.Add, x64.RDX, x64.M(x64.RBX, offTLBX))
-	a.Mov(x64.S64, x64.RSI, x64.RAX)
-	a.AluImm(x64.S64, x64.And, x64.R(x64.RSI), -4096)
-	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RDX, 0))
-	j2 := a.Jcc(x64.CondNE)
-	a.Load(x64.S64, x64.RSI, x64.M(x64.RDX, 8))
-	a.Alu(x64.S64, x64.Cmp, x64.RSI, x64.M(x64.RCX, 8))
-	j3 := a.Jcc(x64.CondNE)
-	a.JmpMem(x64.M(x64.RCX, 16))
-	return []int{j1, j2, j3}
-}
-
-// slowStubs emits the exits to the interpreter for the instructions whose
-// fast path failed.
-func (e *emitter) slowStubs() {
-	a := &e.a
-	for _, s := range e.slow {
-		a.Patch(s.at, a.Len())
-		a.MovImm(x64.RAX, s.pc)
-		a.Store(x64.S64, x64.M(x64.RBX, offPC), x64.RAX)
-		if s.k > 0 {
-			a.AluImm(x64.S64, x64.Add, x64.M(x64.RBX, offSteps), int32(s.k))
-		}
-		a.MovImm(x64.RAX, exitSlow)
-		a.Ret()
-	}
 }
 
 // inst emits instruction d at guest pc; false means it is not translated
@@ -659,12 +974,45 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		if sink {
 			return
 		}
+		if d.rs1 == 0 && (op == x64.Add || op == x64.Or || op == x64.Xor) {
+			// x0 op rs2 (C.MV is ADD rd, x0, rs2): a move.
+			if r, ok := e.dst(rd); ok {
+				a.Load(x64.S64, r, e.src(d.rs2))
+			} else {
+				a.Load(x64.S64, x64.RAX, e.src(d.rs2))
+				e.setX(rd, x64.RAX)
+			}
+			return
+		}
+		if rd != d.rs2 || rd == d.rs1 {
+			if r, ok := e.dst(rd); ok {
+				// In place: rd = rd op rs2, or rd = rs1 then op rs2.
+				if rd != d.rs1 {
+					a.Load(x64.S64, r, e.src(d.rs1))
+				}
+				a.Alu(x64.S64, op, r, e.src(d.rs2))
+				return
+			}
+		}
 		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
 		a.Alu(x64.S64, op, x64.RAX, e.src(d.rs2))
 		e.setX(rd, x64.RAX)
 	}
 	aluImm := func(op x64.AluOp) {
 		if sink {
+			return
+		}
+		if d.rs1 == 0 && op != x64.And {
+			e.setImm(rd, uint64(int64(imm))) // LI
+			return
+		}
+		if r, ok := e.dst(rd); ok {
+			if rd != d.rs1 {
+				a.Load(x64.S64, r, e.src(d.rs1))
+			}
+			if imm != 0 || op == x64.And {
+				a.AluImm(x64.S64, op, x64.R(r), imm)
+			}
 			return
 		}
 		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
@@ -689,55 +1037,93 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		if sink {
 			return
 		}
-		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-		a.ShiftImm(size, op, x64.RAX, uint8(imm))
-		if size == x64.S32 {
-			a.Movsxd(x64.RAX, x64.RAX)
+		r, ok := e.dst(rd)
+		if !ok {
+			r = x64.RAX
 		}
-		e.setX(rd, x64.RAX)
+		if rd != d.rs1 || !ok {
+			a.Load(x64.S64, r, e.src(d.rs1))
+		}
+		a.ShiftImm(size, op, r, uint8(imm))
+		if size == x64.S32 {
+			a.Movsxd(r, r)
+		}
+		if !ok {
+			e.setX(rd, x64.RAX)
+		}
 	}
 	shiftReg := func(size int, op x64.ShiftOp) {
 		if sink {
 			return
 		}
 		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
-		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-		a.ShiftCL(size, op, x64.RAX)
-		if size == x64.S32 {
-			a.Movsxd(x64.RAX, x64.RAX)
+		r, ok := e.dst(rd)
+		if !ok {
+			r = x64.RAX
 		}
-		e.setX(rd, x64.RAX)
+		if rd != d.rs1 || !ok {
+			a.Load(x64.S64, r, e.src(d.rs1))
+		}
+		a.ShiftCL(size, op, r)
+		if size == x64.S32 {
+			a.Movsxd(r, r)
+		}
+		if !ok {
+			e.setX(rd, x64.RAX)
+		}
 	}
 	aluW := func(op x64.AluOp) {
 		if sink {
 			return
 		}
-		a.Load(x64.S32, x64.RAX, e.src(d.rs1))
-		a.Alu(x64.S32, op, x64.RAX, e.src(d.rs2))
-		a.Movsxd(x64.RAX, x64.RAX)
-		e.setX(rd, x64.RAX)
+		r, ok := x64.RAX, false
+		if rd != d.rs2 || rd == d.rs1 {
+			r, ok = e.dst(rd)
+			if !ok {
+				r = x64.RAX
+			}
+		}
+		if rd != d.rs1 || !ok {
+			a.Load(x64.S32, r, e.src(d.rs1))
+		}
+		a.Alu(x64.S32, op, r, e.src(d.rs2))
+		a.Movsxd(r, r)
+		if !ok {
+			e.setX(rd, x64.RAX)
+		}
 	}
 	branch := func(c x64.Cond) {
-		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-		a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
-		j := a.Jcc(c)
-		n := uint64(e.n + 1)
-		e.exitTo(pc+uint64(d.len), n)
-		a.Patch(j, a.Len())
-		e.exitTo(pc+uint64(int64(imm)), n)
-		e.ended = true
+		e.flush() // the branch included, taken or not
+		l := e.src(d.rs1)
+		if r, ok := l.IsReg(); ok {
+			a.Alu(x64.S64, x64.Cmp, r, e.src(d.rs2))
+		} else {
+			a.Load(x64.S64, x64.RAX, l)
+			a.Alu(x64.S64, x64.Cmp, x64.RAX, e.src(d.rs2))
+		}
+		target := pc + uint64(int64(imm))
+		if at, ok := e.label(target); ok {
+			// A loop within the block. The block ends with it, so that
+			// the code after the loop gets registers of its own.
+			j := a.Jcc(c ^ 1)
+			e.backEdge(at, target)
+			a.Patch(j, a.Len())
+			e.exitTo(e.next)
+			e.ended = true
+			return
+		} else {
+			e.exits = append(e.exits, exitStub{jumps: []int{a.Jcc(c)}, pc: target, dirty: e.dirty})
+		}
+		if !jitSuperblock {
+			e.exitTo(e.next)
+			e.ended = true
+		}
 	}
 	switch d.op {
 	case opLUI:
-		if !sink {
-			a.StoreImm(x64.S64, xr(rd), imm)
-			e.forget(rd)
-		}
+		e.setImm(rd, uint64(int64(imm)))
 	case opAUIPC:
-		if !sink {
-			a.MovImm(x64.RAX, pc+uint64(int64(imm)))
-			e.setX(rd, x64.RAX)
-		}
+		e.setImm(rd, pc+uint64(int64(imm)))
 	case opADDI:
 		if JITFault {
 			imm++ // the mutation checks' deliberate bug
@@ -781,10 +1167,27 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S64, x64.Sar)
 	case opADDIW:
 		if !sink {
-			a.Load(x64.S32, x64.RAX, e.src(d.rs1))
-			a.AluImm(x64.S32, x64.Add, x64.R(x64.RAX), imm)
-			a.Movsxd(x64.RAX, x64.RAX)
-			e.setX(rd, x64.RAX)
+			r, ok := e.dst(rd)
+			if !ok {
+				r = x64.RAX
+			}
+			if imm == 0 {
+				// SEXT.W
+				if s, isReg := e.src(d.rs1).IsReg(); isReg {
+					a.Movsxd(r, s)
+				} else {
+					a.LoadSX(x64.S32, r, e.src(d.rs1))
+				}
+			} else {
+				if rd != d.rs1 || !ok {
+					a.Load(x64.S32, r, e.src(d.rs1))
+				}
+				a.AluImm(x64.S32, x64.Add, x64.R(r), imm)
+				a.Movsxd(r, r)
+			}
+			if !ok {
+				e.setX(rd, x64.RAX)
+			}
 		}
 	case opSLLIW:
 		shiftImm(x64.S32, x64.Shl)
@@ -804,9 +1207,20 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S32, x64.Sar)
 	case opMUL:
 		if !sink {
-			a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-			a.Imul2(x64.S64, x64.RAX, e.src(d.rs2))
-			e.setX(rd, x64.RAX)
+			r, ok := x64.RAX, false
+			if rd != d.rs2 || rd == d.rs1 {
+				r, ok = e.dst(rd)
+				if !ok {
+					r = x64.RAX
+				}
+			}
+			if rd != d.rs1 || !ok {
+				a.Load(x64.S64, r, e.src(d.rs1))
+			}
+			a.Imul2(x64.S64, r, e.src(d.rs2))
+			if !ok {
+				e.setX(rd, x64.RAX)
+			}
 		}
 	case opMULW:
 		if !sink {
@@ -869,11 +1283,14 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 	case opBGEU:
 		branch(x64.CondAE)
 	case opJAL:
-		if !sink {
-			a.MovImm(x64.RAX, pc+uint64(d.len))
-			e.setX(rd, x64.RAX)
+		e.setImm(rd, pc+uint64(d.len))
+		target := pc + uint64(int64(imm))
+		if _, ok := e.label(target); !ok && target>>12 == e.pc0>>12 && jitSuperblock {
+			e.next = target // go on translating there
+			break
 		}
-		e.exitTo(pc+uint64(int64(imm)), uint64(e.n+1))
+		e.flush()
+		e.exitTo(target)
 		e.ended = true
 	case opJALR:
 		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
@@ -881,11 +1298,9 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), imm)
 		}
 		a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -2)
-		if !sink {
-			a.MovImm(x64.RCX, pc+uint64(d.len))
-			e.setX(rd, x64.RCX)
-		}
-		e.exitReg(uint64(e.n + 1))
+		e.setImm(rd, pc+uint64(d.len))
+		e.flush()
+		e.exitReg()
 		e.ended = true
 	default:
 		return false
@@ -955,9 +1370,13 @@ func (e *emitter) div(d *dinst) {
 // of this instruction. It clobbers RCX, RDX and RSI.
 func (e *emitter) tlbLookup(d *dinst, pc uint64, size int, tlb int32) {
 	a := &e.a
-	a.Load(x64.S64, x64.RAX, e.src(d.rs1))
-	if d.imm != 0 {
-		a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
+	if r, ok := e.src(d.rs1).IsReg(); ok && d.imm != 0 {
+		a.Lea(x64.RAX, x64.M(r, d.imm))
+	} else {
+		a.Load(x64.S64, x64.RAX, e.src(d.rs1))
+		if d.imm != 0 {
+			a.AluImm(x64.S64, x64.Add, x64.R(x64.RAX), d.imm)
+		}
 	}
 	a.Mov(x64.S64, x64.RCX, x64.RAX)
 	a.ShiftImm(x64.S64, x64.Shr, x64.RCX, 12-4) // index*16 = (va>>12&255)<<4
@@ -993,27 +1412,37 @@ func (e *emitter) load(d *dinst, pc uint64) {
 	}
 	e.tlbLookup(d, pc, size, offTLBR)
 	m := x64.MI(x64.RDX, x64.RAX, 1, 0)
-	if sx {
-		a.LoadSX(size, x64.RAX, m)
-	} else {
-		a.Load(size, x64.RAX, m)
+	r, ok := e.dstNew(d.rd) // rs1 was read (tlbLookup)
+	if !ok {
+		r = x64.RAX
 	}
-	e.setX(d.rd, x64.RAX)
+	if sx {
+		a.LoadSX(size, r, m)
+	} else {
+		a.Load(size, r, m)
+	}
+	if !ok {
+		e.setX(d.rd, x64.RAX)
+	}
 }
 
 func (e *emitter) store(d *dinst, pc uint64) {
 	a := &e.a
 	size := 1 << (d.op - opSB) // opSB, opSH, opSW, opSD are in order
 	e.tlbLookup(d, pc, size, offTLBW)
-	a.Load(x64.S64, x64.RCX, e.src(d.rs2))
-	e.storeTail(size)
+	r, ok := e.src(d.rs2).IsReg()
+	if !ok {
+		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
+		r = x64.RCX
+	}
+	e.storeTail(size, r)
 }
 
-// storeTail stores RCX at RAM offset RAX (RDX: RAM) and breaks the hart's
-// reservation when the store hits its granule.
-func (e *emitter) storeTail(size int) {
+// storeTail stores register r at RAM offset RAX (RDX: RAM) and breaks the
+// hart's reservation when the store hits its granule.
+func (e *emitter) storeTail(size int, r x64.Reg) {
 	a := &e.a
-	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), x64.RCX)
+	a.Store(size, x64.MI(x64.RDX, x64.RAX, 1, 0), r)
 	// A store into the reserved granule breaks the reservation.
 	a.AluImm(x64.S64, x64.And, x64.R(x64.RAX), -8)
 	a.Alu(x64.S64, x64.Cmp, x64.RAX, x64.M(x64.RBX, offResOff))
@@ -1118,5 +1547,43 @@ func (e *emitter) fpStore(d *dinst, pc uint64) {
 	}
 	e.tlbLookup(d, pc, size, offTLBW)
 	a.Load(x64.S64, x64.RCX, fr(d.rs2))
-	e.storeTail(size)
+	e.storeTail(size, x64.RCX)
+}
+
+// perfMap is Linux perf's map of JIT code (/tmp/perf-<pid>.map, one line
+// "start size name" per block, tools/perf/Documentation/jit-interface.txt
+// in the kernel tree), written when GEMU_PERFMAP=1, so that `perf record`
+// and `perf report` name the guest pc of hot blocks. Reused addresses (the
+// code region emptied) get new lines; perf takes the last one. With
+// GEMU_PERFMAP=dir (a directory) each block's code also goes to
+// dir/<start>-<pc>.bin, for `objdump -D -b binary -mi386:x86-64
+// --adjust-vma=0x<start>`.
+var perfMap = func() *os.File {
+	v := os.Getenv("GEMU_PERFMAP")
+	if v == "" {
+		return nil
+	}
+	if v != "1" {
+		perfDump = v
+	}
+	f, err := os.Create(fmt.Sprintf("/tmp/perf-%d.map", os.Getpid()))
+	if err != nil {
+		return nil
+	}
+	return f
+}()
+
+var (
+	perfMapMu sync.Mutex
+	perfDump  string
+)
+
+func perfMapAdd(code uintptr, size int, pc uint64, b []byte) {
+	perfMapMu.Lock()
+	fmt.Fprintf(perfMap, "%x %x gemu:pc=%#x\n", code, size, pc)
+	perfMapMu.Unlock()
+	if perfDump != "" {
+		name := fmt.Sprintf("%s/%x-%x.bin", perfDump, code, pc)
+		os.WriteFile(name, b, 0o644) // best effort, for debugging
+	}
 }

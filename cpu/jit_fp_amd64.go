@@ -62,7 +62,7 @@ var (
 
 // fpScratch is where STMXCSR and LDMXCSR go through: the x0 write sink,
 // which holds nothing.
-var fpScratch = xr(zeroSink)
+var fpScratch = xmem(zeroSink)
 
 const mxcsrDefault = 0x1f80
 

@@ -370,3 +370,6 @@ func (a *Asm) CmpByte(m Op, imm uint8) {
 
 // JmpMem is JMP qword m: an indirect jump through memory.
 func (a *Asm) JmpMem(m Op) { a.enc(S32, []byte{0xff}, 4, m) }
+
+// IsReg reports whether o is a register operand, and which.
+func (o Op) IsReg() (Reg, bool) { return o.reg, !o.mem }

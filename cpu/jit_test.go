@@ -341,8 +341,8 @@ func runDifferential(t *testing.T, paged bool, progs int) (string, int) {
 // code whose FP instructions the translator leaves to the interpreter.
 func fpLoop() []uint32 {
 	return []uint32{
-		lui(10, 0x80010), // a0 = data
-		lui(11, 0x10000), // a1 = counter (large)
+		auipc(10, 0x10000), // a0 = data (pc + 64 KiB: 0x80010000, in RAM)
+		lui(11, 0x10000),   // a1 = counter (large)
 		// loop:
 		fld(1, 10, 0),
 		fld(2, 10, 8),

@@ -493,8 +493,7 @@ scan:
 			}
 		case op == opFENCE:
 		default:
-			n--
-			break scan
+			break scan // not translated: the block ends before it
 		}
 		for _, g := range r {
 			use[g&31]++

@@ -128,6 +128,9 @@ func main() {
 						}
 					}
 					if *repeat > 1 {
+						if *control {
+							rt = "-" // aplay: gemu's rt= does not apply
+						}
 						fmt.Printf("%6v %5s %4d %3s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d\n",
 							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing)
 					}

@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"gemu/cpu"
+	"gemu/devices/audio/rtsched"
 	"gemu/devices/syscon"
 )
 
@@ -35,7 +37,15 @@ var ErrDeadlock = errors.New("machine: the hart waits (WFI) with no timer armed 
 // tohost test, or Stop is called. It then runs the AtExit hooks. The
 // returned error is for host problems (including ErrDeadlock); guest
 // outcomes are in Exit.
+//
+// Run keeps its goroutine on one thread and excludes that thread from
+// the real-time priority the oto sink gives gemu's other threads
+// (package rtsched): the guest may spin, and a spinning thread at
+// real-time priority would starve the host.
 func (m *Machine) Run() (ex Exit, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer rtsched.ExcludeThread()()
 	g := m.gdb() // nil unless ListenGDB was called
 	defer func() {
 		if g != nil {

@@ -39,8 +39,19 @@ type HostOutput interface {
 
 // HostDriver opens a host output for the requested spec and returns the spec
 // it actually plays (for example oto supports only 1 or 2 channels and
-// u8/s16/f32). bufferLength is the requested buffer (0 = driver default).
-type HostDriver func(want Spec, bufferLength time.Duration, read func(p []byte) int) (HostOutput, Spec, error)
+// u8/s16/f32).
+type HostDriver func(want Spec, cfg HostConfig, read func(p []byte) int) (HostOutput, Spec, error)
+
+// HostConfig is what a HostDriver gets from the -audiodev options.
+type HostConfig struct {
+	BufferLength time.Duration // out.buffer-length (0 = driver default)
+	// RealTime asks the driver to give its threads real-time priority
+	// (rt=on, the default; the oto driver uses package rtsched).
+	RealTime bool
+	// Log, when not nil (stats=on), gets the driver's one-line notes,
+	// such as what priority its threads got.
+	Log io.Writer
+}
 
 var (
 	hostMu      sync.Mutex
@@ -196,7 +207,11 @@ func (a *Audiodev) openHost() error {
 		}
 		return 0
 	}
-	host, got, err := d(a.out, a.opt.Out.BufferLength, read)
+	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: !a.opt.NoRT}
+	if a.opt.Stats {
+		hc.Log = a.log
+	}
+	host, got, err := d(a.out, hc, read)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ type fakeHost struct {
 func (f *fakeHost) Close() error             { f.closed = true; return nil }
 func (f *fakeHost) Buffering() time.Duration { return 20 * time.Millisecond }
 func (f *fakeHost) Burst() time.Duration     { return 10 * time.Millisecond }
-func (f *fakeHost) open(want Spec, _ time.Duration, read func([]byte) int) (HostOutput, Spec, error) {
+func (f *fakeHost) open(want Spec, _ HostConfig, read func([]byte) int) (HostOutput, Spec, error) {
 	f.read = read
 	return f, want, nil
 }

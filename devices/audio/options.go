@@ -36,6 +36,11 @@ type Options struct {
 	Stats     bool   // stats: print a summary on Close
 	StatsCSV  string // stats.csv: write per-stream statistics here on Close
 	StatsSVG  string // stats.svg: draw the ring-fill timelines here on Close
+
+	// NoRT (rt=off) keeps the host driver's threads at ordinary
+	// priority; by default (rt=on) the oto driver runs them real-time
+	// (package rtsched).
+	NoRT bool
 }
 
 // Direction holds QEMU's per-direction options (out.* or in.*).
@@ -107,6 +112,7 @@ var Keys = []struct{ Name, Type, Help string }{
 	{"stats", "bool", "gemu: print a summary when the run ends"},
 	{"stats.csv", "str", "gemu: per-stream statistics file"},
 	{"stats.svg", "str", "gemu: ring-fill timelines drawing"},
+	{"rt", "bool", "gemu, oto: real-time priority for the host audio threads (default on)"},
 }
 
 // ParseOptions parses an -audiodev argument in QEMU's syntax (keyval:
@@ -124,7 +130,7 @@ func ParseOptions(arg string) (Options, error) {
 // timer-period (µs), out.|in. frequency, channels, format, buffer-length
 // (µs), plus QEMU keys gemu accepts and ignores (mixing-engine,
 // fixed-settings, voices) and gemu's own in.path, in.loop, in.tone,
-// per-stream, stats, stats.csv and stats.svg. A key given twice keeps its
+// per-stream, stats, stats.csv, stats.svg and rt. A key given twice keeps its
 // last value, as in QEMU.
 func ParseOpts(q *qemuopt.Opts) (Options, error) {
 	o := Options{TimerPeriod: DefaultTimerPeriod}
@@ -267,6 +273,11 @@ func (o *Options) set(k, v string) error {
 		o.StatsCSV = v
 	case "stats.svg":
 		o.StatsSVG = v
+	case "rt":
+		var on bool
+		on, err = parseBool(k, v)
+		o.NoRT = !on
+		return err
 	default:
 		return fmt.Errorf("audiodev: unknown option %q", k)
 	}

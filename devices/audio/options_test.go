@@ -27,6 +27,8 @@ func TestParseOptions(t *testing.T) {
 			Options{Driver: "none", TimerPeriod: time.Millisecond, InPath: "mic.wav", InLoop: true,
 				In: Direction{Frequency: 8000, Channels: 1, Format: U8}}},
 		{"none,in.tone=440", Options{Driver: "none", TimerPeriod: time.Millisecond, InTone: 440}},
+		{"oto,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond, NoRT: true}},
+		{"oto,rt=off,rt=on", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
 		// QEMU's host drivers play through oto (xv6-mp3's make qemu line).
 		{"id=pa,driver=alsa", Options{Driver: "oto", QEMUDriver: "alsa", ID: "pa", TimerPeriod: time.Millisecond}},
 		{"pa,id=x", Options{Driver: "oto", QEMUDriver: "pa", ID: "x", TimerPeriod: time.Millisecond}},
@@ -50,6 +52,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		"", "pulse", "id=a", "wav,bogus=1", "wav,out.frequency=0", "wav,out.frequency=x", "wav,out.channels=9",
 		"wav,out.format=s24", "wav,stats=1", "none,per-stream=on", "wav,stats=maybe", "wav,timer-period=5",
 		"wav,path=", "none,in.path=a.wav,in.tone=440", "none,in.tone=-3", "none,out.path=x", "wav,noequals",
+		"oto,rt=maybe",
 	} {
 		if _, err := ParseOptions(arg); err == nil {
 			t.Errorf("%q accepted", arg)

@@ -128,6 +128,9 @@ type Config struct {
 	// a plain C writer thread, to tell the harness's faults and the
 	// host's from gemu's.
 	Control bool
+	// NoRT runs gemu with rt=off: its host audio threads keep ordinary
+	// priority (otherwise SCHED_FIFO 10, package rtsched).
+	NoRT bool
 }
 
 // Result is what one run's listener heard.
@@ -535,8 +538,12 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 
 	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
-	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s",
-		Rate, cfg.Buffer.Microseconds(), statsCSV)}, demoDevices...)
+	rt := "on"
+	if cfg.NoRT {
+		rt = "off"
+	}
+	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s,rt=%s",
+		Rate, cfg.Buffer.Microseconds(), statsCSV, rt)}, demoDevices...)
 	cmd := rig.Command(cfg.Gemu, args...)
 	if cfg.Control {
 		raw := filepath.Join(cfg.Dir, "mix.raw")
@@ -800,8 +807,15 @@ func (r Result) Row() string {
 	if r.Load > 0 {
 		loadCPU = fmt.Sprintf("%.2f", r.LoadCPU)
 	}
-	return fmt.Sprintf("%6v %5s %4d | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
-		r.Buffer, load, r.Periods, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
+	rt := "on"
+	switch {
+	case r.Control:
+		rt = "-"
+	case r.NoRT:
+		rt = "off"
+	}
+	return fmt.Sprintf("%6v %5s %4d %3s | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
+		r.Buffer, load, r.Periods, rt, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, mark, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
 		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, loadCPU, r.Wall.Seconds())
 }
@@ -819,8 +833,8 @@ func (r Result) Clean() bool {
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
-		"                  | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
+	return fmt.Sprintf("buffer  load  per  rt | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
+		"                      | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
 }
 
 func ms(frames int) float64 { return float64(frames) * 1000 / Rate }

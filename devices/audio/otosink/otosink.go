@@ -12,6 +12,7 @@ import (
 	"github.com/ebitengine/oto/v3"
 
 	"gemu/devices/audio"
+	"gemu/devices/audio/rtsched"
 )
 
 func init() { audio.RegisterHost("oto", Open) }
@@ -49,7 +50,7 @@ func PlaySpec(want audio.Spec) audio.Spec {
 	return got
 }
 
-func context(sp audio.Spec, player time.Duration) (*oto.Context, error) {
+func context(sp audio.Spec, player time.Duration, hc audio.HostConfig) (*oto.Context, error) {
 	ctxMu.Lock()
 	defer ctxMu.Unlock()
 	if ctx != nil || ctxErr != nil {
@@ -62,6 +63,15 @@ func context(sp audio.Spec, player time.Duration) (*oto.Context, error) {
 		return ctx, nil
 	}
 	quietALSA()
+	if hc.RealTime {
+		// oto's ALSA writer is a goroutine on whatever thread the
+		// runtime gives it, and oto has no hook to it: raise every
+		// thread but the emulation's (machine.Run excludes it), so the
+		// kernel runs the writer before other processes' busy threads.
+		// Started before the context so the threads oto's start-up
+		// makes are raised at once; the re-scan covers later ones.
+		rtsched.Start(rtsched.Config{Log: hc.Log})
+	}
 	f := oto.FormatFloat32LE
 	switch sp.Format {
 	case audio.U8:
@@ -82,6 +92,9 @@ func context(sp audio.Spec, player time.Duration) (*oto.Context, error) {
 		}
 	}
 	if err != nil {
+		if hc.RealTime {
+			rtsched.Stop() // no sound: no thread to raise
+		}
 		ctxErr = fmt.Errorf("%w: %v", audio.ErrNoAudio, err)
 		return nil, ctxErr
 	}
@@ -131,12 +144,13 @@ var (
 )
 
 // Open is the audio.HostDriver for oto.
-func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (audio.HostOutput, audio.Spec, error) {
+func Open(want audio.Spec, hc audio.HostConfig, read func([]byte) int) (audio.HostOutput, audio.Spec, error) {
 	sp := PlaySpec(want)
+	bufferLength := hc.BufferLength
 	if bufferLength <= 0 {
 		bufferLength = DefaultPlayerBuffer
 	}
-	c, err := context(sp, bufferLength)
+	c, err := context(sp, bufferLength, hc)
 	if err != nil {
 		return nil, audio.Spec{}, err
 	}

@@ -4,7 +4,6 @@ package otosink
 
 import (
 	"fmt"
-	"time"
 
 	"gemu/devices/audio"
 )
@@ -12,6 +11,6 @@ import (
 func init() { audio.RegisterHost("oto", Open) }
 
 // Open always fails without cgo: oto's Linux backend is cgo-only.
-func Open(want audio.Spec, bufferLength time.Duration, read func([]byte) int) (audio.HostOutput, audio.Spec, error) {
+func Open(want audio.Spec, _ audio.HostConfig, read func([]byte) int) (audio.HostOutput, audio.Spec, error) {
 	return nil, audio.Spec{}, fmt.Errorf("%w: gemu was built without cgo, which oto needs", audio.ErrNoAudio)
 }

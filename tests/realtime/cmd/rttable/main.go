@@ -5,7 +5,10 @@
 // the first sound, and the silence gemu's own statistics saw.
 //
 //	go run ./tests/realtime/cmd/rttable [-buffers 50ms,20ms,10ms] [-periods 1,2] [-load 0,2]
-//	    [-repeat N] [-trace DIR] [-v] [-gemu BIN]
+//	    [-rt on,off] [-repeat N] [-trace DIR] [-v] [-gemu BIN]
+//
+// -rt lists gemu's rt= settings to play (on: the host audio threads run
+// SCHED_FIFO, the default; off: ordinary priority; the "rt" column).
 //
 // -repeat N plays every combination N times and, after its N rows, prints
 // how many runs were not clean (a dropout, a cut or a card xrun) and the
@@ -35,6 +38,7 @@ func main() {
 	buffers := flag.String("buffers", "50ms,20ms,10ms", "oto player buffers (out.buffer-length)")
 	periods := flag.String("periods", "1,2", "ALSA periods the DAC takes at once")
 	loads := flag.String("load", "0,2", "stress-ng --cpu workers (0: idle)")
+	rts := flag.String("rt", "on", "gemu's -audiodev rt= values to play (on, off or on,off)")
 	repeat := flag.Int("repeat", 1, "runs per combination (a summary line follows when more than 1)")
 	flag.IntVar(repeat, "runs", 1, "same as -repeat")
 	control := flag.Bool("control", false, "play the voices' reference mix with aplay instead of gemu (a control: the harness and host without gemu)")
@@ -65,63 +69,86 @@ func main() {
 			for _, p := range strings.Split(*periods, ",") {
 				per, err := strconv.Atoi(p)
 				check(err)
-				var bad, drops, xruns, missing, runs int
-				for i := range *repeat {
-					run := filepath.Join(dir, "run")
-					os.RemoveAll(run)
-					check(os.Mkdir(run, 0o755))
-					cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control}
-					if *traceDir != "" {
-						cfg.Log = filepath.Join(run, "dac.log")
-						cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}
+				for _, rt := range strings.Split(*rts, ",") {
+					if rt != "on" && rt != "off" {
+						check(fmt.Errorf("-rt %q: want on or off", rt))
 					}
-					r, err := realtime.Run(cfg, names, refs)
-					if err != nil {
-						fmt.Printf("%6v load %d periods %d: %v\n", buf, load, per, err)
-						continue
-					}
-					runs++
-					fmt.Println(r.Row())
-					if len(r.XrunAt) > 0 {
-						fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
-					}
-					if r.Late > 0 {
-						fmt.Printf("       %d DAC reads came over 1 ms late (caught up at most 1 ms a chunk)\n", r.Late)
-					}
-					if !r.RealTime {
-						fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
-					}
-					if r.LoadMissing {
-						fmt.Printf("       the load was missing: stress-ng used %.2f cores, all workers alive at the end: %v\n", r.LoadCPU, r.LoadAlive)
-					}
-					if *verbose {
-						fmt.Print(r.Stderr)
-					}
-					if !r.Clean() {
-						bad++
+					noRT := rt == "off"
+					var bad, drops, xruns, missing, runs int
+					for i := range *repeat {
+						run := filepath.Join(dir, "run")
+						os.RemoveAll(run)
+						check(os.Mkdir(run, 0o755))
+						cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control, NoRT: noRT}
 						if *traceDir != "" {
-							base := fmt.Sprintf("%v-load%d-per%d-run%d", buf, load, per, i+1)
-							check(os.MkdirAll(*traceDir, 0o755))
-							for _, f := range []string{"dac.log", "gemu.trace", "stats.csv"} {
-								if b, err := os.ReadFile(filepath.Join(run, f)); err == nil {
-									check(os.WriteFile(filepath.Join(*traceDir, base+"."+f), b, 0o644))
+							cfg.Log = filepath.Join(run, "dac.log")
+							cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}
+						}
+						r, err := realtime.Run(cfg, names, refs)
+						if err != nil {
+							fmt.Printf("%6v load %d periods %d rt %s: %v\n", buf, load, per, rt, err)
+							continue
+						}
+						runs++
+						fmt.Println(r.Row())
+						if len(r.XrunAt) > 0 {
+							fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
+						}
+						if r.Late > 0 {
+							fmt.Printf("       %d DAC reads came over 1 ms late (caught up at most 1 ms a chunk)\n", r.Late)
+						}
+						if !r.RealTime {
+							fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
+						}
+						if !*control && !noRT && !strings.Contains(r.Stderr, "run SCHED_FIFO") {
+							fmt.Printf("       gemu's host audio threads did not run SCHED_FIFO: %s\n", rtLine(r.Stderr))
+						}
+						if r.LoadMissing {
+							fmt.Printf("       the load was missing: stress-ng used %.2f cores, all workers alive at the end: %v\n", r.LoadCPU, r.LoadAlive)
+						}
+						if *verbose {
+							fmt.Print(r.Stderr)
+						}
+						if !r.Clean() {
+							bad++
+							if *traceDir != "" {
+								base := fmt.Sprintf("%v-load%d-per%d-rt%s-run%d", buf, load, per, rt, i+1)
+								check(os.MkdirAll(*traceDir, 0o755))
+								for _, f := range []string{"dac.log", "gemu.trace", "stats.csv"} {
+									if b, err := os.ReadFile(filepath.Join(run, f)); err == nil {
+										check(os.WriteFile(filepath.Join(*traceDir, base+"."+f), b, 0o644))
+									}
 								}
 							}
 						}
+						xruns += r.Xruns
+						for _, v := range r.Voices {
+							drops += v.Dropouts
+							missing += v.Missing
+						}
 					}
-					xruns += r.Xruns
-					for _, v := range r.Voices {
-						drops += v.Dropouts
-						missing += v.Missing
+					if *repeat > 1 {
+						if *control {
+							rt = "-" // aplay: gemu's rt= does not apply
+						}
+						fmt.Printf("%6v %5s %4d %3s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d\n",
+							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing)
 					}
-				}
-				if *repeat > 1 {
-					fmt.Printf("%6v %5s %4d   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d\n",
-						buf, loadName(load), per, bad, runs, drops, xruns, missing)
 				}
 			}
 		}
 	}
+}
+
+// rtLine is gemu's line saying what priority its host audio threads got
+// (package rtsched, printed with stats=on).
+func rtLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "gemu: host audio threads") {
+			return l
+		}
+	}
+	return "(no line from gemu)"
 }
 
 func loadName(n int) string {

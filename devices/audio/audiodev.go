@@ -207,7 +207,7 @@ func (a *Audiodev) openHost() error {
 		}
 		return 0
 	}
-	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: !a.opt.NoRT}
+	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: a.opt.RT}
 	if a.opt.Stats {
 		hc.Log = a.log
 	}

@@ -543,6 +543,27 @@ func (e *emitter) dst(g uint8) (x64.Reg, bool) {
 	return cacheRegs[i], true
 }
 
+// noReg is inPlace's "no later operand".
+const noReg = 0xff
+
+// inPlace picks where a two-operand host instruction computes guest
+// register rd = rs1 op ...: rd's own cache register (ok true) unless rd is
+// later, an operand still to be read after rs1 is in place (and not also
+// rs1), else RAX (ok false: the caller then does setX(rd, RAX)). It loads
+// rs1 there (size bytes) unless the register already holds it.
+func (e *emitter) inPlace(size int, rd, rs1, later uint8) (x64.Reg, bool) {
+	r, ok := x64.RAX, false
+	if rd != later || rd == rs1 {
+		if c, in := e.dst(rd); in {
+			r, ok = c, true
+		}
+	}
+	if rd != rs1 || !ok {
+		e.a.Load(size, r, e.src(rs1))
+	}
+	return r, ok
+}
+
 // dstNew is dst for a write that does not depend on g's old value.
 func (e *emitter) dstNew(g uint8) (x64.Reg, bool) {
 	i := e.reg(g)
@@ -1036,13 +1057,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		if sink {
 			return
 		}
-		r, ok := e.dst(rd)
-		if !ok {
-			r = x64.RAX
-		}
-		if rd != d.rs1 || !ok {
-			a.Load(x64.S64, r, e.src(d.rs1))
-		}
+		r, ok := e.inPlace(x64.S64, rd, d.rs1, noReg)
 		a.ShiftImm(size, op, r, uint8(imm))
 		if size == x64.S32 {
 			a.Movsxd(r, r)
@@ -1056,13 +1071,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 			return
 		}
 		a.Load(x64.S64, x64.RCX, e.src(d.rs2))
-		r, ok := e.dst(rd)
-		if !ok {
-			r = x64.RAX
-		}
-		if rd != d.rs1 || !ok {
-			a.Load(x64.S64, r, e.src(d.rs1))
-		}
+		r, ok := e.inPlace(x64.S64, rd, d.rs1, noReg) // rs2 is in RCX already
 		a.ShiftCL(size, op, r)
 		if size == x64.S32 {
 			a.Movsxd(r, r)
@@ -1075,16 +1084,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		if sink {
 			return
 		}
-		r, ok := x64.RAX, false
-		if rd != d.rs2 || rd == d.rs1 {
-			r, ok = e.dst(rd)
-			if !ok {
-				r = x64.RAX
-			}
-		}
-		if rd != d.rs1 || !ok {
-			a.Load(x64.S32, r, e.src(d.rs1))
-		}
+		r, ok := e.inPlace(x64.S32, rd, d.rs1, d.rs2)
 		a.Alu(x64.S32, op, r, e.src(d.rs2))
 		a.Movsxd(r, r)
 		if !ok {
@@ -1206,16 +1206,7 @@ func (e *emitter) inst(d *dinst, pc uint64) bool {
 		shiftReg(x64.S32, x64.Sar)
 	case opMUL:
 		if !sink {
-			r, ok := x64.RAX, false
-			if rd != d.rs2 || rd == d.rs1 {
-				r, ok = e.dst(rd)
-				if !ok {
-					r = x64.RAX
-				}
-			}
-			if rd != d.rs1 || !ok {
-				a.Load(x64.S64, r, e.src(d.rs1))
-			}
+			r, ok := e.inPlace(x64.S64, rd, d.rs1, d.rs2)
 			a.Imul2(x64.S64, r, e.src(d.rs2))
 			if !ok {
 				e.setX(rd, x64.RAX)

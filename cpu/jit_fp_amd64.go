@@ -216,19 +216,24 @@ func (e *emitter) fpTwoPaths(op func(), fast func() []int, flagged func(), dirty
 // is unless the result cannot be zero, subnormal, tiny, infinite or NaN.
 func (e *emitter) fpNormal(size int) []int {
 	a := &e.a
-	a.MovFromX(size, x64.R(x64.RAX), x64.X0)
-	if size == x64.S64 {
-		a.ShiftImm(x64.S64, x64.Shl, x64.RAX, 1)
-		a.ShiftImm(x64.S64, x64.Shr, x64.RAX, 53)
-		a.AluImm(x64.S32, x64.Sub, x64.R(x64.RAX), 2)
-		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0x7fd)
-	} else {
-		a.ShiftImm(x64.S32, x64.Shl, x64.RAX, 1)
-		a.ShiftImm(x64.S32, x64.Shr, x64.RAX, 24)
-		a.AluImm(x64.S32, x64.Sub, x64.R(x64.RAX), 2)
-		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0xfd)
-	}
+	inf := e.fpExponent(size)
+	a.AluImm(x64.S32, x64.Sub, x64.R(x64.RAX), 2)
+	a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), inf-2)
 	return []int{a.Jcc(x64.CondAE)}
+}
+
+// fpExponent moves XMM0's biased exponent into EAX and returns the
+// exponent of infinity and NaN (all ones) for size.
+func (e *emitter) fpExponent(size int) int32 {
+	a := &e.a
+	shift, inf := uint8(53), int32(0x7ff) // binary64: 52 fraction bits
+	if size == x64.S32 {
+		shift, inf = 24, 0xff // binary32: 23
+	}
+	a.MovFromX(size, x64.R(x64.RAX), x64.X0)
+	a.ShiftImm(size, x64.Shl, x64.RAX, 1) // drop the sign
+	a.ShiftImm(size, x64.Shr, x64.RAX, shift)
+	return inf
 }
 
 // fpFinite is fpNormal for FADD, FSUB and FSQRT, which never raise UF: a
@@ -238,18 +243,9 @@ func (e *emitter) fpNormal(size int) []int {
 // and subnormals stay on the fast path; infinities and NaNs go to the
 // flags path.
 func (e *emitter) fpFinite(size int) []int {
-	a := &e.a
-	a.MovFromX(size, x64.R(x64.RAX), x64.X0)
-	if size == x64.S64 {
-		a.ShiftImm(x64.S64, x64.Shl, x64.RAX, 1)
-		a.ShiftImm(x64.S64, x64.Shr, x64.RAX, 53)
-		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0x7ff)
-	} else {
-		a.ShiftImm(x64.S32, x64.Shl, x64.RAX, 1)
-		a.ShiftImm(x64.S32, x64.Shr, x64.RAX, 24)
-		a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), 0xff)
-	}
-	return []int{a.Jcc(x64.CondE)}
+	inf := e.fpExponent(size)
+	e.a.AluImm(x64.S32, x64.Cmp, x64.R(x64.RAX), inf)
+	return []int{e.a.Jcc(x64.CondE)}
 }
 
 // fpNaNExit exits when XMM0 is a NaN.

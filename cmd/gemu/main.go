@@ -125,33 +125,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	if path := os.Getenv("GEMU_CPUPROFILE"); path != "" {
-		// Not a flag, to keep the command line QEMU's: a pprof CPU
-		// profile of the run, for finding where boot time goes.
+	// Not flags, to keep the command line QEMU's: a pprof CPU profile of
+	// the run (where boot time goes) and a Go execution trace (what the
+	// audio goroutines waited for; tests/realtime -trace).
+	for _, p := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"GEMU_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{"GEMU_TRACE", trace.Start, trace.Stop},
+	} {
+		path := os.Getenv(p.env)
+		if path == "" {
+			continue
+		}
 		f, err := os.Create(path)
+		if err == nil {
+			if err = p.start(f); err != nil {
+				f.Close()
+			}
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "gemu: GEMU_CPUPROFILE: %v\n", err)
+			fmt.Fprintf(stderr, "gemu: %s: %v\n", p.env, err)
 			return 1
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "gemu: GEMU_CPUPROFILE: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
-	if path := os.Getenv("GEMU_TRACE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "gemu: GEMU_TRACE: %v\n", err)
-			return 1
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			fmt.Fprintf(stderr, "gemu: GEMU_TRACE: %v\n", err)
-			return 1
-		}
-		defer trace.Stop()
+		defer p.stop()
 	}
 	ex, err := m.Run()
 	switch {

@@ -292,6 +292,10 @@ type xrun struct {
 }
 
 // chunk is one read of the drain thread.
+// pipeSlot is the size of one slot of the DAC's packet-mode pipe: a page,
+// the most one packet holds (longer writes are split into pages).
+const pipeSlot = 4096
+
 type chunk struct {
 	off  int64 // stream offset (bytes)
 	at   time.Time
@@ -384,13 +388,24 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	period := alsaPeriod(cfg.Buffer)
 	chunkBytes := int(int64(byteRate)*int64(period)/int64(time.Second)) / frameBytes * frameBytes * cfg.Periods
 
+	// The pipe is the card's DMA side: it must free room a period at a
+	// time, as a card does. A byte-stream pipe does not: Linux appends to
+	// its last page and frees a page only when the reader has taken all of
+	// it, so with a one-page pipe (21 ms here) the writer woke every 21 ms
+	// and then wrote four periods at once, and the sound waited 0-21 ms
+	// more for its turn (latency 17-36 ms at 10 ms buffers, spread by the
+	// harness alone). A packet-mode pipe (O_DIRECT, pipe(2)) keeps each
+	// write in a slot of its own, and a slot is freed when its packet is
+	// read: with one slot per period the DAC takes at once, the writer is
+	// woken by every read, as by a card's period interrupt. ALSA's file
+	// plugin writes a period per write (what exceeds its one-buffer hold),
+	// and a period is at most 10 ms, 1,920 bytes: under a page.
 	fds := make([]int, 2)
-	if err := unix.Pipe2(fds, unix.O_CLOEXEC); err != nil { // blocking
+	if err := unix.Pipe2(fds, unix.O_CLOEXEC|unix.O_DIRECT); err != nil { // blocking
 		return res, err
 	}
 	rfd, wfd := fds[0], fds[1]
-	// The smallest pipe (one page) that holds what the DAC takes at once.
-	if _, err := unix.FcntlInt(uintptr(wfd), unix.F_SETPIPE_SZ, max(4096, chunkBytes)); err != nil {
+	if _, err := unix.FcntlInt(uintptr(wfd), unix.F_SETPIPE_SZ, pipeSlot*cfg.Periods); err != nil {
 		return res, fmt.Errorf("F_SETPIPE_SZ: %v", err)
 	}
 	wf := os.NewFile(uintptr(wfd), "pipe-w")
@@ -442,6 +457,8 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 		ready <- unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO,
 			Priority: 50, Flags: unix.SCHED_FLAG_RESET_ON_FORK}, 0) == nil
 		buf := make([]byte, chunkBytes)
+		packet := make([]byte, pipeSlot)
+		carry := make([]byte, 0, pipeSlot)
 		chunkDur := time.Duration(int64(chunkBytes) * int64(time.Second) / byteRate)
 		var start, last time.Time
 		var total int64
@@ -491,11 +508,18 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 			last = now
 			mono := monoNow()
 			fill, _ := unix.IoctlGetInt(rfd, unix.TIOCINQ) // FIONREAD
-			got, end := 0, false
+			fill += len(carry)
+			// A read returns one packet and drops what does not fit in
+			// the buffer, so read into a slot-sized one; a packet that
+			// ends past the chunk is kept for the next chunk.
+			got, end := copy(buf, carry), false
+			carry = carry[:0]
 			for got < chunkBytes {
-				n, err := unix.Read(rfd, buf[got:])
+				n, err := unix.Read(rfd, packet)
 				if n > 0 {
-					got += n
+					c := copy(buf[got:], packet[:n])
+					carry = append(carry, packet[c:n]...)
+					got += c
 					continue
 				}
 				if err == unix.EINTR {

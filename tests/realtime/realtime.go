@@ -662,14 +662,20 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 	mix := pcm.Frames(stream)
 	res.Drained = len(mix)
-	// Card xruns during the music; the pipe running dry after its last
-	// sound, while gemu plays out and exits, is no fault.
-	end := int64(len(mix))
-	for end > 0 && mix[end-1] == (pcm.Frame{}) {
+	// Card xruns during the music. The pipe running dry after its last
+	// sound, while gemu plays out and exits, is no fault, and one that
+	// ends before its first sound (oto writes silence from its start, so
+	// the DAC starts before the music) inserts nothing a listener hears:
+	// it only delays the music, which the latency shows.
+	first, end := int64(0), int64(len(mix))
+	for first < end && mix[first] == (pcm.Frame{}) {
+		first++
+	}
+	for end > first && mix[end-1] == (pcm.Frame{}) {
 		end--
 	}
 	for _, x := range xrs {
-		if x.off < end*frameBytes {
+		if x.off < end*frameBytes && x.off+int64(x.bytes) > first*frameBytes {
 			res.Xruns++
 			res.XrunFrames += x.bytes / frameBytes
 			res.XrunAt = append(res.XrunAt, x.at)

@@ -59,7 +59,10 @@ func openDemoAudiodev(opt audio.Options, clk *clock.Clock, log io.Writer) (*audi
 	}
 	if a.Options().Driver == opt.Driver {
 		// The speakers opened: the summary (stats=on) and limit
-		// messages go to the user, not to the buffer that caught why.
+		// messages go to the user, not to the buffer that caught why,
+		// and so do the notes the driver wrote while opening (stats=on:
+		// the priority its threads got).
+		io.WriteString(log, why.String())
 		a.SetLog(log)
 		return a, nil
 	}

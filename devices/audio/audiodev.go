@@ -46,7 +46,7 @@ type HostDriver func(want Spec, cfg HostConfig, read func(p []byte) int) (HostOu
 type HostConfig struct {
 	BufferLength time.Duration // out.buffer-length (0 = driver default)
 	// RealTime asks the driver to give its threads real-time priority
-	// (rt=on, the default; the oto driver uses package rtsched).
+	// (rt=on; off by default; the oto driver uses package rtsched).
 	RealTime bool
 	// Log, when not nil (stats=on), gets the driver's one-line notes,
 	// such as what priority its threads got.

@@ -850,15 +850,36 @@ func (r Result) Row() string {
 		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, loadCPU, r.Wall.Seconds())
 }
 
-// Clean reports whether the listener heard the whole piece: no voice
-// dropped out or was cut, and the card never ran dry.
+// Clean reports whether the listener heard the whole piece as the guest
+// played it: no voice dropped out or was cut, the card never ran dry and
+// the voices started within MaxSkew of each other.
 func (r Result) Clean() bool {
 	for _, v := range r.Voices {
 		if v.Dropouts != 0 || v.Silence != 0 || v.Missing != 0 {
 			return false
 		}
 	}
-	return r.Xruns == 0
+	return r.Xruns == 0 && r.Skew <= MaxSkew
+}
+
+// MaxSkew is the most the voices' starts may be apart (frames): 1 ms.
+const MaxSkew = Rate / 1000
+
+// Starts says where each voice started, in ms after the first.
+func (r Result) Starts() string {
+	first := -1
+	for _, v := range r.Voices {
+		if v.Start >= 0 && (first < 0 || v.Start < first) {
+			first = v.Start
+		}
+	}
+	var b strings.Builder
+	for _, v := range r.Voices {
+		if v.Start >= 0 {
+			fmt.Fprintf(&b, " %s +%.2f", v.Name, float64(v.Start-first)*1000/Rate)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // Header names Row's columns.

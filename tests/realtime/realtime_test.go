@@ -137,7 +137,7 @@ func TestDemoRealtime(t *testing.T) {
 				t.Errorf("%s: %d dropouts (%d frames of silence), %d frames cut", v.Name, v.Dropouts, v.Silence, v.Missing)
 			}
 		}
-		if r.Skew > Rate/1000 {
+		if r.Skew > MaxSkew {
 			t.Errorf("voices start %d frames apart (more than 1 ms)", r.Skew)
 		}
 		return

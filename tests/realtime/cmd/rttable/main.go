@@ -94,6 +94,9 @@ func main() {
 						if len(r.XrunAt) > 0 {
 							fmt.Printf("       card xruns at %v from the DAC's start\n", r.XrunAt)
 						}
+						if r.Skew > realtime.MaxSkew {
+							fmt.Printf("       voices started apart (ms): %s\n", r.Starts())
+						}
 						if r.Late > 0 {
 							fmt.Printf("       %d DAC reads came over 1 ms late (caught up at most 1 ms a chunk)\n", r.Late)
 						}

@@ -207,7 +207,7 @@ func (a *Audiodev) openHost() error {
 		}
 		return 0
 	}
-	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: a.opt.RT}
+	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: !a.opt.NoRT}
 	if a.opt.Stats {
 		hc.Log = a.log
 	}

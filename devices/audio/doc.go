@@ -60,7 +60,7 @@
 // with QEMU and the default, or a windowed sinc; qemurate.go), per-stream=on, stats=on
 // (summary on Close), stats.csv=FILE, stats.svg=FILE (ring-fill timeline
 // with underruns marked), rt=on|off (oto: real-time priority for the host
-// audio threads, default off; package rtsched).
+// audio threads, default on; package rtsched).
 //
 // # Time
 //

@@ -37,11 +37,10 @@ type Options struct {
 	StatsCSV  string // stats.csv: write per-stream statistics here on Close
 	StatsSVG  string // stats.svg: draw the ring-fill timelines here on Close
 
-	// RT (rt=on) has the oto driver run the host driver's threads
-	// real-time (package rtsched). Off by default: on an idle host it made
-	// 10 ms buffers drop out where ordinary priority did not
-	// (docs/time-and-audio.md).
-	RT bool
+	// NoRT (rt=off) keeps the host driver's threads at ordinary
+	// priority; by default (rt=on) the oto driver runs them real-time
+	// (package rtsched).
+	NoRT bool
 }
 
 // Direction holds QEMU's per-direction options (out.* or in.*).
@@ -113,7 +112,7 @@ var Keys = []struct{ Name, Type, Help string }{
 	{"stats", "bool", "gemu: print a summary when the run ends"},
 	{"stats.csv", "str", "gemu: per-stream statistics file"},
 	{"stats.svg", "str", "gemu: ring-fill timelines drawing"},
-	{"rt", "bool", "gemu, oto: real-time priority for the host audio threads (default off)"},
+	{"rt", "bool", "gemu, oto: real-time priority for the host audio threads (default on)"},
 }
 
 // ParseOptions parses an -audiodev argument in QEMU's syntax (keyval:
@@ -277,7 +276,7 @@ func (o *Options) set(k, v string) error {
 	case "rt":
 		var on bool
 		on, err = parseBool(k, v)
-		o.RT = on
+		o.NoRT = !on
 		return err
 	default:
 		return fmt.Errorf("audiodev: unknown option %q", k)

@@ -27,9 +27,8 @@ func TestParseOptions(t *testing.T) {
 			Options{Driver: "none", TimerPeriod: time.Millisecond, InPath: "mic.wav", InLoop: true,
 				In: Direction{Frequency: 8000, Channels: 1, Format: U8}}},
 		{"none,in.tone=440", Options{Driver: "none", TimerPeriod: time.Millisecond, InTone: 440}},
-		{"oto,rt=on", Options{Driver: "oto", TimerPeriod: time.Millisecond, RT: true}},
-		{"oto,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
-		{"oto,rt=on,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
+		{"oto,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond, NoRT: true}},
+		{"oto,rt=off,rt=on", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
 		// QEMU's host drivers play through oto (xv6-mp3's make qemu line).
 		{"id=pa,driver=alsa", Options{Driver: "oto", QEMUDriver: "alsa", ID: "pa", TimerPeriod: time.Millisecond}},
 		{"pa,id=x", Options{Driver: "oto", QEMUDriver: "pa", ID: "x", TimerPeriod: time.Millisecond}},

@@ -128,9 +128,9 @@ type Config struct {
 	// a plain C writer thread, to tell the harness's faults and the
 	// host's from gemu's.
 	Control bool
-	// RT runs gemu with rt=on: its host audio threads SCHED_FIFO 10
-	// (package rtsched); otherwise rt=off, ordinary priority (the default).
-	RT bool
+	// NoRT runs gemu with rt=off: its host audio threads keep ordinary
+	// priority (otherwise SCHED_FIFO 10, package rtsched).
+	NoRT bool
 }
 
 // Result is what one run's listener heard.
@@ -562,9 +562,9 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 
 	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
-	rt := "off"
-	if cfg.RT {
-		rt = "on"
+	rt := "on"
+	if cfg.NoRT {
+		rt = "off"
 	}
 	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s,rt=%s",
 		Rate, cfg.Buffer.Microseconds(), statsCSV, rt)}, demoDevices...)
@@ -837,12 +837,12 @@ func (r Result) Row() string {
 	if r.Load > 0 {
 		loadCPU = fmt.Sprintf("%.2f", r.LoadCPU)
 	}
-	rt := "off"
+	rt := "on"
 	switch {
 	case r.Control:
 		rt = "-"
-	case r.RT:
-		rt = "on"
+	case r.NoRT:
+		rt = "off"
 	}
 	return fmt.Sprintf("%6v %5s %4d %3s | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
 		r.Buffer, load, r.Periods, rt, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),

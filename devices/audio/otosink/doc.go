@@ -25,7 +25,7 @@
 //     silence is queued ahead of a sound.
 //   - Close waits for oto and ALSA to play out what they hold.
 //   - oto's own volume stays 1 so integer samples reach ALSA exactly.
-//   - With rt=on (default off) the first Open, which creates the oto
+//   - With rt=on (the default) the first Open, which creates the oto
 //     context, starts package rtsched: every thread of the process but the
 //     emulation thread (machine.Run excludes it) runs SCHED_FIFO priority
 //     10, or nice -11 when that is refused, so the kernel runs oto's ALSA

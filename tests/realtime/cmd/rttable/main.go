@@ -8,7 +8,7 @@
 //	    [-rt on,off] [-repeat N] [-trace DIR] [-v] [-gemu BIN]
 //
 // -rt lists gemu's rt= settings to play (on: the host audio threads run
-// SCHED_FIFO; off: ordinary priority, the default; the "rt" column).
+// SCHED_FIFO, the default; off: ordinary priority; the "rt" column).
 //
 // -repeat N plays every combination N times and, after its N rows, prints
 // how many runs were not clean (a dropout, a cut or a card xrun) and the
@@ -38,7 +38,7 @@ func main() {
 	buffers := flag.String("buffers", "50ms,20ms,10ms", "oto player buffers (out.buffer-length)")
 	periods := flag.String("periods", "1,2", "ALSA periods the DAC takes at once")
 	loads := flag.String("load", "0,2", "stress-ng --cpu workers (0: idle)")
-	rts := flag.String("rt", "off", "gemu's -audiodev rt= values to play (on, off or on,off)")
+	rts := flag.String("rt", "on", "gemu's -audiodev rt= values to play (on, off or on,off)")
 	repeat := flag.Int("repeat", 1, "runs per combination (a summary line follows when more than 1)")
 	flag.IntVar(repeat, "runs", 1, "same as -repeat")
 	control := flag.Bool("control", false, "play the voices' reference mix with aplay instead of gemu (a control: the harness and host without gemu)")
@@ -73,13 +73,13 @@ func main() {
 					if rt != "on" && rt != "off" {
 						check(fmt.Errorf("-rt %q: want on or off", rt))
 					}
-					rtOn := rt == "on"
+					noRT := rt == "off"
 					var bad, drops, xruns, missing, runs int
 					for i := range *repeat {
 						run := filepath.Join(dir, "run")
 						os.RemoveAll(run)
 						check(os.Mkdir(run, 0o755))
-						cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control, RT: rtOn}
+						cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control, NoRT: noRT}
 						if *traceDir != "" {
 							cfg.Log = filepath.Join(run, "dac.log")
 							cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}
@@ -103,7 +103,7 @@ func main() {
 						if !r.RealTime {
 							fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
 						}
-						if !*control && rtOn && !strings.Contains(r.Stderr, "run SCHED_FIFO") {
+						if !*control && !noRT && !strings.Contains(r.Stderr, "run SCHED_FIFO") {
 							fmt.Printf("       gemu's host audio threads did not run SCHED_FIFO: %s\n", rtLine(r.Stderr))
 						}
 						if r.LoadMissing {

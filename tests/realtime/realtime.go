@@ -862,6 +862,14 @@ func (r Result) Clean() bool {
 	return r.Xruns == 0 && r.Skew <= MaxSkew
 }
 
+// Disturbed reports a run in which the harness's own DAC thread, the
+// highest-priority thread of the machine, once ran more than a period
+// late (a stall): the machine did not run even that thread, so it may
+// not have run gemu's either, and the run measures the host rather than
+// gemu. (On the 2-core VM of the figures in docs/time-and-audio.md such
+// runs come in spells, idle or not, when the VM's host is busy.)
+func (r Result) Disturbed() bool { return r.Stalls > 0 }
+
 // MaxSkew is the most the voices' starts may be apart (frames): 1 ms.
 const MaxSkew = Rate / 1000
 

@@ -11,8 +11,10 @@
 // SCHED_FIFO, the default; off: ordinary priority; the "rt" column).
 //
 // -repeat N plays every combination N times and, after its N rows, prints
-// how many runs were not clean (a dropout, a cut or a card xrun) and the
-// totals, so an intermittent fault shows as a count. -trace DIR keeps, for
+// how many runs were not clean (a dropout, a cut, a card xrun or a start
+// skew over 1 ms) and the totals, so an intermittent fault shows as a
+// count, and the same count over the undisturbed runs alone: those in
+// which the harness's own DAC thread never stalled (Result.Disturbed). -trace DIR keeps, for
 // every run that was not clean, gemu's Go execution trace (GEMU_TRACE;
 // read it with go tool trace) and the DAC thread's log of its reads
 // (realtime.Config.Log), named after the row and run. -control plays the
@@ -74,7 +76,7 @@ func main() {
 						check(fmt.Errorf("-rt %q: want on or off", rt))
 					}
 					noRT := rt == "off"
-					var bad, drops, xruns, missing, runs int
+					var bad, drops, xruns, missing, runs, calm, calmBad int
 					for i := range *repeat {
 						run := filepath.Join(dir, "run")
 						os.RemoveAll(run)
@@ -112,8 +114,14 @@ func main() {
 						if *verbose {
 							fmt.Print(r.Stderr)
 						}
+						if !r.Disturbed() {
+							calm++
+						}
 						if !r.Clean() {
 							bad++
+							if !r.Disturbed() {
+								calmBad++
+							}
 							if *traceDir != "" {
 								base := fmt.Sprintf("%v-load%d-per%d-rt%s-run%d", buf, load, per, rt, i+1)
 								check(os.MkdirAll(*traceDir, 0o755))
@@ -134,8 +142,8 @@ func main() {
 						if *control {
 							rt = "-" // aplay: gemu's rt= does not apply
 						}
-						fmt.Printf("%6v %5s %4d %3s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d\n",
-							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing)
+						fmt.Printf("%6v %5s %4d %3s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d; undisturbed runs %d, %d of them not clean\n",
+							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing, calm, calmBad)
 					}
 				}
 			}

@@ -5,10 +5,15 @@
 // the first sound, and the silence gemu's own statistics saw.
 //
 //	go run ./tests/realtime/cmd/rttable [-buffers 50ms,20ms,10ms] [-periods 1,2] [-load 0,2]
-//	    [-rt on,off] [-repeat N] [-trace DIR] [-v] [-gemu BIN]
+//	    [-rt on,off] [-repeat N] [-trace DIR] [-wakeup D] [-v] [-gemu BIN]
 //
 // -rt lists gemu's rt= settings to play (on: the host audio threads run
 // SCHED_FIFO, the default; off: ordinary priority; the "rt" column).
+//
+// -wakeup D first probes the machine itself for D per buffer and load
+// (realtime.WakeupProbe: how late a SCHED_FIFO thread that only sleeps a
+// period at a time wakes): a machine that wakes even that thread over a
+// period late cannot play that buffer cleanly, with gemu or anything else.
 //
 // -repeat N plays every combination N times and, after its N rows, prints
 // how many runs were not clean (a dropout, a cut, a card xrun or a start
@@ -47,7 +52,22 @@ func main() {
 	traceDir := flag.String("trace", "", "keep gemu's execution trace and the DAC log of every run that is not clean in this directory")
 	verbose := flag.Bool("v", false, "print gemu's statistics of every run")
 	bin := flag.String("gemu", "", "gemu binary to measure (default: build this checkout's)")
+	wakeup := flag.Duration("wakeup", 0, "first probe the machine for this long per buffer and load: how late a real-time thread that only sleeps wakes (0: no probe)")
 	flag.Parse()
+
+	if *wakeup > 0 {
+		for _, b := range strings.Split(*buffers, ",") {
+			buf, err := time.ParseDuration(b)
+			check(err)
+			for _, l := range strings.Split(*loads, ",") {
+				load, err := strconv.Atoi(l)
+				check(err)
+				w, err := realtime.WakeupProbe(buf, *wakeup, load)
+				check(err)
+				fmt.Printf("probe %6v: %v\n", buf, w)
+			}
+		}
+	}
 
 	dir, err := os.MkdirTemp("", "rttable-")
 	check(err)

@@ -159,6 +159,45 @@ func TestHostStartTogether(t *testing.T) {
 	}
 }
 
+// TestHostStartTogetherAfterStall: when the emulation does not run for a
+// while right after the first voice opened (the host kept its thread off
+// the CPU), the gate timer fires late and the guest gets its window from
+// then, so a voice it opens after the stall still starts with the first.
+func TestHostStartTogetherAfterStall(t *testing.T) {
+	a, f, v, _ := openFakeHost(t, "fakehost-stall")
+	defer a.Close()
+	one := func(l int16, n int) []byte { return bytes.Repeat([]byte{byte(l), 0, 0, 0}, n) }
+	p := make([]byte, 4*2400)
+	x, _ := a.NewOutput("x", s16)
+	x.Write(one(1, 500))
+	// 35 ms pass with no emulation: the clock jumps, the timer fires late.
+	v.ns += uint64(35 * time.Millisecond)
+	v.clk.RunDue()
+	if n := f.read(p); n != 0 {
+		t.Fatalf("read %d bytes right after the stall, want 0 (the guest has had no window yet)", n)
+	}
+	y, _ := a.NewOutput("y", s16)
+	y.Write(one(2, 500))
+	v.advance(int64(StartWindow))
+	n := f.read(p) / 4
+	if n != 500 || p[0] != 3 || p[4*(n-1)] != 3 {
+		t.Errorf("read %d frames, first %d last %d; want 500 frames of 1+2", n, p[0], p[4*max(n-1, 0)])
+	}
+	// A timer on time opens the gate at once (the ordinary case above):
+	// the extension is only for a late one, and at most maxGateMore times.
+	b, g, w, _ := openFakeHost(t, "fakehost-stall2")
+	defer b.Close()
+	z, _ := b.NewOutput("z", s16)
+	z.Write(one(1, 500))
+	for range maxGateMore + 1 {
+		w.ns += uint64(10 * time.Millisecond)
+		w.clk.RunDue()
+	}
+	if n := g.read(p) / 4; n != 500 {
+		t.Errorf("after %d late timers read %d frames, want the gate open and 500", maxGateMore+1, n)
+	}
+}
+
 // TestReopenStormBounded (issue 10): a guest that reopens a voice over and
 // over (AC97 DAC rate toggles, virtio-sound START/STOP/RELEASE/PREPARE)
 // keeps at most two voices per name in the mix, whatever the sink does,

@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"syscall"
@@ -27,7 +28,25 @@ import (
 )
 
 func main() {
+	spareProc()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// spareProc gives the Go runtime one processor (P) more than it would
+// take, unless GOMAXPROCS is set. machine.Run keeps the emulation
+// goroutine on one thread, and while the guest runs that goroutine holds
+// a P all the time; the host audio path (oto's mux and ALSA writer
+// goroutines), the console and the garbage collector share the others.
+// With GOMAXPROCS equal to the CPU count, a 2-CPU host left them one P,
+// and a goroutine woken behind a busy one waits for a P up to the
+// runtime's 10 ms preemption slice, whatever the priority of its thread
+// (rt=on); a 1-CPU host left them none but what preemption gave. With
+// the spare P they wait only for the kernel, which runs the writer's
+// thread first with rt=on.
+func spareProc() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

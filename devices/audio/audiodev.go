@@ -45,9 +45,10 @@ type HostDriver func(want Spec, cfg HostConfig, read func(p []byte) int) (HostOu
 // HostConfig is what a HostDriver gets from the -audiodev options.
 type HostConfig struct {
 	BufferLength time.Duration // out.buffer-length (0 = driver default)
-	// RealTime asks the driver to give its threads real-time priority
-	// (rt=on; off by default; the oto driver uses package rtsched).
-	RealTime bool
+	// RealTime asks the driver to raise its threads' priority (rt=on,
+	// the default); FIFO asks for SCHED_FIFO rather than a negative nice
+	// (rt=fifo). The oto driver uses package rtsched.
+	RealTime, FIFO bool
 	// Log, when not nil (stats=on), gets the driver's one-line notes,
 	// such as what priority its threads got.
 	Log io.Writer
@@ -209,7 +210,7 @@ func (a *Audiodev) openHost() error {
 		}
 		return 0
 	}
-	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: !a.opt.NoRT}
+	hc := HostConfig{BufferLength: a.opt.Out.BufferLength, RealTime: !a.opt.NoRT, FIFO: a.opt.RTFIFO}
 	if a.opt.Stats {
 		hc.Log = a.log
 	}

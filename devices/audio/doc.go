@@ -59,8 +59,8 @@
 // voice at another rate is converted: QEMU 7.2's mixing engine, bit-exact
 // with QEMU and the default, or a windowed sinc; qemurate.go), per-stream=on, stats=on
 // (summary on Close), stats.csv=FILE, stats.svg=FILE (ring-fill timeline
-// with underruns marked), rt=on|off (oto: real-time priority for the host
-// audio threads, default on; package rtsched).
+// with underruns marked), rt=on|fifo|off (oto: raise the host audio
+// threads to nice -11, the default, or SCHED_FIFO; package rtsched).
 //
 // # Time
 //

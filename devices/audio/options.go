@@ -38,9 +38,10 @@ type Options struct {
 	StatsSVG  string // stats.svg: draw the ring-fill timelines here on Close
 
 	// NoRT (rt=off) keeps the host driver's threads at ordinary
-	// priority; by default (rt=on) the oto driver runs them real-time
-	// (package rtsched).
-	NoRT bool
+	// priority; by default (rt=on) the oto driver raises them to nice
+	// -11, and with rt=fifo (RTFIFO) to SCHED_FIFO (package rtsched).
+	NoRT   bool
+	RTFIFO bool
 }
 
 // Direction holds QEMU's per-direction options (out.* or in.*).
@@ -112,7 +113,7 @@ var Keys = []struct{ Name, Type, Help string }{
 	{"stats", "bool", "gemu: print a summary when the run ends"},
 	{"stats.csv", "str", "gemu: per-stream statistics file"},
 	{"stats.svg", "str", "gemu: ring-fill timelines drawing"},
-	{"rt", "bool", "gemu, oto: real-time priority for the host audio threads (default on)"},
+	{"rt", "on|off|fifo", "gemu, oto: raise the host audio threads' priority: on (nice -11, the default), fifo (SCHED_FIFO) or off"},
 }
 
 // ParseOptions parses an -audiodev argument in QEMU's syntax (keyval:
@@ -274,10 +275,18 @@ func (o *Options) set(k, v string) error {
 	case "stats.svg":
 		o.StatsSVG = v
 	case "rt":
+		o.NoRT, o.RTFIFO = false, false
+		if v == "fifo" {
+			o.RTFIFO = true
+			return nil
+		}
 		var on bool
 		on, err = parseBool(k, v)
+		if err != nil {
+			return fmt.Errorf("audiodev: rt=%s: want on, off or fifo", v)
+		}
 		o.NoRT = !on
-		return err
+		return nil
 	default:
 		return fmt.Errorf("audiodev: unknown option %q", k)
 	}

@@ -29,6 +29,9 @@ func TestParseOptions(t *testing.T) {
 		{"none,in.tone=440", Options{Driver: "none", TimerPeriod: time.Millisecond, InTone: 440}},
 		{"oto,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond, NoRT: true}},
 		{"oto,rt=off,rt=on", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
+		{"oto,rt=fifo", Options{Driver: "oto", TimerPeriod: time.Millisecond, RTFIFO: true}},
+		{"oto,rt=fifo,rt=on", Options{Driver: "oto", TimerPeriod: time.Millisecond}},
+		{"oto,rt=fifo,rt=off", Options{Driver: "oto", TimerPeriod: time.Millisecond, NoRT: true}},
 		// QEMU's host drivers play through oto (xv6-mp3's make qemu line).
 		{"id=pa,driver=alsa", Options{Driver: "oto", QEMUDriver: "alsa", ID: "pa", TimerPeriod: time.Millisecond}},
 		{"pa,id=x", Options{Driver: "oto", QEMUDriver: "pa", ID: "x", TimerPeriod: time.Millisecond}},

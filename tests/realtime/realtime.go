@@ -21,6 +21,7 @@ package realtime
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/csv"
 	"errors"
@@ -128,9 +129,10 @@ type Config struct {
 	// a plain C writer thread, to tell the harness's faults and the
 	// host's from gemu's.
 	Control bool
-	// NoRT runs gemu with rt=off: its host audio threads keep ordinary
-	// priority (otherwise SCHED_FIFO 10, package rtsched).
-	NoRT bool
+	// RT is gemu's -audiodev rt= value: "" or "on" (the default: host
+	// audio threads at nice -11), "fifo" (SCHED_FIFO 10) or "off"
+	// (package rtsched).
+	RT string
 }
 
 // Result is what one run's listener heard.
@@ -562,10 +564,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 	}
 
 	statsCSV := filepath.Join(cfg.Dir, "stats.csv")
-	rt := "on"
-	if cfg.NoRT {
-		rt = "off"
-	}
+	rt := cmp.Or(cfg.RT, "on")
 	args := append([]string{"-audiodev", fmt.Sprintf("oto,id=rt,out.frequency=%d,out.format=s16,out.channels=2,out.buffer-length=%d,stats=on,stats.csv=%s,rt=%s",
 		Rate, cfg.Buffer.Microseconds(), statsCSV, rt)}, demoDevices...)
 	cmd := rig.Command(cfg.Gemu, args...)
@@ -837,14 +836,11 @@ func (r Result) Row() string {
 	if r.Load > 0 {
 		loadCPU = fmt.Sprintf("%.2f", r.LoadCPU)
 	}
-	rt := "on"
-	switch {
-	case r.Control:
+	rt := cmp.Or(r.RT, "on")
+	if r.Control {
 		rt = "-"
-	case r.NoRT:
-		rt = "off"
 	}
-	return fmt.Sprintf("%6v %5s %4d %3s | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
+	return fmt.Sprintf("%6v %5s %4d %4s | %-9s %-15s %-9s | %6.2f | %5.1f%s %5.1f | %-18s %-14s %-6d %-6.2f %-5s %.1f",
 		r.Buffer, load, r.Periods, rt, strings.Join(drops, "/"), strings.Join(sil, "/"), strings.Join(miss, "/"),
 		ms(r.Skew), r.Latency.Seconds()*1000, mark, r.LatencyDrained.Seconds()*1000, r.SinkSilence,
 		fmt.Sprintf("%d (%d frames)", r.Xruns, r.XrunFrames), r.Stalls, r.OtherCPU, loadCPU, r.Wall.Seconds())
@@ -892,8 +888,8 @@ func (r Result) Starts() string {
 
 // Header names Row's columns.
 func Header(names []string) string {
-	return fmt.Sprintf("buffer  load  per  rt | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
-		"                      | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
+	return fmt.Sprintf("buffer  load  per   rt | dropouts  silence ms      cut frms  | skew   | lat    lat+  | gemu sink silence  card xruns     stalls others load  wall s\n"+
+		"                       | (voices: %s)                   ms: first DMA -> ALSA write, -> drained\n", strings.Join(names, ", "))
 }
 
 func ms(frames int) float64 { return float64(frames) * 1000 / Rate }

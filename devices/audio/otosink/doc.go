@@ -25,12 +25,13 @@
 //     silence is queued ahead of a sound.
 //   - Close waits for oto and ALSA to play out what they hold.
 //   - oto's own volume stays 1 so integer samples reach ALSA exactly.
-//   - With rt=on (the default) the first Open, which creates the oto
-//     context, starts package rtsched: every thread of the process but the
-//     emulation thread (machine.Run excludes it) runs SCHED_FIFO priority
-//     10, or nice -11 when that is refused, so the kernel runs oto's ALSA
-//     writer goroutine before other processes' busy threads (under
-//     stress-ng --cpu 2 it was otherwise left waiting 5-650 ms, as aplay is).
+//   - With rt=on (the default) or rt=fifo the first Open, which creates
+//     the oto context, starts package rtsched: every thread of the process
+//     but the emulation thread (machine.Run excludes it) runs at nice -11
+//     (rt=on) or SCHED_FIFO priority 10 (rt=fifo), each falling back to the
+//     other when refused, so the kernel runs oto's ALSA writer goroutine
+//     ahead of other processes' busy threads (under stress-ng --cpu 2 it
+//     was otherwise left waiting 5-650 ms, as aplay is).
 //     oto has one context per process, so the first oto audiodev's rt=
 //     decides. stats=on prints one line saying what priority was given.
 //   - The context format follows out.format: u8 and s16 are passed as is,

@@ -70,7 +70,7 @@ func context(sp audio.Spec, player time.Duration, hc audio.HostConfig) (*oto.Con
 		// kernel runs the writer before other processes' busy threads.
 		// Started before the context so the threads oto's start-up
 		// makes are raised at once; the re-scan covers later ones.
-		rtsched.Start(rtsched.Config{Log: hc.Log})
+		rtsched.Start(rtsched.Config{Log: hc.Log, FIFO: hc.FIFO})
 	}
 	f := oto.FormatFloat32LE
 	switch sp.Format {

@@ -48,11 +48,19 @@ func Start(c Config) Mode {
 	if cfg.Log != nil {
 		switch mode {
 		case ModeFIFO:
-			fmt.Fprintf(cfg.Log, "gemu: host audio threads run SCHED_FIFO priority %d (the emulation thread does not)\n", cfg.Priority)
+			if cfg.FIFO {
+				fmt.Fprintf(cfg.Log, "gemu: host audio threads run SCHED_FIFO priority %d (the emulation thread does not)\n", cfg.Priority)
+			} else {
+				fmt.Fprintf(cfg.Log, "gemu: host audio threads run SCHED_FIFO priority %d (the emulation thread does not; nice %d refused: %v)\n", cfg.Priority, cfg.Nice, why)
+			}
 		case ModeNice:
-			fmt.Fprintf(cfg.Log, "gemu: host audio threads run at nice %d (SCHED_FIFO refused: %v; root or RLIMIT_RTPRIO allows it)\n", cfg.Nice, why)
+			if cfg.FIFO {
+				fmt.Fprintf(cfg.Log, "gemu: host audio threads run at nice %d (the emulation thread does not; SCHED_FIFO refused: %v; root or RLIMIT_RTPRIO allows it)\n", cfg.Nice, why)
+			} else {
+				fmt.Fprintf(cfg.Log, "gemu: host audio threads run at nice %d (the emulation thread does not)\n", cfg.Nice)
+			}
 		default:
-			fmt.Fprintf(cfg.Log, "gemu: host audio threads keep ordinary priority (SCHED_FIFO and nice %d refused: %v); other busy processes may cause dropouts\n", cfg.Nice, why)
+			fmt.Fprintf(cfg.Log, "gemu: host audio threads keep ordinary priority (nice %d and SCHED_FIFO refused: %v; root, RLIMIT_NICE or RLIMIT_RTPRIO allows them); other busy processes may cause dropouts\n", cfg.Nice, why)
 		}
 	}
 	if mode == ModeNone {
@@ -85,12 +93,16 @@ func pickMode() (Mode, error) {
 		<-ch
 		return m, err
 	}
-	err := raise(tid, ModeFIFO)
-	if err == nil {
-		return ModeFIFO, nil
+	first, second := ModeNice, ModeFIFO
+	if cfg.FIFO {
+		first, second = ModeFIFO, ModeNice
 	}
-	if err2 := raise(tid, ModeNice); err2 == nil {
-		return ModeNice, err
+	err := raise(tid, first)
+	if err == nil {
+		return first, nil
+	}
+	if err2 := raise(tid, second); err2 == nil {
+		return second, err
 	}
 	restore(tid)
 	return ModeNone, err

@@ -5,10 +5,11 @@
 // the first sound, and the silence gemu's own statistics saw.
 //
 //	go run ./tests/realtime/cmd/rttable [-buffers 50ms,20ms,10ms] [-periods 1,2] [-load 0,2]
-//	    [-rt on,off] [-repeat N] [-trace DIR] [-wakeup D] [-v] [-gemu BIN]
+//	    [-rt on,fifo,off] [-repeat N] [-trace DIR] [-wakeup D] [-v] [-gemu BIN]
 //
-// -rt lists gemu's rt= settings to play (on: the host audio threads run
-// SCHED_FIFO, the default; off: ordinary priority; the "rt" column).
+// -rt lists gemu's rt= settings to play (on, the default: the host audio
+// threads run at nice -11; fifo: SCHED_FIFO 10; off: ordinary priority;
+// the "rt" column).
 //
 // -wakeup D first probes the machine itself for D per buffer and load
 // (realtime.WakeupProbe: how late a SCHED_FIFO thread that only sleeps a
@@ -92,16 +93,15 @@ func main() {
 				per, err := strconv.Atoi(p)
 				check(err)
 				for _, rt := range strings.Split(*rts, ",") {
-					if rt != "on" && rt != "off" {
-						check(fmt.Errorf("-rt %q: want on or off", rt))
+					if rt != "on" && rt != "off" && rt != "fifo" {
+						check(fmt.Errorf("-rt %q: want on, off or fifo", rt))
 					}
-					noRT := rt == "off"
 					var bad, drops, xruns, missing, runs, calm, calmBad int
 					for i := range *repeat {
 						run := filepath.Join(dir, "run")
 						os.RemoveAll(run)
 						check(os.Mkdir(run, 0o755))
-						cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control, NoRT: noRT}
+						cfg := realtime.Config{Gemu: gemu, Dir: run, Buffer: buf, Periods: per, Load: load, Control: *control, RT: rt}
 						if *traceDir != "" {
 							cfg.Log = filepath.Join(run, "dac.log")
 							cfg.Env = []string{"GEMU_TRACE=" + filepath.Join(run, "gemu.trace")}
@@ -125,8 +125,8 @@ func main() {
 						if !r.RealTime {
 							fmt.Println("       the DAC thread could not run SCHED_FIFO (needs root or RLIMIT_RTPRIO): its stalls are likely")
 						}
-						if !*control && !noRT && !strings.Contains(r.Stderr, "run SCHED_FIFO") {
-							fmt.Printf("       gemu's host audio threads did not run SCHED_FIFO: %s\n", rtLine(r.Stderr))
+						if !*control && rt != "off" && strings.Contains(r.Stderr, "keep ordinary priority") {
+							fmt.Printf("       gemu's host audio threads were not raised: %s\n", rtLine(r.Stderr))
 						}
 						if r.LoadMissing {
 							fmt.Printf("       the load was missing: stress-ng used %.2f cores, all workers alive at the end: %v\n", r.LoadCPU, r.LoadAlive)
@@ -162,7 +162,7 @@ func main() {
 						if *control {
 							rt = "-" // aplay: gemu's rt= does not apply
 						}
-						fmt.Printf("%6v %5s %4d %3s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d; undisturbed runs %d, %d of them not clean\n",
+						fmt.Printf("%6v %5s %4d %4s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d; undisturbed runs %d, %d of them not clean\n",
 							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing, calm, calmBad)
 					}
 				}

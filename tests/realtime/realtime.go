@@ -293,11 +293,11 @@ type xrun struct {
 	bytes int
 }
 
-// chunk is one read of the drain thread.
 // pipeSlot is the size of one slot of the DAC's packet-mode pipe: a page,
 // the most one packet holds (longer writes are split into pages).
 const pipeSlot = 4096
 
+// chunk is one read of the drain thread.
 type chunk struct {
 	off  int64 // stream offset (bytes)
 	at   time.Time
@@ -515,7 +515,7 @@ func Run(cfg Config, names []string, refs [][]pcm.Frame) (Result, error) {
 			// the buffer, so read into a slot-sized one; a packet that
 			// ends past the chunk is kept for the next chunk.
 			got, end := copy(buf, carry), false
-			carry = carry[:0]
+			carry = carry[:copy(carry, carry[got:])]
 			for got < chunkBytes {
 				n, err := unix.Read(rfd, packet)
 				if n > 0 {
@@ -815,9 +815,8 @@ func sinkLine(stats string) string {
 
 // Row formats r as a line of the table (Header).
 func (r Result) Row() string {
-	load := "idle"
+	load := LoadName(r.Load)
 	if r.Load > 0 {
-		load = fmt.Sprintf("cpu%d", r.Load)
 		if r.LoadMissing {
 			load += "!" // the load was not there all along (LoadMissing)
 		}

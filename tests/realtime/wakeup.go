@@ -28,10 +28,12 @@ func (w Wakeups) String() string {
 		rt = " (not SCHED_FIFO: needs root or RLIMIT_RTPRIO)"
 	}
 	return fmt.Sprintf("wakeups every %v, %s: %d, over 1 ms late %d, over a period late %d, worst %v late%s",
-		w.Period, loadName(w.Load), w.N, w.Over1ms, w.OverPer, w.Worst.Round(10*time.Microsecond), rt)
+		w.Period, LoadName(w.Load), w.N, w.Over1ms, w.OverPer, w.Worst.Round(10*time.Microsecond), rt)
 }
 
-func loadName(n int) string {
+// LoadName names a load of n stress-ng CPU workers as the table does:
+// idle, cpu1, cpu2, ...
+func LoadName(n int) string {
 	if n == 0 {
 		return "idle"
 	}

@@ -56,13 +56,17 @@ func main() {
 	wakeup := flag.Duration("wakeup", 0, "first probe the machine for this long per buffer and load: how late a real-time thread that only sleeps wakes (0: no probe)")
 	flag.Parse()
 
+	bufList, loadList, perList := parseList(*buffers, time.ParseDuration), parseList(*loads, strconv.Atoi), parseList(*periods, strconv.Atoi)
+	rtList := strings.Split(*rts, ",")
+	for _, rt := range rtList {
+		if rt != "on" && rt != "off" && rt != "fifo" {
+			check(fmt.Errorf("-rt %q: want on, off or fifo", rt))
+		}
+	}
+
 	if *wakeup > 0 {
-		for _, b := range strings.Split(*buffers, ",") {
-			buf, err := time.ParseDuration(b)
-			check(err)
-			for _, l := range strings.Split(*loads, ",") {
-				load, err := strconv.Atoi(l)
-				check(err)
+		for _, buf := range bufList {
+			for _, load := range loadList {
 				w, err := realtime.WakeupProbe(buf, *wakeup, load)
 				check(err)
 				fmt.Printf("probe %6v: %v\n", buf, w)
@@ -83,19 +87,10 @@ func main() {
 	up, _ := exec.Command("uptime").Output()
 	fmt.Printf("load before: %s", up)
 	fmt.Print(realtime.Header(names))
-	for _, b := range strings.Split(*buffers, ",") {
-		buf, err := time.ParseDuration(b)
-		check(err)
-		for _, l := range strings.Split(*loads, ",") {
-			load, err := strconv.Atoi(l)
-			check(err)
-			for _, p := range strings.Split(*periods, ",") {
-				per, err := strconv.Atoi(p)
-				check(err)
-				for _, rt := range strings.Split(*rts, ",") {
-					if rt != "on" && rt != "off" && rt != "fifo" {
-						check(fmt.Errorf("-rt %q: want on, off or fifo", rt))
-					}
+	for _, buf := range bufList {
+		for _, load := range loadList {
+			for _, per := range perList {
+				for _, rt := range rtList {
 					var bad, drops, xruns, missing, runs, calm, calmBad int
 					for i := range *repeat {
 						run := filepath.Join(dir, "run")
@@ -163,7 +158,7 @@ func main() {
 							rt = "-" // aplay: gemu's rt= does not apply
 						}
 						fmt.Printf("%6v %5s %4d %4s   %d of %d runs not clean; dropouts %d (all voices), card xruns %d, frames cut %d; undisturbed runs %d, %d of them not clean\n",
-							buf, loadName(load), per, rt, bad, runs, drops, xruns, missing, calm, calmBad)
+							buf, realtime.LoadName(load), per, rt, bad, runs, drops, xruns, missing, calm, calmBad)
 					}
 				}
 			}
@@ -182,11 +177,16 @@ func rtLine(stderr string) string {
 	return "(no line from gemu)"
 }
 
-func loadName(n int) string {
-	if n == 0 {
-		return "idle"
+// parseList parses a comma-separated flag value with parse, exiting on the
+// first bad item.
+func parseList[T any](list string, parse func(string) (T, error)) []T {
+	var out []T
+	for _, item := range strings.Split(list, ",") {
+		v, err := parse(item)
+		check(err)
+		out = append(out, v)
 	}
-	return fmt.Sprintf("cpu%d", n)
+	return out
 }
 
 func check(err error) {

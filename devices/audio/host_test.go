@@ -137,13 +137,25 @@ func TestHostPullContract(t *testing.T) {
 	}
 }
 
+// one is n stereo s16 frames of level l (left), 0 (right).
+func one(l int16, n int) []byte { return bytes.Repeat([]byte{byte(l), 0, 0, 0}, n) }
+
+// wantTogether pulls once and wants the 500 frames of voices at levels 1
+// and 2 mixed from their first frame (level 3 throughout).
+func wantTogether(t *testing.T, f *fakeHost, p []byte) {
+	t.Helper()
+	n := f.read(p) / 4
+	if n != 500 || p[0] != 3 || p[4*(n-1)] != 3 {
+		t.Errorf("read %d frames, first %d last %d; want 500 frames of 1+2", n, p[0], p[4*max(n-1, 0)])
+	}
+}
+
 // TestHostStartTogether: voices a guest starts in the same millisecond of
 // clock time start in the same frame of the mix, although the host pulls
 // in between.
 func TestHostStartTogether(t *testing.T) {
 	a, f, v, _ := openFakeHost(t, "fakehost3")
 	defer a.Close()
-	one := func(l int16, n int) []byte { return bytes.Repeat([]byte{byte(l), 0, 0, 0}, n) }
 	p := make([]byte, 4*2400)
 	x, _ := a.NewOutput("x", s16)
 	x.Write(one(1, 500))
@@ -153,10 +165,7 @@ func TestHostStartTogether(t *testing.T) {
 	y.Write(one(2, 500))
 	f.read(p)
 	v.advance(int64(StartWindow) / 2)
-	n := f.read(p) / 4
-	if n != 500 || p[0] != 3 || p[4*(n-1)] != 3 {
-		t.Errorf("read %d frames, first %d last %d; want 500 frames of 1+2", n, p[0], p[4*max(n-1, 0)])
-	}
+	wantTogether(t, f, p)
 }
 
 // TestHostStartTogetherAfterStall: when the emulation does not run for a
@@ -166,7 +175,6 @@ func TestHostStartTogether(t *testing.T) {
 func TestHostStartTogetherAfterStall(t *testing.T) {
 	a, f, v, _ := openFakeHost(t, "fakehost-stall")
 	defer a.Close()
-	one := func(l int16, n int) []byte { return bytes.Repeat([]byte{byte(l), 0, 0, 0}, n) }
 	p := make([]byte, 4*2400)
 	x, _ := a.NewOutput("x", s16)
 	x.Write(one(1, 500))
@@ -179,12 +187,9 @@ func TestHostStartTogetherAfterStall(t *testing.T) {
 	y, _ := a.NewOutput("y", s16)
 	y.Write(one(2, 500))
 	v.advance(int64(StartWindow))
-	n := f.read(p) / 4
-	if n != 500 || p[0] != 3 || p[4*(n-1)] != 3 {
-		t.Errorf("read %d frames, first %d last %d; want 500 frames of 1+2", n, p[0], p[4*max(n-1, 0)])
-	}
-	// A timer on time opens the gate at once (the ordinary case above):
-	// the extension is only for a late one, and at most maxGateMore times.
+	wantTogether(t, f, p)
+	// A timer that keeps firing late extends the window at most
+	// maxGateMore times; then the gate opens.
 	b, g, w, _ := openFakeHost(t, "fakehost-stall2")
 	defer b.Close()
 	z, _ := b.NewOutput("z", s16)

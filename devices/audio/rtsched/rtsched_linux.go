@@ -46,21 +46,19 @@ func Start(c Config) Mode {
 	var why error
 	mode, why = pickMode()
 	if cfg.Log != nil {
-		switch mode {
-		case ModeFIFO:
-			if cfg.FIFO {
-				fmt.Fprintf(cfg.Log, "gemu: host audio threads run SCHED_FIFO priority %d (the emulation thread does not)\n", cfg.Priority)
-			} else {
-				fmt.Fprintf(cfg.Log, "gemu: host audio threads run SCHED_FIFO priority %d (the emulation thread does not; nice %d refused: %v)\n", cfg.Priority, cfg.Nice, why)
-			}
-		case ModeNice:
-			if cfg.FIFO {
-				fmt.Fprintf(cfg.Log, "gemu: host audio threads run at nice %d (the emulation thread does not; SCHED_FIFO refused: %v; root or RLIMIT_RTPRIO allows it)\n", cfg.Nice, why)
-			} else {
-				fmt.Fprintf(cfg.Log, "gemu: host audio threads run at nice %d (the emulation thread does not)\n", cfg.Nice)
-			}
-		default:
+		fifo := fmt.Sprintf("SCHED_FIFO priority %d", cfg.Priority)
+		nice := fmt.Sprintf("at nice %d", cfg.Nice)
+		got, other, allow := fifo, nice, "root or RLIMIT_NICE"
+		if mode == ModeNice {
+			got, other, allow = nice, fifo, "root or RLIMIT_RTPRIO"
+		}
+		switch {
+		case mode == ModeNone:
 			fmt.Fprintf(cfg.Log, "gemu: host audio threads keep ordinary priority (nice %d and SCHED_FIFO refused: %v; root, RLIMIT_NICE or RLIMIT_RTPRIO allows them); other busy processes may cause dropouts\n", cfg.Nice, why)
+		case why != nil: // the first choice was refused
+			fmt.Fprintf(cfg.Log, "gemu: host audio threads run %s (the emulation thread does not; %s refused: %v; %s allows it)\n", got, other, why, allow)
+		default:
+			fmt.Fprintf(cfg.Log, "gemu: host audio threads run %s (the emulation thread does not)\n", got)
 		}
 	}
 	if mode == ModeNone {
